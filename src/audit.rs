@@ -1,0 +1,1 @@
+//! The append-only, hash-chained audit log (placeholder: lands with issue 3).

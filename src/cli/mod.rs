@@ -1,0 +1,5 @@
+//! Headless subcommands (placeholder while the registry lands).
+
+pub fn main() -> i32 {
+    0
+}

@@ -1,0 +1,44 @@
+//! The PostgreSQL connector (placeholder: lands with issue 3).
+
+use super::{BoxFuture, Connector, ProgressFn, SchemaInfo, StoredSecret};
+use crate::core::guard::{Dialect, TableName};
+use crate::core::source::{PgConnection, SourceRecord};
+use crate::core::value::ResultSet;
+use crate::core::{Error, Result};
+use tokio_util::sync::CancellationToken;
+
+pub struct PgConnector;
+
+impl PgConnector {
+    pub fn new(_record: &SourceRecord, _spec: PgConnection, _secret: StoredSecret) -> Result<Self> {
+        Err(Error::Unreachable(
+            "the postgres connector is not built yet".into(),
+        ))
+    }
+}
+
+impl Connector for PgConnector {
+    fn dialect(&self) -> Dialect {
+        Dialect::Postgres
+    }
+    fn data_table(&self) -> Option<TableName> {
+        None
+    }
+    fn prepare(&self, _p: Option<ProgressFn>) -> BoxFuture<'_, Result<()>> {
+        Box::pin(async { Ok(()) })
+    }
+    fn query<'a>(
+        &'a self,
+        _sql: &'a str,
+        _limit: usize,
+        _c: CancellationToken,
+    ) -> BoxFuture<'a, Result<ResultSet>> {
+        Box::pin(async { Err(Error::QueryFailed("not built".into())) })
+    }
+    fn schema(&self) -> BoxFuture<'_, Result<SchemaInfo>> {
+        Box::pin(async { Err(Error::QueryFailed("not built".into())) })
+    }
+    fn test(&self) -> BoxFuture<'_, Result<()>> {
+        Box::pin(async { Err(Error::QueryFailed("not built".into())) })
+    }
+}

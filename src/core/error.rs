@@ -1,0 +1,106 @@
+//! The error kinds a user can meet, each with the exit code and HTTP-like status of
+//! CONTRACT.md, so the command line and the terminal UI report them the same way.
+
+/// What went wrong, with a message a user can act on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// Bad field, unknown source type, rejected SQL (exit 10, status 400).
+    #[error("{0}")]
+    Invalid(String),
+    /// No such source (exit 11, status 404).
+    #[error("{0}")]
+    NotFound(String),
+    /// A source with this name already exists (exit 12, status 409).
+    #[error("{0}")]
+    Conflict(String),
+    /// The source cannot be reached: connect failed, file missing (exit 13, status 503).
+    #[error("{0}")]
+    Unreachable(String),
+    /// The query failed, timed out or was cancelled while executing (exit 14, status 500).
+    #[error("{0}")]
+    QueryFailed(String),
+    /// tdb's own files or state are broken (exit 1, status 500).
+    #[error("{0}")]
+    Internal(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Invalid(_) => 10,
+            Error::NotFound(_) => 11,
+            Error::Conflict(_) => 12,
+            Error::Unreachable(_) => 13,
+            Error::QueryFailed(_) => 14,
+            Error::Internal(_) => 1,
+        }
+    }
+
+    /// The status code the seeds' HTTP API would answer with.
+    pub fn status(&self) -> u16 {
+        match self {
+            Error::Invalid(_) => 400,
+            Error::NotFound(_) => 404,
+            Error::Conflict(_) => 409,
+            Error::Unreachable(_) => 503,
+            Error::QueryFailed(_) | Error::Internal(_) => 500,
+        }
+    }
+
+    pub fn detail(&self) -> &str {
+        match self {
+            Error::Invalid(m)
+            | Error::NotFound(m)
+            | Error::Conflict(m)
+            | Error::Unreachable(m)
+            | Error::QueryFailed(m)
+            | Error::Internal(m) => m,
+        }
+    }
+
+    /// `{"error":{"status":404,"detail":"…"}}`, the one-line JSON form of CONTRACT.md.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({"error": {"status": self.status(), "detail": self.detail()}})
+    }
+
+    pub fn internal(context: &str, err: impl std::fmt::Display) -> Self {
+        Error::Internal(format!("{context}: {err}"))
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        Error::Internal(e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_follow_the_contract() {
+        let cases = [
+            (Error::Invalid("x".into()), 10, 400),
+            (Error::NotFound("x".into()), 11, 404),
+            (Error::Conflict("x".into()), 12, 409),
+            (Error::Unreachable("x".into()), 13, 503),
+            (Error::QueryFailed("x".into()), 14, 500),
+        ];
+        for (e, code, status) in cases {
+            assert_eq!(e.exit_code(), code);
+            assert_eq!(e.status(), status);
+        }
+    }
+
+    #[test]
+    fn json_shape() {
+        let e = Error::NotFound("source not found: orders".into());
+        assert_eq!(
+            e.to_json().to_string(),
+            r#"{"error":{"status":404,"detail":"source not found: orders"}}"#
+        );
+    }
+}

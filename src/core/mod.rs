@@ -1,0 +1,8 @@
+//! Plain types and rules: no tokio, no terminal, no database handles.
+
+pub mod error;
+pub mod guard;
+pub mod source;
+pub mod value;
+
+pub use error::{Error, Result};

@@ -1,0 +1,212 @@
+//! Cells and result sets, and how they map to JSON and to text (CONTRACT.md: integers and
+//! floats are numbers, `numeric` keeps its exact digits as a string, timestamps are ISO 8601
+//! strings, NULL is `null`, bytes are `"\\x…"` hex).
+
+use std::fmt::Write as _;
+
+use serde_json::{Map, Value as Json};
+
+/// One cell. Temporal values, uuids, intervals and enums arrive as [`Value::Text`] in their
+/// canonical text form (ISO 8601 for timestamps); `kind` on the column says what they were.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    /// An exact decimal, kept as its digits.
+    Numeric(String),
+    Text(String),
+    Bytes(Vec<u8>),
+    Json(Json),
+    Array(Vec<Value>),
+}
+
+impl Value {
+    /// Numbers are right-aligned in grids.
+    pub fn is_number(&self) -> bool {
+        matches!(self, Value::Int(_) | Value::Float(_) | Value::Numeric(_))
+    }
+
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+
+    pub fn to_json(&self) -> Json {
+        match self {
+            Value::Null => Json::Null,
+            Value::Bool(b) => Json::Bool(*b),
+            Value::Int(i) => Json::from(*i),
+            Value::Float(f) => serde_json::Number::from_f64(*f)
+                .map(Json::Number)
+                .unwrap_or_else(|| Json::String(float_text(*f))),
+            Value::Numeric(s) | Value::Text(s) => Json::String(s.clone()),
+            Value::Bytes(b) => Json::String(bytes_text(b)),
+            Value::Json(j) => j.clone(),
+            Value::Array(items) => Json::Array(items.iter().map(Value::to_json).collect()),
+        }
+    }
+
+    /// The text a grid, CSV or TSV shows; `None` for NULL so callers can tell it from `""`.
+    pub fn to_text(&self) -> Option<String> {
+        Some(match self {
+            Value::Null => return None,
+            Value::Bool(b) => b.to_string(),
+            Value::Int(i) => i.to_string(),
+            Value::Float(f) => float_text(*f),
+            Value::Numeric(s) | Value::Text(s) => s.clone(),
+            Value::Bytes(b) => bytes_text(b),
+            Value::Json(j) => j.to_string(),
+            Value::Array(items) => {
+                let mut out = String::from("{");
+                for (i, v) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    match v.to_text() {
+                        None => out.push_str("NULL"),
+                        Some(t) if matches!(v, Value::Text(_)) && needs_array_quotes(&t) => {
+                            out.push('"');
+                            out.push_str(&t.replace('\\', "\\\\").replace('"', "\\\""));
+                            out.push('"');
+                        }
+                        Some(t) => out.push_str(&t),
+                    }
+                }
+                out.push('}');
+                out
+            }
+        })
+    }
+}
+
+fn needs_array_quotes(t: &str) -> bool {
+    t.is_empty()
+        || t.eq_ignore_ascii_case("null")
+        || t.chars()
+            .any(|c| matches!(c, ',' | '{' | '}' | '"' | '\\') || c.is_whitespace())
+}
+
+fn float_text(f: f64) -> String {
+    if f.is_nan() {
+        "NaN".into()
+    } else if f.is_infinite() {
+        if f > 0.0 { "Infinity" } else { "-Infinity" }.into()
+    } else {
+        f.to_string()
+    }
+}
+
+fn bytes_text(b: &[u8]) -> String {
+    let mut s = String::with_capacity(2 + b.len() * 2);
+    s.push_str("\\x");
+    for byte in b {
+        let _ = write!(s, "{byte:02x}");
+    }
+    s
+}
+
+/// A result column: its name and the source's name for its type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Column {
+    pub name: String,
+    pub type_name: String,
+}
+
+/// Rows of one query, at most the request's limit; `truncated` says more rows existed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ResultSet {
+    pub columns: Vec<Column>,
+    pub rows: Vec<Vec<Value>>,
+    pub truncated: bool,
+}
+
+impl ResultSet {
+    /// Column names made unique (`a`, `a_2`, …) so a JSON row object keeps every cell.
+    pub fn unique_column_names(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::with_capacity(self.columns.len());
+        for c in &self.columns {
+            let mut name = c.name.clone();
+            let mut n = 2;
+            while out.contains(&name) {
+                name = format!("{}_{n}", c.name);
+                n += 1;
+            }
+            out.push(name);
+        }
+        out
+    }
+
+    /// Rows as JSON objects keyed by [`Self::unique_column_names`].
+    pub fn json_rows(&self) -> Vec<Json> {
+        let names = self.unique_column_names();
+        self.rows
+            .iter()
+            .map(|row| {
+                let mut m = Map::with_capacity(names.len());
+                for (name, v) in names.iter().zip(row) {
+                    m.insert(name.clone(), v.to_json());
+                }
+                Json::Object(m)
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn json_mapping_follows_the_contract() {
+        assert_eq!(Value::Int(7).to_json(), json!(7));
+        assert_eq!(Value::Float(1.5).to_json(), json!(1.5));
+        assert_eq!(Value::Float(f64::NAN).to_json(), json!("NaN"));
+        assert_eq!(
+            Value::Numeric("12345678901234567890.000001".into()).to_json(),
+            json!("12345678901234567890.000001")
+        );
+        assert_eq!(Value::Null.to_json(), Json::Null);
+        assert_eq!(
+            Value::Bytes(vec![0xde, 0xad, 0x01]).to_json(),
+            json!("\\xdead01")
+        );
+        assert_eq!(
+            Value::Array(vec![Value::Int(1), Value::Null]).to_json(),
+            json!([1, null])
+        );
+    }
+
+    #[test]
+    fn text_keeps_null_apart_from_empty() {
+        assert_eq!(Value::Null.to_text(), None);
+        assert_eq!(Value::Text(String::new()).to_text(), Some(String::new()));
+        let arr = Value::Array(vec![
+            Value::Text("a b".into()),
+            Value::Text("c".into()),
+            Value::Null,
+        ]);
+        assert_eq!(arr.to_text().unwrap(), r#"{"a b",c,NULL}"#);
+    }
+
+    #[test]
+    fn duplicate_columns_keep_every_cell() {
+        let rs = ResultSet {
+            columns: vec![
+                Column {
+                    name: "a".into(),
+                    type_name: "int4".into(),
+                },
+                Column {
+                    name: "a".into(),
+                    type_name: "int4".into(),
+                },
+            ],
+            rows: vec![vec![Value::Int(1), Value::Int(2)]],
+            truncated: false,
+        };
+        assert_eq!(rs.unique_column_names(), vec!["a", "a_2"]);
+        assert_eq!(rs.json_rows()[0], json!({"a": 1, "a_2": 2}));
+    }
+}

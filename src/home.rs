@@ -1,0 +1,197 @@
+//! Where tdb keeps its files (CONTRACT.md "Files"), and creating them with tight modes.
+
+use std::fs::{self, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use crate::core::{Error, Result};
+
+/// The home folder and the paths inside it.
+#[derive(Debug, Clone)]
+pub struct Home {
+    root: PathBuf,
+    audit_log: PathBuf,
+}
+
+impl Home {
+    /// `--home DIR`, else `$TDB_HOME`, else `$XDG_DATA_HOME/tdb`, else `~/.local/share/tdb`.
+    /// The audit log is `--audit-log FILE`, else `$TDB_AUDIT_LOG`, else inside the home.
+    pub fn resolve(home_flag: Option<PathBuf>, audit_flag: Option<PathBuf>) -> Result<Self> {
+        let non_empty = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
+        let root = match home_flag {
+            Some(p) => p,
+            None => match non_empty("TDB_HOME") {
+                Some(p) => PathBuf::from(p),
+                None => match non_empty("XDG_DATA_HOME") {
+                    Some(p) => PathBuf::from(p).join("tdb"),
+                    None => match non_empty("HOME") {
+                        Some(h) => PathBuf::from(h).join(".local/share/tdb"),
+                        None => {
+                            return Err(Error::Invalid(
+                                "cannot find a home folder: set TDB_HOME or pass --home DIR".into(),
+                            ));
+                        }
+                    },
+                },
+            },
+        };
+        let root = absolute(&root);
+        let audit_log = match audit_flag.or_else(|| non_empty("TDB_AUDIT_LOG").map(PathBuf::from)) {
+            Some(p) => absolute(&p),
+            None => root.join("tdb_audit.jsonl"),
+        };
+        Ok(Home { root, audit_log })
+    }
+
+    pub fn at(root: impl Into<PathBuf>) -> Self {
+        let root = absolute(&root.into());
+        let audit_log = root.join("tdb_audit.jsonl");
+        Home { root, audit_log }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn registry_path(&self) -> PathBuf {
+        self.root.join("registry.db")
+    }
+
+    pub fn audit_path(&self) -> &Path {
+        &self.audit_log
+    }
+
+    pub fn key_path(&self) -> PathBuf {
+        self.root.join("master.key")
+    }
+
+    pub fn cache_dir(&self) -> PathBuf {
+        self.root.join("cache")
+    }
+
+    /// Where tdb writes its own log (tracing), never the terminal.
+    pub fn log_path(&self) -> PathBuf {
+        self.root.join("tdb.log")
+    }
+
+    /// Creates the home (0700) if needed. An existing home with looser modes is tightened.
+    pub fn ensure(&self) -> Result<()> {
+        create_private_dir(&self.root)
+    }
+
+    pub fn ensure_cache_dir(&self) -> Result<PathBuf> {
+        self.ensure()?;
+        let dir = self.cache_dir();
+        create_private_dir(&dir)?;
+        Ok(dir)
+    }
+}
+
+fn absolute(p: &Path) -> PathBuf {
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .map(|d| d.join(p))
+            .unwrap_or_else(|_| p.to_path_buf())
+    }
+}
+
+/// Creates `dir` and its parents; `dir` itself ends up 0700.
+pub fn create_private_dir(dir: &Path) -> Result<()> {
+    if !dir.is_dir() {
+        fs::create_dir_all(dir).map_err(|e| {
+            Error::Internal(format!("cannot create the folder {}: {e}", dir.display()))
+        })?;
+    }
+    let mode = fs::metadata(dir)
+        .map_err(|e| Error::Internal(format!("cannot read {}: {e}", dir.display())))?
+        .permissions()
+        .mode();
+    if mode & 0o077 != 0 {
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+            .map_err(|e| Error::Internal(format!("cannot make {} private: {e}", dir.display())))?;
+    }
+    Ok(())
+}
+
+/// Makes sure `path` exists with mode 0600 (creating it empty if needed).
+pub fn touch_private_file(path: &Path) -> Result<()> {
+    OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| Error::Internal(format!("cannot open {}: {e}", path.display())))?;
+    let mode = fs::metadata(path)?.permissions().mode();
+    if mode & 0o077 != 0 {
+        fs::set_permissions(path, fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(())
+}
+
+/// Writes a new file only if none exists (O_EXCL semantics through a hard link, so a reader
+/// never sees it half-written). Returns false when another process created it first.
+pub fn create_exclusive(path: &Path, contents: &[u8]) -> Result<bool> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let tmp = dir.join(format!(
+        ".{}.{}.tmp",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("file"),
+        std::process::id()
+    ));
+    let write = || -> std::io::Result<()> {
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&tmp)?;
+        f.write_all(contents)?;
+        f.sync_all()
+    };
+    let _ = fs::remove_file(&tmp);
+    write().map_err(|e| Error::Internal(format!("cannot write {}: {e}", tmp.display())))?;
+    let linked = fs::hard_link(&tmp, path);
+    let _ = fs::remove_file(&tmp);
+    match linked {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(Error::Internal(format!(
+            "cannot create {}: {e}",
+            path.display()
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn home_is_private() {
+        let t = tempfile::tempdir().unwrap();
+        let home = Home::at(t.path().join("h"));
+        home.ensure().unwrap();
+        let mode = fs::metadata(home.root()).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
+        let f = home.root().join("f");
+        touch_private_file(&f).unwrap();
+        assert_eq!(
+            fs::metadata(&f).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+
+    #[test]
+    fn exclusive_create_keeps_the_first() {
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path().join("k");
+        assert!(create_exclusive(&p, b"one").unwrap());
+        assert!(!create_exclusive(&p, b"two").unwrap());
+        assert_eq!(fs::read(&p).unwrap(), b"one");
+        assert_eq!(
+            fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+}

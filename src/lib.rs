@@ -1,0 +1,13 @@
+//! tdb: explore data read-only from the terminal.
+//!
+//! The crate is split so that arrows point one way: [`core`] holds plain types and rules,
+//! [`registry`], [`connector`] and [`audit`] build on it, and the command line and the
+//! terminal UI sit on top.
+
+pub mod audit;
+pub mod cli;
+pub mod connector;
+pub mod core;
+pub mod home;
+pub mod identity;
+pub mod registry;
