@@ -1,1 +1,1172 @@
-//! The append-only, hash-chained audit log (placeholder: lands with issue 3).
+//! The append-only, hash-chained audit log (CONTRACT.md "Audit log").
+//!
+//! One JSON object per line, keys in a fixed order:
+//!
+//! ```text
+//! {"seq":42,"event":"query","source_id":"…","source_name":"orders","sql":"SELECT …",
+//!  "executed_sql":"SELECT … LIMIT 101","rows_returned":2,"truncated":false,"duration_ms":12,
+//!  "actor":"alice@bastion-1","ssh_client":"10.0.0.5","session":"…",
+//!  "timestamp":"2026-05-22T09:15:00.123456Z","prev_sha256":"…"}
+//! ```
+//!
+//! `seq` counts from 1 without gaps; `prev_sha256` is the lowercase hex SHA-256 of the
+//! previous line's bytes (without its newline), 64 zeros on the first line. A line is
+//! written by one `write` under an exclusive lock on the log and synced before the lock is
+//! released, so any number of tdb processes can share one log (two terminals on one
+//! bastion) and every line is whole.
+//!
+//! No secret can reach the log: an [`Event`] carries names, ids, SQL text and messages, never
+//! a connection description, and connectors keep passwords out of their error messages.
+//!
+//! # The head file
+//!
+//! A chain alone cannot notice a change to its last line, or the last lines being removed:
+//! nothing after them records their hash. So every write also stores the newest line's
+//! `seq` and hash in `<log>.head` (e.g. `tdb_audit.jsonl.head`, mode 0600), and
+//! [`AuditLog::verify`] checks the end of the log against it. The log's line format is
+//! untouched by this. Moving or rotating the log means moving its head file with it. A log
+//! without a head file (copied alone, or written by something else in the same format) is
+//! checked as a chain only.
+//!
+//! # Damage and what writers do about it
+//!
+//! Writers never fail because of what is already in the log; they keep the evidence and let
+//! [`AuditLog::verify`] name it:
+//!
+//! - A last line without its newline is the remains of an interrupted write (a crash or a
+//!   full disk in the middle of `write`). The next writer ends it with a newline, so it
+//!   stays in the file as a line of its own, and writes its line after it.
+//! - A writer continues the chain from the last line tdb completed: the head, when the last
+//!   line that parses (walking back past damaged lines) is the one the head describes, or is
+//!   newer (tdb stopped between writing a line and its head); otherwise (the last line was
+//!   changed or lines were removed) it chains to what the head recorded, so `verify` keeps
+//!   reporting the change instead of the new line sealing it. With no usable head it chains
+//!   to the last line that parses (`seq` + 1, the hash of that line).
+//!
+//! The chain detects accidental damage and edits made by hand; someone able to rewrite both
+//! files can rebuild the whole chain, which only a copy kept elsewhere can reveal.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::os::unix::fs::{FileExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::core::{Error, Result};
+use crate::identity;
+
+/// `prev_sha256` of the first line.
+pub const GENESIS_SHA256: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// No line tdb writes comes near this (SQL is at most 10,000 characters); a longer line in
+/// the log is damage and is hashed without being held in memory.
+const MAX_LINE_BYTES: u64 = 16 << 20;
+
+/// Reads go through the file in blocks of this size.
+const CHUNK: usize = 64 << 10;
+
+/// Something worth a line in the audit log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// A query that ran and returned rows (every success: the seed's rule).
+    Query {
+        source_id: String,
+        source_name: String,
+        /// What the user wrote.
+        sql: String,
+        /// What ran after the guard rewrote it (`data` alias, LIMIT).
+        executed_sql: String,
+        rows_returned: u64,
+        truncated: bool,
+        duration_ms: u64,
+    },
+    /// SQL the guard refused; nothing reached the source.
+    QueryRejected {
+        source_id: String,
+        source_name: String,
+        sql: String,
+        /// The refusal message the user saw.
+        detail: String,
+    },
+    /// A query that reached the source and failed, timed out or was cancelled.
+    QueryFailed {
+        source_id: String,
+        source_name: String,
+        sql: String,
+        executed_sql: String,
+        /// The error message the user saw.
+        detail: String,
+        duration_ms: u64,
+    },
+    SourceRegistered {
+        source_id: String,
+        source_name: String,
+        source_type: String,
+    },
+    SourceDeleted {
+        source_id: String,
+        source_name: String,
+        /// Whether the record was purged too, not only deactivated.
+        purged: bool,
+    },
+}
+
+impl Event {
+    /// The `event` value of the line.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Event::Query { .. } => "query",
+            Event::QueryRejected { .. } => "query_rejected",
+            Event::QueryFailed { .. } => "query_failed",
+            Event::SourceRegistered { .. } => "source_registered",
+            Event::SourceDeleted { .. } => "source_deleted",
+        }
+    }
+
+    /// Appends the event's own keys in CONTRACT.md's order.
+    fn put_fields(&self, m: &mut Map<String, Value>) {
+        let mut put = |k: &str, v: Value| {
+            m.insert(k.to_string(), v);
+        };
+        match self {
+            Event::Query {
+                source_id,
+                source_name,
+                sql,
+                executed_sql,
+                rows_returned,
+                truncated,
+                duration_ms,
+            } => {
+                put("source_id", source_id.as_str().into());
+                put("source_name", source_name.as_str().into());
+                put("sql", sql.as_str().into());
+                put("executed_sql", executed_sql.as_str().into());
+                put("rows_returned", (*rows_returned).into());
+                put("truncated", (*truncated).into());
+                put("duration_ms", (*duration_ms).into());
+            }
+            Event::QueryRejected {
+                source_id,
+                source_name,
+                sql,
+                detail,
+            } => {
+                put("source_id", source_id.as_str().into());
+                put("source_name", source_name.as_str().into());
+                put("sql", sql.as_str().into());
+                put("detail", detail.as_str().into());
+            }
+            Event::QueryFailed {
+                source_id,
+                source_name,
+                sql,
+                executed_sql,
+                detail,
+                duration_ms,
+            } => {
+                put("source_id", source_id.as_str().into());
+                put("source_name", source_name.as_str().into());
+                put("sql", sql.as_str().into());
+                put("executed_sql", executed_sql.as_str().into());
+                put("detail", detail.as_str().into());
+                put("duration_ms", (*duration_ms).into());
+            }
+            Event::SourceRegistered {
+                source_id,
+                source_name,
+                source_type,
+            } => {
+                put("source_id", source_id.as_str().into());
+                put("source_name", source_name.as_str().into());
+                put("source_type", source_type.as_str().into());
+            }
+            Event::SourceDeleted {
+                source_id,
+                source_name,
+                purged,
+            } => {
+                put("source_id", source_id.as_str().into());
+                put("source_name", source_name.as_str().into());
+                put("purged", (*purged).into());
+            }
+        }
+    }
+}
+
+/// The result of [`AuditLog::verify`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verification {
+    /// Every line parses, `seq` runs 1..=lines, every link and the head match.
+    Intact { lines: usize },
+    /// The first place where the log is not what tdb wrote. `line` is 1-based; it is one
+    /// past the last line when lines were removed from the end. `reason` reads as the
+    /// continuation of "line N: ".
+    Broken { line: usize, reason: String },
+}
+
+/// Who and when, the part of a line that does not come from the event.
+#[derive(Debug, Clone)]
+struct Stamp {
+    actor: String,
+    ssh_client: Option<String>,
+    session: String,
+    timestamp: String,
+}
+
+impl Stamp {
+    fn now() -> Self {
+        Stamp {
+            actor: identity::actor(),
+            ssh_client: identity::ssh_client(),
+            session: identity::session().to_string(),
+            timestamp: chrono::Utc::now()
+                .format("%Y-%m-%dT%H:%M:%S%.6fZ")
+                .to_string(),
+        }
+    }
+}
+
+/// The line for `event`, without its newline.
+fn render_line(seq: u64, event: &Event, stamp: &Stamp, prev_sha256: &str) -> Result<String> {
+    let mut m = Map::new();
+    m.insert("seq".into(), seq.into());
+    m.insert("event".into(), event.name().into());
+    event.put_fields(&mut m);
+    m.insert("actor".into(), stamp.actor.as_str().into());
+    m.insert("ssh_client".into(), stamp.ssh_client.clone().into());
+    m.insert("session".into(), stamp.session.as_str().into());
+    m.insert("timestamp".into(), stamp.timestamp.as_str().into());
+    m.insert("prev_sha256".into(), prev_sha256.into());
+    serde_json::to_string(&Value::Object(m))
+        .map_err(|e| Error::internal("cannot encode an audit line", e))
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// The append-only audit log at one path.
+#[derive(Debug, Clone)]
+pub struct AuditLog {
+    path: PathBuf,
+}
+
+impl AuditLog {
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        AuditLog { path: path.into() }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// `<log>.head`: the newest line's seq and hash (see the module doc).
+    pub fn head_path(&self) -> PathBuf {
+        let mut p = self.path.as_os_str().to_owned();
+        p.push(".head");
+        PathBuf::from(p)
+    }
+
+    /// Appends one line for `event`; returns its seq. Creates the log (0600) if needed; the
+    /// folder must exist.
+    pub fn record(&self, event: &Event) -> Result<u64> {
+        let file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .mode(0o600)
+            .open(&self.path)
+            .map_err(|e| self.err("open", e))?;
+        make_private(&file).map_err(|e| self.err("restrict the permissions of", e))?;
+        file.lock().map_err(|e| self.err("lock", e))?;
+        let seq = self.append_locked(&file, event);
+        // Closing would release the lock as well; unlocking here keeps the order explicit.
+        let _ = file.unlock();
+        seq
+    }
+
+    fn append_locked(&self, file: &File, event: &Event) -> Result<u64> {
+        let len = file.metadata().map_err(|e| self.err("read", e))?.len();
+        let tip = read_tip(file, len).map_err(|e| self.err("read", e))?;
+        let head_path = self.head_path();
+        let head = read_head(&head_path).unwrap_or_else(|e| HeadState::Damaged(e.to_string()));
+        let (prev_seq, prev_sha256) = self.chain_from(&tip, head);
+        let seq = prev_seq + 1;
+        // The timestamp is taken under the lock, so timestamps never run backwards in seq order.
+        let line = render_line(seq, event, &Stamp::now(), &prev_sha256)?;
+        if line.len() as u64 > MAX_LINE_BYTES {
+            return Err(Error::Internal(format!(
+                "audit event too large for {} ({} bytes)",
+                self.path.display(),
+                line.len()
+            )));
+        }
+        let mut buf = Vec::with_capacity(line.len() + 2);
+        if !tip.ends_with_newline {
+            buf.push(b'\n');
+        }
+        buf.extend_from_slice(line.as_bytes());
+        buf.push(b'\n');
+        let mut writer = file;
+        writer.write_all(&buf).map_err(|e| self.err("write", e))?;
+        file.sync_data().map_err(|e| self.err("sync", e))?;
+        let head = Head {
+            seq,
+            sha256: sha256_hex(line.as_bytes()),
+        };
+        // The line is written and synced: that is the record. A head that could not be
+        // written makes `verify` say so until the next write succeeds.
+        if let Err(e) = write_head(&head_path, &head) {
+            tracing::warn!(path = %head_path.display(), error = %e, "cannot update the audit head");
+        }
+        Ok(seq)
+    }
+
+    /// The (seq, hash) the next line chains to: the rule in the module doc.
+    fn chain_from(&self, tip: &Tip, head: HeadState) -> (u64, String) {
+        let head = match head {
+            HeadState::Present(h) => h,
+            HeadState::Damaged(why) => {
+                tracing::warn!(path = %self.head_path().display(), %why, "audit head damaged; chaining to the log's last line");
+                return tip.last_valid.clone().unwrap_or_else(genesis);
+            }
+            HeadState::Missing => return tip.last_valid.clone().unwrap_or_else(genesis),
+        };
+        match &tip.last_valid {
+            Some((seq, sha)) if *seq > head.seq || (*seq == head.seq && *sha == head.sha256) => {
+                (*seq, sha.clone())
+            }
+            _ => {
+                tracing::warn!(
+                    path = %self.path.display(),
+                    head_seq = head.seq,
+                    "the audit log's last line is not the one tdb wrote last; chaining to the head so `tdb audit verify` reports it"
+                );
+                (head.seq, head.sha256)
+            }
+        }
+    }
+
+    /// The last `n` lines (all with `None`), oldest first, read from the end so a long log
+    /// costs only what is returned. A line that is not a JSON object (damage) comes back as a
+    /// JSON string holding its text, so a damaged log can still be read; `verify` says why.
+    pub fn tail(&self, n: Option<usize>) -> Result<Vec<Value>> {
+        let (file, _) = self.snapshot()?;
+        let Some((file, len)) = file else {
+            return Ok(Vec::new());
+        };
+        let read = || -> io::Result<Vec<Value>> {
+            match n {
+                None => Forward::new(file, len)
+                    .map(|l| l.map(RawLine::into_value))
+                    .collect(),
+                Some(n) => {
+                    let mut lines = Backward::new(&file, len)?
+                        .take(n)
+                        .map(|l| l.map(|(_, l)| l.into_value()))
+                        .collect::<io::Result<Vec<_>>>()?;
+                    lines.reverse();
+                    Ok(lines)
+                }
+            }
+        };
+        read().map_err(|e| self.err("read", e))
+    }
+
+    /// Checks every line and the head. An empty or missing log (with no head) is intact.
+    pub fn verify(&self) -> Result<Verification> {
+        let (file, head) = self.snapshot()?;
+        let head_name = self.head_path().display().to_string();
+        let mut lines = match file {
+            Some((file, len)) => Forward::new(file, len),
+            None => Forward::empty(),
+        }
+        .peekable();
+        let broken = |line: usize, reason: String| Ok(Verification::Broken { line, reason });
+
+        let mut n = 0usize;
+        let mut prev_sha256 = GENESIS_SHA256.to_string();
+        while let Some(line) = lines.next() {
+            let line = line.map_err(|e| self.err("read", e))?;
+            n += 1;
+            let obj = match line.object() {
+                Ok(obj) => obj,
+                Err(why) => return broken(n, why),
+            };
+            let Some(seq) = obj.get("seq").and_then(Value::as_u64) else {
+                return broken(n, "no integer \"seq\"".into());
+            };
+            if seq != n as u64 {
+                return broken(n, seq_reason(seq, n as u64));
+            }
+            let Some(prev) = obj.get("prev_sha256").and_then(Value::as_str) else {
+                return broken(n, "no \"prev_sha256\"".into());
+            };
+            if prev != prev_sha256 {
+                // Either line n-1 changed, or this line did (or was put here). If the line
+                // after this one (or the head) still vouches for this line, it is line n-1.
+                let vouched = match lines.peek() {
+                    Some(Ok(next)) => next.prev_sha256().as_deref() == Some(&line.sha256),
+                    Some(Err(_)) => false,
+                    None => matches!(&head, HeadState::Present(h)
+                        if h.seq == seq && h.sha256 == line.sha256),
+                };
+                return if vouched && n > 1 {
+                    broken(
+                        n - 1,
+                        format!(
+                            "its SHA-256 does not match the prev_sha256 recorded by line {n}: \
+                             this line was changed"
+                        ),
+                    )
+                } else if n == 1 {
+                    broken(
+                        1,
+                        "its prev_sha256 is not the 64 zeros that start the chain: \
+                         it was changed, or lines before it were removed"
+                            .into(),
+                    )
+                } else {
+                    broken(
+                        n,
+                        format!(
+                            "its prev_sha256 does not match line {}: this line was changed \
+                             or inserted",
+                            n - 1
+                        ),
+                    )
+                };
+            }
+            prev_sha256 = line.sha256;
+        }
+
+        let last = n as u64;
+        match head {
+            HeadState::Missing => Ok(Verification::Intact { lines: n }),
+            HeadState::Damaged(why) => broken(
+                n.max(1),
+                format!(
+                    "{head_name} is damaged ({why}), so the end of the log cannot be checked; \
+                     the next audited event rewrites it"
+                ),
+            ),
+            HeadState::Present(h) if h.seq > last => broken(
+                n + 1,
+                format!(
+                    "the log ends at seq {last} but {head_name} records seq {}: the last {} \
+                     line(s) were removed",
+                    h.seq,
+                    h.seq - last
+                ),
+            ),
+            HeadState::Present(h) if h.seq < last => broken(
+                h.seq as usize + 1,
+                format!(
+                    "this line and those after it are not covered by {head_name} (seq {}): \
+                     tdb stopped between writing a line and its head, or something other \
+                     than tdb appended to the log; the next audited event updates the head",
+                    h.seq
+                ),
+            ),
+            HeadState::Present(h) if h.sha256 != prev_sha256 => broken(
+                n,
+                format!(
+                    "its SHA-256 does not match the one {head_name} records for seq {last}: \
+                     this line was changed"
+                ),
+            ),
+            HeadState::Present(_) => Ok(Verification::Intact { lines: n }),
+        }
+    }
+
+    /// The log's length and head as of one moment (under a shared lock, so no write is half
+    /// done). Lines are only ever appended, so reading up to that length afterwards, without
+    /// the lock, sees a consistent log while writers carry on.
+    fn snapshot(&self) -> Result<(Option<(File, u64)>, HeadState)> {
+        // A head that cannot be read is reported by `verify` like a damaged one; it must not
+        // stop `tail` from reading the log.
+        let head =
+            || read_head(&self.head_path()).unwrap_or_else(|e| HeadState::Damaged(e.to_string()));
+        let file = match File::open(&self.path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((None, head())),
+            Err(e) => return Err(self.err("open", e)),
+        };
+        file.lock_shared().map_err(|e| self.err("lock", e))?;
+        let len = file.metadata().map(|m| m.len());
+        let head = head();
+        let _ = file.unlock();
+        let len = len.map_err(|e| self.err("read", e))?;
+        Ok((Some((file, len)), head))
+    }
+
+    fn err(&self, what: &str, e: impl std::fmt::Display) -> Error {
+        Error::Internal(format!(
+            "cannot {what} the audit log {}: {e}",
+            self.path.display()
+        ))
+    }
+}
+
+fn seq_reason(seq: u64, expected: u64) -> String {
+    if seq > expected {
+        format!(
+            "seq is {seq} where {expected} was expected: {} line(s) before it are missing, \
+             or lines were moved",
+            seq - expected
+        )
+    } else {
+        format!(
+            "seq is {seq} where {expected} was expected: a line was repeated, inserted or \
+             moved here"
+        )
+    }
+}
+
+fn genesis() -> (u64, String) {
+    (0, GENESIS_SHA256.to_string())
+}
+
+fn make_private(file: &File) -> io::Result<()> {
+    let mode = file.metadata()?.permissions().mode();
+    if mode & 0o077 != 0 {
+        file.set_permissions(fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(())
+}
+
+/// The newest line tdb completed, as recorded in the head file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Head {
+    seq: u64,
+    sha256: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum HeadState {
+    Missing,
+    Damaged(String),
+    Present(Head),
+}
+
+fn read_head(path: &Path) -> io::Result<HeadState> {
+    let bytes = match fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(HeadState::Missing),
+        Err(e) => return Err(e),
+    };
+    let parsed = serde_json::from_slice::<Value>(&bytes).ok();
+    let seq = parsed
+        .as_ref()
+        .and_then(|v| v.get("seq"))
+        .and_then(Value::as_u64)
+        .filter(|&s| s > 0);
+    let sha = parsed
+        .as_ref()
+        .and_then(|v| v.get("sha256"))
+        .and_then(Value::as_str)
+        .filter(|s| s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')));
+    Ok(match (seq, sha) {
+        (Some(seq), Some(sha)) => HeadState::Present(Head {
+            seq,
+            sha256: sha.to_string(),
+        }),
+        _ => HeadState::Damaged("not a {\"seq\",\"sha256\"} record".into()),
+    })
+}
+
+/// Rewrites the head in place (it only grows, and `set_len` trims if it ever shrank). Not
+/// synced: after a power cut it may lag the log, which writers handle (they chain from a
+/// newer last line) and `verify` reports until the next write.
+fn write_head(path: &Path, head: &Head) -> io::Result<()> {
+    let file = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(path)?;
+    make_private(&file)?;
+    let text = format!("{{\"seq\":{},\"sha256\":\"{}\"}}\n", head.seq, head.sha256);
+    file.write_all_at(text.as_bytes(), 0)?;
+    file.set_len(text.len() as u64)
+}
+
+/// What a writer needs to know about the end of the log.
+struct Tip {
+    /// False when the last line was cut short (no newline): the next write starts with one.
+    ends_with_newline: bool,
+    /// (seq, hash) of the last line that parses as an object with a `seq`.
+    last_valid: Option<(u64, String)>,
+}
+
+fn read_tip(file: &File, len: u64) -> io::Result<Tip> {
+    if len == 0 {
+        return Ok(Tip {
+            ends_with_newline: true,
+            last_valid: None,
+        });
+    }
+    let mut last = [0u8];
+    file.read_exact_at(&mut last, len - 1)?;
+    let ends_with_newline = last[0] == b'\n';
+    for line in Backward::new(file, len)? {
+        let (_, line) = line?;
+        if let Some(seq) = line
+            .object()
+            .ok()
+            .and_then(|o| o.get("seq").and_then(Value::as_u64))
+        {
+            return Ok(Tip {
+                ends_with_newline,
+                last_valid: Some((seq, line.sha256)),
+            });
+        }
+    }
+    Ok(Tip {
+        ends_with_newline,
+        last_valid: None,
+    })
+}
+
+/// One line read back: its hash always, its bytes unless it is too long to be tdb's.
+struct RawLine {
+    sha256: String,
+    bytes: Option<Vec<u8>>,
+    len: u64,
+}
+
+impl RawLine {
+    fn object(&self) -> std::result::Result<Map<String, Value>, String> {
+        let Some(bytes) = &self.bytes else {
+            return Err(format!(
+                "{} bytes long, more than any line tdb writes",
+                self.len
+            ));
+        };
+        match serde_json::from_slice::<Value>(bytes) {
+            Ok(Value::Object(m)) => Ok(m),
+            Ok(_) => Err("not a JSON object".into()),
+            Err(_) if bytes.is_empty() => Err("an empty line".into()),
+            Err(_) => Err(
+                "not valid JSON (a damaged line, or one cut short by an interrupted write)".into(),
+            ),
+        }
+    }
+
+    fn prev_sha256(&self) -> Option<String> {
+        self.object()
+            .ok()?
+            .get("prev_sha256")?
+            .as_str()
+            .map(str::to_string)
+    }
+
+    fn into_value(self) -> Value {
+        match self.object() {
+            Ok(m) => Value::Object(m),
+            Err(_) => match self.bytes {
+                Some(b) => Value::String(String::from_utf8_lossy(&b).into_owned()),
+                None => Value::String(format!("<{} bytes>", self.len)),
+            },
+        }
+    }
+}
+
+/// Reads the bytes `start..end` of `file` as one line.
+fn read_line(file: &File, start: u64, end: u64) -> io::Result<RawLine> {
+    let len = end - start;
+    if len <= MAX_LINE_BYTES {
+        let mut bytes = vec![0u8; len as usize];
+        file.read_exact_at(&mut bytes, start)?;
+        return Ok(RawLine {
+            sha256: sha256_hex(&bytes),
+            bytes: Some(bytes),
+            len,
+        });
+    }
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; CHUNK];
+    let mut pos = start;
+    while pos < end {
+        let n = ((end - pos) as usize).min(CHUNK);
+        file.read_exact_at(&mut buf[..n], pos)?;
+        hasher.update(&buf[..n]);
+        pos += n as u64;
+    }
+    Ok(RawLine {
+        sha256: hex::encode(hasher.finalize()),
+        bytes: None,
+        len,
+    })
+}
+
+/// Lines of the first `len` bytes of a file, newest first, each with its start offset.
+struct Backward<'a> {
+    file: &'a File,
+    /// Where the next line to return ends (its newline, or the end of the file).
+    end: Option<u64>,
+    buf: Vec<u8>,
+}
+
+impl<'a> Backward<'a> {
+    fn new(file: &'a File, len: u64) -> io::Result<Self> {
+        let end = if len == 0 {
+            None
+        } else {
+            let mut last = [0u8];
+            file.read_exact_at(&mut last, len - 1)?;
+            Some(if last[0] == b'\n' { len - 1 } else { len })
+        };
+        Ok(Backward {
+            file,
+            end,
+            buf: Vec::new(),
+        })
+    }
+
+    /// The offset just after the newline before `end`, or 0.
+    fn line_start(&mut self, end: u64) -> io::Result<u64> {
+        let mut hi = end;
+        while hi > 0 {
+            let lo = hi.saturating_sub(CHUNK as u64);
+            self.buf.resize((hi - lo) as usize, 0);
+            self.file.read_exact_at(&mut self.buf, lo)?;
+            if let Some(i) = self.buf.iter().rposition(|&b| b == b'\n') {
+                return Ok(lo + i as u64 + 1);
+            }
+            hi = lo;
+        }
+        Ok(0)
+    }
+}
+
+impl Iterator for Backward<'_> {
+    type Item = io::Result<(u64, RawLine)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let end = self.end.take()?;
+        let line = self
+            .line_start(end)
+            .and_then(|start| Ok((start, read_line(self.file, start, end)?)));
+        if let Ok((start, _)) = &line {
+            self.end = start.checked_sub(1);
+        }
+        Some(line)
+    }
+}
+
+/// Lines of the first `len` bytes of a file, oldest first, streamed: memory stays small
+/// however long the log is.
+struct Forward {
+    reader: Option<BufReader<io::Take<File>>>,
+}
+
+impl Forward {
+    fn new(file: File, len: u64) -> Self {
+        Forward {
+            reader: Some(BufReader::with_capacity(CHUNK, file.take(len))),
+        }
+    }
+
+    fn empty() -> Self {
+        Forward { reader: None }
+    }
+}
+
+impl Iterator for Forward {
+    type Item = io::Result<RawLine>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let reader = self.reader.as_mut()?;
+        let mut hasher = Sha256::new();
+        let mut bytes = Vec::new();
+        let mut len = 0u64;
+        let mut started = false;
+        loop {
+            let (used, found) = {
+                let buf = match reader.fill_buf() {
+                    Ok(buf) => buf,
+                    Err(e) => {
+                        self.reader = None;
+                        return Some(Err(e));
+                    }
+                };
+                if buf.is_empty() {
+                    self.reader = None;
+                    if !started {
+                        return None;
+                    }
+                    break;
+                }
+                started = true;
+                let (part, used, found) = match buf.iter().position(|&b| b == b'\n') {
+                    Some(i) => (&buf[..i], i + 1, true),
+                    None => (buf, buf.len(), false),
+                };
+                hasher.update(part);
+                len += part.len() as u64;
+                if len <= MAX_LINE_BYTES {
+                    bytes.extend_from_slice(part);
+                } else {
+                    bytes = Vec::new();
+                }
+                (used, found)
+            };
+            reader.consume(used);
+            if found {
+                break;
+            }
+        }
+        Some(Ok(RawLine {
+            sha256: hex::encode(hasher.finalize()),
+            bytes: (len <= MAX_LINE_BYTES).then_some(bytes),
+            len,
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixed_stamp(ssh: Option<&str>) -> Stamp {
+        Stamp {
+            actor: "alice@bastion-1".into(),
+            ssh_client: ssh.map(str::to_string),
+            session: "6f1c".into(),
+            timestamp: "2026-05-22T09:15:00.123456Z".into(),
+        }
+    }
+
+    fn query(rows: u64) -> Event {
+        Event::Query {
+            source_id: "3f0c".into(),
+            source_name: "orders".into(),
+            sql: "SELECT * FROM data".into(),
+            executed_sql: "SELECT * FROM \"public\".\"orders\" LIMIT 101".into(),
+            rows_returned: rows,
+            truncated: false,
+            duration_ms: 12,
+        }
+    }
+
+    fn keys(line: &str) -> Vec<String> {
+        let v: Value = serde_json::from_str(line).unwrap();
+        v.as_object().unwrap().keys().cloned().collect()
+    }
+
+    #[test]
+    fn query_line_is_exactly_the_contract_shape() {
+        let line = render_line(42, &query(2), &fixed_stamp(Some("10.0.0.5")), "ab").unwrap();
+        assert_eq!(
+            line,
+            r#"{"seq":42,"event":"query","source_id":"3f0c","source_name":"orders","sql":"SELECT * FROM data","executed_sql":"SELECT * FROM \"public\".\"orders\" LIMIT 101","rows_returned":2,"truncated":false,"duration_ms":12,"actor":"alice@bastion-1","ssh_client":"10.0.0.5","session":"6f1c","timestamp":"2026-05-22T09:15:00.123456Z","prev_sha256":"ab"}"#
+        );
+    }
+
+    #[test]
+    fn every_event_has_its_keys_in_order() {
+        let tail = ["actor", "ssh_client", "session", "timestamp", "prev_sha256"];
+        let cases: Vec<(Event, Vec<&str>)> = vec![
+            (
+                Event::QueryRejected {
+                    source_id: "i".into(),
+                    source_name: "n".into(),
+                    sql: "DELETE FROM t".into(),
+                    detail: "SQL validation failed: Only SELECT statements are allowed".into(),
+                },
+                vec!["source_id", "source_name", "sql", "detail"],
+            ),
+            (
+                Event::QueryFailed {
+                    source_id: "i".into(),
+                    source_name: "n".into(),
+                    sql: "SELECT 1/0".into(),
+                    executed_sql: "SELECT 1/0 LIMIT 101".into(),
+                    detail: "division by zero".into(),
+                    duration_ms: 3,
+                },
+                vec![
+                    "source_id",
+                    "source_name",
+                    "sql",
+                    "executed_sql",
+                    "detail",
+                    "duration_ms",
+                ],
+            ),
+            (
+                Event::SourceRegistered {
+                    source_id: "i".into(),
+                    source_name: "n".into(),
+                    source_type: "postgres".into(),
+                },
+                vec!["source_id", "source_name", "source_type"],
+            ),
+            (
+                Event::SourceDeleted {
+                    source_id: "i".into(),
+                    source_name: "n".into(),
+                    purged: true,
+                },
+                vec!["source_id", "source_name", "purged"],
+            ),
+        ];
+        for (event, fields) in cases {
+            let line = render_line(1, &event, &fixed_stamp(None), GENESIS_SHA256).unwrap();
+            let mut expected = vec!["seq", "event"];
+            expected.extend(fields);
+            expected.extend(tail);
+            assert_eq!(keys(&line), expected, "{line}");
+            let v: Value = serde_json::from_str(&line).unwrap();
+            assert_eq!(v["event"], event.name());
+            assert_eq!(v["ssh_client"], Value::Null);
+        }
+    }
+
+    #[test]
+    fn timestamp_is_utc_with_microseconds() {
+        let t = Stamp::now().timestamp;
+        assert_eq!(t.len(), "2026-05-22T09:15:00.123456Z".len(), "{t}");
+        assert!(t.ends_with('Z'));
+        assert_eq!(&t[19..20], ".");
+        assert!(chrono::DateTime::parse_from_rfc3339(&t).is_ok());
+    }
+
+    #[test]
+    fn lines_chain_to_each_other() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = AuditLog::new(dir.path().join("a.jsonl"));
+        for i in 1..=3 {
+            assert_eq!(log.record(&query(i)).unwrap(), i);
+        }
+        let text = fs::read_to_string(log.path()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3);
+        let mut prev = GENESIS_SHA256.to_string();
+        for (i, line) in lines.iter().enumerate() {
+            let v: Value = serde_json::from_str(line).unwrap();
+            assert_eq!(v["seq"], i as u64 + 1);
+            assert_eq!(v["prev_sha256"], prev.as_str());
+            assert_eq!(v["actor"], identity::actor());
+            assert_eq!(v["session"], identity::session());
+            prev = sha256_hex(line.as_bytes());
+        }
+        assert!(text.ends_with('\n'));
+        let head = fs::read_to_string(log.head_path()).unwrap();
+        assert_eq!(head, format!("{{\"seq\":3,\"sha256\":\"{prev}\"}}\n"));
+        assert_eq!(log.verify().unwrap(), Verification::Intact { lines: 3 });
+    }
+
+    #[test]
+    fn files_are_private_and_stay_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = AuditLog::new(dir.path().join("a.jsonl"));
+        log.record(&query(1)).unwrap();
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(log.path()), 0o600);
+        assert_eq!(mode(&log.head_path()), 0o600);
+        fs::set_permissions(log.path(), fs::Permissions::from_mode(0o644)).unwrap();
+        fs::set_permissions(log.head_path(), fs::Permissions::from_mode(0o644)).unwrap();
+        log.record(&query(2)).unwrap();
+        assert_eq!(mode(log.path()), 0o600);
+        assert_eq!(mode(&log.head_path()), 0o600);
+    }
+
+    #[test]
+    fn missing_and_empty_logs_are_intact() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = AuditLog::new(dir.path().join("a.jsonl"));
+        assert_eq!(log.verify().unwrap(), Verification::Intact { lines: 0 });
+        assert!(log.tail(None).unwrap().is_empty());
+        fs::write(log.path(), "").unwrap();
+        assert_eq!(log.verify().unwrap(), Verification::Intact { lines: 0 });
+        assert!(log.tail(Some(3)).unwrap().is_empty());
+    }
+
+    #[test]
+    fn tail_reads_from_the_end() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = AuditLog::new(dir.path().join("a.jsonl"));
+        for i in 1..=5 {
+            log.record(&query(i)).unwrap();
+        }
+        let seqs = |v: Vec<Value>| {
+            v.iter()
+                .map(|l| l["seq"].as_u64().unwrap())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(seqs(log.tail(Some(2)).unwrap()), [4, 5]);
+        assert_eq!(seqs(log.tail(Some(9)).unwrap()), [1, 2, 3, 4, 5]);
+        assert_eq!(seqs(log.tail(None).unwrap()), [1, 2, 3, 4, 5]);
+        assert!(log.tail(Some(0)).unwrap().is_empty());
+        assert_eq!(
+            keys(&log.tail(Some(1)).unwrap()[0].to_string())[..2],
+            ["seq", "event"]
+        );
+    }
+
+    #[test]
+    fn long_lines_cross_read_blocks() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = AuditLog::new(dir.path().join("a.jsonl"));
+        let big = |n: usize| Event::QueryRejected {
+            source_id: "i".into(),
+            source_name: "n".into(),
+            sql: "x".repeat(n),
+            detail: "too long".into(),
+        };
+        for n in [10, CHUNK * 2 + 17, 5, CHUNK - 3, 1] {
+            log.record(&big(n)).unwrap();
+        }
+        let tail = log.tail(Some(4)).unwrap();
+        let lens: Vec<usize> = tail
+            .iter()
+            .map(|v| v["sql"].as_str().unwrap().len())
+            .collect();
+        assert_eq!(lens, [CHUNK * 2 + 17, 5, CHUNK - 3, 1]);
+        assert_eq!(log.verify().unwrap(), Verification::Intact { lines: 5 });
+    }
+
+    #[test]
+    fn a_line_cut_short_is_kept_and_reported_and_writing_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = AuditLog::new(dir.path().join("a.jsonl"));
+        for i in 1..=3 {
+            log.record(&query(i)).unwrap();
+        }
+        // A crash in the middle of the fourth write.
+        let mut f = OpenOptions::new().append(true).open(log.path()).unwrap();
+        f.write_all(br#"{"seq":4,"event":"que"#).unwrap();
+        drop(f);
+        assert!(matches!(
+            log.verify().unwrap(),
+            Verification::Broken { line: 4, .. }
+        ));
+        assert_eq!(log.record(&query(4)).unwrap(), 4);
+        assert_eq!(log.record(&query(5)).unwrap(), 5);
+        let text = fs::read_to_string(log.path()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 6);
+        assert_eq!(lines[3], r#"{"seq":4,"event":"que"#);
+        // The new lines chain to the last complete line, skipping the remains.
+        let v: Value = serde_json::from_str(lines[4]).unwrap();
+        assert_eq!(v["seq"], 4);
+        assert_eq!(v["prev_sha256"], sha256_hex(lines[2].as_bytes()));
+        match log.verify().unwrap() {
+            Verification::Broken { line, reason } => {
+                assert_eq!(line, 4);
+                assert!(reason.contains("not valid JSON"), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+        // tail still shows every line, the damaged one as text.
+        let tail = log.tail(Some(3)).unwrap();
+        assert_eq!(tail[0], Value::String(r#"{"seq":4,"event":"que"#.into()));
+        assert_eq!(tail[2]["seq"], 5);
+    }
+
+    #[test]
+    fn an_oversized_line_is_hashed_without_being_held() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = AuditLog::new(dir.path().join("a.jsonl"));
+        log.record(&query(1)).unwrap();
+        let huge = MAX_LINE_BYTES as usize + 5;
+        let mut f = OpenOptions::new().append(true).open(log.path()).unwrap();
+        f.write_all(&vec![b'x'; huge]).unwrap();
+        drop(f);
+        assert_eq!(log.record(&query(2)).unwrap(), 2);
+        match log.verify().unwrap() {
+            Verification::Broken { line, reason } => {
+                assert_eq!(line, 2);
+                assert!(reason.contains("bytes long"), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+        let tail = log.tail(Some(2)).unwrap();
+        assert_eq!(tail[0], Value::String(format!("<{huge} bytes>")));
+        assert_eq!(tail[1]["seq"], 2);
+    }
+
+    #[test]
+    fn without_a_head_writers_chain_to_the_last_line_that_parses() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = AuditLog::new(dir.path().join("a.jsonl"));
+        log.record(&query(1)).unwrap();
+        log.record(&query(2)).unwrap();
+        fs::remove_file(log.head_path()).unwrap();
+        let mut f = OpenOptions::new().append(true).open(log.path()).unwrap();
+        f.write_all(b"garbage\n\n").unwrap();
+        drop(f);
+        assert_eq!(log.record(&query(3)).unwrap(), 3);
+        let text = fs::read_to_string(log.path()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        let v: Value = serde_json::from_str(lines[4]).unwrap();
+        assert_eq!(v["prev_sha256"], sha256_hex(lines[1].as_bytes()));
+        assert!(matches!(
+            log.verify().unwrap(),
+            Verification::Broken { line: 3, .. }
+        ));
+    }
+
+    #[test]
+    fn a_log_without_its_head_is_checked_as_a_chain() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = AuditLog::new(dir.path().join("a.jsonl"));
+        for i in 1..=3 {
+            log.record(&query(i)).unwrap();
+        }
+        fs::remove_file(log.head_path()).unwrap();
+        assert_eq!(log.verify().unwrap(), Verification::Intact { lines: 3 });
+        // The next write brings the head back.
+        log.record(&query(4)).unwrap();
+        assert!(log.head_path().exists());
+        assert_eq!(log.verify().unwrap(), Verification::Intact { lines: 4 });
+    }
+
+    #[test]
+    fn a_head_left_behind_by_a_crash_is_reported_then_caught_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = AuditLog::new(dir.path().join("a.jsonl"));
+        log.record(&query(1)).unwrap();
+        let head_after_one = fs::read(log.head_path()).unwrap();
+        log.record(&query(2)).unwrap();
+        // As if tdb died between writing line 2 and its head.
+        fs::write(log.head_path(), &head_after_one).unwrap();
+        match log.verify().unwrap() {
+            Verification::Broken { line, reason } => {
+                assert_eq!(line, 2);
+                assert!(reason.contains("not covered"), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(log.record(&query(3)).unwrap(), 3);
+        assert_eq!(log.verify().unwrap(), Verification::Intact { lines: 3 });
+    }
+
+    #[test]
+    fn a_damaged_head_is_reported_and_rewritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = AuditLog::new(dir.path().join("a.jsonl"));
+        log.record(&query(1)).unwrap();
+        fs::write(log.head_path(), "{\"seq\":1,\"sh").unwrap();
+        assert!(matches!(
+            log.verify().unwrap(),
+            Verification::Broken { line: 1, .. }
+        ));
+        assert_eq!(log.record(&query(2)).unwrap(), 2);
+        assert_eq!(log.verify().unwrap(), Verification::Intact { lines: 2 });
+    }
+
+    #[test]
+    fn a_missing_folder_is_an_error_naming_the_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = AuditLog::new(dir.path().join("nope/a.jsonl"));
+        let err = log.record(&query(1)).unwrap_err();
+        assert!(matches!(err, Error::Internal(_)));
+        assert!(err.detail().contains("nope/a.jsonl"), "{err}");
+    }
+}
