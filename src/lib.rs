@@ -8,6 +8,7 @@ pub mod audit;
 pub mod cli;
 pub mod connector;
 pub mod core;
+pub mod engine;
 pub mod home;
 pub mod identity;
 pub mod registry;

@@ -1,1 +1,414 @@
-//! The SQLite registry.
+//! The source registry: SQLite in WAL mode at `<home>/registry.db`.
+//!
+//! Every statement binds its parameters. Writes take the write lock up front
+//! (`BEGIN IMMEDIATE`) and wait on a busy timeout, so two tdb processes on one home (two
+//! terminals on one bastion) both succeed.
+
+mod migrations;
+pub mod secrets;
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection as Db, OptionalExtension, TransactionBehavior, params};
+use secrecy::SecretString;
+use serde_json::{Map, Value as Json};
+
+use crate::connector::StoredSecret;
+use crate::core::source::{
+    Connection, NewSource, SecretChange, SourceRecord, SourceType, Status, parse_connection,
+    validate_description, validate_name, validate_tags,
+};
+use crate::core::{Error, Result};
+use crate::home::{Home, touch_private_file};
+use secrets::KeySource;
+
+/// How long a write waits for another process holding the lock.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub struct Registry {
+    db: Db,
+    keys: KeySource,
+    home: Home,
+}
+
+/// The changes `tdb source edit` asks for; `None` leaves a field as it is.
+#[derive(Debug, Default)]
+pub struct EditRequest {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub tags: Option<Vec<String>>,
+    /// Keys to change in the connection (a merge patch: `null` removes an optional key).
+    pub connection: Option<Map<String, Json>>,
+}
+
+/// Whether a removal kept the record for the audit trail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Removal {
+    Soft,
+    Purge,
+}
+
+fn db_err(context: &str) -> impl Fn(rusqlite::Error) -> Error + '_ {
+    move |e| Error::Internal(format!("registry: {context}: {e}"))
+}
+
+const RECORD_COLUMNS: &str = "id, name, source_type, connection, secret IS NOT NULL, description, tags, registered_by, registered_at, status";
+
+impl Registry {
+    /// Opens (creating if needed) the registry of `home`.
+    pub fn open(home: &Home) -> Result<Self> {
+        home.ensure()?;
+        let path = home.registry_path();
+        // Created 0600 before SQLite sees it; SQLite gives -wal and -shm the same mode.
+        touch_private_file(&path)?;
+        let db = Db::open(&path).map_err(|e| {
+            Error::Internal(format!("cannot open the registry {}: {e}", path.display()))
+        })?;
+        db.busy_timeout(BUSY_TIMEOUT)
+            .map_err(db_err("busy timeout"))?;
+        db.pragma_update(None, "journal_mode", "WAL")
+            .map_err(db_err("WAL mode"))?;
+        db.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(db_err("synchronous"))?;
+        db.pragma_update(None, "foreign_keys", "ON")
+            .map_err(db_err("foreign keys"))?;
+        let mut reg = Registry {
+            db,
+            keys: KeySource::new(home.key_path()),
+            home: home.clone(),
+        };
+        migrations::migrate(&mut reg.db)?;
+        Ok(reg)
+    }
+
+    pub fn home(&self) -> &Home {
+        &self.home
+    }
+
+    /// Registers a source (seed 000 "Register"); the name must be free among live sources.
+    pub fn add(&mut self, new: NewSource, actor: &str) -> Result<SourceRecord> {
+        let id = uuid::Uuid::new_v4().to_string();
+        let secret = match &new.secret {
+            Some(s) => Some(self.keys.get_or_create()?.seal(&id, s)?),
+            None => None,
+        };
+        let registered_at = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+        let tags = serde_json::to_string(&new.tags).unwrap_or_else(|_| "[]".into());
+        let tx = self
+            .db
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db_err("begin"))?;
+        let inserted = tx.execute(
+            "INSERT INTO sources (id, name, source_type, connection, secret, description, tags, registered_by, registered_at, status)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'active')",
+            params![
+                id,
+                new.name,
+                new.connection.source_type().as_str(),
+                new.connection.to_stored_json().to_string(),
+                secret,
+                new.description,
+                tags,
+                actor,
+                registered_at,
+            ],
+        );
+        match inserted {
+            Ok(_) => {}
+            Err(e) if is_unique_violation(&e) => {
+                return Err(name_taken(&new.name));
+            }
+            Err(e) => return Err(db_err("insert")(e)),
+        }
+        tx.commit().map_err(db_err("commit"))?;
+        self.get(&id)
+    }
+
+    /// Live sources in registration order, optionally only those with `tag`.
+    pub fn list(&self, tag: Option<&str>) -> Result<Vec<SourceRecord>> {
+        let sql =
+            format!("SELECT {RECORD_COLUMNS} FROM sources WHERE deleted_at IS NULL ORDER BY rowid");
+        let mut stmt = self.db.prepare_cached(&sql).map_err(db_err("list"))?;
+        let rows = stmt.query_map([], row_to_record).map_err(db_err("list"))?;
+        let mut out = Vec::new();
+        for r in rows {
+            let rec = r.map_err(db_err("list"))??;
+            if tag.is_none_or(|t| rec.tags.iter().any(|x| x == t)) {
+                out.push(rec);
+            }
+        }
+        Ok(out)
+    }
+
+    /// A live source by id or by name.
+    pub fn get(&self, reference: &str) -> Result<SourceRecord> {
+        self.find(reference)?.ok_or_else(|| not_found(reference))
+    }
+
+    fn find(&self, reference: &str) -> Result<Option<SourceRecord>> {
+        let sql = format!(
+            "SELECT {RECORD_COLUMNS} FROM sources
+             WHERE deleted_at IS NULL AND (id = ?1 OR name = ?1)
+             ORDER BY id = ?1 DESC LIMIT 1"
+        );
+        let mut stmt = self.db.prepare_cached(&sql).map_err(db_err("get"))?;
+        let found = stmt
+            .query_row([reference], row_to_record)
+            .optional()
+            .map_err(db_err("get"))?;
+        found.transpose()
+    }
+
+    /// The stored password of a source, as far as this machine's key can recover it.
+    pub fn secret(&self, rec: &SourceRecord) -> Result<StoredSecret> {
+        if !rec.has_password {
+            return Ok(StoredSecret::None);
+        }
+        let blob: Option<Vec<u8>> = self
+            .db
+            .query_row("SELECT secret FROM sources WHERE id = ?1", [&rec.id], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(db_err("secret"))?
+            .flatten();
+        let Some(blob) = blob else {
+            return Ok(StoredSecret::None);
+        };
+        Ok(match self.keys.existing()? {
+            Some(key) => match key.open(&rec.id, &blob) {
+                Some(s) => StoredSecret::Present(s),
+                None => StoredSecret::Undecryptable,
+            },
+            None => StoredSecret::Undecryptable,
+        })
+    }
+
+    /// Applies `edit` (seed 001 PATCH) and returns the new record.
+    pub fn edit(&mut self, reference: &str, edit: EditRequest) -> Result<SourceRecord> {
+        let rec = self.get(reference)?;
+        let name = match &edit.name {
+            Some(n) => validate_name(n)?,
+            None => rec.name.clone(),
+        };
+        let description = match &edit.description {
+            Some(d) => validate_description(d)?,
+            None => rec.description.clone(),
+        };
+        let tags = match edit.tags {
+            Some(t) => validate_tags(t)?,
+            None => rec.tags.clone(),
+        };
+        let mut secret_change = SecretChange::Keep;
+        let connection = match &edit.connection {
+            None => rec.connection.clone(),
+            Some(patch) => {
+                let mut merged = match rec.connection.to_stored_json() {
+                    Json::Object(m) => m,
+                    _ => Map::new(),
+                };
+                for (k, v) in patch {
+                    if v.is_null() && k != "password" {
+                        merged.remove(k);
+                    } else {
+                        merged.insert(k.clone(), v.clone());
+                    }
+                }
+                if patch.contains_key("url") {
+                    for k in ["host", "port", "dbname", "user"] {
+                        if !patch.contains_key(k) {
+                            merged.remove(k);
+                        }
+                    }
+                }
+                if patch.contains_key("password") || patch.contains_key("url") {
+                    merged.remove("password_env");
+                }
+                if patch.contains_key("password_env") {
+                    merged.remove("password");
+                }
+                let cwd = std::env::current_dir().unwrap_or_else(|_| "/".into());
+                let (conn, change) = parse_connection(rec.source_type(), &merged, &cwd)?;
+                secret_change = change;
+                conn
+            }
+        };
+        let sealed = match &secret_change {
+            SecretChange::Set(s) => Some(self.keys.get_or_create()?.seal(&rec.id, s)?),
+            _ => None,
+        };
+        let tx = self
+            .db
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db_err("begin"))?;
+        let updated = tx.execute(
+            "UPDATE sources SET name = ?2, description = ?3, tags = ?4, connection = ?5
+             WHERE id = ?1 AND deleted_at IS NULL",
+            params![
+                rec.id,
+                name,
+                description,
+                serde_json::to_string(&tags).unwrap_or_else(|_| "[]".into()),
+                connection.to_stored_json().to_string(),
+            ],
+        );
+        match updated {
+            Ok(0) => return Err(not_found(reference)),
+            Ok(_) => {}
+            Err(e) if is_unique_violation(&e) => return Err(name_taken(&name)),
+            Err(e) => return Err(db_err("update")(e)),
+        }
+        match secret_change {
+            SecretChange::Keep => {}
+            SecretChange::Set(_) => {
+                tx.execute(
+                    "UPDATE sources SET secret = ?2 WHERE id = ?1",
+                    params![rec.id, sealed],
+                )
+                .map_err(db_err("update secret"))?;
+            }
+            SecretChange::Clear => {
+                tx.execute("UPDATE sources SET secret = NULL WHERE id = ?1", [&rec.id])
+                    .map_err(db_err("clear secret"))?;
+            }
+        }
+        tx.commit().map_err(db_err("commit"))?;
+        self.get(&rec.id)
+    }
+
+    /// Stores a new password (seed 001 PATCH credentials). Clears `password_env`, since the
+    /// stored password now wins.
+    pub fn set_password(&mut self, reference: &str, secret: &SecretString) -> Result<SourceRecord> {
+        let rec = self.get(reference)?;
+        let Connection::Postgres(mut spec) = rec.connection.clone() else {
+            return Err(Error::Invalid(format!(
+                "source \"{}\" is a {} source; it has no password",
+                rec.name,
+                rec.source_type()
+            )));
+        };
+        spec.password_env = None;
+        let sealed = self.keys.get_or_create()?.seal(&rec.id, secret)?;
+        let n = self
+            .db
+            .execute(
+                "UPDATE sources SET secret = ?2, connection = ?3 WHERE id = ?1 AND deleted_at IS NULL",
+                params![
+                    rec.id,
+                    sealed,
+                    Connection::Postgres(spec).to_stored_json().to_string()
+                ],
+            )
+            .map_err(db_err("set password"))?;
+        if n == 0 {
+            return Err(not_found(reference));
+        }
+        self.get(&rec.id)
+    }
+
+    /// Deletes a source: its secret and caches go at once; the rest of the row stays for the
+    /// audit trail unless purged. The name is free again either way.
+    pub fn remove(&mut self, reference: &str, how: Removal) -> Result<SourceRecord> {
+        let rec = self.get(reference)?;
+        let n = match how {
+            Removal::Soft => self.db.execute(
+                "UPDATE sources SET deleted_at = ?2, secret = NULL WHERE id = ?1 AND deleted_at IS NULL",
+                params![rec.id, chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)],
+            ),
+            Removal::Purge => self.db.execute("DELETE FROM sources WHERE id = ?1", [&rec.id]),
+        }
+        .map_err(db_err("remove"))?;
+        if n == 0 {
+            return Err(not_found(reference));
+        }
+        self.drop_caches(&rec.id);
+        Ok(rec)
+    }
+
+    fn drop_caches(&self, id: &str) {
+        let Ok(entries) = std::fs::read_dir(self.home.cache_dir()) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            if name.to_string_lossy().starts_with(id) {
+                let path = entry.path();
+                let removed = if path.is_dir() {
+                    std::fs::remove_dir_all(&path)
+                } else {
+                    std::fs::remove_file(&path)
+                };
+                if let Err(e) = removed {
+                    tracing::warn!("cannot remove cache {}: {e}", path.display());
+                }
+            }
+        }
+    }
+
+    /// Records the outcome of the last test or query; a no-op when nothing changed.
+    pub fn set_status(&self, id: &str, status: Status) -> Result<()> {
+        self.db
+            .execute(
+                "UPDATE sources SET status = ?2 WHERE id = ?1 AND status <> ?2",
+                params![id, status.as_str()],
+            )
+            .map_err(db_err("status"))?;
+        Ok(())
+    }
+
+    pub fn path(&self) -> std::path::PathBuf {
+        self.home.registry_path()
+    }
+
+    pub fn key_path(&self) -> &Path {
+        self.keys.path()
+    }
+}
+
+fn is_unique_violation(e: &rusqlite::Error) -> bool {
+    matches!(
+        e,
+        rusqlite::Error::SqliteFailure(f, _)
+            if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+    )
+}
+
+fn not_found(reference: &str) -> Error {
+    Error::NotFound(format!("source not found: {reference}"))
+}
+
+fn name_taken(name: &str) -> Error {
+    Error::Conflict(format!("a source named \"{name}\" already exists"))
+}
+
+fn row_to_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<SourceRecord>> {
+    let source_type: String = r.get(2)?;
+    let connection: String = r.get(3)?;
+    let tags: String = r.get(6)?;
+    let status: String = r.get(9)?;
+    let id: String = r.get(0)?;
+    let name: String = r.get(1)?;
+    let has_password: bool = r.get(4)?;
+    let description: String = r.get(5)?;
+    let registered_by: String = r.get(7)?;
+    let registered_at: String = r.get(8)?;
+    Ok((|| {
+        let source_type = SourceType::parse(&source_type).map_err(|_| {
+            Error::Internal(format!(
+                "registry: source \"{name}\" has type \"{source_type}\", which this build of tdb does not know; upgrade tdb"
+            ))
+        })?;
+        Ok(SourceRecord {
+            connection: Connection::from_stored_json(source_type, &connection)?,
+            tags: serde_json::from_str(&tags).unwrap_or_default(),
+            status: Status::parse(&status).unwrap_or(Status::Active),
+            id,
+            name,
+            has_password,
+            description,
+            registered_by,
+            registered_at,
+        })
+    })())
+}

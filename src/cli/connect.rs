@@ -1,0 +1,92 @@
+//! `tdb source schema` and `tdb source test`: the commands that reach a live source.
+
+use serde_json::json;
+
+use super::Context;
+use super::output::{print_json, print_table};
+use crate::core::Result;
+use crate::engine::Engine;
+
+pub fn schema(ctx: &Context, reference: &str) -> Result<()> {
+    let mut engine = Engine::open(&ctx.home)?;
+    let rt = super::runtime()?;
+    let progress = super::progress::import_bar(ctx);
+    let outcome = rt.block_on(engine.schema(reference, progress.callback()));
+    progress.finish();
+    let (source, info) = outcome?;
+    if ctx.json {
+        let mut v = json!({
+            "source_id": source.id,
+            "source_name": source.name,
+            "columns": info.columns,
+            "inspected_at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        });
+        if let Some(tables) = &info.tables {
+            v["tables"] = json!(tables);
+        }
+        return print_json(&v);
+    }
+    if !info.columns.is_empty() {
+        let rows: Vec<Vec<String>> = info
+            .columns
+            .iter()
+            .map(|c| vec![c.name.clone(), c.type_name.clone()])
+            .collect();
+        print_table(&["COLUMN", "TYPE"], &rows)?;
+    }
+    if let Some(tables) = &info.tables {
+        if tables.is_empty() {
+            println!("no tables or views visible to this user");
+        }
+        let rows: Vec<Vec<String>> = tables
+            .iter()
+            .flat_map(|t| {
+                t.columns.iter().map(move |c| {
+                    vec![
+                        format!("{}.{}", t.schema, t.name),
+                        c.name.clone(),
+                        c.type_name.clone(),
+                    ]
+                })
+            })
+            .collect();
+        print_table(&["TABLE", "COLUMN", "TYPE"], &rows)?;
+    }
+    Ok(())
+}
+
+pub fn test(ctx: &Context, reference: &str) -> Result<()> {
+    let mut engine = Engine::open(&ctx.home)?;
+    let rt = super::runtime()?;
+    let (source, elapsed, outcome) = rt.block_on(engine.test(reference))?;
+    let latency_ms = (elapsed.as_secs_f64() * 1000.0 * 10.0).round() / 10.0;
+    let detail = match &outcome {
+        Ok(()) => "ok".to_string(),
+        Err(e) => e.detail().to_string(),
+    };
+    if ctx.json {
+        print_json(&json!({
+            "source_id": source.id,
+            "ok": outcome.is_ok(),
+            "latency_ms": latency_ms,
+            "status": source.status.as_str(),
+            "detail": detail,
+        }))?;
+    } else {
+        match &outcome {
+            Ok(()) => println!(
+                "{}: reachable in {latency_ms} ms (status {})",
+                super::output::for_terminal(&source.name),
+                source.status.as_str()
+            ),
+            Err(_) => println!(
+                "{}: NOT reachable (status {}): {}",
+                super::output::for_terminal(&source.name),
+                source.status.as_str(),
+                super::output::for_terminal(&detail)
+            ),
+        }
+    }
+    // The result is on stdout; the error also goes to stderr with its exit code (13).
+    outcome
+}

@@ -1,0 +1,256 @@
+//! The flow every query takes, whoever asks (the command line or the terminal UI's backend):
+//! resolve the source, guard the SQL, run it on the source's connector, audit the outcome,
+//! record the source's status.
+//!
+//! It is split in two so a caller can run queries concurrently: [`Engine::plan`] needs the
+//! registry (not shareable), [`Planned::run`] needs only an `Arc` of the connector and the
+//! audit log, and [`Engine::settle`] records the outcome back in the registry.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio_util::sync::CancellationToken;
+
+use crate::audit::{AuditLog, Event};
+use crate::connector::{self, Connector, ProgressFn, SchemaInfo};
+use crate::core::guard::{self, Guarded};
+use crate::core::source::{SourceRecord, Status};
+use crate::core::value::ResultSet;
+use crate::core::{Error, Result};
+use crate::home::Home;
+use crate::registry::Registry;
+
+pub struct Engine {
+    registry: Registry,
+    audit: AuditLog,
+    /// Connectors (and their pools) by source id, with the record they were built from so
+    /// an edited source gets a fresh one.
+    connectors: HashMap<String, (SourceRecord, Arc<dyn Connector>)>,
+}
+
+/// A query that passed the guard, ready to run.
+pub struct Planned {
+    pub source: SourceRecord,
+    pub sql: String,
+    pub guarded: Guarded,
+    connector: Arc<dyn Connector>,
+    audit: AuditLog,
+}
+
+/// A finished query, as CONTRACT.md's result shape needs it.
+#[derive(Debug, Clone)]
+pub struct QueryOutcome {
+    pub source_id: String,
+    pub source_name: String,
+    pub sql: String,
+    pub executed_sql: String,
+    pub result: ResultSet,
+    pub duration: Duration,
+    pub executed_at: String,
+}
+
+impl QueryOutcome {
+    /// `{"source_id","sql","columns","rows","rows_returned","truncated","executed_at"}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "source_id": self.source_id,
+            "sql": self.sql,
+            "columns": self.result.unique_column_names(),
+            "rows": self.result.json_rows(),
+            "rows_returned": self.result.rows.len(),
+            "truncated": self.result.truncated,
+            "executed_at": self.executed_at,
+        })
+    }
+}
+
+impl Engine {
+    pub fn open(home: &Home) -> Result<Self> {
+        Ok(Engine {
+            registry: Registry::open(home)?,
+            audit: AuditLog::new(home.audit_path()),
+            connectors: HashMap::new(),
+        })
+    }
+
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    pub fn registry_mut(&mut self) -> &mut Registry {
+        &mut self.registry
+    }
+
+    pub fn audit(&self) -> &AuditLog {
+        &self.audit
+    }
+
+    /// The connector of a source, reused while the record is unchanged.
+    pub fn connector(&mut self, rec: &SourceRecord) -> Result<Arc<dyn Connector>> {
+        if let Some((cached, c)) = self.connectors.get(&rec.id)
+            && cached.connection == rec.connection
+            && cached.has_password == rec.has_password
+        {
+            return Ok(c.clone());
+        }
+        let secret = self.registry.secret(rec)?;
+        let c: Arc<dyn Connector> = connector::open(rec, secret, self.registry.home())?.into();
+        self.connectors
+            .insert(rec.id.clone(), (rec.clone(), c.clone()));
+        Ok(c)
+    }
+
+    /// Forgets a source's connector (after an edit, a new password or a removal).
+    pub fn forget(&mut self, source_id: &str) {
+        self.connectors.remove(source_id);
+    }
+
+    /// Resolves the source and guards the SQL. A refusal is audited as `query_rejected`.
+    pub fn plan(&mut self, reference: &str, sql: &str, limit: usize) -> Result<Planned> {
+        check_limit(limit)?;
+        let source = self.registry.get(reference)?;
+        let connector = self.connector(&source)?;
+        let table = connector.data_table();
+        let guarded = if sql.trim().is_empty() {
+            Err(Error::Invalid(
+                "SQL validation failed: the SQL is empty".into(),
+            ))
+        } else {
+            guard::guard(sql, connector.dialect(), table.as_ref(), limit)
+        };
+        let guarded = match guarded {
+            Ok(g) => g,
+            Err(e) => {
+                self.audit.record(&Event::QueryRejected {
+                    source_id: source.id.clone(),
+                    source_name: source.name.clone(),
+                    sql: sql.to_string(),
+                    detail: e.detail().to_string(),
+                })?;
+                return Err(e);
+            }
+        };
+        Ok(Planned {
+            source,
+            sql: sql.to_string(),
+            guarded,
+            connector,
+            audit: self.audit.clone(),
+        })
+    }
+
+    /// Records what a run said about the source's reachability.
+    pub fn settle<T>(&self, source_id: &str, outcome: &Result<T>) {
+        let status = match outcome {
+            Ok(_) | Err(Error::QueryFailed(_)) | Err(Error::Invalid(_)) => Status::Active,
+            Err(Error::Unreachable(_)) => Status::Failed,
+            Err(_) => return,
+        };
+        if let Err(e) = self.registry.set_status(source_id, status) {
+            tracing::warn!("cannot record the status of {source_id}: {e}");
+        }
+    }
+
+    /// The live schema of a source (seed 000 "Get schema").
+    pub async fn schema(
+        &mut self,
+        reference: &str,
+        progress: Option<ProgressFn>,
+    ) -> Result<(SourceRecord, SchemaInfo)> {
+        let source = self.registry.get(reference)?;
+        let connector = self.connector(&source)?;
+        let outcome = async {
+            connector.prepare(progress).await?;
+            connector.schema().await
+        }
+        .await;
+        self.settle(&source.id, &outcome);
+        Ok((source, outcome?))
+    }
+
+    /// Connects and measures the round trip; `status` becomes active or failed.
+    pub async fn test(&mut self, reference: &str) -> Result<(SourceRecord, Duration, Result<()>)> {
+        let source = self.registry.get(reference)?;
+        self.registry.set_status(&source.id, Status::Testing)?;
+        let started = Instant::now();
+        let outcome = match self.connector(&source) {
+            Ok(c) => c.test().await,
+            Err(e) => Err(e),
+        };
+        let elapsed = started.elapsed();
+        let status = if outcome.is_ok() {
+            Status::Active
+        } else {
+            Status::Failed
+        };
+        self.registry.set_status(&source.id, status)?;
+        let source = self.registry.get(&source.id)?;
+        Ok((source, elapsed, outcome))
+    }
+}
+
+impl Planned {
+    /// Runs the query; the outcome, success or failure, is audited.
+    pub async fn run(
+        self,
+        cancel: CancellationToken,
+        progress: Option<ProgressFn>,
+    ) -> Result<QueryOutcome> {
+        let executed_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let started = Instant::now();
+        let result = async {
+            self.connector.prepare(progress).await?;
+            self.connector
+                .query(&self.guarded.executed_sql, self.guarded.limit, cancel)
+                .await
+        }
+        .await;
+        let duration = started.elapsed();
+        let duration_ms = u64::try_from(duration.as_millis()).unwrap_or(u64::MAX);
+        match result {
+            Ok(result) => {
+                self.audit.record(&Event::Query {
+                    source_id: self.source.id.clone(),
+                    source_name: self.source.name.clone(),
+                    sql: self.sql.clone(),
+                    executed_sql: self.guarded.executed_sql.clone(),
+                    rows_returned: result.rows.len() as u64,
+                    truncated: result.truncated,
+                    duration_ms,
+                })?;
+                Ok(QueryOutcome {
+                    source_id: self.source.id,
+                    source_name: self.source.name,
+                    sql: self.sql,
+                    executed_sql: self.guarded.executed_sql,
+                    result,
+                    duration,
+                    executed_at,
+                })
+            }
+            Err(e) => {
+                self.audit.record(&Event::QueryFailed {
+                    source_id: self.source.id.clone(),
+                    source_name: self.source.name.clone(),
+                    sql: self.sql.clone(),
+                    executed_sql: self.guarded.executed_sql.clone(),
+                    detail: e.detail().to_string(),
+                    duration_ms,
+                })?;
+                Err(e)
+            }
+        }
+    }
+}
+
+fn check_limit(limit: usize) -> Result<()> {
+    if (1..=guard::MAX_LIMIT).contains(&limit) {
+        Ok(())
+    } else {
+        Err(Error::Invalid(format!(
+            "limit: must be from 1 to {}, got {limit}",
+            guard::MAX_LIMIT
+        )))
+    }
+}
