@@ -10,8 +10,8 @@
 //! Everything works on sqlparser's tree, never on text: the tree is checked with a
 //! [`Visitor`] that sees every node at every depth, rewritten with a [`VisitorMut`], and
 //! printed back. Comments vanish in the print, so nothing hidden in a comment can reach the
-//! server, and what runs is exactly what was checked (the printed SQL is parsed and checked
-//! once more before it is returned).
+//! server, and what runs is exactly what was checked (the printed SQL is parsed, checked
+//! once more and must print back to itself before it is returned).
 
 use std::collections::HashMap;
 use std::ops::ControlFlow;
@@ -62,6 +62,10 @@ pub const REFUSAL_PREFIX: &str = "SQL validation failed: ";
 /// The seed's message for anything that is not a query.
 pub const ONLY_SELECT: &str = "SQL validation failed: Only SELECT statements are allowed";
 
+/// `TABLE name` works only as the whole statement (see [`lone_table_command`]).
+const TABLE_ONLY_ALONE: &str =
+    "TABLE is only supported as a whole statement, TABLE name; write SELECT * FROM … instead";
+
 /// A group of functions the guard refuses wherever they are called, named in the refusal
 /// so the user learns why (`… calls pg_terminate_backend (backend signalling)`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,7 +88,9 @@ pub struct DeniedFamily {
 /// `statement_timeout` bounds them; tests also need them to exercise cancel and timeouts.
 /// Read-only functions (`currval`, `lastval`, `current_setting`, `pg_current_logfile`) are
 /// allowed. Extension functions are listed where their effect escapes the read-only
-/// transaction (dblink, pg_background, aws_s3, http).
+/// transaction (dblink, pg_background, aws_s3, http). Only call syntax is checked:
+/// PostgreSQL's field notation (`x.f` for `f(x)`) works only on a composite argument, which
+/// no listed function takes.
 pub const DENIED_FUNCTIONS: &[DeniedFamily] = &[
     DeniedFamily {
         family: "backend signalling",
@@ -259,7 +265,7 @@ pub fn guard(
     }
     check_text(sql)?;
     let mut query = parse_one_query(sql, dialect)?;
-    check_query(&query)?;
+    check_query(&query, dialect)?;
     if let Some(table) = data_table {
         resolve_data_alias(&mut query, dialect, table);
     }
@@ -270,7 +276,7 @@ pub fn guard(
     // refusal, not as SQL that differs from what was checked. (Text, not tree, equality:
     // comparing trees recurses deeper than the stack allows on long flat chains.)
     let reparsed = parse_one_query(&executed_sql, dialect)?;
-    check_query(&reparsed)?;
+    check_query(&reparsed, dialect)?;
     if reparsed.to_string() != executed_sql {
         return Err(refuse("the SQL could not be printed back faithfully"));
     }
@@ -330,9 +336,7 @@ fn parse_one_query(sql: &str, dialect: Dialect) -> Result<Query> {
     {
         Ok(statements) => statements,
         Err(_) if first == Some(Keyword::TABLE) => {
-            return Err(refuse(
-                "TABLE is only supported on its own, as TABLE name; write SELECT * FROM … instead",
-            ));
+            return Err(refuse(TABLE_ONLY_ALONE));
         }
         // A statement sqlparser cannot parse (`VACUUM (…)`, `LISTEN`, PL/pgSQL `DO`) is
         // still not a query: say so with the seed's message rather than a syntax error.
@@ -467,8 +471,8 @@ fn lone_table_command(
 }
 
 /// Walks the whole tree and refuses anything that is not a plain read.
-fn check_query(query: &Query) -> Result<()> {
-    match query.visit(&mut Checker) {
+fn check_query(query: &Query, dialect: Dialect) -> Result<()> {
+    match query.visit(&mut Checker { dialect }) {
         ControlFlow::Continue(()) => Ok(()),
         ControlFlow::Break(err) => Err(err),
     }
@@ -476,7 +480,9 @@ fn check_query(query: &Query) -> Result<()> {
 
 /// The read-only rules, applied at every depth: CTEs, subqueries in any clause, FROM and
 /// LATERAL, set operation branches.
-struct Checker;
+struct Checker {
+    dialect: Dialect,
+}
 
 impl Checker {
     fn check_function_name(&self, name: &ObjectName) -> ControlFlow<Error> {
@@ -525,9 +531,7 @@ impl Visitor for Checker {
             return ControlFlow::Break(refuse("unsupported clause after the query"));
         }
         if contains_table_command(&query.body) {
-            return ControlFlow::Break(refuse(
-                "TABLE … is only supported as a whole statement; write SELECT * FROM … instead",
-            ));
+            return ControlFlow::Break(refuse(TABLE_ONLY_ALONE));
         }
         ControlFlow::Continue(())
     }
@@ -558,6 +562,19 @@ impl Visitor for Checker {
 
     /// Table functions in FROM and LATERAL are calls too.
     fn pre_visit_table_factor(&mut self, factor: &TableFactor) -> ControlFlow<Error> {
+        // sqlparser reads PostgreSQL's `FROM ONLY t` as a table named ONLY aliased t, a
+        // tree that differs from the server's; ONLY is reserved there, so no real table
+        // has that name unquoted.
+        if self.dialect == Dialect::Postgres
+            && let TableFactor::Table { name, .. } = factor
+            && let [ObjectNamePart::Identifier(ident)] = name.0.as_slice()
+            && ident.quote_style.is_none()
+            && ident.value.eq_ignore_ascii_case("only")
+        {
+            return ControlFlow::Break(refuse(
+                "FROM ONLY … is not supported; name the table without ONLY",
+            ));
+        }
         match factor {
             TableFactor::Table {
                 name,
@@ -833,8 +850,10 @@ mod tests {
         empty_sql: PG, "" => "no SQL statement found";
         only_a_comment: PG, "-- SELECT 1" => "no SQL statement found";
         only_semicolons: LITE, " ; ;" => "no SQL statement found";
-        table_inside_set_operation: PG, "SELECT 1 UNION TABLE orders" => "TABLE … is only supported as a whole statement";
-        table_with_trailing_clause: PG, "TABLE orders LIMIT 5" => "TABLE is only supported on its own";
+        table_inside_set_operation: PG, "SELECT 1 UNION TABLE orders" => "TABLE is only supported as a whole statement";
+        table_with_trailing_clause: PG, "TABLE orders LIMIT 5" => "TABLE is only supported as a whole statement";
+        from_only_misread_by_sqlparser_pg: PG, "SELECT * FROM ONLY orders" => "FROM ONLY … is not supported";
+        from_only_hiding_a_function_name_pg: PG, "SELECT * FROM ONLY pg_ls_dir(x)" => "FROM ONLY … is not supported";
         nesting_too_deep_is_parse_error: PG, &format!("SELECT {}1{}", "(".repeat(200), ")".repeat(200)) => "nested too deeply";
     }
 
