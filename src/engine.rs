@@ -108,7 +108,7 @@ impl Engine {
 
     /// Resolves the source and guards the SQL. A refusal is audited as `query_rejected`.
     pub fn plan(&mut self, reference: &str, sql: &str, limit: usize) -> Result<Planned> {
-        check_limit(limit)?;
+        guard::check_limit(i64::try_from(limit).unwrap_or(i64::MAX))?;
         let source = self.registry.get(reference)?;
         let connector = self.connector(&source)?;
         let table = connector.data_table();
@@ -241,16 +241,5 @@ impl Planned {
                 Err(e)
             }
         }
-    }
-}
-
-fn check_limit(limit: usize) -> Result<()> {
-    if (1..=guard::MAX_LIMIT).contains(&limit) {
-        Ok(())
-    } else {
-        Err(Error::Invalid(format!(
-            "limit: must be from 1 to {}, got {limit}",
-            guard::MAX_LIMIT
-        )))
     }
 }

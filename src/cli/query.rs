@@ -31,8 +31,8 @@ pub struct QueryArgs {
     #[arg(long, value_name = "SQL")]
     sql: String,
     /// Maximum rows to return, 1–1000
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_LIMIT)]
-    limit: usize,
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_LIMIT as i64, allow_negative_numbers = true)]
+    limit: i64,
     /// Output CSV (header, then rows; NULL is an empty field)
     #[arg(long, conflicts_with = "tsv")]
     csv: bool,
@@ -57,7 +57,8 @@ pub fn run(ctx: &Context, args: QueryArgs) -> Result<()> {
         args.sql
     };
     let mut engine = Engine::open(&ctx.home)?;
-    let planned = engine.plan(&args.source, &sql, args.limit)?;
+    let limit = crate::core::guard::check_limit(args.limit)?;
+    let planned = engine.plan(&args.source, &sql, limit)?;
     let source_id = planned.source.id.clone();
     let rt = super::runtime()?;
     let cancel = CancellationToken::new();
