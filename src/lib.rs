@@ -5,6 +5,7 @@
 //! terminal UI sit on top.
 
 pub mod audit;
+pub mod backend;
 pub mod cli;
 pub mod connector;
 pub mod core;
@@ -12,3 +13,4 @@ pub mod engine;
 pub mod home;
 pub mod identity;
 pub mod registry;
+pub mod tui;

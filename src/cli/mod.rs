@@ -3,6 +3,7 @@
 
 mod audit;
 mod connect;
+mod demo;
 mod output;
 mod progress;
 mod query;
@@ -54,6 +55,8 @@ enum Command {
     Query(query::QueryArgs),
     /// Print or verify the audit log
     Audit(audit::AuditArgs),
+    /// Open the terminal UI on bundled sample data (a temporary home, removed at exit)
+    Demo,
 }
 
 /// What every subcommand gets: where the files are and how to print.
@@ -87,9 +90,8 @@ fn run(cli: Cli) -> Result<()> {
         Some(Command::Source(cmd)) => source::run(&ctx, cmd),
         Some(Command::Query(args)) => query::run(&ctx, args),
         Some(Command::Audit(args)) => audit::run(&ctx, args),
-        None => Err(Error::Invalid(
-            "the terminal UI is not built yet; see `tdb --help`".into(),
-        )),
+        Some(Command::Demo) => demo::run(),
+        None => crate::tui::run(&ctx.home),
     }
 }
 

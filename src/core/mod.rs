@@ -2,6 +2,7 @@
 
 pub mod error;
 pub mod guard;
+pub mod ident;
 pub mod sanitize;
 pub mod source;
 pub mod value;

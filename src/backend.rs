@@ -1,0 +1,381 @@
+//! The async task that owns the [`Engine`] (registry, audit log, connector pools) for the
+//! terminal UI. The UI never awaits a database: it sends a [`Request`] carrying an id and
+//! goes back to drawing; the answer comes back later as a [`Response`] with the same id, so
+//! the UI can drop answers it no longer wants (a cancelled query, an old schema read).
+//!
+//! Only the short, synchronous registry work (resolving a source, guarding SQL, recording a
+//! status) runs in the backend loop itself. Queries, schema reads and tests run as tasks of
+//! their own and report back to the loop, which records what they said about the source and
+//! forwards the answer, so a slow query never delays another request.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::connector::{Progress, ProgressFn, SchemaInfo};
+use crate::core::source::{SourceRecord, Status};
+use crate::core::{Error, Result};
+use crate::engine::{Engine, QueryOutcome};
+use crate::home::Home;
+
+/// Pairs a [`Response`] with the [`Request`] that asked for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RequestId(pub u64);
+
+/// What the UI asks of the backend.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Request {
+    /// Every live source of the registry.
+    ListSources { id: RequestId },
+    /// The live schema of a source (imports a CSV first, reporting progress).
+    Schema { id: RequestId, source_id: String },
+    /// Guard and run SQL on a source.
+    Query {
+        id: RequestId,
+        source_id: String,
+        sql: String,
+        limit: usize,
+    },
+    /// Cancel the query started by request `id`, on the server.
+    Cancel { id: RequestId },
+    /// Check that a source can be reached; its status becomes `testing`, then the result.
+    Test { id: RequestId, source_id: String },
+}
+
+/// What the backend answers, or reports on its own.
+#[derive(Debug)]
+pub enum Response {
+    Sources {
+        id: RequestId,
+        result: Result<Vec<SourceRecord>>,
+    },
+    Schema {
+        id: RequestId,
+        source_id: String,
+        result: Result<SchemaInfo>,
+    },
+    /// How far the import behind request `id` has got.
+    Progress { id: RequestId, progress: Progress },
+    QueryDone {
+        id: RequestId,
+        result: Result<QueryOutcome>,
+    },
+    Tested {
+        id: RequestId,
+        source_id: String,
+        result: Result<Duration>,
+    },
+    /// A source's record changed (its status, after a query, a schema read or a test).
+    SourceChanged { source: SourceRecord },
+}
+
+/// A finished task, reported back to the loop so it can record the source's status.
+enum Finished {
+    Query {
+        id: RequestId,
+        source_id: String,
+        result: Result<QueryOutcome>,
+    },
+    Schema {
+        id: RequestId,
+        source_id: String,
+        result: Result<SchemaInfo>,
+    },
+    Test {
+        id: RequestId,
+        source_id: String,
+        result: Result<Duration>,
+    },
+}
+
+/// The UI's end of the backend.
+pub struct Handle {
+    pub requests: UnboundedSender<Request>,
+    pub responses: UnboundedReceiver<Response>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Handle {
+    /// Stops the backend: running queries are cancelled on the server and given up to
+    /// `grace` to say so, so quitting never leaves a query running.
+    pub async fn shutdown(self, grace: Duration) {
+        drop(self.requests);
+        let _ = tokio::time::timeout(grace, self.task).await;
+    }
+}
+
+/// Starts the backend on the current tokio runtime. The registry is opened inside the task,
+/// so the UI can draw its first frame meanwhile; if it cannot be opened, every request is
+/// answered with that error.
+pub fn spawn(home: Home) -> Handle {
+    let (req_tx, req_rx) = unbounded_channel();
+    let (resp_tx, resp_rx) = unbounded_channel();
+    let task = tokio::spawn(async move {
+        let engine = Engine::open(&home);
+        Backend::new(resp_tx).run(engine, req_rx).await;
+    });
+    Handle {
+        requests: req_tx,
+        responses: resp_rx,
+        task,
+    }
+}
+
+struct Backend {
+    out: UnboundedSender<Response>,
+    /// Cancellation of each running query, by the id of the request that started it.
+    running: HashMap<RequestId, CancellationToken>,
+    tasks: JoinSet<()>,
+    done_tx: UnboundedSender<Finished>,
+    done_rx: UnboundedReceiver<Finished>,
+}
+
+impl Backend {
+    fn new(out: UnboundedSender<Response>) -> Self {
+        let (done_tx, done_rx) = unbounded_channel();
+        Backend {
+            out,
+            running: HashMap::new(),
+            tasks: JoinSet::new(),
+            done_tx,
+            done_rx,
+        }
+    }
+
+    async fn run(mut self, engine: Result<Engine>, mut requests: UnboundedReceiver<Request>) {
+        let mut engine = match engine {
+            Ok(e) => e,
+            Err(e) => {
+                while let Some(req) = requests.recv().await {
+                    self.refuse(req, &e);
+                }
+                return;
+            }
+        };
+        loop {
+            tokio::select! {
+                req = requests.recv() => match req {
+                    Some(req) => self.handle(&mut engine, req),
+                    None => break,
+                },
+                Some(done) = self.done_rx.recv() => self.finish(&engine, done),
+                Some(_) = self.tasks.join_next(), if !self.tasks.is_empty() => {}
+            }
+        }
+        // The UI is gone: stop what runs on servers, and let the cancels reach them.
+        for token in self.running.values() {
+            token.cancel();
+        }
+        while self.tasks.join_next().await.is_some() {}
+        while let Ok(done) = self.done_rx.try_recv() {
+            self.finish(&engine, done);
+        }
+    }
+
+    fn send(&self, r: Response) {
+        // The UI may have quit already; nothing left to tell.
+        let _ = self.out.send(r);
+    }
+
+    fn refuse(&self, req: Request, e: &Error) {
+        let e = e.clone();
+        match req {
+            Request::ListSources { id } => self.send(Response::Sources { id, result: Err(e) }),
+            Request::Schema { id, source_id } => self.send(Response::Schema {
+                id,
+                source_id,
+                result: Err(e),
+            }),
+            Request::Query { id, .. } => self.send(Response::QueryDone { id, result: Err(e) }),
+            Request::Test { id, source_id } => self.send(Response::Tested {
+                id,
+                source_id,
+                result: Err(e),
+            }),
+            Request::Cancel { .. } => {}
+        }
+    }
+
+    fn handle(&mut self, engine: &mut Engine, req: Request) {
+        match req {
+            Request::ListSources { id } => {
+                let result = engine.registry().list(None);
+                self.send(Response::Sources { id, result });
+            }
+            Request::Query {
+                id,
+                source_id,
+                sql,
+                limit,
+            } => self.start_query(engine, id, source_id, &sql, limit),
+            Request::Cancel { id } => {
+                if let Some(token) = self.running.get(&id) {
+                    token.cancel();
+                }
+            }
+            Request::Schema { id, source_id } => self.start_schema(engine, id, source_id),
+            Request::Test { id, source_id } => self.start_test(engine, id, source_id),
+        }
+    }
+
+    fn progress(&self, id: RequestId) -> ProgressFn {
+        let out = self.out.clone();
+        Arc::new(move |progress| {
+            let _ = out.send(Response::Progress { id, progress });
+        })
+    }
+
+    fn start_query(
+        &mut self,
+        engine: &mut Engine,
+        id: RequestId,
+        source_id: String,
+        sql: &str,
+        limit: usize,
+    ) {
+        let planned = match engine.plan(&source_id, sql, limit) {
+            Ok(p) => p,
+            Err(e) => {
+                self.send(Response::QueryDone { id, result: Err(e) });
+                return;
+            }
+        };
+        let token = CancellationToken::new();
+        self.running.insert(id, token.clone());
+        let progress = self.progress(id);
+        let done = self.done_tx.clone();
+        self.tasks.spawn(async move {
+            let result = planned.run(token, Some(progress)).await;
+            let _ = done.send(Finished::Query {
+                id,
+                source_id,
+                result,
+            });
+        });
+    }
+
+    fn start_schema(&mut self, engine: &mut Engine, id: RequestId, source_id: String) {
+        let connector = engine
+            .registry()
+            .get(&source_id)
+            .and_then(|rec| engine.connector(&rec));
+        let connector = match connector {
+            Ok(c) => c,
+            Err(e) => {
+                self.send(Response::Schema {
+                    id,
+                    source_id,
+                    result: Err(e),
+                });
+                return;
+            }
+        };
+        let progress = self.progress(id);
+        let done = self.done_tx.clone();
+        self.tasks.spawn(async move {
+            let result = async {
+                connector.prepare(Some(progress)).await?;
+                connector.schema().await
+            }
+            .await;
+            let _ = done.send(Finished::Schema {
+                id,
+                source_id,
+                result,
+            });
+        });
+    }
+
+    fn start_test(&mut self, engine: &mut Engine, id: RequestId, source_id: String) {
+        let prepared = engine.registry().get(&source_id).and_then(|rec| {
+            engine.registry().set_status(&rec.id, Status::Testing)?;
+            engine.connector(&rec)
+        });
+        self.announce(engine, &source_id);
+        let connector = match prepared {
+            Ok(c) => c,
+            Err(e) => {
+                let result: Result<Duration> = Err(e);
+                self.finish(
+                    engine,
+                    Finished::Test {
+                        id,
+                        source_id,
+                        result,
+                    },
+                );
+                return;
+            }
+        };
+        let done = self.done_tx.clone();
+        self.tasks.spawn(async move {
+            let started = Instant::now();
+            let result = connector.test().await.map(|()| started.elapsed());
+            let _ = done.send(Finished::Test {
+                id,
+                source_id,
+                result,
+            });
+        });
+    }
+
+    /// Records what a finished task said about its source, then answers the UI.
+    fn finish(&mut self, engine: &Engine, done: Finished) {
+        match done {
+            Finished::Query {
+                id,
+                source_id,
+                result,
+            } => {
+                self.running.remove(&id);
+                engine.settle(&source_id, &result);
+                self.announce(engine, &source_id);
+                self.send(Response::QueryDone { id, result });
+            }
+            Finished::Schema {
+                id,
+                source_id,
+                result,
+            } => {
+                engine.settle(&source_id, &result);
+                self.announce(engine, &source_id);
+                self.send(Response::Schema {
+                    id,
+                    source_id,
+                    result,
+                });
+            }
+            Finished::Test {
+                id,
+                source_id,
+                result,
+            } => {
+                let status = if result.is_ok() {
+                    Status::Active
+                } else {
+                    Status::Failed
+                };
+                if let Err(e) = engine.registry().set_status(&source_id, status) {
+                    tracing::warn!("cannot record the status of {source_id}: {e}");
+                }
+                self.announce(engine, &source_id);
+                self.send(Response::Tested {
+                    id,
+                    source_id,
+                    result,
+                });
+            }
+        }
+    }
+
+    /// Tells the UI the source's record as the registry now has it (its status changed).
+    fn announce(&self, engine: &Engine, source_id: &str) {
+        if let Ok(source) = engine.registry().get(source_id) {
+            self.send(Response::SourceChanged { source });
+        }
+    }
+}

@@ -1,0 +1,176 @@
+//! Everything that can happen to the UI's state, as one enum. Keys become actions through
+//! the keymap, so tests drive the app with the same values a person's keys produce.
+
+use std::time::Instant;
+
+use ratatui_textarea::Input;
+
+/// A cursor or selection move inside the focused pane or overlay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Motion {
+    Up,
+    Down,
+    Left,
+    Right,
+    PageUp,
+    PageDown,
+    /// First column (results) or top (lists).
+    Home,
+    /// Last column (results) or bottom (lists).
+    End,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Leave tdb, restoring the terminal.
+    Quit,
+    /// Run the editor's SQL on the selected source with the current row limit.
+    RunQuery,
+    /// Cancel the running query on the server.
+    CancelQuery,
+    /// Focus the next pane: sources, schema, editor, results.
+    FocusNext,
+    /// Focus the previous pane.
+    FocusPrev,
+    /// Open the help overlay listing every key.
+    OpenHelp,
+    /// Close the overlay on top (help or cell detail).
+    CloseOverlay,
+    /// Move the cursor of the focused pane or overlay.
+    Move { motion: Motion },
+    /// Sources: put the focus in the editor of the selected source.
+    EditSql,
+    /// Sources: check that the selected source can be reached.
+    TestSource,
+    /// Sources: read the list of sources again from the registry.
+    ReloadSources,
+    /// Schema: expand the table under the cursor.
+    Expand,
+    /// Schema: collapse the table under the cursor (or the one holding the column).
+    Collapse,
+    /// Schema: expand or collapse the table under the cursor.
+    Toggle,
+    /// Schema: insert the table or column name at the editor's cursor, quoted if needed.
+    InsertName,
+    /// Schema: read the selected source's schema again.
+    RefreshSchema,
+    /// Results: show the whole value of the cell under the cursor.
+    OpenCell,
+    /// A key the editor handles itself (typing, moving, deleting).
+    EditorInput { input: Input },
+    /// Text pasted into the terminal (bracketed paste), for the editor.
+    Paste { text: String },
+    /// The terminal has a new size.
+    Resize { width: u16, height: u16 },
+    /// Time passed; spinners and elapsed times move on.
+    Tick { now: Instant },
+}
+
+impl Action {
+    /// The actions a key can be bound to, by the names the keymap file uses.
+    pub const BINDABLE: &[(&'static str, Action)] = &[
+        ("quit", Action::Quit),
+        ("run-query", Action::RunQuery),
+        ("cancel-query", Action::CancelQuery),
+        ("focus-next", Action::FocusNext),
+        ("focus-prev", Action::FocusPrev),
+        ("help", Action::OpenHelp),
+        ("close", Action::CloseOverlay),
+        ("up", Action::Move { motion: Motion::Up }),
+        (
+            "down",
+            Action::Move {
+                motion: Motion::Down,
+            },
+        ),
+        (
+            "left",
+            Action::Move {
+                motion: Motion::Left,
+            },
+        ),
+        (
+            "right",
+            Action::Move {
+                motion: Motion::Right,
+            },
+        ),
+        (
+            "page-up",
+            Action::Move {
+                motion: Motion::PageUp,
+            },
+        ),
+        (
+            "page-down",
+            Action::Move {
+                motion: Motion::PageDown,
+            },
+        ),
+        (
+            "home",
+            Action::Move {
+                motion: Motion::Home,
+            },
+        ),
+        (
+            "end",
+            Action::Move {
+                motion: Motion::End,
+            },
+        ),
+        ("edit-sql", Action::EditSql),
+        ("test-source", Action::TestSource),
+        ("reload-sources", Action::ReloadSources),
+        ("expand", Action::Expand),
+        ("collapse", Action::Collapse),
+        ("toggle", Action::Toggle),
+        ("insert-name", Action::InsertName),
+        ("refresh-schema", Action::RefreshSchema),
+        ("open-cell", Action::OpenCell),
+    ];
+
+    /// The bindable action named `name` in a keymap file.
+    pub fn from_name(name: &str) -> Option<Action> {
+        Self::BINDABLE
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, a)| a.clone())
+    }
+
+    /// What the help overlay says the action does.
+    pub fn describe(&self) -> &'static str {
+        match self {
+            Action::Quit => "quit, restoring the terminal",
+            Action::RunQuery => "run the editor's SQL on the selected source",
+            Action::CancelQuery => "cancel the running query on the server",
+            Action::FocusNext => "next pane: sources, schema, editor, results",
+            Action::FocusPrev => "previous pane",
+            Action::OpenHelp => "this help",
+            Action::CloseOverlay => "close",
+            Action::Move { motion } => match motion {
+                Motion::Up => "up",
+                Motion::Down => "down",
+                Motion::Left => "left",
+                Motion::Right => "right",
+                Motion::PageUp => "page up",
+                Motion::PageDown => "page down",
+                Motion::Home => "first (column)",
+                Motion::End => "last (column)",
+            },
+            Action::EditSql => "edit SQL for the selected source",
+            Action::TestSource => "test the connection (updates the status)",
+            Action::ReloadSources => "reload the source list",
+            Action::Expand => "expand the table",
+            Action::Collapse => "collapse the table",
+            Action::Toggle => "expand or collapse the table",
+            Action::InsertName => "insert the name at the editor's cursor",
+            Action::RefreshSchema => "read the schema again",
+            Action::OpenCell => "show the whole value of the cell",
+            Action::EditorInput { .. } => "edit the SQL",
+            Action::Paste { .. } => "paste into the editor",
+            Action::Resize { .. } => "resize",
+            Action::Tick { .. } => "tick",
+        }
+    }
+}

@@ -1,0 +1,470 @@
+//! The UI's whole state, and the two ways it changes: [`AppState::update`] for an action
+//! (a key, a resize, time passing) and [`AppState::on_response`] for an answer of the
+//! backend. Both return the requests to send; neither draws nor waits.
+
+use std::time::Instant;
+
+use ratatui::layout::Rect;
+
+use crate::backend::{Request, RequestId, Response};
+use crate::core::sanitize::{for_terminal, for_terminal_multiline};
+use crate::core::source::Status;
+
+use super::action::{Action, Motion};
+use super::keymap::{Context, Keymap, Scope};
+use super::panes::editor::EditorPane;
+use super::panes::grid::Grid;
+use super::panes::results::{GridView, ResultsView, Viewport, describe_error, format_duration};
+use super::panes::schema::{SchemaPane, SchemaTree};
+use super::panes::sources::SourcesPane;
+use super::panes::{Focus, move_in_list};
+use super::ui::layout;
+use super::ui::theme::Theme;
+
+/// A window over the panes.
+#[derive(Debug)]
+pub enum Overlay {
+    Help { scroll: u16 },
+    Detail(Detail),
+}
+
+/// The whole value of one cell.
+#[derive(Debug)]
+pub struct Detail {
+    pub title: String,
+    /// Safe for the terminal, line breaks kept; `None` for NULL.
+    pub text: Option<String>,
+    pub scroll: u16,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageKind {
+    Info,
+    Error,
+}
+
+/// A line in the status bar about what just happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub text: String,
+    pub kind: MessageKind,
+}
+
+pub struct AppState {
+    pub keymap: Keymap,
+    pub theme: Theme,
+    pub focus: Focus,
+    pub overlay: Option<Overlay>,
+    pub sources: SourcesPane,
+    pub schema: SchemaPane,
+    pub editor: EditorPane,
+    pub results: ResultsView,
+    pub message: Option<Message>,
+    /// The terminal's size.
+    pub size: Rect,
+    /// The clock spinners and elapsed times are drawn with (set by [`Action::Tick`]).
+    pub now: Instant,
+    /// When the app started, so spinner frames follow the clock.
+    pub started: Instant,
+    pub quit: bool,
+    next_id: u64,
+    /// Source tests under way, by request id, with the source's id.
+    tests: Vec<(RequestId, String)>,
+}
+
+impl AppState {
+    /// A fresh UI; `startup` are the requests to send at once (the source list).
+    pub fn new(keymap: Keymap, size: Rect, now: Instant) -> (AppState, Vec<Request>) {
+        let mut app = AppState {
+            keymap,
+            theme: Theme::default(),
+            focus: Focus::Editor,
+            overlay: None,
+            sources: SourcesPane::default(),
+            schema: SchemaPane::default(),
+            editor: EditorPane::default(),
+            results: ResultsView::Idle,
+            message: None,
+            size,
+            now,
+            started: now,
+            quit: false,
+            next_id: 0,
+            tests: Vec::new(),
+        };
+        let first = Request::ListSources { id: app.next_id() };
+        (app, vec![first])
+    }
+
+    fn next_id(&mut self) -> RequestId {
+        self.next_id += 1;
+        RequestId(self.next_id)
+    }
+
+    /// Whether something on screen moves with time (a spinner), so the loop ticks.
+    pub fn animating(&self) -> bool {
+        matches!(self.results, ResultsView::Running { .. })
+            || !self.tests.is_empty()
+            || self.schema.entries.values().any(|e| e.pending.is_some())
+    }
+
+    pub fn running_query(&self) -> Option<RequestId> {
+        match &self.results {
+            ResultsView::Running { id, .. } => Some(*id),
+            _ => None,
+        }
+    }
+
+    /// Which keymap scopes apply now.
+    pub fn key_context(&self) -> Context {
+        Context {
+            focus: self.focus,
+            overlay: self.overlay.as_ref().map(|o| match o {
+                Overlay::Help { .. } => Scope::Help,
+                Overlay::Detail(_) => Scope::Detail,
+            }),
+            running: self.running_query().is_some(),
+        }
+    }
+
+    pub fn selected_id(&self) -> Option<&str> {
+        self.sources.selected().map(|s| s.id.as_str())
+    }
+
+    fn areas(&self) -> Option<layout::Areas> {
+        layout::areas(self.size, self.sources.items.len())
+    }
+
+    fn grid_viewport(&self) -> Viewport {
+        self.areas()
+            .map(|a| layout::grid_viewport(a.results))
+            .unwrap_or_default()
+    }
+
+    fn info(&mut self, text: impl Into<String>) {
+        self.message = Some(Message {
+            text: text.into(),
+            kind: MessageKind::Info,
+        });
+    }
+
+    fn error(&mut self, text: impl Into<String>) {
+        self.message = Some(Message {
+            text: text.into(),
+            kind: MessageKind::Error,
+        });
+    }
+
+    pub fn update(&mut self, action: Action) -> Vec<Request> {
+        let mut out = Vec::new();
+        if !matches!(action, Action::Tick { .. } | Action::Resize { .. }) {
+            self.message = None;
+        }
+        match action {
+            Action::Quit => self.quit = true,
+            Action::RunQuery => self.run_query(&mut out),
+            Action::CancelQuery => self.cancel_query(&mut out),
+            Action::FocusNext => self.set_focus(self.focus.next()),
+            Action::FocusPrev => self.set_focus(self.focus.prev()),
+            Action::OpenHelp => self.overlay = Some(Overlay::Help { scroll: 0 }),
+            Action::CloseOverlay => self.overlay = None,
+            Action::Move { motion } => self.move_cursor(motion, &mut out),
+            Action::EditSql => self.set_focus(Focus::Editor),
+            Action::TestSource => self.test_source(&mut out),
+            Action::ReloadSources => out.push(Request::ListSources { id: self.next_id() }),
+            Action::Expand => self.expand(Some(true)),
+            Action::Collapse => self.expand(Some(false)),
+            Action::Toggle => self.expand(None),
+            Action::InsertName => self.insert_name(),
+            Action::RefreshSchema => {
+                if let Some(id) = self.selected_id().map(String::from) {
+                    self.load_schema(&id, &mut out);
+                }
+            }
+            Action::OpenCell => self.open_cell(),
+            Action::EditorInput { input } => {
+                let id = self.selected_id().map(String::from);
+                self.editor.input(id.as_deref(), input);
+            }
+            Action::Paste { text } => {
+                if self.focus == Focus::Editor && self.overlay.is_none() {
+                    let id = self.selected_id().map(String::from);
+                    self.editor.insert(id.as_deref(), &text);
+                }
+            }
+            Action::Resize { width, height } => {
+                self.size = Rect::new(0, 0, width, height);
+                let view = self.grid_viewport();
+                if let ResultsView::Done(g) = &mut self.results {
+                    g.scroll_to_cursor(view);
+                }
+            }
+            Action::Tick { now } => self.now = now,
+        }
+        out
+    }
+
+    fn set_focus(&mut self, focus: Focus) {
+        self.focus = focus;
+        self.editor.set_focused(focus == Focus::Editor);
+    }
+
+    fn run_query(&mut self, out: &mut Vec<Request>) {
+        let Some(source) = self.sources.selected().cloned() else {
+            self.error("no source to run on: add one with `tdb source add …`, or try `tdb demo`");
+            return;
+        };
+        if let Some(old) = self.running_query() {
+            out.push(Request::Cancel { id: old });
+        }
+        let id = self.next_id();
+        self.results = ResultsView::Running {
+            id,
+            source: source.label.clone(),
+            limit: self.editor.limit,
+            started: self.now,
+            progress: None,
+        };
+        out.push(Request::Query {
+            id,
+            source_id: source.id.clone(),
+            sql: self.editor.text(Some(&source.id)),
+            limit: self.editor.limit,
+        });
+    }
+
+    fn cancel_query(&mut self, out: &mut Vec<Request>) {
+        if let ResultsView::Running { id, source, .. } = &self.results {
+            out.push(Request::Cancel { id: *id });
+            let source = source.clone();
+            self.results = ResultsView::Cancelled { source };
+            self.info("query cancelled");
+        }
+    }
+
+    fn move_cursor(&mut self, motion: Motion, out: &mut Vec<Request>) {
+        let view = self.grid_viewport();
+        match &mut self.overlay {
+            Some(Overlay::Help { scroll }) | Some(Overlay::Detail(Detail { scroll, .. })) => {
+                let page = (self.size.height / 2).max(1);
+                *scroll = match motion {
+                    Motion::Up => scroll.saturating_sub(1),
+                    Motion::Down => scroll.saturating_add(1),
+                    Motion::PageUp => scroll.saturating_sub(page),
+                    Motion::PageDown => scroll.saturating_add(page),
+                    Motion::Home => 0,
+                    _ => *scroll,
+                };
+                return;
+            }
+            None => {}
+        }
+        match self.focus {
+            Focus::Sources => {
+                let len = self.sources.items.len();
+                let next = move_in_list(self.sources.selected, len, motion, 5);
+                if next != self.sources.selected {
+                    self.sources.selected = next;
+                    self.on_selection(out);
+                }
+            }
+            Focus::Schema => {
+                let height = self
+                    .areas()
+                    .map(|a| layout::inner(a.schema).height as usize)
+                    .unwrap_or(1);
+                if let Some(id) = self.selected_id().map(String::from)
+                    && let Some(tree) = self.schema.tree_mut(&id)
+                {
+                    tree.cursor = move_in_list(tree.cursor, tree.rows().len(), motion, height);
+                    tree.scroll_to_cursor(height);
+                }
+            }
+            Focus::Results => {
+                if let ResultsView::Done(g) = &mut self.results {
+                    g.move_cursor(motion, view);
+                }
+            }
+            Focus::Editor => {}
+        }
+    }
+
+    /// The selected source changed: its editor and (once) its schema.
+    fn on_selection(&mut self, out: &mut Vec<Request>) {
+        let Some(source) = self.sources.selected().cloned() else {
+            return;
+        };
+        self.editor.ensure(&source);
+        if self.schema.needs_load(&source.id) {
+            self.load_schema(&source.id, out);
+        }
+    }
+
+    fn load_schema(&mut self, source_id: &str, out: &mut Vec<Request>) {
+        let id = self.next_id();
+        self.schema.start(source_id, id);
+        out.push(Request::Schema {
+            id,
+            source_id: source_id.to_string(),
+        });
+    }
+
+    fn test_source(&mut self, out: &mut Vec<Request>) {
+        if let Some(source) = self.sources.selected() {
+            let source_id = source.id.clone();
+            let id = self.next_id();
+            self.tests.push((id, source_id.clone()));
+            out.push(Request::Test { id, source_id });
+        }
+    }
+
+    fn expand(&mut self, expand: Option<bool>) {
+        if let Some(id) = self.selected_id().map(String::from)
+            && let Some(tree) = self.schema.tree_mut(&id)
+        {
+            tree.set_expanded(expand);
+        }
+    }
+
+    fn insert_name(&mut self) {
+        let Some(id) = self.selected_id().map(String::from) else {
+            return;
+        };
+        let Some(sql) = self
+            .schema
+            .get(&id)
+            .and_then(|e| e.tree.as_ref())
+            .and_then(|t| t.current_sql())
+            .map(String::from)
+        else {
+            return;
+        };
+        self.editor.insert(Some(&id), &sql);
+        self.info(format!("inserted {} into the editor", for_terminal(&sql)));
+    }
+
+    fn open_cell(&mut self) {
+        let ResultsView::Done(g) = &self.results else {
+            return;
+        };
+        let Some(column) = g.grid.result.columns.get(g.col) else {
+            return;
+        };
+        let Some(value) = g.grid.result.rows.get(g.row).and_then(|r| r.get(g.col)) else {
+            return;
+        };
+        let title = format!(
+            "row {} · {} ({})",
+            g.row + 1,
+            g.grid.columns[g.col].header,
+            for_terminal(&column.type_name)
+        );
+        let text = value
+            .to_text()
+            .map(|t| for_terminal_multiline(&t).into_owned());
+        self.overlay = Some(Overlay::Detail(Detail {
+            title,
+            text,
+            scroll: 0,
+        }));
+    }
+
+    pub fn on_response(&mut self, response: Response) -> Vec<Request> {
+        let mut out = Vec::new();
+        match response {
+            Response::Sources { result, .. } => match result {
+                Ok(records) => {
+                    let before = self.selected_id().map(String::from);
+                    self.sources.set(&records);
+                    if self.selected_id() != before.as_deref() || before.is_none() {
+                        self.on_selection(&mut out);
+                    }
+                }
+                Err(e) => {
+                    self.sources.loaded = true;
+                    self.sources.error = Some(describe_error(&e).1);
+                }
+            },
+            Response::SourceChanged { source } => self.sources.update(&source),
+            Response::Schema {
+                id,
+                source_id,
+                result,
+            } => {
+                let tree = match (result, self.sources.find(&source_id)) {
+                    (Ok(info), Some(item)) => Ok(SchemaTree::build(&info, item)),
+                    (Ok(_), None) => return out,
+                    (Err(e), _) => Err(describe_error(&e).1),
+                };
+                self.schema.finish(&source_id, id, tree);
+            }
+            Response::Progress { id, progress } => match &mut self.results {
+                ResultsView::Running {
+                    id: rid,
+                    progress: p,
+                    ..
+                } if *rid == id => *p = Some(progress),
+                _ => {
+                    self.schema.progress(id, progress);
+                }
+            },
+            Response::QueryDone { id, result } => {
+                if self.running_query() != Some(id) {
+                    return out; // cancelled or replaced: nobody waits for it
+                }
+                let (source, limit) = match &self.results {
+                    ResultsView::Running { source, limit, .. } => (source.clone(), *limit),
+                    _ => (String::new(), self.editor.limit),
+                };
+                self.results = match result {
+                    Ok(outcome) => {
+                        let mut view = GridView::new(
+                            Grid::new(outcome.result),
+                            source,
+                            limit,
+                            outcome.duration,
+                        );
+                        view.scroll_to_cursor(self.grid_viewport());
+                        ResultsView::Done(Box::new(view))
+                    }
+                    Err(e) => {
+                        let (heading, message) = describe_error(&e);
+                        ResultsView::Failed {
+                            source,
+                            heading,
+                            message,
+                        }
+                    }
+                };
+            }
+            Response::Tested {
+                id,
+                source_id,
+                result,
+            } => {
+                self.tests.retain(|(t, _)| *t != id);
+                let name = self
+                    .sources
+                    .find(&source_id)
+                    .map(|s| s.label.clone())
+                    .unwrap_or_default();
+                match result {
+                    Ok(latency) => {
+                        self.info(format!("{name}: reachable · {}", format_duration(latency)))
+                    }
+                    Err(e) => self.error(format!("{name}: {}", for_terminal(e.detail()))),
+                }
+            }
+        }
+        out
+    }
+
+    /// Whether a source is being tested right now (its mark shows `testing`).
+    pub fn status_of(&self, source_id: &str, stored: Status) -> Status {
+        if self.tests.iter().any(|(_, s)| s == source_id) {
+            Status::Testing
+        } else {
+            stored
+        }
+    }
+}

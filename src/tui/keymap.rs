@@ -1,0 +1,362 @@
+//! Keys to actions, per scope, from the defaults embedded in the binary (`assets/keys.toml`).
+//! A config file can later be layered on top with [`Keymap::apply_toml`]: it uses the same
+//! format, so the defaults double as its documentation.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::action::Action;
+use super::panes::Focus;
+
+const DEFAULTS: &str = include_str!("../../assets/keys.toml");
+
+/// Where a binding applies. Lookup goes `Running`, the overlay, the pane, then `Global`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scope {
+    Running,
+    Global,
+    Pane(Focus),
+    Help,
+    Detail,
+}
+
+impl Scope {
+    /// Scopes in the order the help overlay lists them.
+    pub const ALL: [Scope; 8] = [
+        Scope::Global,
+        Scope::Running,
+        Scope::Pane(Focus::Sources),
+        Scope::Pane(Focus::Schema),
+        Scope::Pane(Focus::Editor),
+        Scope::Pane(Focus::Results),
+        Scope::Help,
+        Scope::Detail,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Scope::Running => "running",
+            Scope::Global => "global",
+            Scope::Pane(Focus::Sources) => "sources",
+            Scope::Pane(Focus::Schema) => "schema",
+            Scope::Pane(Focus::Editor) => "editor",
+            Scope::Pane(Focus::Results) => "results",
+            Scope::Help => "help",
+            Scope::Detail => "detail",
+        }
+    }
+
+    /// The heading the help overlay shows.
+    pub fn title(self) -> &'static str {
+        match self {
+            Scope::Running => "While a query runs",
+            Scope::Global => "Anywhere",
+            Scope::Pane(Focus::Sources) => "Sources",
+            Scope::Pane(Focus::Schema) => "Schema",
+            Scope::Pane(Focus::Editor) => "Editor (other keys edit the SQL)",
+            Scope::Pane(Focus::Results) => "Results",
+            Scope::Help => "Help",
+            Scope::Detail => "Cell detail",
+        }
+    }
+
+    fn parse(name: &str) -> Option<Scope> {
+        Self::ALL.into_iter().find(|s| s.name() == name)
+    }
+}
+
+/// One key with its modifiers, normalised so the same key always compares equal (a `?`
+/// typed with Shift is just `?`; Shift-Tab is `BackTab`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Key {
+    pub code: KeyCode,
+    pub mods: KeyModifiers,
+}
+
+impl Key {
+    pub fn new(code: KeyCode, mods: KeyModifiers) -> Key {
+        let mut mods = mods & (KeyModifiers::CONTROL | KeyModifiers::ALT | KeyModifiers::SHIFT);
+        if matches!(code, KeyCode::Char(_) | KeyCode::BackTab) {
+            mods.remove(KeyModifiers::SHIFT);
+        }
+        Key { code, mods }
+    }
+
+    pub fn from_event(ev: &KeyEvent) -> Key {
+        Key::new(ev.code, ev.modifiers)
+    }
+
+    /// Parses `ctrl-q`, `f5`, `shift-tab`, `?`, `G`, `pagedown`.
+    pub fn parse(s: &str) -> Result<Key, String> {
+        let mut mods = KeyModifiers::NONE;
+        let mut rest = s;
+        loop {
+            let lower = rest.to_ascii_lowercase();
+            let (m, len) = if lower.starts_with("ctrl-") {
+                (KeyModifiers::CONTROL, 5)
+            } else if lower.starts_with("alt-") {
+                (KeyModifiers::ALT, 4)
+            } else if lower.starts_with("shift-") {
+                (KeyModifiers::SHIFT, 6)
+            } else {
+                break;
+            };
+            if rest.len() == len {
+                break; // "ctrl-" alone is not a key; "-" after it would be
+            }
+            mods |= m;
+            rest = &rest[len..];
+        }
+        let mut chars = rest.chars();
+        let code = match (chars.next(), chars.next()) {
+            (Some(c), None) => KeyCode::Char(c),
+            _ => match rest.to_ascii_lowercase().as_str() {
+                "enter" => KeyCode::Enter,
+                "esc" => KeyCode::Esc,
+                "tab" if mods.contains(KeyModifiers::SHIFT) => KeyCode::BackTab,
+                "tab" => KeyCode::Tab,
+                "backtab" => KeyCode::BackTab,
+                "space" => KeyCode::Char(' '),
+                "backspace" => KeyCode::Backspace,
+                "delete" => KeyCode::Delete,
+                "up" => KeyCode::Up,
+                "down" => KeyCode::Down,
+                "left" => KeyCode::Left,
+                "right" => KeyCode::Right,
+                "pageup" => KeyCode::PageUp,
+                "pagedown" => KeyCode::PageDown,
+                "home" => KeyCode::Home,
+                "end" => KeyCode::End,
+                f if f.starts_with('f') => match f[1..].parse::<u8>() {
+                    Ok(n @ 1..=12) => KeyCode::F(n),
+                    _ => return Err(format!("unknown key \"{s}\"")),
+                },
+                _ => return Err(format!("unknown key \"{s}\"")),
+            },
+        };
+        Ok(Key::new(code, mods))
+    }
+}
+
+impl fmt::Display for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.mods.contains(KeyModifiers::CONTROL) {
+            f.write_str("Ctrl-")?;
+        }
+        if self.mods.contains(KeyModifiers::ALT) {
+            f.write_str("Alt-")?;
+        }
+        if self.mods.contains(KeyModifiers::SHIFT) {
+            f.write_str("Shift-")?;
+        }
+        match self.code {
+            KeyCode::Char(' ') => f.write_str("Space"),
+            KeyCode::Char(c) if self.mods.contains(KeyModifiers::CONTROL) => {
+                write!(f, "{}", c.to_ascii_uppercase())
+            }
+            KeyCode::Char(c) => write!(f, "{c}"),
+            KeyCode::F(n) => write!(f, "F{n}"),
+            KeyCode::Enter => f.write_str("Enter"),
+            KeyCode::Esc => f.write_str("Esc"),
+            KeyCode::Tab => f.write_str("Tab"),
+            KeyCode::BackTab => f.write_str("Shift-Tab"),
+            KeyCode::Backspace => f.write_str("Backspace"),
+            KeyCode::Delete => f.write_str("Delete"),
+            KeyCode::Up => f.write_str("↑"),
+            KeyCode::Down => f.write_str("↓"),
+            KeyCode::Left => f.write_str("←"),
+            KeyCode::Right => f.write_str("→"),
+            KeyCode::PageUp => f.write_str("PgUp"),
+            KeyCode::PageDown => f.write_str("PgDn"),
+            KeyCode::Home => f.write_str("Home"),
+            KeyCode::End => f.write_str("End"),
+            other => write!(f, "{other:?}"),
+        }
+    }
+}
+
+/// What decides which scopes a key is looked up in.
+#[derive(Debug, Clone, Copy)]
+pub struct Context {
+    pub focus: Focus,
+    pub overlay: Option<Scope>,
+    pub running: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Keymap {
+    scopes: HashMap<Scope, HashMap<Key, Action>>,
+}
+
+impl Keymap {
+    /// The keys embedded in the binary.
+    pub fn defaults() -> Result<Keymap, String> {
+        let mut map = Keymap::default();
+        map.apply_toml(DEFAULTS)?;
+        Ok(map)
+    }
+
+    /// Layers bindings in the keymap format over the current ones; errors name the line's
+    /// section and key.
+    pub fn apply_toml(&mut self, text: &str) -> Result<(), String> {
+        let table: toml::Table = text.parse().map_err(|e| format!("{e}"))?;
+        for (section, entries) in table {
+            let scope =
+                Scope::parse(&section).ok_or_else(|| format!("unknown section [{section}]"))?;
+            let toml::Value::Table(entries) = entries else {
+                return Err(format!("[{section}] must be a table of key = \"action\""));
+            };
+            let bindings = self.scopes.entry(scope).or_default();
+            for (key, action) in entries {
+                let k = Key::parse(&key).map_err(|e| format!("[{section}] {e}"))?;
+                let name = action
+                    .as_str()
+                    .ok_or_else(|| format!("[{section}] {key}: the action must be a string"))?;
+                let a = Action::from_name(name)
+                    .ok_or_else(|| format!("[{section}] {key}: unknown action \"{name}\""))?;
+                bindings.insert(k, a);
+            }
+        }
+        Ok(())
+    }
+
+    /// The action of a key, looking in the scopes that apply in order.
+    pub fn lookup(&self, ctx: Context, key: Key) -> Option<Action> {
+        let order = [
+            ctx.running.then_some(Scope::Running),
+            ctx.overlay,
+            ctx.overlay.is_none().then_some(Scope::Pane(ctx.focus)),
+            Some(Scope::Global),
+        ];
+        order
+            .into_iter()
+            .flatten()
+            .find_map(|s| self.scopes.get(&s)?.get(&key).cloned())
+    }
+
+    /// The keys bound to `action` in `scope`, named keys before letters, for hints and help.
+    pub fn keys_for(&self, scope: Scope, action: &Action) -> Vec<Key> {
+        let mut keys: Vec<Key> = self
+            .scopes
+            .get(&scope)
+            .into_iter()
+            .flatten()
+            .filter(|(_, a)| *a == action)
+            .map(|(k, _)| *k)
+            .collect();
+        keys.sort_by_key(|k| {
+            (
+                !k.mods.is_empty(),
+                matches!(k.code, KeyCode::Char(_)),
+                k.to_string(),
+            )
+        });
+        keys
+    }
+
+    /// Every binding of a scope as (keys, action), in the order of [`Action::BINDABLE`].
+    pub fn bindings(&self, scope: Scope) -> Vec<(Vec<Key>, Action)> {
+        Action::BINDABLE
+            .iter()
+            .map(|(_, a)| (self.keys_for(scope, a), a.clone()))
+            .filter(|(keys, _)| !keys.is_empty())
+            .collect()
+    }
+
+    /// The first key of `action` in `scope` as text, for the status bar's hints.
+    pub fn hint(&self, scope: Scope, action: &Action) -> Option<String> {
+        self.keys_for(scope, action).first().map(Key::to_string)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tui::action::Motion;
+
+    fn ctx(focus: Focus) -> Context {
+        Context {
+            focus,
+            overlay: None,
+            running: false,
+        }
+    }
+
+    fn key(s: &str) -> Key {
+        Key::parse(s).unwrap()
+    }
+
+    #[test]
+    fn defaults_parse_and_carry_the_contract_keys() {
+        let map = Keymap::defaults().unwrap();
+        for focus in [Focus::Sources, Focus::Schema, Focus::Editor, Focus::Results] {
+            let c = ctx(focus);
+            assert_eq!(map.lookup(c, key("f5")), Some(Action::RunQuery));
+            assert_eq!(map.lookup(c, key("ctrl-enter")), Some(Action::RunQuery));
+            assert_eq!(map.lookup(c, key("tab")), Some(Action::FocusNext));
+            assert_eq!(map.lookup(c, key("shift-tab")), Some(Action::FocusPrev));
+            assert_eq!(map.lookup(c, key("f1")), Some(Action::OpenHelp));
+            assert_eq!(map.lookup(c, key("ctrl-q")), Some(Action::Quit));
+            let running = Context { running: true, ..c };
+            assert_eq!(map.lookup(running, key("esc")), Some(Action::CancelQuery));
+        }
+        // `?` is help outside the editor only: in the editor it is typed.
+        assert_eq!(
+            map.lookup(ctx(Focus::Results), key("?")),
+            Some(Action::OpenHelp)
+        );
+        assert_eq!(map.lookup(ctx(Focus::Editor), key("?")), None);
+        assert_eq!(map.lookup(ctx(Focus::Editor), key("j")), None);
+    }
+
+    #[test]
+    fn an_overlay_takes_keys_before_the_pane() {
+        let map = Keymap::defaults().unwrap();
+        let c = Context {
+            focus: Focus::Results,
+            overlay: Some(Scope::Detail),
+            running: false,
+        };
+        assert_eq!(map.lookup(c, key("enter")), Some(Action::CloseOverlay));
+        assert_eq!(
+            map.lookup(c, key("j")),
+            Some(Action::Move {
+                motion: Motion::Down
+            })
+        );
+        assert_eq!(map.lookup(c, key("f5")), Some(Action::RunQuery));
+    }
+
+    #[test]
+    fn keys_normalise_shift_on_characters() {
+        let typed = Key::from_event(&KeyEvent::new(KeyCode::Char('?'), KeyModifiers::SHIFT));
+        assert_eq!(typed, key("?"));
+        let backtab = Key::from_event(&KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT));
+        assert_eq!(backtab, key("backtab"));
+        assert_eq!(key("ctrl-q").to_string(), "Ctrl-Q");
+        assert_eq!(key("G").to_string(), "G");
+        assert_eq!(
+            key("ctrl--"),
+            Key::new(KeyCode::Char('-'), KeyModifiers::CONTROL)
+        );
+    }
+
+    #[test]
+    fn bad_config_lines_are_named() {
+        let mut map = Keymap::default();
+        assert_eq!(
+            map.apply_toml("[results]\nx = \"fly\"").unwrap_err(),
+            "[results] x: unknown action \"fly\""
+        );
+        assert_eq!(
+            map.apply_toml("[nowhere]\nx = \"quit\"").unwrap_err(),
+            "unknown section [nowhere]"
+        );
+        assert_eq!(
+            map.apply_toml("[global]\nhyper-x = \"quit\"").unwrap_err(),
+            "[global] unknown key \"hyper-x\""
+        );
+    }
+}

@@ -1,0 +1,147 @@
+//! The terminal UI. The loop waits on three things at once: terminal events, answers from
+//! the backend, and (only while a spinner turns) a tick. Each wakeup drains everything
+//! already pending before drawing once, and nothing is drawn when nothing changed.
+
+pub mod action;
+pub mod app;
+pub mod event;
+pub mod keymap;
+pub mod panes;
+mod terminal;
+pub mod ui;
+
+use std::io::{self, BufWriter, Stdout};
+use std::time::{Duration, Instant};
+
+use crossterm::event::EventStream;
+use std::task::Poll;
+
+use futures_util::StreamExt;
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+use ratatui::layout::Rect;
+use tokio::sync::mpsc::UnboundedSender;
+
+use crate::backend::{self, Request};
+use crate::core::{Error, Result};
+use crate::home::Home;
+use action::Action;
+use app::AppState;
+use keymap::Keymap;
+
+/// How often a spinner moves.
+const TICK: Duration = Duration::from_millis(100);
+/// How long quitting waits for running queries to be cancelled on their servers.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+
+/// Opens the UI on `home`'s registry and returns when the user quits.
+pub fn run(home: &Home) -> Result<()> {
+    use std::io::IsTerminal;
+    if !io::stdin().is_terminal() || !io::stdout().is_terminal() {
+        return Err(Error::Invalid(
+            "the terminal UI needs a terminal; for scripts use `tdb query` (see `tdb --help`)"
+                .into(),
+        ));
+    }
+    let keymap =
+        Keymap::defaults().map_err(|e| Error::Internal(format!("the built-in keys: {e}")))?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::internal("cannot start the async runtime", e))?;
+    rt.block_on(run_loop(home.clone(), keymap))
+}
+
+type Term = Terminal<CrosstermBackend<BufWriter<Stdout>>>;
+
+async fn run_loop(home: Home, keymap: Keymap) -> Result<()> {
+    let io_err = |e: io::Error| Error::internal("terminal", e);
+    let mut backend = backend::spawn(home);
+    let guard = terminal::TerminalGuard::enter().map_err(io_err)?;
+    // One write per frame: the whole frame goes out in a single flush.
+    let out = BufWriter::with_capacity(1 << 16, io::stdout());
+    let mut term: Term = Terminal::new(CrosstermBackend::new(out)).map_err(io_err)?;
+    let size = term.size().map_err(io_err)?;
+    let (mut app, startup) = AppState::new(
+        keymap,
+        Rect::new(0, 0, size.width, size.height),
+        Instant::now(),
+    );
+    send(&backend.requests, startup);
+
+    let mut events = EventStream::new();
+    let mut tick = tokio::time::interval(TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut dirty = true;
+    let outcome = loop {
+        if dirty {
+            app.update(Action::Tick {
+                now: Instant::now(),
+            });
+            if let Err(e) = term.draw(|f| ui::render(&app, f)) {
+                break Err(io_err(e));
+            }
+            dirty = false;
+        }
+        if app.quit {
+            break Ok(());
+        }
+        tokio::select! {
+            ev = events.next() => match ev {
+                Some(Ok(ev)) => {
+                    dirty |= apply_event(&mut app, &backend.requests, ev);
+                    while let Some(ev) = ready_event(&mut events).await {
+                        dirty |= apply_event(&mut app, &backend.requests, ev);
+                    }
+                }
+                Some(Err(e)) => break Err(io_err(e)),
+                None => break Ok(()),
+            },
+            Some(resp) = backend.responses.recv() => {
+                send(&backend.requests, app.on_response(resp));
+                while let Ok(resp) = backend.responses.try_recv() {
+                    send(&backend.requests, app.on_response(resp));
+                }
+                dirty = true;
+            }
+            _ = tick.tick(), if app.animating() => dirty = true,
+        }
+    };
+    drop(term);
+    drop(guard);
+    backend.shutdown(SHUTDOWN_GRACE).await;
+    outcome
+}
+
+/// An event already waiting, without waiting for one. It polls with this task's own waker:
+/// a poll with a throwaway waker (`now_or_never`) would leave crossterm's reader thread
+/// waking nobody, and the next key would go unnoticed.
+async fn ready_event(events: &mut EventStream) -> Option<crossterm::event::Event> {
+    match std::future::poll_fn(|cx| Poll::Ready(events.poll_next_unpin(cx))).await {
+        Poll::Ready(Some(Ok(ev))) => Some(ev),
+        _ => None,
+    }
+}
+
+/// Applies one terminal event; says whether the screen may have changed.
+fn apply_event(
+    app: &mut AppState,
+    requests: &UnboundedSender<Request>,
+    ev: crossterm::event::Event,
+) -> bool {
+    match event::to_action(app, ev) {
+        Some(action) => {
+            send(requests, app.update(action));
+            true
+        }
+        None => false,
+    }
+}
+
+fn send(requests: &UnboundedSender<Request>, batch: Vec<Request>) {
+    for r in batch {
+        // The backend only stops after the UI does.
+        let _ = requests.send(r);
+    }
+}

@@ -1,0 +1,99 @@
+//! The SQL editor: one text per source (switching sources keeps what was typed for each),
+//! and the row limit queries run with.
+
+use std::collections::HashMap;
+
+use ratatui::style::{Modifier, Style};
+use ratatui_textarea::{Input, TextArea};
+
+use crate::core::guard::DEFAULT_LIMIT;
+use crate::core::sanitize::for_clipboard;
+
+use super::sources::SourceItem;
+
+#[derive(Debug)]
+pub struct EditorPane {
+    texts: HashMap<String, TextArea<'static>>,
+    /// What the editor holds while no source is selected (an empty registry).
+    scratch: TextArea<'static>,
+    /// Rows a query may return, 1–1000 (CONTRACT.md), shown beside the editor.
+    pub limit: usize,
+    focused: bool,
+}
+
+impl Default for EditorPane {
+    fn default() -> Self {
+        let mut pane = EditorPane {
+            texts: HashMap::new(),
+            scratch: TextArea::default(),
+            limit: DEFAULT_LIMIT,
+            focused: true,
+        };
+        style(&mut pane.scratch, true);
+        pane
+    }
+}
+
+/// No underline on the cursor's line; the cursor itself only shows while focused.
+fn style(area: &mut TextArea<'static>, focused: bool) {
+    area.set_cursor_line_style(Style::default());
+    area.set_cursor_style(if focused {
+        Style::default().add_modifier(Modifier::REVERSED)
+    } else {
+        Style::default()
+    });
+}
+
+impl EditorPane {
+    /// Makes sure a source has its editor, starting with [`SourceItem::starter_sql`].
+    pub fn ensure(&mut self, source: &SourceItem) {
+        if !self.texts.contains_key(&source.id) {
+            let lines = source.starter_sql().lines().map(String::from).collect();
+            let mut area = TextArea::new(lines);
+            area.move_cursor(ratatui_textarea::CursorMove::Bottom);
+            area.move_cursor(ratatui_textarea::CursorMove::End);
+            style(&mut area, self.focused);
+            self.texts.insert(source.id.clone(), area);
+        }
+    }
+
+    pub fn area(&self, source_id: Option<&str>) -> &TextArea<'static> {
+        source_id
+            .and_then(|id| self.texts.get(id))
+            .unwrap_or(&self.scratch)
+    }
+
+    fn area_mut(&mut self, source_id: Option<&str>) -> &mut TextArea<'static> {
+        match source_id.and_then(|id| self.texts.get_mut(id)) {
+            Some(a) => a,
+            None => &mut self.scratch,
+        }
+    }
+
+    /// The SQL of a source's editor.
+    pub fn text(&self, source_id: Option<&str>) -> String {
+        self.area(source_id).lines().join("\n")
+    }
+
+    pub fn set_focused(&mut self, focused: bool) {
+        self.focused = focused;
+        for area in self
+            .texts
+            .values_mut()
+            .chain(std::iter::once(&mut self.scratch))
+        {
+            style(area, focused);
+        }
+    }
+
+    pub fn input(&mut self, source_id: Option<&str>, input: Input) {
+        self.area_mut(source_id).input(input);
+    }
+
+    /// Inserts text at the cursor. Pasted text is data from elsewhere: control characters
+    /// other than tab and newline are dropped (the same rule as the clipboard's).
+    pub fn insert(&mut self, source_id: Option<&str>, text: &str) {
+        let clean = for_clipboard(text);
+        self.area_mut(source_id).insert_str(clean);
+    }
+}

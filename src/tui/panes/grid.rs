@@ -1,0 +1,263 @@
+//! A result prepared for drawing. Everything a frame needs per cell (the text made safe for
+//! the terminal, already cut to its column, and its width) is computed once when the result
+//! arrives, so drawing a frame only copies the visible cells into the buffer.
+
+use std::borrow::Cow;
+
+use crate::core::sanitize::{display_width, for_terminal, truncate_to_width};
+use crate::core::value::{ResultSet, Value};
+
+/// The widest a column gets; longer values are cut with `…` (Enter shows them whole).
+pub const MAX_COL_WIDTH: usize = 40;
+/// What a NULL cell shows (dimmed, so it differs from the text "NULL" and from "").
+pub const NULL_TEXT: &str = "NULL";
+/// Columns are separated by ` │ `.
+pub const SEPARATOR: &str = " │ ";
+pub const SEPARATOR_WIDTH: usize = 3;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CellKind {
+    Null,
+    Number,
+    Text,
+}
+
+/// Where a cell's display text sits in the grid's arena.
+#[derive(Debug, Clone, Copy)]
+struct CellRef {
+    start: u32,
+    len: u32,
+    width: u16,
+    kind: CellKind,
+}
+
+/// A cell as the renderer needs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cell<'a> {
+    pub text: &'a str,
+    pub width: u16,
+    pub kind: CellKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GridColumn {
+    /// The name, made safe and cut to the column width.
+    pub header: String,
+    pub header_width: u16,
+    pub width: u16,
+    /// Every non-NULL value is a number: the header aligns right like the values.
+    pub numeric: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Grid {
+    /// The rows as they came, for the full value of a cell (and copying).
+    pub result: ResultSet,
+    pub columns: Vec<GridColumn>,
+    arena: String,
+    cells: Vec<CellRef>,
+}
+
+/// The width of text that went through [`for_terminal`]: ASCII is one column a byte.
+fn width_of(s: &str) -> usize {
+    if s.is_ascii() {
+        s.len()
+    } else {
+        display_width(s)
+    }
+}
+
+impl Grid {
+    pub fn new(result: ResultSet) -> Grid {
+        let ncols = result.columns.len();
+        let mut columns: Vec<GridColumn> = result
+            .columns
+            .iter()
+            .map(|c| {
+                let safe = for_terminal(&c.name);
+                let header = truncate_to_width(&safe, MAX_COL_WIDTH).into_owned();
+                let w = width_of(&header) as u16;
+                GridColumn {
+                    header,
+                    header_width: w,
+                    width: w.max(1),
+                    numeric: true,
+                }
+            })
+            .collect();
+        let mut arena = String::with_capacity(result.rows.len() * ncols * 8);
+        let mut cells = Vec::with_capacity(result.rows.len() * ncols);
+        let mut seen_value = vec![false; ncols];
+        for row in &result.rows {
+            for (ci, col) in columns.iter_mut().enumerate() {
+                let value = row.get(ci).unwrap_or(&Value::Null);
+                let (text, kind): (Cow<'_, str>, CellKind) = match value {
+                    Value::Null => (Cow::Borrowed(NULL_TEXT), CellKind::Null),
+                    Value::Text(s) => (for_terminal(s), CellKind::Text),
+                    Value::Numeric(s) => (for_terminal(s), CellKind::Number),
+                    Value::Int(_) | Value::Float(_) => (
+                        Cow::Owned(value.to_text().unwrap_or_default()),
+                        CellKind::Number,
+                    ),
+                    other => (
+                        Cow::Owned(for_terminal(&other.to_text().unwrap_or_default()).into_owned()),
+                        CellKind::Text,
+                    ),
+                };
+                if kind != CellKind::Null {
+                    seen_value[ci] = true;
+                    if kind != CellKind::Number {
+                        col.numeric = false;
+                    }
+                }
+                // Cutting at the maximum is exact: a column narrower than the maximum holds
+                // no cell wider than itself.
+                let shown = if text.len() > MAX_COL_WIDTH || !text.is_ascii() {
+                    truncate_to_width(&text, MAX_COL_WIDTH)
+                } else {
+                    Cow::Borrowed(text.as_ref())
+                };
+                let width = width_of(&shown) as u16;
+                col.width = col.width.max(width);
+                let start = arena.len() as u32;
+                arena.push_str(&shown);
+                cells.push(CellRef {
+                    start,
+                    len: shown.len() as u32,
+                    width,
+                    kind,
+                });
+            }
+        }
+        for (col, seen) in columns.iter_mut().zip(seen_value) {
+            col.numeric &= seen;
+        }
+        Grid {
+            result,
+            columns,
+            arena,
+            cells,
+        }
+    }
+
+    pub fn rows(&self) -> usize {
+        self.result.rows.len()
+    }
+
+    pub fn cell(&self, row: usize, col: usize) -> Option<Cell<'_>> {
+        if col >= self.columns.len() {
+            return None;
+        }
+        let r = self.cells.get(row * self.columns.len() + col)?;
+        let start = r.start as usize;
+        Some(Cell {
+            text: &self.arena[start..start + r.len as usize],
+            width: r.width,
+            kind: r.kind,
+        })
+    }
+
+    /// The columns drawn from `first` on in `width` terminal columns, as
+    /// (column, x offset, drawn width); the last may be cut short.
+    pub fn layout_columns(&self, first: usize, width: usize) -> Vec<(usize, usize, usize)> {
+        let mut out = Vec::new();
+        let mut x = 0;
+        for (ci, col) in self.columns.iter().enumerate().skip(first) {
+            if x >= width {
+                break;
+            }
+            let w = (col.width as usize).min(width - x);
+            out.push((ci, x, w));
+            x += col.width as usize + SEPARATOR_WIDTH;
+        }
+        out
+    }
+
+    /// The first column to draw so that column `cursor` is fully visible in `width`,
+    /// moving as little as possible from `first`.
+    pub fn first_column_showing(&self, first: usize, cursor: usize, width: usize) -> usize {
+        if cursor < first {
+            return cursor;
+        }
+        let end_of = |from: usize| -> usize {
+            self.columns[from..=cursor]
+                .iter()
+                .map(|c| c.width as usize + SEPARATOR_WIDTH)
+                .sum::<usize>()
+                - SEPARATOR_WIDTH
+        };
+        let mut first = first;
+        while first < cursor && end_of(first) > width {
+            first += 1;
+        }
+        first
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::value::Column;
+
+    fn rs(rows: Vec<Vec<Value>>) -> ResultSet {
+        ResultSet {
+            columns: vec![
+                Column {
+                    name: "id".into(),
+                    type_name: "int8".into(),
+                },
+                Column {
+                    name: "note".into(),
+                    type_name: "text".into(),
+                },
+            ],
+            rows,
+            truncated: false,
+        }
+    }
+
+    #[test]
+    fn cells_are_made_safe_and_cut_once() {
+        let long = "x".repeat(100);
+        let g = Grid::new(rs(vec![
+            vec![
+                Value::Int(7),
+                Value::Text("a\u{1b}]0;t\u{7}\r\u{202E}".into()),
+            ],
+            vec![Value::Null, Value::Text(long)],
+            vec![Value::Int(-12), Value::Text(String::new())],
+        ]));
+        assert_eq!(g.columns[0].width, 4, "NULL is four wide");
+        assert!(g.columns[0].numeric);
+        assert!(!g.columns[1].numeric);
+        assert_eq!(g.columns[1].width as usize, MAX_COL_WIDTH);
+        let c = g.cell(0, 1).unwrap();
+        assert_eq!(c.text, "a␛]0;t\\x07␍<U+202E>");
+        assert_eq!(c.kind, CellKind::Text);
+        let cut = g.cell(1, 1).unwrap();
+        assert!(cut.text.ends_with('…'));
+        assert_eq!(cut.width as usize, MAX_COL_WIDTH);
+        assert_eq!(g.cell(1, 0).unwrap().kind, CellKind::Null);
+        assert_eq!(g.cell(2, 1).unwrap().text, "");
+        assert_eq!(g.cell(2, 1).unwrap().kind, CellKind::Text);
+        assert_eq!(g.cell(3, 0), None);
+    }
+
+    #[test]
+    fn wide_characters_count_two_columns() {
+        let g = Grid::new(rs(vec![vec![Value::Int(1), Value::Text("山田 👩‍💻".into())]]));
+        assert_eq!(g.cell(0, 1).unwrap().width, 7);
+        assert_eq!(g.columns[1].width, 7);
+    }
+
+    #[test]
+    fn horizontal_scrolling_keeps_the_cursor_column_whole() {
+        let g = Grid::new(rs(vec![vec![Value::Int(1), Value::Text("y".repeat(30))]]));
+        let w0 = g.columns[0].width as usize;
+        assert_eq!(g.first_column_showing(0, 1, w0 + SEPARATOR_WIDTH + 30), 0);
+        assert_eq!(g.first_column_showing(0, 1, 20), 1);
+        assert_eq!(g.first_column_showing(1, 0, 20), 0);
+        let cols = g.layout_columns(0, w0 + SEPARATOR_WIDTH + 10);
+        assert_eq!(cols, vec![(0, 0, w0), (1, w0 + SEPARATOR_WIDTH, 10)]);
+    }
+}

@@ -1,0 +1,183 @@
+//! The results pane: what the last query produced (a grid, an error, a spinner while it
+//! runs) and the cell cursor.
+
+use std::time::{Duration, Instant};
+
+use crate::backend::RequestId;
+use crate::connector::Progress;
+use crate::core::Error;
+use crate::core::guard::REFUSAL_PREFIX;
+use crate::core::sanitize::for_terminal_multiline;
+
+use super::grid::Grid;
+use crate::tui::action::Motion;
+
+#[derive(Debug, Default)]
+pub enum ResultsView {
+    /// Nothing has run yet.
+    #[default]
+    Idle,
+    Running {
+        id: RequestId,
+        /// The source's label (already safe for the terminal).
+        source: String,
+        limit: usize,
+        started: Instant,
+        progress: Option<Progress>,
+    },
+    Done(Box<GridView>),
+    Failed {
+        source: String,
+        heading: &'static str,
+        /// The message, safe for the terminal, line breaks kept.
+        message: String,
+    },
+    Cancelled {
+        source: String,
+    },
+}
+
+/// A result on screen with its cursor and scroll position.
+#[derive(Debug)]
+pub struct GridView {
+    pub grid: Grid,
+    pub source: String,
+    pub limit: usize,
+    pub duration: Duration,
+    pub row: usize,
+    pub col: usize,
+    pub row_offset: usize,
+    pub col_offset: usize,
+}
+
+/// How many rows and terminal columns of cells the pane shows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Viewport {
+    pub rows: usize,
+    pub width: usize,
+}
+
+impl GridView {
+    /// A new result: the cursor on its first cell.
+    pub fn new(grid: Grid, source: String, limit: usize, duration: Duration) -> GridView {
+        GridView {
+            grid,
+            source,
+            limit,
+            duration,
+            row: 0,
+            col: 0,
+            row_offset: 0,
+            col_offset: 0,
+        }
+    }
+
+    /// `orders · 100 rows · more exist · limit 100 · 12 ms`.
+    pub fn summary(&self) -> String {
+        let n = self.grid.rows();
+        let rows = if n == 1 {
+            "1 row".to_string()
+        } else {
+            format!("{n} rows")
+        };
+        let more = if self.grid.result.truncated {
+            format!(" · more exist · limit {}", self.limit)
+        } else {
+            String::new()
+        };
+        format!(
+            "{} · {rows}{more} · {}",
+            self.source,
+            format_duration(self.duration)
+        )
+    }
+
+    pub fn move_cursor(&mut self, motion: Motion, view: Viewport) {
+        let rows = self.grid.rows();
+        let cols = self.grid.columns.len();
+        if rows == 0 || cols == 0 {
+            return;
+        }
+        let page = view.rows.max(1);
+        match motion {
+            Motion::Up => self.row = self.row.saturating_sub(1),
+            Motion::Down => self.row = (self.row + 1).min(rows - 1),
+            Motion::PageUp => self.row = self.row.saturating_sub(page),
+            Motion::PageDown => self.row = (self.row + page).min(rows - 1),
+            Motion::Left => self.col = self.col.saturating_sub(1),
+            Motion::Right => self.col = (self.col + 1).min(cols - 1),
+            Motion::Home => self.col = 0,
+            Motion::End => self.col = cols - 1,
+        }
+        self.scroll_to_cursor(view);
+    }
+
+    /// Moves the view as little as needed to show the cursor's cell.
+    pub fn scroll_to_cursor(&mut self, view: Viewport) {
+        let h = view.rows.max(1);
+        if self.row < self.row_offset {
+            self.row_offset = self.row;
+        } else if self.row >= self.row_offset + h {
+            self.row_offset = self.row + 1 - h;
+        }
+        self.col_offset = self
+            .grid
+            .first_column_showing(self.col_offset, self.col, view.width);
+    }
+}
+
+/// `850 µs`, `12 ms`, `3.4 s`.
+pub fn format_duration(d: Duration) -> String {
+    let us = d.as_micros();
+    if us < 1000 {
+        format!("{us} µs")
+    } else if us < 10_000_000 {
+        let ms = d.as_millis();
+        if ms < 1000 {
+            format!("{ms} ms")
+        } else {
+            format!("{:.1} s", d.as_secs_f64())
+        }
+    } else {
+        format!("{} s", d.as_secs())
+    }
+}
+
+/// A heading and the message a person reads for a failed request.
+pub fn describe_error(e: &Error) -> (&'static str, String) {
+    let heading = match e {
+        Error::Invalid(m) if m.starts_with(REFUSAL_PREFIX) => "SQL rejected",
+        Error::Invalid(_) => "Invalid request",
+        Error::NotFound(_) => "Source not found",
+        Error::Conflict(_) => "Conflict",
+        Error::Unreachable(_) => "Source unreachable",
+        Error::QueryFailed(_) => "Query failed",
+        Error::Internal(_) => "tdb failed",
+    };
+    (heading, for_terminal_multiline(e.detail()).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_well() {
+        assert_eq!(format_duration(Duration::from_micros(850)), "850 µs");
+        assert_eq!(format_duration(Duration::from_millis(12)), "12 ms");
+        assert_eq!(format_duration(Duration::from_millis(3400)), "3.4 s");
+        assert_eq!(format_duration(Duration::from_secs(75)), "75 s");
+    }
+
+    #[test]
+    fn errors_get_a_heading_and_safe_text() {
+        let (h, m) = describe_error(&Error::Invalid(format!(
+            "{REFUSAL_PREFIX}Only SELECT statements are allowed"
+        )));
+        assert_eq!(h, "SQL rejected");
+        assert!(m.contains("Only SELECT"));
+        let (h, m) = describe_error(&Error::QueryFailed("bad \u{1b}[2J\nline".into()));
+        assert_eq!(h, "Query failed");
+        assert_eq!(m, "bad ␛[2J\nline");
+    }
+}

@@ -1,0 +1,236 @@
+//! The schema browser: each source's tables and columns as a tree, read once per source on
+//! first need and kept until refreshed.
+
+use std::collections::HashMap;
+
+use crate::backend::RequestId;
+use crate::connector::{Progress, SchemaInfo};
+use crate::core::ident::{qualified, quote_ident};
+use crate::core::sanitize::for_terminal;
+
+use super::sources::SourceItem;
+
+/// A column: what the tree shows and what Enter inserts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnNode {
+    pub label: String,
+    pub type_label: String,
+    pub sql: String,
+}
+
+/// A table (or the `data` of a one-table source) with its columns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableNode {
+    pub label: String,
+    /// `table`, `view`, …, or empty when the source does not say.
+    pub kind: String,
+    pub sql: String,
+    pub columns: Vec<ColumnNode>,
+    pub expanded: bool,
+}
+
+/// One visible line of the tree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Row {
+    pub table: usize,
+    pub column: Option<usize>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SchemaTree {
+    pub tables: Vec<TableNode>,
+    /// Index into [`Self::rows`].
+    pub cursor: usize,
+    /// First visible line, kept by [`Self::scroll_to_cursor`].
+    pub offset: usize,
+}
+
+impl SchemaTree {
+    /// Builds the tree of a source. A source with a `data` table shows it as `data` (what
+    /// SQL calls it), expanded; a whole database lists its tables collapsed.
+    pub fn build(info: &SchemaInfo, source: &SourceItem) -> SchemaTree {
+        let columns = |cols: &[crate::connector::ColumnInfo]| {
+            cols.iter()
+                .map(|c| ColumnNode {
+                    label: for_terminal(&c.name).into_owned(),
+                    type_label: for_terminal(&c.type_name).into_owned(),
+                    sql: quote_ident(&c.name).into_owned(),
+                })
+                .collect::<Vec<_>>()
+        };
+        let tables = match &info.tables {
+            Some(tables) if source.whole_database => tables
+                .iter()
+                .map(|t| {
+                    let unqualified = source.default_schema.as_deref() == Some(t.schema.as_str());
+                    let (label, sql) = if unqualified {
+                        (t.name.clone(), quote_ident(&t.name).into_owned())
+                    } else {
+                        (
+                            format!("{}.{}", t.schema, t.name),
+                            qualified(&t.schema, &t.name),
+                        )
+                    };
+                    TableNode {
+                        label: for_terminal(&label).into_owned(),
+                        kind: for_terminal(&t.kind).into_owned(),
+                        sql,
+                        columns: columns(&t.columns),
+                        expanded: false,
+                    }
+                })
+                .collect(),
+            _ => vec![TableNode {
+                label: "data".into(),
+                kind: String::new(),
+                sql: "data".into(),
+                columns: columns(&info.columns),
+                expanded: true,
+            }],
+        };
+        SchemaTree {
+            tables,
+            cursor: 0,
+            offset: 0,
+        }
+    }
+
+    /// The visible lines: every table, and the columns of expanded ones.
+    pub fn rows(&self) -> Vec<Row> {
+        let mut rows = Vec::new();
+        for (ti, t) in self.tables.iter().enumerate() {
+            rows.push(Row {
+                table: ti,
+                column: None,
+            });
+            if t.expanded {
+                rows.extend((0..t.columns.len()).map(|ci| Row {
+                    table: ti,
+                    column: Some(ci),
+                }));
+            }
+        }
+        rows
+    }
+
+    pub fn current(&self) -> Option<Row> {
+        self.rows().get(self.cursor).copied()
+    }
+
+    /// What Enter inserts for the line under the cursor.
+    pub fn current_sql(&self) -> Option<&str> {
+        let row = self.current()?;
+        let table = self.tables.get(row.table)?;
+        Some(match row.column {
+            Some(ci) => &table.columns.get(ci)?.sql,
+            None => &table.sql,
+        })
+    }
+
+    /// Expands (`Some(true)`), collapses (`Some(false)`) or toggles (`None`) the table under
+    /// the cursor; collapsing from a column collapses its table and moves onto it.
+    pub fn set_expanded(&mut self, expand: Option<bool>) {
+        let Some(row) = self.current() else { return };
+        let Some(table) = self.tables.get_mut(row.table) else {
+            return;
+        };
+        let want = expand.unwrap_or(!table.expanded);
+        table.expanded = want;
+        if !want {
+            self.cursor = self
+                .rows()
+                .iter()
+                .position(|r| r.table == row.table && r.column.is_none())
+                .unwrap_or(0);
+        }
+    }
+
+    /// Keeps the cursor within `height` visible lines.
+    pub fn scroll_to_cursor(&mut self, height: usize) {
+        let height = height.max(1);
+        if self.cursor < self.offset {
+            self.offset = self.cursor;
+        } else if self.cursor >= self.offset + height {
+            self.offset = self.cursor + 1 - height;
+        }
+    }
+}
+
+/// What is known of one source's schema.
+#[derive(Debug, Clone, Default)]
+pub struct SchemaEntry {
+    pub tree: Option<SchemaTree>,
+    /// A read under way, and how far its import has got.
+    pub pending: Option<(RequestId, Option<Progress>)>,
+    pub error: Option<String>,
+}
+
+/// Schemas by source id.
+#[derive(Debug, Default)]
+pub struct SchemaPane {
+    pub entries: HashMap<String, SchemaEntry>,
+}
+
+impl SchemaPane {
+    pub fn get(&self, source_id: &str) -> Option<&SchemaEntry> {
+        self.entries.get(source_id)
+    }
+
+    pub fn tree_mut(&mut self, source_id: &str) -> Option<&mut SchemaTree> {
+        self.entries.get_mut(source_id)?.tree.as_mut()
+    }
+
+    /// Whether the schema of a source has to be read (never read, not under way).
+    pub fn needs_load(&self, source_id: &str) -> bool {
+        self.entries
+            .get(source_id)
+            .is_none_or(|e| e.tree.is_none() && e.pending.is_none() && e.error.is_none())
+    }
+
+    /// Marks a read as under way; a tree already shown stays until the new one arrives.
+    pub fn start(&mut self, source_id: &str, id: RequestId) {
+        let entry = self.entries.entry(source_id.to_string()).or_default();
+        entry.pending = Some((id, None));
+    }
+
+    /// Progress of an import, if `id` is a schema read under way.
+    pub fn progress(&mut self, id: RequestId, progress: Progress) -> bool {
+        for entry in self.entries.values_mut() {
+            if let Some((pid, p)) = &mut entry.pending
+                && *pid == id
+            {
+                *p = Some(progress);
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Stores the answer of read `id`, unless a newer read replaced it.
+    pub fn finish(&mut self, source_id: &str, id: RequestId, result: Result<SchemaTree, String>) {
+        let Some(entry) = self.entries.get_mut(source_id) else {
+            return;
+        };
+        if entry.pending.map(|(p, _)| p) != Some(id) {
+            return;
+        }
+        entry.pending = None;
+        match result {
+            Ok(mut tree) => {
+                // A refresh keeps the place: same expanded tables, cursor on the same line.
+                if let Some(old) = &entry.tree {
+                    for t in &mut tree.tables {
+                        if let Some(o) = old.tables.iter().find(|o| o.label == t.label) {
+                            t.expanded = o.expanded;
+                        }
+                    }
+                    tree.cursor = old.cursor.min(tree.rows().len().saturating_sub(1));
+                    tree.offset = old.offset;
+                }
+                entry.tree = Some(tree);
+                entry.error = None;
+            }
+            Err(e) => entry.error = Some(e),
+        }
+    }
+}

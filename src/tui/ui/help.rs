@@ -1,0 +1,58 @@
+//! The help overlay: every key of every scope, read from the keymap so it always tells the
+//! truth (config overrides included).
+
+use ratatui::Frame;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph};
+
+use super::layout::overlay;
+use crate::tui::app::AppState;
+use crate::tui::keymap::Scope;
+
+/// The help text, one line per binding.
+pub fn lines(app: &AppState) -> Vec<Line<'static>> {
+    let t = &app.theme;
+    let mut out = Vec::new();
+    for scope in Scope::ALL {
+        let bindings = app.keymap.bindings(scope);
+        if bindings.is_empty() && scope != Scope::Pane(crate::tui::panes::Focus::Editor) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push(Line::raw(""));
+        }
+        out.push(Line::styled(scope.title(), t.title));
+        for (keys, action) in bindings {
+            let keys: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
+            let keys = keys.join(" ");
+            out.push(Line::from(vec![
+                Span::styled(format!("  {keys:<18}"), t.key),
+                Span::raw(format!(" {}", action.describe())),
+            ]));
+        }
+    }
+    out
+}
+
+pub fn draw(app: &AppState, f: &mut Frame, scroll: u16) {
+    let area = overlay(f.area());
+    f.render_widget(Clear, area);
+    let close = app
+        .keymap
+        .hint(Scope::Help, &crate::tui::action::Action::CloseOverlay)
+        .unwrap_or_else(|| "Esc".into());
+    let block = Block::bordered()
+        .border_style(app.theme.border_focused)
+        .title(Line::styled(" Help · keys ", app.theme.title))
+        .title_bottom(
+            Line::styled(format!(" ↑↓ scroll · {close} close "), app.theme.dim).right_aligned(),
+        );
+    let text = lines(app);
+    let max = text.len().saturating_sub(1) as u16;
+    f.render_widget(
+        Paragraph::new(text)
+            .block(block)
+            .scroll((scroll.min(max), 0)),
+        area,
+    );
+}

@@ -1,0 +1,158 @@
+//! Drawing: a pure function of [`AppState`]. Nothing here waits, reads a file or touches
+//! the backend; every string from outside was made safe before it reached the state.
+
+mod detail;
+mod editor;
+mod help;
+pub mod layout;
+mod results;
+mod schema;
+mod sources;
+mod status;
+pub mod theme;
+
+use ratatui::Frame;
+use ratatui::layout::{Alignment, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph, Wrap};
+
+use super::app::{AppState, Overlay};
+use super::panes::Focus;
+use unicode_segmentation::UnicodeSegmentation;
+
+use crate::core::sanitize::display_width;
+
+pub fn render(app: &AppState, f: &mut Frame) {
+    let area = f.area();
+    let Some(areas) = layout::areas(area, app.sources.items.len()) else {
+        too_small(f, area);
+        return;
+    };
+    sources::draw(app, f, areas.sources);
+    schema::draw(app, f, areas.schema);
+    editor::draw(app, f, areas.editor);
+    results::draw(app, f, areas.results);
+    status::draw(app, f, areas.status);
+    match &app.overlay {
+        Some(Overlay::Help { scroll }) => help::draw(app, f, *scroll),
+        Some(Overlay::Detail(d)) => detail::draw(app, f, d),
+        None => {}
+    }
+}
+
+fn too_small(f: &mut Frame, area: Rect) {
+    let text = vec![
+        Line::from("Terminal too small"),
+        Line::from(format!("{}×{}", area.width, area.height)),
+        Line::from(format!(
+            "tdb needs {}×{}",
+            layout::MIN_WIDTH,
+            layout::MIN_HEIGHT
+        )),
+    ];
+    let top = area.height.saturating_sub(3) / 2;
+    let r = Rect::new(area.x, area.y + top, area.width, area.height - top);
+    f.render_widget(
+        Paragraph::new(text)
+            .alignment(Alignment::Center)
+            .wrap(Wrap { trim: true }),
+        r,
+    );
+}
+
+/// A pane's frame, highlighted when it has the focus.
+fn pane<'a>(app: &AppState, title: impl Into<Line<'a>>, focus: Focus) -> Block<'a> {
+    let focused = app.focus == focus && app.overlay.is_none();
+    Block::bordered()
+        .border_style(if focused {
+            app.theme.border_focused
+        } else {
+            app.theme.border
+        })
+        .title(title.into().style(app.theme.title))
+}
+
+/// The frame of a spinner, following the clock.
+fn spinner(app: &AppState) -> &'static str {
+    const FRAMES: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+    let tenths = app.now.saturating_duration_since(app.started).as_millis() / 100;
+    FRAMES[(tenths % FRAMES.len() as u128) as usize]
+}
+
+/// Spans cut to `width` columns, the cut marked with `…`.
+fn fit(spans: Vec<Span<'_>>, width: usize) -> Line<'_> {
+    let total: usize = spans.iter().map(|s| display_width(&s.content)).sum();
+    if total <= width {
+        return Line::from(spans);
+    }
+    if width == 0 {
+        return Line::default();
+    }
+    let mut budget = width - 1;
+    let mut out = Vec::with_capacity(spans.len() + 1);
+    let mut style = ratatui::style::Style::default();
+    for span in spans {
+        style = span.style;
+        let w = display_width(&span.content);
+        if w <= budget {
+            budget -= w;
+            out.push(span);
+            continue;
+        }
+        let mut kept = String::new();
+        for g in span.content.graphemes(true) {
+            let gw = display_width(g);
+            if gw > budget {
+                break;
+            }
+            budget -= gw;
+            kept.push_str(g);
+        }
+        out.push(Span::styled(kept, span.style));
+        break;
+    }
+    out.push(Span::styled("…", style));
+    Line::from(out)
+}
+
+/// `1234567` as `1,234,567`.
+fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `importing 45% · 2,300 rows` for a CSV import under way.
+fn progress_text(p: &crate::connector::Progress) -> String {
+    let pct = (p.bytes * 100).checked_div(p.total_bytes).unwrap_or(0);
+    format!("importing {pct}% · {} rows", thousands(p.rows))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fit_marks_the_cut() {
+        let line = fit(vec![Span::raw("orders "), Span::raw("csv #demo")], 10);
+        assert_eq!(line.to_string(), "orders cs…");
+        let line = fit(vec![Span::raw("abc"), Span::raw("def")], 3);
+        assert_eq!(line.to_string(), "ab…");
+        let line = fit(vec![Span::raw("abc")], 5);
+        assert_eq!(line.to_string(), "abc");
+    }
+
+    #[test]
+    fn thousands_group() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1200), "1,200");
+        assert_eq!(thousands(1234567), "1,234,567");
+    }
+}
