@@ -858,3 +858,24 @@ async fn sslmode_is_followed() {
     // SAFETY: as above.
     unsafe { std::env::remove_var("PGSSLROOTCERT") };
 }
+
+#[tokio::test]
+async fn prefer_falls_back_when_the_server_has_no_tls() {
+    let cluster = Cluster::start();
+    let ssl_sql = "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()";
+    let mut spec = cluster.pg_connection("postgres", pg::SUPERUSER);
+    let rs = ok(
+        &connector(spec.clone(), Some(cluster.superuser_password())),
+        ssl_sql,
+        1,
+    )
+    .await;
+    assert_eq!(rs.rows[0][0], Value::Bool(false));
+    spec.sslmode = SslMode::Require;
+    let msg = unreachable_msg(
+        connector(spec, Some(cluster.superuser_password()))
+            .test()
+            .await,
+    );
+    assert!(msg.contains("does not support TLS"), "{msg}");
+}

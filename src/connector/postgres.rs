@@ -246,18 +246,20 @@ impl PgConnector {
                 self.spec.connect_timeout_s
             )),
             PoolError::Backend(e) => {
-                let cause = pg_error_text(&e);
+                let mut cause = pg_error_text(&e);
                 let hint = match e.code() {
                     Some(c) if *c == SqlState::INVALID_PASSWORD => format!(
                         "; check the password (`tdb source set-password {}`)",
                         shell_word(&self.source_name)
                     ),
-                    _ if cause.contains("password missing") => format!(
-                        "; the server wants a password: store one with `tdb source \
-                         set-password {}`, name a variable with password_env, or add it to \
-                         ~/.pgpass",
-                        shell_word(&self.source_name)
-                    ),
+                    _ if cause.contains("password missing") => {
+                        cause = "the server asks for a password and none is configured".into();
+                        format!(
+                            ": store one with `tdb source set-password {}`, name a variable \
+                             with password_env, or add it to ~/.pgpass (mode 0600)",
+                            shell_word(&self.source_name)
+                        )
+                    }
                     _ => String::new(),
                 };
                 Error::Unreachable(format!(
