@@ -403,7 +403,18 @@ impl Cluster {
     fn command(&self, program: &str) -> Command {
         let path = self.bin.join(program);
         let mut cmd = if self.owner.is_some() {
-            let mut c = Command::new("runuser");
+            static RUNUSER: OnceLock<PathBuf> = OnceLock::new();
+            let runuser = RUNUSER.get_or_init(|| {
+                ["/usr/sbin/runuser", "/sbin/runuser", "/usr/bin/runuser"]
+                    .iter()
+                    .map(PathBuf::from)
+                    .find(|p| p.is_file())
+                    .expect(
+                        "running as root needs runuser (util-linux) to start the test server \
+                         as the postgres user",
+                    )
+            });
+            let mut c = Command::new(runuser);
             c.args(["-u", "postgres", "--"]).arg(path);
             c
         } else {
