@@ -490,15 +490,14 @@ async fn cancel_reaches_the_server() {
     let admin = f.cluster.connect("postgres").await;
     for (who, c) in &f.users {
         let tag = pg::unique("cancel_tag");
-        let sql = format!("SELECT pg_sleep(30) /* {tag} */");
+        let sql = format!("SELECT pg_sleep(3600) /* {tag} */");
         let token = CancellationToken::new();
-        let started = std::time::Instant::now();
         let watcher = async {
             // Wait until the server runs the query, then cancel it.
-            let (pid, query_start) = loop {
+            let pid = loop {
                 let row = admin
                     .query_opt(
-                        "SELECT pid, query_start FROM pg_stat_activity
+                        "SELECT pid FROM pg_stat_activity
                          WHERE state = 'active' AND query LIKE '%' || $1 || '%'
                            AND pid <> pg_backend_pid()",
                         &[&tag],
@@ -506,23 +505,19 @@ async fn cancel_reaches_the_server() {
                     .await
                     .unwrap();
                 if let Some(r) = row {
-                    break (r.get::<_, i32>(0), r.get::<_, std::time::SystemTime>(1));
+                    break r.get::<_, i32>(0);
                 }
                 tokio::time::sleep(std::time::Duration::from_millis(20)).await;
             };
             token.cancel();
-            (pid, query_start)
+            pid
         };
-        let (result, (pid, query_start)) = tokio::join!(c.query(&sql, 10, token.clone()), watcher);
-        let elapsed = started.elapsed();
+        let (result, pid) = tokio::join!(c.query(&sql, 10, token.clone()), watcher);
         assert_eq!(failed(result), "query cancelled", "{who}");
-        // Not a speed limit: a cancel that only dropped the task would leave pg_sleep(30)
-        // running (and the call waiting) for the full 30 seconds.
-        assert!(
-            elapsed.as_secs() < 30,
-            "{who}: returned only after {elapsed:?}"
-        );
-        // The backend stops running the sleep (it goes idle, then away as we dropped it).
+        // The backend stops running the sleep. A cancel that only dropped the task would leave
+        // it active until the 30 s statement timeout; the deadline below is shorter than that,
+        // so only a cancel that reached the server gets through it.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
         loop {
             let state = admin
                 .query_opt("SELECT state FROM pg_stat_activity WHERE pid = $1", &[&pid])
@@ -532,14 +527,15 @@ async fn cancel_reaches_the_server() {
             match state {
                 None => break,
                 Some(Some(s)) if s != "active" => break,
-                _ => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
+                _ => {
+                    assert!(
+                        std::time::Instant::now() < deadline,
+                        "{who}: the backend still runs the cancelled query"
+                    );
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await
+                }
             }
         }
-        let ran = query_start.elapsed().unwrap_or_default();
-        assert!(
-            ran.as_secs() < 30,
-            "{who}: the backend slept on for {ran:?}"
-        );
         assert!(
             find_backend(&admin, &tag)
                 .await

@@ -38,9 +38,12 @@ const POOL_SIZE: usize = 4;
 const APPLICATION_NAME: &str = "tdb";
 
 /// Timeouts are bound parameters (`set_config`), not text spliced into `SET`.
+/// `standard_conforming_strings` is forced on because the guard parses `'a\'` the standard
+/// way; a server with it off would read the rest of such a literal as code.
 const SET_TIMEOUTS: &str = "SELECT pg_catalog.set_config('statement_timeout', $1, true), \
      pg_catalog.set_config('lock_timeout', $1, true), \
-     pg_catalog.set_config('idle_in_transaction_session_timeout', $1, true)";
+     pg_catalog.set_config('idle_in_transaction_session_timeout', $1, true), \
+     pg_catalog.set_config('standard_conforming_strings', 'on', true)";
 
 const TABLE_COLUMNS_SQL: &str = "\
 SELECT c.column_name::text,
