@@ -1,0 +1,612 @@
+//! PostgreSQL cells into [`Value`]s.
+//!
+//! tokio-postgres always asks the server for binary results, so the connector decodes the
+//! binary form itself for the types whose wire format is simple and stable. Every other type
+//! (intervals, network addresses, money, ranges, geometry, extension types, …) is cast to
+//! `text` on the server instead, so it shows exactly as `psql` shows it and an unknown binary
+//! format can never turn into an error.
+
+use std::fmt::Write as _;
+
+use serde_json::Value as Json;
+use tokio_postgres::types::{FromSql, Kind, Type};
+
+use crate::core::value::Value;
+
+/// A cell's bytes, whatever its type: lets us decode after looking at the type ourselves.
+pub(super) struct Raw<'a>(pub Option<&'a [u8]>);
+
+impl<'a> FromSql<'a> for Raw<'a> {
+    fn from_sql(_: &Type, raw: &'a [u8]) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+        Ok(Raw(Some(raw)))
+    }
+
+    fn from_sql_null(_: &Type) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+        Ok(Raw(None))
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+}
+
+/// Types whose binary form [`decode_binary`] understands.
+const BINARY_TYPES: [Type; 23] = [
+    Type::BOOL,
+    Type::INT2,
+    Type::INT4,
+    Type::INT8,
+    Type::OID,
+    Type::FLOAT4,
+    Type::FLOAT8,
+    Type::NUMERIC,
+    Type::TEXT,
+    Type::VARCHAR,
+    Type::BPCHAR,
+    Type::NAME,
+    Type::UNKNOWN,
+    Type::BYTEA,
+    Type::UUID,
+    Type::JSON,
+    Type::JSONB,
+    Type::DATE,
+    Type::TIME,
+    Type::TIMETZ,
+    Type::TIMESTAMP,
+    Type::TIMESTAMPTZ,
+    Type::VOID,
+];
+
+/// Whether a column of this type can be read in binary; the others are read as text.
+pub(super) fn binary_supported(ty: &Type) -> bool {
+    if BINARY_TYPES.contains(ty) {
+        return true;
+    }
+    match ty.kind() {
+        Kind::Enum(_) => true,
+        Kind::Array(elem) => binary_supported(elem),
+        Kind::Domain(base) => binary_supported(base),
+        // citext sends its text as is; matching by name is how postgres-types does it too.
+        Kind::Simple => ty.name() == "citext",
+        _ => false,
+    }
+}
+
+/// The type's name as a user reads it: `int4`, `text[]`, `mood`.
+pub(super) fn type_label(ty: &Type) -> String {
+    match ty.kind() {
+        Kind::Array(elem) => format!("{}[]", elem.name()),
+        _ => ty.name().to_string(),
+    }
+}
+
+/// A cell of a type [`binary_supported`] accepts. Bytes that do not match the type's format
+/// (which a conforming server never sends) come back as [`Value::Bytes`] rather than failing
+/// the whole result.
+pub(super) fn decode_binary(ty: &Type, raw: Option<&[u8]>) -> Value {
+    match raw {
+        None => Value::Null,
+        Some(raw) => try_binary(ty, raw).unwrap_or_else(|| Value::Bytes(raw.to_vec())),
+    }
+}
+
+fn try_binary(ty: &Type, raw: &[u8]) -> Option<Value> {
+    if let Kind::Domain(base) = ty.kind() {
+        return try_binary(base, raw);
+    }
+    if let Kind::Array(elem) = ty.kind() {
+        return decode_array(elem, raw);
+    }
+    if matches!(ty.kind(), Kind::Enum(_)) || ty.name() == "citext" {
+        return Some(Value::Text(String::from_utf8_lossy(raw).into_owned()));
+    }
+    let v = match ty {
+        t if *t == Type::BOOL => Value::Bool(*exact::<1>(raw)?.first()? != 0),
+        t if *t == Type::INT2 => Value::Int(i16::from_be_bytes(*exact(raw)?).into()),
+        t if *t == Type::INT4 => Value::Int(i32::from_be_bytes(*exact(raw)?).into()),
+        t if *t == Type::INT8 => Value::Int(i64::from_be_bytes(*exact(raw)?)),
+        t if *t == Type::OID => Value::Int(u32::from_be_bytes(*exact(raw)?).into()),
+        t if *t == Type::FLOAT4 => Value::Float(f32_to_f64(f32::from_be_bytes(*exact(raw)?))),
+        t if *t == Type::FLOAT8 => Value::Float(f64::from_be_bytes(*exact(raw)?)),
+        t if *t == Type::NUMERIC => Value::Numeric(numeric_text(raw)?),
+        t if *t == Type::BYTEA => Value::Bytes(raw.to_vec()),
+        t if *t == Type::UUID => Value::Text(uuid::Uuid::from_slice(raw).ok()?.to_string()),
+        t if *t == Type::JSON => json_value(raw),
+        t if *t == Type::JSONB => match raw.split_first() {
+            Some((1, rest)) => json_value(rest),
+            _ => return None,
+        },
+        t if *t == Type::DATE => Value::Text(date_text(i32::from_be_bytes(*exact(raw)?))),
+        t if *t == Type::TIME => Value::Text(time_text(i64::from_be_bytes(*exact(raw)?))),
+        t if *t == Type::TIMETZ => {
+            let b: &[u8; 12] = exact(raw)?;
+            let (micros, zone) = b.split_at(8);
+            let micros = i64::from_be_bytes(micros.try_into().ok()?);
+            let west = i32::from_be_bytes(zone.try_into().ok()?);
+            Value::Text(format!(
+                "{}{}",
+                time_text(micros),
+                offset_text(-i64::from(west))
+            ))
+        }
+        t if *t == Type::TIMESTAMP => {
+            Value::Text(timestamp_text(i64::from_be_bytes(*exact(raw)?), ""))
+        }
+        t if *t == Type::TIMESTAMPTZ => {
+            Value::Text(timestamp_text(i64::from_be_bytes(*exact(raw)?), "Z"))
+        }
+        // void: what a function called for its effect returns; psql shows an empty cell.
+        t if *t == Type::VOID => Value::Text(String::new()),
+        // text, varchar, bpchar, name, unknown: the server sends UTF-8 (client_encoding).
+        _ => Value::Text(String::from_utf8_lossy(raw).into_owned()),
+    };
+    Some(v)
+}
+
+fn exact<const N: usize>(raw: &[u8]) -> Option<&[u8; N]> {
+    raw.try_into().ok()
+}
+
+/// `1.1::float4` is 1.100000023841858 as an f64; going through its shortest decimal form
+/// keeps the digits PostgreSQL shows.
+fn f32_to_f64(f: f32) -> f64 {
+    if f.is_finite() {
+        f.to_string().parse().unwrap_or(f64::from(f))
+    } else {
+        f64::from(f)
+    }
+}
+
+fn json_value(raw: &[u8]) -> Value {
+    match serde_json::from_slice::<Json>(raw) {
+        Ok(j) => Value::Json(j),
+        Err(_) => Value::Text(String::from_utf8_lossy(raw).into_owned()),
+    }
+}
+
+/// Whether a result column is an array (domains arrive as their base type already).
+pub(super) fn is_array(ty: &Type) -> bool {
+    matches!(base_type(ty).kind(), Kind::Array(_))
+}
+
+fn base_type(ty: &Type) -> &Type {
+    let mut base = ty;
+    while let Kind::Domain(inner) = base.kind() {
+        base = inner;
+    }
+    base
+}
+
+/// box is the one built-in type whose array delimiter is not a comma.
+fn array_delimiter(elem: &Type) -> char {
+    if *elem == Type::BOX { ';' } else { ',' }
+}
+
+/// A column the server sent as array text (see the connector's text wrapper): an array
+/// column becomes an array of its elements' text, anything else the one element's text.
+/// Text that does not parse is kept whole.
+pub(super) fn decode_text(ty: &Type, raw: Option<&[u8]>) -> Value {
+    let Some(raw) = raw else {
+        return Value::Null;
+    };
+    let text = String::from_utf8_lossy(raw).into_owned();
+    let base = base_type(ty);
+    match base.kind() {
+        Kind::Array(elem) => parse_array_text(&text, array_delimiter(elem)),
+        _ => match parse_array_text(&text, array_delimiter(base)) {
+            Some(Value::Array(mut one)) if one.len() == 1 => one.pop(),
+            _ => None,
+        },
+    }
+    .unwrap_or(Value::Text(text))
+}
+
+/// PostgreSQL's binary array format: dimensions, then each element with its length.
+fn decode_array(elem: &Type, raw: &[u8]) -> Option<Value> {
+    let mut r = Reader(raw);
+    let ndim = usize::try_from(r.i32()?).ok()?;
+    let _has_nulls = r.i32()?;
+    let _elem_oid = r.i32()?;
+    let mut dims = Vec::with_capacity(ndim);
+    for _ in 0..ndim {
+        let len = usize::try_from(r.i32()?).ok()?;
+        let _lower_bound = r.i32()?;
+        dims.push(len);
+    }
+    let total = dims.iter().try_fold(1usize, |acc, d| acc.checked_mul(*d))?;
+    let mut items = Vec::with_capacity(if ndim == 0 { 0 } else { total.min(1 << 16) });
+    if ndim > 0 {
+        for _ in 0..total {
+            let len = r.i32()?;
+            let cell = if len < 0 {
+                None
+            } else {
+                Some(r.take(usize::try_from(len).ok()?)?)
+            };
+            items.push(decode_binary(elem, cell));
+        }
+    }
+    if !r.0.is_empty() {
+        return None;
+    }
+    Some(nest(items, &dims))
+}
+
+/// Splits flat elements into nested arrays, outermost dimension first.
+fn nest(items: Vec<Value>, dims: &[usize]) -> Value {
+    match dims {
+        [] | [_] => Value::Array(items),
+        [_, inner @ ..] => {
+            let chunk: usize = inner.iter().product();
+            if chunk == 0 {
+                return Value::Array(Vec::new());
+            }
+            let mut out = Vec::with_capacity(items.len() / chunk);
+            let mut it = items.into_iter();
+            loop {
+                let part: Vec<Value> = it.by_ref().take(chunk).collect();
+                if part.is_empty() {
+                    break;
+                }
+                out.push(nest(part, inner));
+            }
+            Value::Array(out)
+        }
+    }
+}
+
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        if self.0.len() < n {
+            return None;
+        }
+        let (head, rest) = self.0.split_at(n);
+        self.0 = rest;
+        Some(head)
+    }
+
+    fn i32(&mut self) -> Option<i32> {
+        Some(i32::from_be_bytes(self.take(4)?.try_into().ok()?))
+    }
+
+    fn i16(&mut self) -> Option<i16> {
+        Some(i16::from_be_bytes(self.take(2)?.try_into().ok()?))
+    }
+
+    fn u16(&mut self) -> Option<u16> {
+        Some(u16::from_be_bytes(self.take(2)?.try_into().ok()?))
+    }
+}
+
+/// The exact digits of a binary `numeric`, as `numeric_out` prints them.
+fn numeric_text(raw: &[u8]) -> Option<String> {
+    let mut r = Reader(raw);
+    let ndigits = usize::try_from(r.i16()?).ok()?;
+    let weight = i32::from(r.i16()?);
+    let sign = r.u16()?;
+    let dscale = usize::from(r.u16()?);
+    match sign {
+        0x0000 | 0x4000 => {}
+        0xC000 => return Some("NaN".into()),
+        0xD000 => return Some("Infinity".into()),
+        0xF000 => return Some("-Infinity".into()),
+        _ => return None,
+    }
+    let mut digits = Vec::with_capacity(ndigits);
+    for _ in 0..ndigits {
+        let d = r.i16()?;
+        if !(0..10_000).contains(&d) {
+            return None;
+        }
+        digits.push(d);
+    }
+    let digit = |i: i32| -> i16 {
+        usize::try_from(i)
+            .ok()
+            .and_then(|i| digits.get(i).copied())
+            .unwrap_or(0)
+    };
+    let mut s = String::with_capacity(ndigits * 4 + dscale + 3);
+    if sign == 0x4000 {
+        s.push('-');
+    }
+    if weight < 0 {
+        s.push('0');
+    } else {
+        for i in 0..=weight {
+            if i == 0 {
+                let _ = write!(s, "{}", digit(i));
+            } else {
+                let _ = write!(s, "{:04}", digit(i));
+            }
+        }
+    }
+    if dscale > 0 {
+        s.push('.');
+        let start = s.len();
+        let mut i = weight + 1;
+        while s.len() - start < dscale {
+            let _ = write!(s, "{:04}", digit(i));
+            i += 1;
+        }
+        s.truncate(start + dscale);
+    }
+    Some(s)
+}
+
+/// Days since 1970-01-01 of PostgreSQL's epoch, 2000-01-01.
+const PG_EPOCH_DAYS: i64 = 10_957;
+const MICROS_PER_DAY: i64 = 86_400_000_000;
+
+fn date_text(days: i32) -> String {
+    match days {
+        i32::MAX => "infinity".into(),
+        i32::MIN => "-infinity".into(),
+        d => ymd_text(i64::from(d) + PG_EPOCH_DAYS),
+    }
+}
+
+fn timestamp_text(micros: i64, zone: &str) -> String {
+    match micros {
+        i64::MAX => "infinity".into(),
+        i64::MIN => "-infinity".into(),
+        m => {
+            let days = m.div_euclid(MICROS_PER_DAY);
+            let time = m.rem_euclid(MICROS_PER_DAY);
+            format!(
+                "{}T{}{zone}",
+                ymd_text(days + PG_EPOCH_DAYS),
+                time_text(time)
+            )
+        }
+    }
+}
+
+/// `YYYY-MM-DD` in ISO 8601's proleptic Gregorian calendar: year 0 is 1 BC, and years
+/// outside 0000–9999 carry a sign.
+fn ymd_text(unix_days: i64) -> String {
+    let (y, m, d) = civil_from_days(unix_days);
+    if (0..=9999).contains(&y) {
+        format!("{y:04}-{m:02}-{d:02}")
+    } else if y < 0 {
+        format!("-{:04}-{m:02}-{d:02}", -y)
+    } else {
+        format!("+{y}-{m:02}-{d:02}")
+    }
+}
+
+/// Howard Hinnant's days-to-civil algorithm: exact for every day PostgreSQL can store.
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+/// `HH:MM:SS` with the fraction PostgreSQL would print (trailing zeros dropped).
+fn time_text(micros: i64) -> String {
+    let secs = micros.div_euclid(1_000_000);
+    let frac = micros.rem_euclid(1_000_000);
+    let mut s = format!(
+        "{:02}:{:02}:{:02}",
+        secs / 3600,
+        (secs / 60) % 60,
+        secs % 60
+    );
+    if frac > 0 {
+        let f = format!("{frac:06}");
+        s.push('.');
+        s.push_str(f.trim_end_matches('0'));
+    }
+    s
+}
+
+/// `+HH:MM` (or `+HH:MM:SS` for the odd historical zone) from seconds east of UTC.
+fn offset_text(east: i64) -> String {
+    let sign = if east < 0 { '-' } else { '+' };
+    let a = east.abs();
+    let mut s = format!("{sign}{:02}:{:02}", a / 3600, (a / 60) % 60);
+    if a % 60 != 0 {
+        let _ = write!(s, ":{:02}", a % 60);
+    }
+    s
+}
+
+/// Parses PostgreSQL's array text (`{a,"b c",NULL,{1,2}}`, maybe after `[0:1]=`).
+fn parse_array_text(text: &str, delim: char) -> Option<Value> {
+    let body = if text.starts_with('[') {
+        text.split_once('=')?.1
+    } else {
+        text
+    };
+    let chars: Vec<char> = body.chars().collect();
+    let mut pos = 0;
+    let v = parse_array_level(&chars, &mut pos, delim)?;
+    if chars[pos..].iter().all(|c| c.is_whitespace()) {
+        Some(v)
+    } else {
+        None
+    }
+}
+
+fn parse_array_level(c: &[char], pos: &mut usize, delim: char) -> Option<Value> {
+    skip_ws(c, pos);
+    if c.get(*pos) != Some(&'{') {
+        return None;
+    }
+    *pos += 1;
+    let mut items = Vec::new();
+    skip_ws(c, pos);
+    if c.get(*pos) == Some(&'}') {
+        *pos += 1;
+        return Some(Value::Array(items));
+    }
+    loop {
+        skip_ws(c, pos);
+        let item = match c.get(*pos)? {
+            '{' => parse_array_level(c, pos, delim)?,
+            '"' => {
+                *pos += 1;
+                let mut s = String::new();
+                loop {
+                    match c.get(*pos)? {
+                        '\\' => {
+                            s.push(*c.get(*pos + 1)?);
+                            *pos += 2;
+                        }
+                        '"' => {
+                            *pos += 1;
+                            break;
+                        }
+                        ch => {
+                            s.push(*ch);
+                            *pos += 1;
+                        }
+                    }
+                }
+                Value::Text(s)
+            }
+            _ => {
+                let mut s = String::new();
+                while let Some(&ch) = c.get(*pos) {
+                    if ch == delim || ch == '}' {
+                        break;
+                    }
+                    if ch == '\\' {
+                        s.push(*c.get(*pos + 1)?);
+                        *pos += 2;
+                    } else {
+                        s.push(ch);
+                        *pos += 1;
+                    }
+                }
+                let s = s.trim();
+                if s.eq_ignore_ascii_case("NULL") {
+                    Value::Null
+                } else {
+                    Value::Text(s.to_string())
+                }
+            }
+        };
+        items.push(item);
+        skip_ws(c, pos);
+        match c.get(*pos)? {
+            '}' => {
+                *pos += 1;
+                return Some(Value::Array(items));
+            }
+            ch if *ch == delim => *pos += 1,
+            _ => return None,
+        }
+    }
+}
+
+fn skip_ws(c: &[char], pos: &mut usize) {
+    while c.get(*pos).is_some_and(|ch| ch.is_whitespace()) {
+        *pos += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn numeric(ndigits: i16, weight: i16, sign: u16, dscale: u16, digits: &[i16]) -> Vec<u8> {
+        let mut b = Vec::new();
+        b.extend(ndigits.to_be_bytes());
+        b.extend(weight.to_be_bytes());
+        b.extend(sign.to_be_bytes());
+        b.extend(dscale.to_be_bytes());
+        for d in digits {
+            b.extend(d.to_be_bytes());
+        }
+        b
+    }
+
+    #[test]
+    fn numeric_keeps_exact_digits() {
+        let n = |raw: Vec<u8>| numeric_text(&raw).unwrap();
+        assert_eq!(n(numeric(0, 0, 0, 0, &[])), "0");
+        assert_eq!(n(numeric(0, 0, 0, 2, &[])), "0.00");
+        assert_eq!(n(numeric(1, 0, 0, 0, &[42])), "42");
+        // 12345678.9012 = [1234][5678].[9012]
+        assert_eq!(n(numeric(3, 1, 0, 4, &[1234, 5678, 9012])), "12345678.9012");
+        // -0.000123 = 0.[0001][2300], dscale 6
+        assert_eq!(n(numeric(2, -1, 0x4000, 6, &[1, 2300])), "-0.000123");
+        // 0.00000123 = 0.[0000][0123]: weight -2 skips a whole zero group
+        assert_eq!(n(numeric(1, -2, 0, 8, &[123])), "0.00000123");
+        // 10000 = [1] weight 1 with trailing zero group dropped
+        assert_eq!(n(numeric(1, 1, 0, 0, &[1])), "10000");
+        assert_eq!(n(numeric(1, 0, 0, 3, &[7])), "7.000");
+        assert_eq!(n(numeric(0, 0, 0xC000, 0, &[])), "NaN");
+        assert_eq!(n(numeric(0, 0, 0xD000, 0, &[])), "Infinity");
+        assert_eq!(n(numeric(0, 0, 0xF000, 0, &[])), "-Infinity");
+        assert!(numeric_text(&[0, 1]).is_none());
+    }
+
+    #[test]
+    fn dates_are_iso_8601() {
+        assert_eq!(date_text(0), "2000-01-01");
+        assert_eq!(date_text(-1), "1999-12-31");
+        assert_eq!(date_text(i32::MAX), "infinity");
+        assert_eq!(ymd_text(0), "1970-01-01");
+        assert_eq!(ymd_text(-719_528), "0000-01-01");
+        assert_eq!(ymd_text(-719_529), "-0001-12-31");
+        assert_eq!(ymd_text(2_932_897), "+10000-01-01");
+        assert_eq!(
+            timestamp_text(86_400_000_000 + 1_500_000, ""),
+            "2000-01-02T00:00:01.5"
+        );
+        assert_eq!(timestamp_text(-1, "Z"), "1999-12-31T23:59:59.999999Z");
+        assert_eq!(time_text(86_400_000_000), "24:00:00");
+        assert_eq!(offset_text(-(5 * 3600 + 30 * 60)), "-05:30");
+        assert_eq!(offset_text(0), "+00:00");
+    }
+
+    #[test]
+    fn array_text_splits_elements() {
+        assert_eq!(
+            parse_array_text(r#"{a,"b c",NULL,"NULL","x\"y"}"#, ','),
+            Some(Value::Array(vec![
+                Value::Text("a".into()),
+                Value::Text("b c".into()),
+                Value::Null,
+                Value::Text("NULL".into()),
+                Value::Text("x\"y".into()),
+            ]))
+        );
+        assert_eq!(
+            parse_array_text("[0:1]={{1,2},{3,4}}", ','),
+            Some(Value::Array(vec![
+                Value::Array(vec![Value::Text("1".into()), Value::Text("2".into())]),
+                Value::Array(vec![Value::Text("3".into()), Value::Text("4".into())]),
+            ]))
+        );
+        assert_eq!(parse_array_text("{}", ','), Some(Value::Array(vec![])));
+        assert_eq!(parse_array_text("{a", ','), None);
+        assert_eq!(parse_array_text("nope", ','), None);
+    }
+
+    #[test]
+    fn float4_keeps_its_short_form() {
+        assert_eq!(f32_to_f64(1.1), 1.1);
+        assert!(f32_to_f64(f32::NAN).is_nan());
+    }
+
+    #[test]
+    fn nested_arrays_follow_dimensions() {
+        let items: Vec<Value> = (1..=6).map(Value::Int).collect();
+        assert_eq!(
+            nest(items, &[2, 3]).to_json(),
+            serde_json::json!([[1, 2, 3], [4, 5, 6]])
+        );
+    }
+}
