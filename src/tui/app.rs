@@ -339,8 +339,14 @@ impl AppState {
         else {
             return;
         };
-        self.editor.insert(Some(&id), &sql);
-        self.info(format!("inserted {} into the editor", for_terminal(&sql)));
+        // The editor draws its text as it is: a name that would reach the terminal changed
+        // (a bidi override, a control character) is not put there.
+        if for_terminal(&sql) != sql.as_str() {
+            self.error("this name holds control or bidi characters; type it yourself");
+            return;
+        }
+        self.editor.insert_name(Some(&id), &sql);
+        self.info(format!("inserted {sql} into the editor"));
     }
 
     fn open_cell(&mut self) {

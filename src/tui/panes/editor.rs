@@ -96,4 +96,18 @@ impl EditorPane {
         let clean = for_clipboard(text);
         self.area_mut(source_id).insert_str(clean);
     }
+
+    /// Inserts a name from the schema at the cursor, with a space first when it would
+    /// otherwise run into the word before it.
+    pub fn insert_name(&mut self, source_id: Option<&str>, name: &str) {
+        let area = self.area_mut(source_id);
+        let ratatui_textarea::DataCursor(row, col) = area.cursor();
+        let before = col
+            .checked_sub(1)
+            .and_then(|c| area.lines().get(row)?.chars().nth(c));
+        if before.is_some_and(|c| c.is_alphanumeric() || matches!(c, '_' | '"' | ')')) {
+            area.insert_char(' ');
+        }
+        area.insert_str(name);
+    }
 }

@@ -72,7 +72,8 @@ impl GridView {
         }
     }
 
-    /// `orders · 100 rows · more exist · limit 100 · 12 ms`.
+    /// `100 rows · more exist · limit 100 · 12 ms · orders`: what matters most first, as a
+    /// narrow pane cuts from the end.
     pub fn summary(&self) -> String {
         let n = self.grid.rows();
         let rows = if n == 1 {
@@ -86,9 +87,9 @@ impl GridView {
             String::new()
         };
         format!(
-            "{} · {rows}{more} · {}",
-            self.source,
-            format_duration(self.duration)
+            "{rows}{more} · {} · {}",
+            format_duration(self.duration),
+            self.source
         )
     }
 

@@ -9,8 +9,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use super::layout::{grid_cells, inner};
-use super::{pane, progress_text, spinner};
-use crate::core::sanitize::truncate_to_width;
+use super::{fit, pane, progress_text, spinner};
+use crate::core::sanitize::{display_width, truncate_to_width};
 use crate::tui::app::AppState;
 use crate::tui::keymap::Scope;
 use crate::tui::panes::Focus;
@@ -22,17 +22,21 @@ pub fn draw(app: &AppState, f: &mut Frame, area: Rect) {
     let body = inner(area);
     match &app.results {
         ResultsView::Done(g) => {
-            let pos = Line::from(format!(
+            let avail = area.width.saturating_sub(2) as usize;
+            let title = fit(vec![Span::raw(format!(" {} ", g.summary()))], avail);
+            let pos = format!(
                 " row {}/{} · col {}/{} ",
                 (g.row + 1).min(g.grid.rows()),
                 g.grid.rows(),
                 (g.col + 1).min(g.grid.columns.len()),
                 g.grid.columns.len()
-            ))
-            .right_aligned()
-            .style(t.dim);
-            let title = format!(" {} ", g.summary());
-            f.render_widget(pane(app, title, Focus::Results).title_top(pos), area);
+            );
+            let mut block = pane(app, title.clone(), Focus::Results);
+            // The position gives way when the summary (the truncation notice) needs the room.
+            if title.width() + display_width(&pos) < avail {
+                block = block.title_top(Line::from(pos).right_aligned().style(t.dim));
+            }
+            f.render_widget(block, area);
             draw_grid(app, g, f.buffer_mut(), area);
         }
         ResultsView::Running {
@@ -154,7 +158,9 @@ fn draw_grid(app: &AppState, g: &GridView, buf: &mut Buffer, area: Rect) {
             col.numeric,
             t.header,
         );
-        separator(buf, cells, x + w, header_y, t.dim);
+        if ci + 1 < g.grid.columns.len() {
+            separator(buf, cells, x + w, header_y, t.dim);
+        }
     }
     if g.grid.rows() == 0 {
         buf.set_stringn(cells.x, cells.y, "(no rows)", width, t.dim);
@@ -178,7 +184,9 @@ fn draw_grid(app: &AppState, g: &GridView, buf: &mut Buffer, area: Rect) {
                 buf.set_style(slot, cursor_style);
             }
             put(buf, slot, cell.text, cell.width as usize, right, style);
-            separator(buf, cells, x + w, y, t.dim);
+            if ci + 1 < g.grid.columns.len() {
+                separator(buf, cells, x + w, y, t.dim);
+            }
         }
     }
 }

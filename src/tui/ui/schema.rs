@@ -42,7 +42,10 @@ pub fn draw(app: &AppState, f: &mut Frame, area: Rect) {
             Some(p) if !p.done => progress_text(p),
             _ => "reading the schema…".to_string(),
         };
-        f.render_widget(Paragraph::new(text).style(t.dim), body);
+        f.render_widget(
+            Paragraph::new(text).style(t.dim).wrap(Wrap { trim: false }),
+            body,
+        );
     }
 }
 

@@ -38,49 +38,73 @@ pub fn draw(app: &AppState, f: &mut Frame, area: Rect) {
     }
     let width = area.width as usize;
     let left_w: usize = left.iter().map(|s| display_width(&s.content)).sum();
-    let hints = hints(app);
+    let hints = hints(app, width.saturating_sub(left_w + 2));
     let hints_w: usize = hints.iter().map(|s| display_width(&s.content)).sum();
     let mut spans = left;
-    if left_w + hints_w + 2 <= width {
+    if hints_w > 1 && left_w + hints_w + 2 <= width {
         spans.push(Span::raw(" ".repeat(width - left_w - hints_w)));
         spans.extend(hints);
     }
     f.render_widget(Paragraph::new(fit(spans, width)).style(t.status_bar), area);
 }
 
-/// `F5 run · Tab pane · F1 help · Ctrl-Q quit`, from the keymap.
-fn hints(app: &AppState) -> Vec<Span<'static>> {
+/// `F5 run · Tab pane · F1 help · Ctrl-Q quit`, from the keymap: as many as fit in
+/// `room`, the least needed dropped first.
+fn hints(app: &AppState, room: usize) -> Vec<Span<'static>> {
     let pane = Scope::Pane(app.focus);
-    let mut wanted: Vec<(Scope, Action, &str)> = Vec::new();
+    // (priority: lower is kept longer, scope, action, label), in display order.
+    let mut wanted: Vec<(u8, Scope, Action, &str)> = Vec::new();
     if app.running_query().is_some() {
-        wanted.push((Scope::Running, Action::CancelQuery, "cancel"));
+        wanted.push((0, Scope::Running, Action::CancelQuery, "cancel"));
     }
     match app.focus {
         Focus::Sources => {
-            wanted.push((pane, Action::EditSql, "edit"));
-            wanted.push((pane, Action::TestSource, "test"));
+            wanted.push((4, pane, Action::EditSql, "edit"));
+            wanted.push((5, pane, Action::TestSource, "test"));
         }
         Focus::Schema => {
-            wanted.push((pane, Action::InsertName, "insert"));
-            wanted.push((pane, Action::Toggle, "expand"));
-            wanted.push((pane, Action::RefreshSchema, "refresh"));
+            wanted.push((4, pane, Action::InsertName, "insert"));
+            wanted.push((5, pane, Action::Toggle, "expand"));
+            wanted.push((6, pane, Action::RefreshSchema, "refresh"));
         }
-        Focus::Results => wanted.push((pane, Action::OpenCell, "cell")),
+        Focus::Results => wanted.push((4, pane, Action::OpenCell, "cell")),
         Focus::Editor => {}
     }
-    wanted.push((Scope::Global, Action::RunQuery, "run"));
-    wanted.push((Scope::Global, Action::FocusNext, "pane"));
-    wanted.push((Scope::Global, Action::OpenHelp, "help"));
-    wanted.push((Scope::Global, Action::Quit, "quit"));
-    let mut spans = Vec::new();
-    for (scope, action, label) in wanted {
-        if let Some(key) = app.keymap.hint(scope, &action) {
-            if !spans.is_empty() {
-                spans.push(Span::styled(" · ", app.theme.dim));
-            }
-            spans.push(Span::styled(key, app.theme.key));
-            spans.push(Span::raw(format!(" {label}")));
+    wanted.push((2, Scope::Global, Action::RunQuery, "run"));
+    wanted.push((3, Scope::Global, Action::FocusNext, "pane"));
+    let help_scope = if app.focus == Focus::Editor {
+        Scope::Global
+    } else {
+        pane
+    };
+    wanted.push((1, help_scope, Action::OpenHelp, "help"));
+    wanted.push((1, Scope::Global, Action::Quit, "quit"));
+    let mut items: Vec<(u8, String, String)> = wanted
+        .into_iter()
+        .filter_map(|(prio, scope, action, label)| {
+            let key = app.keymap.hint(scope, &action)?;
+            Some((prio, key, label.to_string()))
+        })
+        .collect();
+    let width = |items: &[(u8, String, String)]| -> usize {
+        items
+            .iter()
+            .map(|(_, k, l)| display_width(k) + 1 + l.len() + 3)
+            .sum::<usize>()
+    };
+    while !items.is_empty() && width(&items) > room {
+        let worst = items.iter().map(|(p, _, _)| *p).max().unwrap_or(0);
+        if let Some(i) = items.iter().rposition(|(p, _, _)| *p == worst) {
+            items.remove(i);
         }
+    }
+    let mut spans = Vec::new();
+    for (_, key, label) in items {
+        if !spans.is_empty() {
+            spans.push(Span::styled(" · ", app.theme.dim));
+        }
+        spans.push(Span::styled(key, app.theme.key));
+        spans.push(Span::raw(format!(" {label}")));
     }
     spans.push(Span::raw(" "));
     spans

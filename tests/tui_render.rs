@@ -1,0 +1,470 @@
+//! Every pane and state of the terminal UI, drawn on ratatui's `TestBackend` and compared
+//! with insta snapshots (`tests/snapshots/`). States are built the way the running app
+//! builds them: actions in, backend responses in.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::tui::{app, buffer, csv_record, pg_record, screen};
+use ratatui::style::Modifier;
+use tdb::backend::{Request, RequestId, Response};
+use tdb::connector::{ColumnInfo, Progress, SchemaInfo, TableInfo};
+use tdb::core::Error;
+use tdb::core::source::{SourceRecord, Status};
+use tdb::core::value::{Column, ResultSet, Value};
+use tdb::engine::QueryOutcome;
+use tdb::tui::action::{Action, Motion};
+use tdb::tui::app::{AppState, Overlay};
+use tdb::tui::panes::Focus;
+use tdb::tui::panes::results::ResultsView;
+
+fn sources() -> Vec<SourceRecord> {
+    vec![
+        csv_record("c1", "orders", &["demo", "finance"], Status::Active),
+        pg_record("p1", "warehouse", None, Status::Failed),
+        csv_record("c2", "events", &["web"], Status::Active),
+    ]
+}
+
+/// An app that got its source list; returns the requests that answer produced.
+fn loaded(
+    width: u16,
+    height: u16,
+    records: Vec<SourceRecord>,
+) -> (AppState, Vec<Request>, Instant) {
+    let now = Instant::now();
+    let (mut app, startup) = app(width, height, now);
+    let Request::ListSources { id } = startup[0] else {
+        panic!("the app starts by listing sources");
+    };
+    let more = app.on_response(Response::Sources {
+        id,
+        result: Ok(records),
+    });
+    (app, more, now)
+}
+
+fn schema_request(reqs: &[Request]) -> (RequestId, String) {
+    reqs.iter()
+        .find_map(|r| match r {
+            Request::Schema { id, source_id } => Some((*id, source_id.clone())),
+            _ => None,
+        })
+        .expect("a schema request")
+}
+
+fn query_request(reqs: &[Request]) -> RequestId {
+    reqs.iter()
+        .find_map(|r| match r {
+            Request::Query { id, .. } => Some(*id),
+            _ => None,
+        })
+        .expect("a query request")
+}
+
+fn col(name: &str, t: &str) -> ColumnInfo {
+    ColumnInfo {
+        name: name.into(),
+        type_name: t.into(),
+    }
+}
+
+fn orders_schema() -> SchemaInfo {
+    SchemaInfo {
+        columns: vec![
+            col("id", "INTEGER"),
+            col("customer", "TEXT"),
+            col("total", "REAL"),
+            col("note", "TEXT"),
+        ],
+        tables: None,
+    }
+}
+
+/// The demo-like app: sources loaded, the orders schema read.
+fn with_schema(width: u16, height: u16) -> (AppState, Instant) {
+    let (mut app, reqs, now) = loaded(width, height, sources());
+    let (id, source_id) = schema_request(&reqs);
+    app.on_response(Response::Schema {
+        id,
+        source_id,
+        result: Ok(orders_schema()),
+    });
+    (app, now)
+}
+
+fn c(name: &str, t: &str) -> Column {
+    Column {
+        name: name.into(),
+        type_name: t.into(),
+    }
+}
+
+/// 150 rows of orders with everything a grid must handle.
+fn orders_result(rows: usize) -> ResultSet {
+    let notes = [
+        Value::Text("fragile — handle with care".into()),
+        Value::Text(String::new()),
+        Value::Null,
+        Value::Text("line one\nline two\r\nline three".into()),
+        Value::Text("x".repeat(80)),
+        Value::Text("山田 太郎 🎉".into()),
+    ];
+    ResultSet {
+        columns: vec![
+            c("id", "int8"),
+            c("customer", "text"),
+            c("total", "numeric"),
+            c("note", "text"),
+            c("paid", "bool"),
+        ],
+        rows: (0..rows)
+            .map(|i| {
+                vec![
+                    Value::Int(i as i64 + 1),
+                    Value::Text(format!("customer {}", i % 7)),
+                    if i % 5 == 4 {
+                        Value::Null
+                    } else {
+                        Value::Numeric(format!("{}.{:02}", (i * 37) % 1000, i % 100))
+                    },
+                    notes[i % notes.len()].clone(),
+                    Value::Bool(i % 2 == 0),
+                ]
+            })
+            .collect(),
+        truncated: true,
+    }
+}
+
+fn outcome(result: ResultSet) -> QueryOutcome {
+    QueryOutcome {
+        source_id: "c1".into(),
+        source_name: "orders".into(),
+        sql: "SELECT * FROM data".into(),
+        executed_sql: "SELECT * FROM data LIMIT 101".into(),
+        result,
+        duration: Duration::from_millis(12),
+        executed_at: "2026-05-22T09:15:00Z".into(),
+    }
+}
+
+/// The app with a finished query showing `result`.
+fn with_result(width: u16, height: u16, result: ResultSet) -> AppState {
+    let (mut app, _) = with_schema(width, height);
+    let reqs = app.update(Action::RunQuery);
+    let id = query_request(&reqs);
+    app.on_response(Response::QueryDone {
+        id,
+        result: Ok(outcome(result)),
+    });
+    app
+}
+
+#[test]
+fn welcome_on_an_empty_registry() {
+    let (app, reqs, _) = loaded(100, 30, vec![]);
+    assert!(reqs.is_empty(), "no source, nothing to load");
+    insta::assert_snapshot!(screen(&app));
+}
+
+#[test]
+fn loading_before_the_source_list_arrives() {
+    let (app, _) = app(80, 20, Instant::now());
+    insta::assert_snapshot!(screen(&app));
+}
+
+#[test]
+fn sources_schema_and_editor_at_start() {
+    let (app, _) = with_schema(100, 30);
+    assert_eq!(
+        app.focus,
+        Focus::Editor,
+        "the editor has the focus at start"
+    );
+    assert_eq!(app.sources.selected().unwrap().name, "orders");
+    insta::assert_snapshot!(screen(&app));
+}
+
+#[test]
+fn schema_loading_shows_import_progress() {
+    let (mut app, reqs, _) = loaded(100, 20, sources());
+    let (id, _) = schema_request(&reqs);
+    app.on_response(Response::Progress {
+        id,
+        progress: Progress {
+            rows: 2300,
+            bytes: 45,
+            total_bytes: 100,
+            done: false,
+        },
+    });
+    insta::assert_snapshot!(screen(&app));
+}
+
+#[test]
+fn running_query_shows_a_spinner_and_elapsed_time() {
+    let (mut app, now) = with_schema(100, 24);
+    app.update(Action::RunQuery);
+    app.update(Action::Tick {
+        now: now + Duration::from_millis(1250),
+    });
+    assert!(app.animating());
+    insta::assert_snapshot!(screen(&app));
+}
+
+#[test]
+fn result_grid_with_truncation_nulls_and_cut_cells() {
+    let app = with_result(120, 30, orders_result(100));
+    let ResultsView::Done(g) = &app.results else {
+        panic!("a grid");
+    };
+    assert_eq!(
+        (g.row, g.col),
+        (0, 0),
+        "the cursor starts on the first cell"
+    );
+    assert_eq!(
+        app.focus,
+        Focus::Editor,
+        "running leaves the focus where it was"
+    );
+    insta::assert_snapshot!(screen(&app));
+}
+
+#[test]
+fn null_is_dim_and_empty_is_nothing() {
+    let app = with_result(120, 30, orders_result(100));
+    let buf = buffer(&app);
+    let area = buf.area;
+    let at = |x: u16, y: u16| buf[(x, y)].symbol().to_string();
+    let (x, y) = (0..area.height)
+        .flat_map(|y| (0..area.width - 3).map(move |x| (x, y)))
+        .find(|&(x, y)| (0..4).map(|i| at(x + i, y)).collect::<String>() == "NULL")
+        .expect("a NULL on screen");
+    let cell = &buf[(x, y)];
+    assert!(
+        cell.modifier.contains(Modifier::ITALIC) && cell.fg == app.theme.null.fg.unwrap(),
+        "NULL is drawn dim and italic"
+    );
+}
+
+#[test]
+fn grid_scrolls_to_follow_the_cursor() {
+    let mut app = with_result(80, 20, orders_result(100));
+    app.update(Action::FocusNext); // editor -> results
+    assert_eq!(app.focus, Focus::Results);
+    for _ in 0..4 {
+        app.update(Action::Move {
+            motion: Motion::Right,
+        });
+    }
+    for _ in 0..30 {
+        app.update(Action::Move {
+            motion: Motion::Down,
+        });
+    }
+    insta::assert_snapshot!(screen(&app));
+}
+
+#[test]
+fn cell_detail_shows_the_whole_value_wrapped() {
+    let mut app = with_result(80, 24, orders_result(10));
+    app.update(Action::FocusNext);
+    for _ in 0..3 {
+        app.update(Action::Move {
+            motion: Motion::Right,
+        });
+        app.update(Action::Move {
+            motion: Motion::Down,
+        });
+    }
+    app.update(Action::OpenCell);
+    assert!(matches!(app.overlay, Some(Overlay::Detail(_))));
+    insta::assert_snapshot!(screen(&app));
+    app.update(Action::CloseOverlay);
+    assert!(app.overlay.is_none());
+}
+
+#[test]
+fn rejected_sql_reads_as_a_message() {
+    let (mut app, _) = with_schema(100, 24);
+    let id = query_request(&app.update(Action::RunQuery));
+    app.on_response(Response::QueryDone {
+        id,
+        result: Err(Error::Invalid(
+            "SQL validation failed: Only SELECT statements are allowed".into(),
+        )),
+    });
+    insta::assert_snapshot!(screen(&app));
+}
+
+#[test]
+fn unreachable_source_reads_as_a_message() {
+    let (mut app, _) = with_schema(100, 24);
+    let id = query_request(&app.update(Action::RunQuery));
+    app.on_response(Response::QueryDone {
+        id,
+        result: Err(Error::Unreachable(
+            "cannot connect to db.internal:5432: connection refused\n\x1b[2Jis the server running?"
+                .into(),
+        )),
+    });
+    insta::assert_snapshot!(screen(&app));
+}
+
+#[test]
+fn cancel_drops_the_late_reply() {
+    let (mut app, _) = with_schema(100, 24);
+    let id = query_request(&app.update(Action::RunQuery));
+    let reqs = app.update(Action::CancelQuery);
+    assert_eq!(reqs, vec![Request::Cancel { id }]);
+    insta::assert_snapshot!(screen(&app));
+    app.on_response(Response::QueryDone {
+        id,
+        result: Ok(outcome(orders_result(3))),
+    });
+    assert!(
+        matches!(app.results, ResultsView::Cancelled { .. }),
+        "a reply to a cancelled query is dropped"
+    );
+}
+
+#[test]
+fn a_new_query_replaces_and_cancels_the_running_one() {
+    let (mut app, _) = with_schema(100, 24);
+    let first = query_request(&app.update(Action::RunQuery));
+    let reqs = app.update(Action::RunQuery);
+    assert_eq!(reqs[0], Request::Cancel { id: first });
+    let second = query_request(&reqs);
+    app.on_response(Response::QueryDone {
+        id: first,
+        result: Ok(outcome(orders_result(1))),
+    });
+    assert!(matches!(app.results, ResultsView::Running { .. }), "stale");
+    app.on_response(Response::QueryDone {
+        id: second,
+        result: Ok(outcome(orders_result(2))),
+    });
+    let ResultsView::Done(g) = &app.results else {
+        panic!("the second query's rows");
+    };
+    assert_eq!(g.grid.rows(), 2);
+}
+
+#[test]
+fn help_lists_every_key() {
+    let (mut app, _) = with_schema(100, 50);
+    app.update(Action::OpenHelp);
+    insta::assert_snapshot!(screen(&app));
+}
+
+#[test]
+fn too_small_terminal_says_so() {
+    let (app, _) = with_schema(50, 12);
+    insta::assert_snapshot!(screen(&app));
+}
+
+#[test]
+fn whole_database_tree_expands_and_inserts_quoted_names() {
+    let records = vec![pg_record("p1", "warehouse", None, Status::Active)];
+    let (mut app, reqs, _) = loaded(100, 30, records);
+    let (id, source_id) = schema_request(&reqs);
+    let table = |schema: &str, name: &str, kind: &str, cols: Vec<ColumnInfo>| TableInfo {
+        schema: schema.into(),
+        name: name.into(),
+        kind: kind.into(),
+        columns: cols,
+    };
+    app.on_response(Response::Schema {
+        id,
+        source_id,
+        result: Ok(SchemaInfo {
+            columns: vec![],
+            tables: Some(vec![
+                table(
+                    "public",
+                    "orders",
+                    "table",
+                    vec![col("id", "int4"), col("Order Date", "date")],
+                ),
+                table("public", "paid_orders", "view", vec![col("id", "int4")]),
+                table("Sales", "Order Items", "table", vec![col("select", "text")]),
+            ]),
+        }),
+    });
+    app.update(Action::FocusPrev); // editor -> schema
+    app.update(Action::Expand);
+    app.update(Action::Move {
+        motion: Motion::Down,
+    });
+    app.update(Action::Move {
+        motion: Motion::Down,
+    });
+    app.update(Action::InsertName);
+    insta::assert_snapshot!(screen(&app));
+    assert!(
+        app.editor
+            .text(Some("p1"))
+            .ends_with("ORDER BY 1, 2 \"Order Date\"")
+    );
+    // A table in another schema is inserted qualified.
+    app.update(Action::Collapse);
+    app.update(Action::Move {
+        motion: Motion::End,
+    });
+    app.update(Action::InsertName);
+    assert!(
+        app.editor
+            .text(Some("p1"))
+            .ends_with(" \"Sales\".\"Order Items\"")
+    );
+}
+
+#[test]
+fn hostile_text_is_shown_visibly() {
+    let hostile = "x\u{1b}]0;pwned\u{7}y\u{1b}[2J\rz\u{202E}gnp.exe";
+    let records = vec![csv_record("h1", hostile, &[hostile], Status::Active)];
+    let (mut app, reqs, _) = loaded(120, 24, records);
+    let (id, source_id) = schema_request(&reqs);
+    app.on_response(Response::Schema {
+        id,
+        source_id,
+        result: Ok(SchemaInfo {
+            columns: vec![col(hostile, "TEXT")],
+            tables: None,
+        }),
+    });
+    let id = query_request(&app.update(Action::RunQuery));
+    app.on_response(Response::QueryDone {
+        id,
+        result: Ok(outcome(ResultSet {
+            columns: vec![c(hostile, "text")],
+            rows: vec![vec![Value::Text(hostile.into())]],
+            truncated: false,
+        })),
+    });
+    let text = screen(&app);
+    assert!(!text.contains('\u{1b}') && !text.contains('\r') && !text.contains('\u{202E}'));
+    assert!(text.contains("x␛]0;pwned\\x07y␛[2J␍z<U+202E>gnp.exe"));
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn status_marks_and_test_results() {
+    let (mut app, _) = with_schema(100, 24);
+    app.update(Action::FocusPrev);
+    app.update(Action::FocusPrev); // editor -> schema -> sources
+    let reqs = app.update(Action::TestSource);
+    let Request::Test { id, source_id } = reqs[0].clone() else {
+        panic!("a test request");
+    };
+    assert!(app.animating(), "a test in progress turns the spinner");
+    app.on_response(Response::Tested {
+        id,
+        source_id,
+        result: Ok(Duration::from_millis(3)),
+    });
+    insta::assert_snapshot!(screen(&app));
+}
