@@ -157,9 +157,23 @@ impl Harness {
         self.settle_query();
     }
 
-    /// Empties the editor as a person would (to the end, then Backspace) and pastes `sql`.
+    /// Tabs to `focus` as a person would.
+    pub fn focus(&mut self, focus: tdb::tui::panes::Focus) {
+        for _ in 0..4 {
+            if self.app.focus == focus {
+                return;
+            }
+            self.act(Action::FocusNext);
+        }
+        assert_eq!(self.app.focus, focus);
+    }
+
+    /// Empties the editor as a person would (Tab to it, to the end, Backspace), pastes
+    /// `sql`, and tabs back to where the focus was.
     pub fn replace_sql(&mut self, sql: &str) {
         use ratatui_textarea::{Input, Key};
+        let was = self.app.focus;
+        self.focus(tdb::tui::panes::Focus::Editor);
         let key = |key, alt| Input {
             key,
             ctrl: false,
@@ -180,6 +194,7 @@ impl Harness {
         }
         assert_eq!(self.app.editor.text(self.app.selected_id()), "");
         self.act(Action::Paste { text: sql.into() });
+        self.focus(was);
     }
 
     pub fn screen(&self) -> String {

@@ -1,0 +1,280 @@
+//! The terminal UI driven headless through actions, against the real backend and a
+//! throwaway PostgreSQL cluster: what a person's keys do, checked on the grid's content.
+
+mod common;
+
+use std::path::Path;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use common::pg;
+use common::tui::Harness;
+use serde_json::json;
+use tdb::core::source::{RegisterRequest, Status};
+use tdb::home::Home;
+use tdb::registry::Registry;
+use tdb::tui::action::{Action, Motion};
+use tdb::tui::panes::Focus;
+use tdb::tui::panes::grid::CellKind;
+use tdb::tui::panes::results::ResultsView;
+
+struct Fixture {
+    db: String,
+}
+
+/// One database for the binary: `orders` (250 rows, unicode, NULLs, a hostile note).
+fn fixture() -> &'static Fixture {
+    static F: OnceLock<Fixture> = OnceLock::new();
+    F.get_or_init(|| {
+        let c = pg::shared();
+        let db = pg::unique("tui");
+        c.psql("postgres", &format!("CREATE DATABASE \"{db}\""));
+        c.psql(
+            &db,
+            "CREATE TABLE orders (id int PRIMARY KEY, customer text, total numeric(10,2), note text);
+             INSERT INTO orders SELECT g, CASE WHEN g % 2 = 0 THEN '山田 ' || g ELSE 'Ngozi ' || g END,
+                    CASE WHEN g % 10 = 0 THEN NULL ELSE g * 1.5 END,
+                    CASE WHEN g = 3 THEN E'evil \\x1b]0;pwned\\x07 \\x1b[2J\\r\\u202Eexe' WHEN g = 4 THEN '' ELSE 'note ' || g END
+             FROM generate_series(1, 250) g;
+             CREATE SCHEMA \"Sales\";
+             CREATE TABLE \"Sales\".\"Order Items\" (id int, \"select\" text);
+             INSERT INTO \"Sales\".\"Order Items\" VALUES (1, 'a'), (2, 'b');",
+        );
+        Fixture { db }
+    })
+}
+
+fn register(home: &Home, name: &str, connection: serde_json::Value) {
+    let body = json!({"name": name, "source_type": "postgres", "connection": connection});
+    let new = RegisterRequest::from_json_text(&body.to_string())
+        .unwrap()
+        .validate(Path::new("/"))
+        .unwrap();
+    Registry::open(home).unwrap().add(new, "tester").unwrap();
+}
+
+/// A home with `orders` (table orders) and `whole` (the whole database).
+fn home() -> (tempfile::TempDir, Home) {
+    let f = fixture();
+    let c = pg::shared();
+    let dir = tempfile::tempdir().unwrap();
+    let home = Home::at(dir.path().join("home"));
+    let mut conn = c.connection_json(&f.db, pg::SUPERUSER, c.superuser_password());
+    conn["table"] = json!("orders");
+    register(&home, "orders", conn);
+    register(
+        &home,
+        "whole",
+        c.connection_json(&f.db, pg::SUPERUSER, c.superuser_password()),
+    );
+    (dir, home)
+}
+
+fn grid(h: &Harness) -> &tdb::tui::panes::results::GridView {
+    match &h.app.results {
+        ResultsView::Done(g) => g,
+        other => panic!("expected rows, got {other:?}"),
+    }
+}
+
+#[test]
+fn f5_on_the_first_source_fills_the_grid() {
+    let (_dir, home) = home();
+    let mut h = Harness::new(&home, 120, 40);
+    assert_eq!(h.app.focus, Focus::Editor);
+    assert_eq!(h.app.sources.selected().unwrap().name, "orders");
+    assert_eq!(h.app.editor.text(h.app.selected_id()), "SELECT * FROM data");
+    h.settle_until("the schema", |a| {
+        a.selected_id()
+            .and_then(|id| a.schema.get(id))
+            .is_some_and(|e| e.tree.is_some())
+    });
+    h.act(Action::RunQuery);
+    h.settle_query();
+    let g = grid(&h);
+    assert_eq!(g.grid.rows(), 100, "the default limit");
+    assert!(g.grid.result.truncated);
+    let headers: Vec<&str> = g.grid.columns.iter().map(|c| c.header.as_str()).collect();
+    assert_eq!(headers, ["id", "customer", "total", "note"]);
+    assert_eq!(g.grid.cell(0, 0).unwrap().text, "1");
+    assert_eq!(g.grid.cell(1, 1).unwrap().text, "山田 2");
+    assert_eq!(g.grid.cell(9, 2).unwrap().kind, CellKind::Null);
+    assert_eq!(g.grid.cell(1, 2).unwrap().text, "3.00");
+    assert_eq!(g.grid.cell(3, 3).unwrap().text, "");
+    assert_eq!(
+        g.grid.cell(2, 3).unwrap().text,
+        "evil ␛]0;pwned\\x07 ␛[2J␍<U+202E>exe"
+    );
+    assert_eq!((g.row, g.col), (0, 0));
+    assert_eq!(h.app.focus, Focus::Editor, "running leaves the focus");
+    let screen = h.screen();
+    assert!(
+        screen.contains("100 rows · more exist · limit 100"),
+        "{screen}"
+    );
+    assert!(screen.contains("山田 2"), "{screen}");
+
+    // The grid moves; a new result puts the cursor back on its first cell.
+    h.act(Action::FocusNext);
+    h.act(Action::Move {
+        motion: Motion::PageDown,
+    });
+    h.act(Action::Move {
+        motion: Motion::End,
+    });
+    assert_eq!(grid(&h).col, 3);
+    assert!(grid(&h).row > 0);
+    h.run_sql("SELECT id FROM data WHERE id <= 5 ORDER BY id DESC");
+    let g = grid(&h);
+    assert_eq!((g.row, g.col), (0, 0));
+    assert_eq!(g.grid.rows(), 5);
+    assert!(!g.grid.result.truncated);
+    assert_eq!(g.grid.cell(0, 0).unwrap().text, "5");
+    assert_eq!(h.app.focus, Focus::Results);
+    assert!(h.screen().contains("5 rows · "));
+}
+
+#[test]
+fn whole_database_schema_and_a_qualified_name() {
+    let (_dir, home) = home();
+    let mut h = Harness::new(&home, 120, 40);
+    h.act(Action::FocusPrev);
+    h.act(Action::FocusPrev);
+    assert_eq!(h.app.focus, Focus::Sources);
+    h.act(Action::Move {
+        motion: Motion::Down,
+    });
+    assert_eq!(h.app.sources.selected().unwrap().name, "whole");
+    h.settle_until("the schema", |a| {
+        a.schema
+            .get(a.selected_id().unwrap())
+            .is_some_and(|e| e.tree.is_some())
+    });
+    let id = h.app.selected_id().unwrap().to_string();
+    let tree = h.app.schema.get(&id).unwrap().tree.clone().unwrap();
+    let labels: Vec<&str> = tree.tables.iter().map(|t| t.label.as_str()).collect();
+    assert!(labels.contains(&"orders"), "{labels:?}");
+    assert!(labels.contains(&"Sales.Order Items"), "{labels:?}");
+
+    h.replace_sql("SELECT * FROM");
+    h.focus(Focus::Schema);
+    let target = labels
+        .iter()
+        .position(|l| *l == "Sales.Order Items")
+        .unwrap();
+    for _ in 0..target {
+        h.act(Action::Move {
+            motion: Motion::Down,
+        });
+    }
+    h.act(Action::InsertName);
+    assert_eq!(
+        h.app.editor.text(Some(&id)),
+        "SELECT * FROM \"Sales\".\"Order Items\""
+    );
+    h.act(Action::RunQuery);
+    h.settle_query();
+    let g = grid(&h);
+    assert_eq!(g.grid.rows(), 2);
+    assert_eq!(g.grid.columns[1].header, "select");
+    assert_eq!(h.app.focus, Focus::Schema);
+}
+
+#[test]
+fn esc_cancels_a_slow_query_on_the_server() {
+    let (_dir, home) = home();
+    let c = pg::shared();
+    let db = &fixture().db;
+    let mut h = Harness::new(&home, 120, 40);
+    let marker = pg::unique("slow");
+    h.replace_sql(&format!("SELECT pg_sleep(60), '{marker}'"));
+    h.act(Action::RunQuery);
+    let running = format!(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = '{db}' AND query LIKE '%{marker}%' AND pid <> pg_backend_pid()"
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while c.psql("postgres", &running).trim() != "1" {
+        assert!(Instant::now() < deadline, "the query never showed up");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(h.app.running_query().is_some());
+    h.act(Action::CancelQuery);
+    assert!(matches!(h.app.results, ResultsView::Cancelled { .. }));
+    let active = format!("{running} AND state = 'active'");
+    while c.psql("postgres", &active).trim() != "0" {
+        assert!(Instant::now() < deadline, "the server still runs the query");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // The app keeps working after a cancel.
+    h.run_sql("SELECT count(*) AS n FROM data");
+    assert_eq!(grid(&h).grid.cell(0, 0).unwrap().text, "250");
+}
+
+#[test]
+fn errors_show_as_messages_and_the_app_goes_on() {
+    let (_dir, home) = home();
+    let mut h = Harness::new(&home, 120, 40);
+    h.run_sql("DELETE FROM data");
+    let ResultsView::Failed {
+        heading, message, ..
+    } = &h.app.results
+    else {
+        panic!("an error, got {:?}", h.app.results);
+    };
+    assert_eq!(*heading, "SQL rejected");
+    assert!(message.starts_with("SQL validation failed"), "{message}");
+    assert!(h.screen().contains("SQL rejected"));
+
+    h.run_sql("SELECT 1 / (id - id) FROM data");
+    let ResultsView::Failed {
+        heading, message, ..
+    } = &h.app.results
+    else {
+        panic!("an error, got {:?}", h.app.results);
+    };
+    assert_eq!(*heading, "Query failed");
+    assert!(message.contains("division by zero"), "{message}");
+
+    h.run_sql("SELECT 42 AS answer");
+    assert_eq!(grid(&h).grid.cell(0, 0).unwrap().text, "42");
+}
+
+#[test]
+fn an_unreachable_source_is_marked_failed() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = Home::at(dir.path().join("home"));
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    register(
+        &home,
+        "gone",
+        json!({"host": "127.0.0.1", "port": port, "dbname": "x", "user": "x",
+               "password": "x", "table": "t", "sslmode": "disable", "connect_timeout_s": 2}),
+    );
+    let mut h = Harness::new(&home, 120, 40);
+    h.act(Action::RunQuery);
+    h.settle_query();
+    let ResultsView::Failed { heading, .. } = &h.app.results else {
+        panic!("an error, got {:?}", h.app.results);
+    };
+    assert_eq!(*heading, "Source unreachable");
+    h.settle_until("the failed status", |a| {
+        a.sources.selected().unwrap().status == Status::Failed
+    });
+    assert!(h.screen().contains("✗ gone"));
+}
+
+#[test]
+fn testing_a_source_reports_its_latency() {
+    let (_dir, home) = home();
+    let mut h = Harness::new(&home, 120, 40);
+    h.act(Action::FocusPrev);
+    h.act(Action::FocusPrev);
+    h.act(Action::TestSource);
+    h.settle_until("the test", |a| !a.animating() && a.message.is_some());
+    let m = h.app.message.clone().unwrap();
+    assert!(m.text.starts_with("orders: reachable · "), "{m:?}");
+    assert_eq!(h.app.sources.selected().unwrap().status, Status::Active);
+}
