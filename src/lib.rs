@@ -9,6 +9,7 @@ pub mod cli;
 pub mod connector;
 pub mod core;
 pub mod engine;
+pub mod file_export;
 pub mod home;
 pub mod identity;
 pub mod registry;
