@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod cli;
+pub mod clipboard;
 pub mod connector;
 pub mod core;
 pub mod engine;
