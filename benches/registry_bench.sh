@@ -19,7 +19,9 @@ t=benches/timeit.py
 echo
 echo "== start-up"
 $t "tdb --version" "$n" "$tdb" --version
-$t "psql --version (baseline)" "$n" psql --version
+# Debian's /usr/bin/psql is a Perl wrapper; time the real binary.
+psql_bin=$(ls -d /usr/lib/postgresql/*/bin/psql 2>/dev/null | sort -V | tail -n 1)
+$t "psql --version (baseline)" "$n" "${psql_bin:-psql}" --version
 echo "== list 1,000 sources"
 $t "tdb source list" "$n" "$tdb" --home "$home" source list
 $t "tdb source list --json" "$n" "$tdb" --home "$home" source list --json

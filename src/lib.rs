@@ -7,9 +7,11 @@
 pub mod audit;
 pub mod backend;
 pub mod cli;
+pub mod clipboard;
 pub mod connector;
 pub mod core;
 pub mod engine;
+pub mod file_export;
 pub mod home;
 pub mod identity;
 pub mod registry;

@@ -12,9 +12,10 @@ pub fn for_terminal(s: &str) -> Cow<'_, str> {
 
 /// Prints one JSON value as one line on stdout.
 pub fn print_json(v: &serde_json::Value) -> Result<()> {
-    let mut out = io::stdout().lock();
+    let mut out = io::BufWriter::with_capacity(64 * 1024, io::stdout().lock());
     serde_json::to_writer(&mut out, v).map_err(io::Error::other)?;
     writeln!(out)?;
+    out.flush()?;
     Ok(())
 }
 
@@ -33,7 +34,7 @@ pub fn print_table(header: &[&str], rows: &[Vec<String>]) -> Result<()> {
             }
         }
     }
-    let mut out = io::stdout().lock();
+    let mut out = io::BufWriter::with_capacity(64 * 1024, io::stdout().lock());
     let line = |out: &mut dyn Write, row: &[&str]| -> io::Result<()> {
         let mut s = String::new();
         for (i, c) in row.iter().enumerate() {
@@ -52,15 +53,17 @@ pub fn print_table(header: &[&str], rows: &[Vec<String>]) -> Result<()> {
         let refs: Vec<&str> = row.iter().map(|c| c.as_ref()).collect();
         line(&mut out, &refs)?;
     }
+    out.flush()?;
     Ok(())
 }
 
 /// `key: value` lines, keys aligned.
 pub fn print_fields(fields: &[(&str, String)]) -> Result<()> {
     let width = fields.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
-    let mut out = io::stdout().lock();
+    let mut out = io::BufWriter::new(io::stdout().lock());
     for (k, v) in fields {
         writeln!(out, "{k:<width$}  {}", for_terminal(v))?;
     }
+    out.flush()?;
     Ok(())
 }

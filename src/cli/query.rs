@@ -7,6 +7,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::Context;
 use super::output::{for_terminal, print_json};
+use crate::core::export::{Format, RowWriter};
 use crate::core::guard::DEFAULT_LIMIT;
 use crate::core::sanitize;
 use crate::core::value::ResultSet;
@@ -80,85 +81,33 @@ pub fn run(ctx: &Context, args: QueryArgs) -> Result<()> {
     if ctx.json {
         print_json(&outcome.to_json())
     } else if args.csv {
-        write_csv(&outcome.result)
+        write_rows(&outcome.result, Format::Csv)
     } else if args.tsv {
-        write_tsv(&outcome.result)
+        write_rows(&outcome.result, Format::Tsv)
     } else {
         print_human(&outcome)
     }
 }
 
-/// Data goes out raw when redirected; on a terminal, escapes are made visible.
-fn cell_text(text: &str, tty: bool) -> std::borrow::Cow<'_, str> {
+/// Streams the result row by row in `format` (CSV or TSV) with the same writer the clipboard
+/// and export files use. Data goes out raw when redirected; on a terminal, escapes are made
+/// visible.
+fn write_rows(rs: &ResultSet, format: Format) -> Result<()> {
+    let stdout = io::stdout();
+    let tty = stdout.is_terminal();
+    let mut w = RowWriter::new(io::BufWriter::new(stdout.lock()), format);
     if tty {
-        for_terminal(text)
-    } else {
-        std::borrow::Cow::Borrowed(text)
+        w = w.with_text_filter(sanitize::for_terminal);
     }
-}
-
-fn write_csv(rs: &ResultSet) -> Result<()> {
-    let tty = io::stdout().is_terminal();
-    let mut w = csv::Writer::from_writer(io::stdout().lock());
-    let io_err = |e: csv::Error| Error::Internal(format!("cannot write CSV: {e}"));
-    w.write_record(
-        rs.columns
-            .iter()
-            .map(|c| cell_text(&c.name, tty).into_owned()),
-    )
-    .map_err(io_err)?;
-    for row in &rs.rows {
-        w.write_record(row.iter().map(|v| {
-            v.to_text()
-                .map(|t| cell_text(&t, tty).into_owned())
-                .unwrap_or_default()
-        }))
-        .map_err(io_err)?;
-    }
-    w.flush()?;
-    Ok(())
-}
-
-/// TSV has no quoting, so the separators inside values are escaped.
-pub fn tsv_escape(s: &str) -> std::borrow::Cow<'_, str> {
-    if !s.contains(['\t', '\n', '\r', '\\']) {
-        return std::borrow::Cow::Borrowed(s);
-    }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '\t' => out.push_str("\\t"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\\' => out.push_str("\\\\"),
-            c => out.push(c),
+    let names: Vec<&str> = rs.columns.iter().map(|c| c.name.as_str()).collect();
+    let write = || -> io::Result<()> {
+        w.header(&names)?;
+        for row in &rs.rows {
+            w.row(row)?;
         }
-    }
-    std::borrow::Cow::Owned(out)
-}
-
-fn write_tsv(rs: &ResultSet) -> Result<()> {
-    let tty = io::stdout().is_terminal();
-    let mut out = io::BufWriter::new(io::stdout().lock());
-    let header: Vec<String> = rs
-        .columns
-        .iter()
-        .map(|c| cell_text(&tsv_escape(&c.name), tty).into_owned())
-        .collect();
-    writeln!(out, "{}", header.join("\t"))?;
-    for row in &rs.rows {
-        let cells: Vec<String> = row
-            .iter()
-            .map(|v| {
-                v.to_text()
-                    .map(|t| cell_text(&tsv_escape(&t), tty).into_owned())
-                    .unwrap_or_default()
-            })
-            .collect();
-        writeln!(out, "{}", cells.join("\t"))?;
-    }
-    out.flush()?;
-    Ok(())
+        w.finish()?.flush()
+    };
+    write().map_err(|e| Error::Internal(format!("cannot write {}: {e}", format.label())))
 }
 
 /// Widest a column gets in the human table; the machine formats keep everything.

@@ -1,6 +1,7 @@
 //! Plain types and rules: no tokio, no terminal, no database handles.
 
 pub mod error;
+pub mod export;
 pub mod guard;
 pub mod ident;
 pub mod sanitize;

@@ -105,6 +105,9 @@ pub fn for_clipboard(s: &str) -> Cow<'_, str> {
 /// its grapheme clusters. Meant for text that went through [`for_terminal`] (ratatui skips
 /// clusters holding control characters, so they count 0 here as well).
 pub fn display_width(s: &str) -> usize {
+    if is_plain_ascii(s) {
+        return s.len();
+    }
     s.graphemes(true).map(grapheme_width).sum()
 }
 
@@ -185,7 +188,16 @@ impl Context {
     }
 }
 
+/// Printable ASCII (space to `~`) needs no change and is one column a byte: the common case
+/// for names and cells, checked first so a grid of plain data never pays for segmentation.
+fn is_plain_ascii(s: &str) -> bool {
+    s.bytes().all(|b| (0x20..0x7f).contains(&b))
+}
+
 fn terminal(s: &str, keep_newlines: bool) -> Cow<'_, str> {
+    if is_plain_ascii(s) {
+        return Cow::Borrowed(s);
+    }
     let mut out: Option<String> = None;
     let mut ctx = Context::default();
     let mut chars = s.char_indices().peekable();

@@ -1,0 +1,262 @@
+//! Writing a whole result to a file the user named, as the UI's export prompt and the file
+//! fallback of the clipboard do.
+//!
+//! A file is never seen half-written: the data goes to a temporary file in the same folder,
+//! which is synced and then renamed (or linked, when an existing file must be kept) into
+//! place, so a crash, a full disk or a second tdb leaves either the old file or the whole new
+//! one, and no temporary file on any error. Files are created with mode 0600: exports hold
+//! data from production databases, often on a shared bastion host.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufWriter, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::core::export::{self, Format, Scope};
+use crate::core::value::ResultSet;
+use crate::core::{Error, Result};
+
+/// Writes all of `rs` to `path` in `format` (the rules of [`crate::core::export`]; CSV, JSON
+/// and JSON lines are the usual choices) and returns the number of bytes written. `~/` at
+/// the start of `path` is the user's home. An existing file is replaced only when
+/// `overwrite` is true; otherwise the answer is [`Error::Conflict`], so the UI can ask.
+///
+/// Blocking file I/O: the UI calls it from its backend, never from the drawing thread.
+pub fn export_to_file(
+    rs: &ResultSet,
+    path: &Path,
+    format: Format,
+    overwrite: bool,
+) -> Result<usize> {
+    write_atomic(path, overwrite, |w| {
+        export::write(w, rs, Scope::All, format)
+    })
+}
+
+/// `~` or `~/…` made absolute with the home folder (`$HOME`); other paths are returned as
+/// they are (`~user/` is not expanded: tdb runs as one user).
+pub fn expand_tilde(path: &Path) -> PathBuf {
+    let Ok(rest) = path.strip_prefix("~") else {
+        return path.to_path_buf();
+    };
+    match dirs::home_dir() {
+        Some(home) if rest.as_os_str().is_empty() => home,
+        Some(home) => home.join(rest),
+        None => path.to_path_buf(),
+    }
+}
+
+/// Sets temporary file names apart when one process exports twice at once (two backend
+/// tasks); the pid sets processes apart.
+static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// Writes what `fill` produces to `path` through a temporary file (see the module doc).
+/// Returns the bytes written.
+pub fn write_atomic(
+    path: &Path,
+    overwrite: bool,
+    fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> Result<usize> {
+    let path = expand_tilde(path);
+    let Some(name) = path.file_name() else {
+        return Err(Error::Invalid(format!(
+            "{:?} is not a file name: give a path such as result.csv",
+            path.display().to_string()
+        )));
+    };
+    if path.is_dir() {
+        return Err(Error::Invalid(format!(
+            "{} is a folder: give a file name inside it",
+            path.display()
+        )));
+    }
+    if !overwrite && fs::symlink_metadata(&path).is_ok() {
+        return Err(exists(&path));
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if !dir.is_dir() {
+        return Err(Error::Invalid(format!(
+            "the folder {} does not exist",
+            dir.display()
+        )));
+    }
+    let tmp = dir.join(format!(
+        ".{}.{}-{}.tmp",
+        name.to_string_lossy(),
+        std::process::id(),
+        TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    let file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&tmp)
+        .map_err(|e| io_error("cannot create a file in", &dir, e))?;
+    let guard = RemoveOnDrop(&tmp);
+    let mut out = Counting {
+        inner: BufWriter::new(file),
+        bytes: 0,
+    };
+    fill(&mut out).map_err(|e| io_error("cannot write", &path, e))?;
+    let bytes = out.bytes;
+    let file = out
+        .inner
+        .into_inner()
+        .map_err(|e| io_error("cannot write", &path, e.into_error()))?;
+    file.sync_all()
+        .map_err(|e| io_error("cannot write", &path, e))?;
+    drop(file);
+    place(&tmp, &path, overwrite)?;
+    guard.disarm();
+    Ok(bytes)
+}
+
+/// Moves the finished temporary file to `path`. Without `overwrite`, a hard link makes
+/// "create only if absent" atomic; on a file system without hard links, a check then a
+/// rename is the best that is left.
+fn place(tmp: &Path, path: &Path, overwrite: bool) -> Result<()> {
+    if overwrite {
+        return fs::rename(tmp, path).map_err(|e| io_error("cannot write", path, e));
+    }
+    match fs::hard_link(tmp, path) {
+        Ok(()) => {
+            let _ = fs::remove_file(tmp);
+            Ok(())
+        }
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(exists(path)),
+        Err(_) if fs::symlink_metadata(path).is_ok() => Err(exists(path)),
+        Err(_) => fs::rename(tmp, path).map_err(|e| io_error("cannot write", path, e)),
+    }
+}
+
+fn exists(path: &Path) -> Error {
+    Error::Conflict(format!(
+        "{} already exists: choose another name or allow overwriting it",
+        path.display()
+    ))
+}
+
+/// Problems with the path the user gave are invalid input they can fix; the rest (a full
+/// disk) are reported as they are.
+fn io_error(what: &str, path: &Path, e: io::Error) -> Error {
+    let msg = format!("{what} {}: {e}", path.display());
+    match e.kind() {
+        io::ErrorKind::NotFound
+        | io::ErrorKind::PermissionDenied
+        | io::ErrorKind::IsADirectory
+        | io::ErrorKind::NotADirectory
+        | io::ErrorKind::ReadOnlyFilesystem
+        | io::ErrorKind::InvalidFilename => Error::Invalid(msg),
+        _ => Error::Internal(msg),
+    }
+}
+
+/// Deletes the temporary file on every early return and on a panic in `fill`.
+struct RemoveOnDrop<'a>(&'a Path);
+
+impl RemoveOnDrop<'_> {
+    fn disarm(self) {
+        std::mem::forget(self);
+    }
+}
+
+impl Drop for RemoveOnDrop<'_> {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(self.0);
+    }
+}
+
+struct Counting {
+    inner: BufWriter<File>,
+    bytes: usize,
+}
+
+impl Write for Counting {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.bytes += n;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn leftovers(dir: &Path) -> Vec<String> {
+        fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".tmp"))
+            .collect()
+    }
+
+    #[test]
+    fn writes_whole_file_private() {
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path().join("out.txt");
+        let n = write_atomic(&p, false, |w| w.write_all(b"hello")).unwrap();
+        assert_eq!(n, 5);
+        assert_eq!(fs::read(&p).unwrap(), b"hello");
+        let mode = fs::metadata(&p).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        assert!(leftovers(t.path()).is_empty());
+    }
+
+    #[test]
+    fn failing_writer_leaves_nothing() {
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path().join("out.txt");
+        let err = write_atomic(&p, false, |w| {
+            w.write_all(b"partial")?;
+            Err(io::Error::other("disk full"))
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("disk full"), "{err}");
+        assert!(!p.exists());
+        assert!(leftovers(t.path()).is_empty());
+    }
+
+    #[test]
+    fn keeps_existing_unless_asked() {
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path().join("out.txt");
+        fs::write(&p, "old").unwrap();
+        let err = write_atomic(&p, false, |w| w.write_all(b"new")).unwrap_err();
+        assert!(matches!(err, Error::Conflict(_)), "{err:?}");
+        assert_eq!(fs::read_to_string(&p).unwrap(), "old");
+        write_atomic(&p, true, |w| w.write_all(b"new")).unwrap();
+        assert_eq!(fs::read_to_string(&p).unwrap(), "new");
+        assert!(leftovers(t.path()).is_empty());
+    }
+
+    #[test]
+    fn bad_paths_are_explained() {
+        let t = tempfile::tempdir().unwrap();
+        let err = write_atomic(t.path(), true, |_| Ok(())).unwrap_err();
+        assert!(err.to_string().contains("is a folder"), "{err}");
+        let err = write_atomic(&t.path().join("no/such/x.csv"), true, |_| Ok(())).unwrap_err();
+        assert!(err.to_string().contains("does not exist"), "{err}");
+        let err = write_atomic(Path::new(""), true, |_| Ok(())).unwrap_err();
+        assert!(matches!(err, Error::Invalid(_)), "{err:?}");
+    }
+
+    #[test]
+    fn tilde_is_home() {
+        let home = dirs::home_dir().unwrap();
+        assert_eq!(expand_tilde(Path::new("~/x/y.csv")), home.join("x/y.csv"));
+        assert_eq!(expand_tilde(Path::new("~")), home);
+        assert_eq!(expand_tilde(Path::new("~bob/x")), PathBuf::from("~bob/x"));
+        assert_eq!(expand_tilde(Path::new("/a/~/b")), PathBuf::from("/a/~/b"));
+        assert_eq!(expand_tilde(Path::new("rel.csv")), PathBuf::from("rel.csv"));
+    }
+}
