@@ -16,6 +16,7 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use crate::clipboard::{Clipboard, Copied};
 use crate::connector::{Progress, ProgressFn, SchemaInfo};
 use crate::core::source::{SourceRecord, Status};
 use crate::core::{Error, Result};
@@ -44,6 +45,12 @@ pub enum Request {
     Cancel { id: RequestId },
     /// Check that a source can be reached; its status becomes `testing`, then the result.
     Test { id: RequestId, source_id: String },
+    /// Put text on the clipboard; `what` names it for the status line (`row`, `20 rows`).
+    Copy {
+        id: RequestId,
+        text: String,
+        what: String,
+    },
 }
 
 /// What the backend answers, or reports on its own.
@@ -71,6 +78,13 @@ pub enum Response {
     },
     /// A source's record changed (its status, after a query, a schema read or a test).
     SourceChanged { source: SourceRecord },
+    /// The clipboard took the text (and how), or could not. The UI must write
+    /// [`Copied::terminal_write`] to the terminal for the copy to happen.
+    Copied {
+        id: RequestId,
+        what: String,
+        result: Result<Copied>,
+    },
 }
 
 /// A finished task, reported back to the loop so it can record the source's status.
@@ -108,15 +122,22 @@ impl Handle {
     }
 }
 
-/// Starts the backend on the current tokio runtime. The registry is opened inside the task,
-/// so the UI can draw its first frame meanwhile; if it cannot be opened, every request is
-/// answered with that error.
+/// Starts the backend on the current tokio runtime with the clipboard chain of this
+/// process's environment.
 pub fn spawn(home: Home) -> Handle {
+    let clipboard = Clipboard::from_env(&home);
+    spawn_with(home, clipboard)
+}
+
+/// Starts the backend with a given clipboard. The registry is opened inside the task, so
+/// the UI can draw its first frame meanwhile; if it cannot be opened, every request is
+/// answered with that error.
+pub fn spawn_with(home: Home, clipboard: Clipboard) -> Handle {
     let (req_tx, req_rx) = unbounded_channel();
     let (resp_tx, resp_rx) = unbounded_channel();
     let task = tokio::spawn(async move {
         let engine = Engine::open(&home);
-        Backend::new(resp_tx).run(engine, req_rx).await;
+        Backend::new(resp_tx, clipboard).run(engine, req_rx).await;
     });
     Handle {
         requests: req_tx,
@@ -127,6 +148,8 @@ pub fn spawn(home: Home) -> Handle {
 
 struct Backend {
     out: UnboundedSender<Response>,
+    /// Copying may wait on a display server or tmux, so it runs on the blocking pool.
+    clipboard: Arc<Clipboard>,
     /// Cancellation of each running query, by the id of the request that started it.
     running: HashMap<RequestId, CancellationToken>,
     tasks: JoinSet<()>,
@@ -135,10 +158,11 @@ struct Backend {
 }
 
 impl Backend {
-    fn new(out: UnboundedSender<Response>) -> Self {
+    fn new(out: UnboundedSender<Response>, clipboard: Clipboard) -> Self {
         let (done_tx, done_rx) = unbounded_channel();
         Backend {
             out,
+            clipboard: Arc::new(clipboard),
             running: HashMap::new(),
             tasks: JoinSet::new(),
             done_tx,
@@ -196,6 +220,11 @@ impl Backend {
                 source_id,
                 result: Err(e),
             }),
+            Request::Copy { id, what, .. } => self.send(Response::Copied {
+                id,
+                what,
+                result: Err(e),
+            }),
             Request::Cancel { .. } => {}
         }
     }
@@ -219,7 +248,19 @@ impl Backend {
             }
             Request::Schema { id, source_id } => self.start_schema(engine, id, source_id),
             Request::Test { id, source_id } => self.start_test(engine, id, source_id),
+            Request::Copy { id, what, text } => self.start_copy(id, what, text),
         }
+    }
+
+    fn start_copy(&mut self, id: RequestId, what: String, text: String) {
+        let clipboard = self.clipboard.clone();
+        let out = self.out.clone();
+        self.tasks.spawn(async move {
+            let result = tokio::task::spawn_blocking(move || clipboard.copy(&text))
+                .await
+                .unwrap_or_else(|e| Err(Error::internal("the clipboard worker failed", e)));
+            let _ = out.send(Response::Copied { id, what, result });
+        });
     }
 
     fn progress(&self, id: RequestId) -> ProgressFn {

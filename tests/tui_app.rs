@@ -13,7 +13,7 @@ use serde_json::json;
 use tdb::core::source::{RegisterRequest, Status};
 use tdb::home::Home;
 use tdb::registry::Registry;
-use tdb::tui::action::{Action, Motion};
+use tdb::tui::action::{Action, CopyTarget, Motion};
 use tdb::tui::panes::Focus;
 use tdb::tui::panes::grid::CellKind;
 use tdb::tui::panes::results::ResultsView;
@@ -132,6 +132,33 @@ fn f5_on_the_first_source_fills_the_grid() {
     assert_eq!(g.grid.cell(0, 0).unwrap().text, "5");
     assert_eq!(h.app.focus, Focus::Results);
     assert!(h.screen().contains("5 rows · "));
+
+    // y copies the cell, Y the row, Ctrl-Y the result, as TSV by OSC 52 here.
+    for (target, want) in [
+        (CopyTarget::Cell, "5"),
+        (CopyTarget::Row, "id\n5\n"),
+        (CopyTarget::All, "id\n5\n4\n3\n2\n1\n"),
+    ] {
+        h.act(Action::Copy { target });
+        h.settle_until("the copy", |a| a.message.is_some());
+        let bytes = h.app.take_terminal_write().expect("an OSC 52 sequence");
+        assert_eq!(osc52_text(&bytes), want);
+        let m = h.app.message.clone().unwrap();
+        assert!(m.text.contains("via OSC 52"), "{m:?}");
+    }
+}
+
+/// The text inside `ESC ] 52 ; c ; <base64> BEL`.
+fn osc52_text(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    let b64 = bytes
+        .strip_prefix(b"\x1b]52;c;")
+        .and_then(|b| b.strip_suffix(b"\x07"))
+        .expect("a plain OSC 52 sequence");
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .unwrap();
+    String::from_utf8(raw).unwrap()
 }
 
 #[test]

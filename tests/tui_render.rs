@@ -9,12 +9,13 @@ use std::time::{Duration, Instant};
 use common::tui::{app, buffer, csv_record, pg_record, screen};
 use ratatui::style::Modifier;
 use tdb::backend::{Request, RequestId, Response};
+use tdb::clipboard::{Copied, Via};
 use tdb::connector::{ColumnInfo, Progress, SchemaInfo, TableInfo};
 use tdb::core::Error;
 use tdb::core::source::{SourceRecord, Status};
 use tdb::core::value::{Column, ResultSet, Value};
 use tdb::engine::QueryOutcome;
-use tdb::tui::action::{Action, Motion};
+use tdb::tui::action::{Action, CopyTarget, Motion};
 use tdb::tui::app::{AppState, Overlay};
 use tdb::tui::panes::Focus;
 use tdb::tui::panes::results::ResultsView;
@@ -355,7 +356,7 @@ fn a_new_query_replaces_and_cancels_the_running_one() {
 
 #[test]
 fn help_lists_every_key() {
-    let (mut app, _) = with_schema(100, 50);
+    let (mut app, _) = with_schema(100, 100);
     app.update(Action::OpenHelp);
     insta::assert_snapshot!(screen(&app));
 }
@@ -467,4 +468,87 @@ fn status_marks_and_test_results() {
         result: Ok(Duration::from_millis(3)),
     });
     insta::assert_snapshot!(screen(&app));
+}
+
+#[test]
+fn copy_keys_send_tsv_and_report_how_it_went() {
+    let mut app = with_result(120, 30, orders_result(3));
+    app.update(Action::FocusNext);
+    app.update(Action::Move {
+        motion: Motion::Right,
+    });
+    let reqs = app.update(Action::Copy {
+        target: CopyTarget::Cell,
+    });
+    let [Request::Copy { id, text, what }] = reqs.as_slice() else {
+        panic!("one copy request, got {reqs:?}");
+    };
+    assert_eq!((text.as_str(), what.as_str()), ("customer 0", "cell"));
+    let reqs = app.update(Action::Copy {
+        target: CopyTarget::Row,
+    });
+    let [Request::Copy { text, .. }] = reqs.as_slice() else {
+        panic!("one copy request");
+    };
+    assert_eq!(
+        text,
+        "id\tcustomer\ttotal\tnote\tpaid\n1\tcustomer 0\t0.00\tfragile — handle with care\ttrue\n"
+    );
+    let osc = b"\x1b]52;c;Y3VzdG9tZXIgMA==\x07".to_vec();
+    app.on_response(Response::Copied {
+        id: *id,
+        what: "cell".into(),
+        result: Ok(Copied {
+            via: Via::Osc52,
+            bytes: 10,
+            warning: None,
+            terminal_write: Some(osc.clone()),
+        }),
+    });
+    assert_eq!(app.take_terminal_write(), Some(osc), "the loop writes it");
+    assert_eq!(app.take_terminal_write(), None, "once");
+    let text = screen(&app);
+    let status = text.lines().last().unwrap();
+    assert!(
+        status.contains("copied cell · 10 B · via OSC 52"),
+        "{status}"
+    );
+
+    let (mut idle, _) = with_schema(100, 24);
+    assert!(
+        idle.update(Action::Copy {
+            target: CopyTarget::All
+        })
+        .is_empty()
+    );
+    assert!(screen(&idle).contains("nothing to copy: run a query first"));
+}
+
+#[test]
+fn detail_scrolls_and_stops_at_the_end() {
+    let long: String = (1..=100).map(|i| format!("line {i}\n")).collect();
+    let result = ResultSet {
+        columns: vec![c("doc", "text")],
+        rows: vec![vec![Value::Text(long)]],
+        truncated: false,
+    };
+    let mut app = with_result(80, 24, result);
+    app.update(Action::FocusNext);
+    app.update(Action::OpenCell);
+    for _ in 0..20 {
+        app.update(Action::Move {
+            motion: Motion::PageDown,
+        });
+    }
+    let Some(Overlay::Detail(d)) = &app.overlay else {
+        panic!("the detail");
+    };
+    // 101 rows (the value ends with a newline) in a box of 19 - 2 rows.
+    assert_eq!(d.scroll, 101 - 17);
+    let text = screen(&app);
+    assert!(text.contains("line 100"), "{text}");
+    app.update(Action::Move {
+        motion: Motion::Home,
+    });
+    assert!(screen(&app).contains("line 1 "));
 }

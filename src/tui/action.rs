@@ -20,6 +20,14 @@ pub enum Motion {
     End,
 }
 
+/// What a copy takes from the result (CONTRACT.md: `y`, `Y`, `Ctrl-Y`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CopyTarget {
+    Cell,
+    Row,
+    All,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     /// Leave tdb, restoring the terminal.
@@ -56,6 +64,8 @@ pub enum Action {
     RefreshSchema,
     /// Results: show the whole value of the cell under the cursor.
     OpenCell,
+    /// Results: copy the cell, the row or the whole result to the clipboard as TSV.
+    Copy { target: CopyTarget },
     /// A key the editor handles itself (typing, moving, deleting).
     EditorInput { input: Input },
     /// Text pasted into the terminal (bracketed paste), for the editor.
@@ -128,6 +138,24 @@ impl Action {
         ("insert-name", Action::InsertName),
         ("refresh-schema", Action::RefreshSchema),
         ("open-cell", Action::OpenCell),
+        (
+            "copy-cell",
+            Action::Copy {
+                target: CopyTarget::Cell,
+            },
+        ),
+        (
+            "copy-row",
+            Action::Copy {
+                target: CopyTarget::Row,
+            },
+        ),
+        (
+            "copy-all",
+            Action::Copy {
+                target: CopyTarget::All,
+            },
+        ),
     ];
 
     /// The bindable action named `name` in a keymap file.
@@ -155,8 +183,8 @@ impl Action {
                 Motion::Right => "right",
                 Motion::PageUp => "page up",
                 Motion::PageDown => "page down",
-                Motion::Home => "first (column)",
-                Motion::End => "last (column)",
+                Motion::Home => "to the first (column)",
+                Motion::End => "to the last (column)",
             },
             Action::EditSql => "edit SQL for the selected source",
             Action::TestSource => "test the connection (updates the status)",
@@ -167,6 +195,11 @@ impl Action {
             Action::InsertName => "insert the name at the editor's cursor",
             Action::RefreshSchema => "read the schema again",
             Action::OpenCell => "show the whole value of the cell",
+            Action::Copy { target } => match target {
+                CopyTarget::Cell => "copy the cell to the clipboard",
+                CopyTarget::Row => "copy the row (TSV, with header)",
+                CopyTarget::All => "copy the whole result (TSV, with header)",
+            },
             Action::EditorInput { .. } => "edit the SQL",
             Action::Paste { .. } => "paste into the editor",
             Action::Resize { .. } => "resize",

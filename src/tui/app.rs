@@ -10,7 +10,7 @@ use crate::backend::{Request, RequestId, Response};
 use crate::core::sanitize::{for_terminal, for_terminal_multiline};
 use crate::core::source::Status;
 
-use super::action::{Action, Motion};
+use super::action::{Action, CopyTarget, Motion};
 use super::keymap::{Context, Keymap, Scope};
 use super::panes::editor::EditorPane;
 use super::panes::grid::Grid;
@@ -18,8 +18,11 @@ use super::panes::results::{GridView, ResultsView, Viewport, describe_error, for
 use super::panes::schema::{SchemaPane, SchemaTree};
 use super::panes::sources::SourcesPane;
 use super::panes::{Focus, move_in_list};
-use super::ui::layout;
 use super::ui::theme::Theme;
+use super::ui::wrap::hard_wrap;
+use super::ui::{self, layout};
+use crate::clipboard;
+use crate::core::export::{self, Format, Scope as CopyScope};
 
 /// A window over the panes.
 #[derive(Debug)]
@@ -70,6 +73,8 @@ pub struct AppState {
     next_id: u64,
     /// Source tests under way, by request id, with the source's id.
     tests: Vec<(RequestId, String)>,
+    /// Bytes for the terminal itself (an OSC 52 copy), written by the loop between frames.
+    terminal_write: Vec<u8>,
 }
 
 impl AppState {
@@ -91,6 +96,7 @@ impl AppState {
             quit: false,
             next_id: 0,
             tests: Vec::new(),
+            terminal_write: Vec::new(),
         };
         let first = Request::ListSources { id: app.next_id() };
         (app, vec![first])
@@ -182,6 +188,7 @@ impl AppState {
                 }
             }
             Action::OpenCell => self.open_cell(),
+            Action::Copy { target } => self.copy(target, &mut out),
             Action::EditorInput { input } => {
                 let id = self.selected_id().map(String::from);
                 self.editor.input(id.as_deref(), input);
@@ -244,20 +251,9 @@ impl AppState {
 
     fn move_cursor(&mut self, motion: Motion, out: &mut Vec<Request>) {
         let view = self.grid_viewport();
-        match &mut self.overlay {
-            Some(Overlay::Help { scroll }) | Some(Overlay::Detail(Detail { scroll, .. })) => {
-                let page = (self.size.height / 2).max(1);
-                *scroll = match motion {
-                    Motion::Up => scroll.saturating_sub(1),
-                    Motion::Down => scroll.saturating_add(1),
-                    Motion::PageUp => scroll.saturating_sub(page),
-                    Motion::PageDown => scroll.saturating_add(page),
-                    Motion::Home => 0,
-                    _ => *scroll,
-                };
-                return;
-            }
-            None => {}
+        if self.overlay.is_some() {
+            self.scroll_overlay(motion);
+            return;
         }
         match self.focus {
             Focus::Sources => {
@@ -287,6 +283,37 @@ impl AppState {
             }
             Focus::Editor => {}
         }
+    }
+
+    /// Scrolls help or cell detail, stopping where the last row is at the bottom.
+    fn scroll_overlay(&mut self, motion: Motion) {
+        let body = layout::inner(layout::overlay(self.size));
+        let page = body.height.max(1) as usize;
+        let rows = match &self.overlay {
+            Some(Overlay::Help { .. }) => ui::help_rows(self),
+            Some(Overlay::Detail(d)) => d
+                .text
+                .as_deref()
+                .map_or(1, |t| hard_wrap(t, body.width as usize).len()),
+            None => return,
+        };
+        let max = rows.saturating_sub(page);
+        let (Some(Overlay::Help { scroll }) | Some(Overlay::Detail(Detail { scroll, .. }))) =
+            &mut self.overlay
+        else {
+            return;
+        };
+        let at = *scroll as usize;
+        let next = match motion {
+            Motion::Up => at.saturating_sub(1),
+            Motion::Down => at + 1,
+            Motion::PageUp => at.saturating_sub(page),
+            Motion::PageDown => at + page,
+            Motion::Home => 0,
+            Motion::End => max,
+            Motion::Left | Motion::Right => at,
+        };
+        *scroll = next.min(max).try_into().unwrap_or(u16::MAX);
     }
 
     /// The selected source changed: its editor and (once) its schema.
@@ -347,6 +374,31 @@ impl AppState {
         }
         self.editor.insert_name(Some(&id), &sql);
         self.info(format!("inserted {sql} into the editor"));
+    }
+
+    fn copy(&mut self, target: CopyTarget, out: &mut Vec<Request>) {
+        let ResultsView::Done(g) = &self.results else {
+            self.error("nothing to copy: run a query first");
+            return;
+        };
+        let rs = &g.grid.result;
+        let scope = match target {
+            CopyTarget::Cell => CopyScope::Cell {
+                row: g.row,
+                col: g.col,
+            },
+            CopyTarget::Row => CopyScope::Row(g.row),
+            CopyTarget::All => CopyScope::All,
+        };
+        let text = export::render(rs, scope, Format::Tsv);
+        let what = scope.describe(rs);
+        let id = self.next_id();
+        out.push(Request::Copy { id, text, what });
+    }
+
+    /// Bytes the loop must write to the terminal after the next frame (an OSC 52 copy).
+    pub fn take_terminal_write(&mut self) -> Option<Vec<u8>> {
+        (!self.terminal_write.is_empty()).then(|| std::mem::take(&mut self.terminal_write))
     }
 
     fn open_cell(&mut self) {
@@ -443,6 +495,16 @@ impl AppState {
                     }
                 };
             }
+            Response::Copied { what, result, .. } => match result {
+                Ok(copied) => {
+                    if let Some(bytes) = &copied.terminal_write {
+                        self.terminal_write.extend_from_slice(bytes);
+                    }
+                    let line = clipboard::status_line(&what, &copied);
+                    self.info(for_terminal(&line));
+                }
+                Err(e) => self.error(format!("copy failed: {}", for_terminal(e.detail()))),
+            },
             Response::Tested {
                 id,
                 source_id,

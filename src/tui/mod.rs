@@ -10,7 +10,7 @@ pub mod panes;
 mod terminal;
 pub mod ui;
 
-use std::io::{self, BufWriter, Stdout};
+use std::io::{self, BufWriter, Stdout, Write};
 use std::time::{Duration, Instant};
 
 use crossterm::event::EventStream;
@@ -81,6 +81,13 @@ async fn run_loop(home: Home, keymap: Keymap) -> Result<()> {
             });
             if let Err(e) = term.draw(|f| ui::render(&app, f)) {
                 break Err(io_err(e));
+            }
+            // A copy by OSC 52 is bytes for the terminal, sent between frames.
+            if let Some(bytes) = app.take_terminal_write() {
+                let out = term.backend_mut();
+                if let Err(e) = out.write_all(&bytes).and_then(|()| out.flush()) {
+                    break Err(io_err(e));
+                }
             }
             dirty = false;
         }

@@ -8,6 +8,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::layout::Rect;
 use tdb::backend::{self, Request, Response};
+use tdb::clipboard::{Clipboard, ClipboardEnv};
 use tdb::core::source::{Connection, CsvConnection, PgConnection, SourceRecord, SslMode, Status};
 use tdb::home::Home;
 use tdb::tui::action::Action;
@@ -99,7 +100,16 @@ impl Harness {
             .enable_all()
             .build()
             .unwrap();
-        let handle = rt.block_on(async { backend::spawn(home.clone()) });
+        // A clipboard that does not depend on where the tests run: no display, no tmux, a
+        // terminal that takes OSC 52 (so copies come back as bytes for the terminal).
+        let clipboard = Clipboard::new(
+            ClipboardEnv {
+                term: Some("xterm-256color".into()),
+                ..ClipboardEnv::default()
+            },
+            home.root().join("clipboard.txt"),
+        );
+        let handle = rt.block_on(async { backend::spawn_with(home.clone(), clipboard) });
         let (app, startup) = app(width, height, Instant::now());
         let mut h = Harness {
             app,

@@ -2,9 +2,11 @@
 
 use ratatui::Frame;
 use ratatui::text::Line;
-use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Clear, Paragraph};
 
-use super::layout::overlay;
+use super::layout::{inner, overlay};
+use super::wrap::hard_wrap;
+use crate::tui::action::Action;
 use crate::tui::app::{AppState, Detail};
 use crate::tui::keymap::Scope;
 
@@ -13,22 +15,23 @@ pub fn draw(app: &AppState, f: &mut Frame, d: &Detail) {
     f.render_widget(Clear, area);
     let close = app
         .keymap
-        .hint(Scope::Detail, &crate::tui::action::Action::CloseOverlay)
+        .hint(Scope::Detail, &Action::CloseOverlay)
         .unwrap_or_else(|| "Esc".into());
+    let body = inner(area);
+    let lines: Vec<Line> = match &d.text {
+        Some(text) => hard_wrap(text, body.width as usize)
+            .into_iter()
+            .skip(d.scroll as usize)
+            .take(body.height as usize)
+            .map(Line::raw)
+            .collect(),
+        None => vec![Line::styled("NULL", app.theme.null)],
+    };
     let block = Block::bordered()
         .border_style(app.theme.border_focused)
         .title(Line::styled(format!(" {} ", d.title), app.theme.title))
         .title_bottom(
             Line::styled(format!(" ↑↓ scroll · {close} close "), app.theme.dim).right_aligned(),
         );
-    let p = match &d.text {
-        Some(text) => Paragraph::new(text.as_str()),
-        None => Paragraph::new("NULL").style(app.theme.null),
-    };
-    f.render_widget(
-        p.block(block)
-            .wrap(Wrap { trim: false })
-            .scroll((d.scroll, 0)),
-        area,
-    );
+    f.render_widget(Paragraph::new(lines).block(block), area);
 }

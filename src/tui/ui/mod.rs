@@ -10,6 +10,7 @@ mod schema;
 mod sources;
 mod status;
 pub mod theme;
+pub mod wrap;
 
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Rect};
@@ -38,6 +39,11 @@ pub fn render(app: &AppState, f: &mut Frame) {
         Some(Overlay::Detail(d)) => detail::draw(app, f, d),
         None => {}
     }
+}
+
+/// Rows of the help text, so the app can stop scrolling at its end.
+pub fn help_rows(app: &AppState) -> usize {
+    help::lines(app).len()
 }
 
 fn too_small(f: &mut Frame, area: Rect) {

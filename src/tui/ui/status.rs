@@ -67,7 +67,13 @@ fn hints(app: &AppState, room: usize) -> Vec<Span<'static>> {
             wanted.push((5, pane, Action::Toggle, "expand"));
             wanted.push((6, pane, Action::RefreshSchema, "refresh"));
         }
-        Focus::Results => wanted.push((4, pane, Action::OpenCell, "cell")),
+        Focus::Results => {
+            wanted.push((4, pane, Action::OpenCell, "cell"));
+            let copy = Action::Copy {
+                target: crate::tui::action::CopyTarget::Cell,
+            };
+            wanted.push((5, pane, copy, "copy"));
+        }
         Focus::Editor => {}
     }
     wanted.push((2, Scope::Global, Action::RunQuery, "run"));
