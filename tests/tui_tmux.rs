@@ -1,0 +1,269 @@
+//! The real `tdb` binary in a real terminal (tmux): start it, run a query with F5, cancel a
+//! slow PostgreSQL query with Esc and watch the server drop it, show hostile data without
+//! it retitling or clearing anything, and quit with Ctrl-Q back to a working shell.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use common::pg;
+use serde_json::json;
+
+/// Long enough for a loaded CI machine; only a failure waits this long.
+const PATIENCE: Duration = Duration::from_secs(60);
+
+static SERVERS: AtomicUsize = AtomicUsize::new(0);
+
+/// A tmux server of our own (its own socket, no config) with one 120×40 pane running `sh`.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn start(cwd: &Path) -> Tmux {
+        let socket = format!(
+            "tdb-e2e-{}-{}",
+            std::process::id(),
+            SERVERS.fetch_add(1, Ordering::Relaxed)
+        );
+        let t = Tmux { socket };
+        let path = std::env::var("PATH").unwrap_or_default();
+        let out = t
+            .cmd()
+            .args(["new-session", "-d", "-x", "120", "-y", "40", "-c"])
+            .arg(cwd)
+            .arg(format!(
+                "env -i PATH='{path}' HOME='{}' TERM=xterm-256color LANG=C.UTF-8 PS1='e2e$ ' sh",
+                cwd.display()
+            ))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "tmux: {}", text(&out.stderr));
+        t
+    }
+
+    fn cmd(&self) -> Command {
+        let mut c = Command::new("tmux");
+        c.args(["-L", &self.socket, "-f", "/dev/null"])
+            .env("LANG", "C.UTF-8")
+            .stdin(Stdio::null());
+        c
+    }
+
+    /// Keys by tmux name (`F5`, `Escape`, `C-q`, `Enter`).
+    fn keys(&self, keys: &[&str]) {
+        let out = self.cmd().arg("send-keys").args(keys).output().unwrap();
+        assert!(out.status.success(), "send-keys: {}", text(&out.stderr));
+    }
+
+    /// Text typed literally.
+    fn type_text(&self, s: &str) {
+        let out = self.cmd().args(["send-keys", "-l", s]).output().unwrap();
+        assert!(out.status.success(), "send-keys -l: {}", text(&out.stderr));
+    }
+
+    fn resize(&self, width: u16, height: u16) {
+        let out = self
+            .cmd()
+            .args([
+                "resize-window",
+                "-x",
+                &width.to_string(),
+                "-y",
+                &height.to_string(),
+            ])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "resize-window: {}", text(&out.stderr));
+    }
+
+    fn screen(&self) -> String {
+        let out = self.cmd().args(["capture-pane", "-p"]).output().unwrap();
+        text(&out.stdout)
+    }
+
+    fn format(&self, f: &str) -> String {
+        let out = self
+            .cmd()
+            .args(["display-message", "-p", f])
+            .output()
+            .unwrap();
+        text(&out.stdout).trim().to_string()
+    }
+
+    /// Polls the screen until `pred` holds; fails with the last screen after [`PATIENCE`].
+    fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let s = self.screen();
+            if pred(&s) {
+                return s;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "gave up waiting for {what}; the screen:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.cmd().arg("kill-server").output();
+    }
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn tdb(home: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_tdb"));
+    c.arg("--home").arg(home).env_remove("TDB_MASTER_KEY");
+    c
+}
+
+fn run_stdin(c: &mut Command, input: &str) -> Output {
+    use std::io::Write;
+    let mut child = c
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// A database whose `orders` hold a note with a window-title escape, a screen clear, a
+/// carriage return and a right-to-left override.
+fn database() -> String {
+    let c = pg::shared();
+    let db = pg::unique("e2e");
+    c.psql("postgres", &format!("CREATE DATABASE \"{db}\""));
+    c.psql(
+        &db,
+        "CREATE TABLE orders (id int PRIMARY KEY, customer text, note text);
+         INSERT INTO orders SELECT g, CASE WHEN g % 2 = 0 THEN '山田 ' || g ELSE 'Ngozi ' || g END,
+                CASE WHEN g = 3 THEN E'evil \\x1b]0;pwned\\x07 \\x1b[2J\\r\\u202Eexe' ELSE 'note ' || g END
+         FROM generate_series(1, 250) g;",
+    );
+    db
+}
+
+fn register(home: &Path, db: &str) {
+    let c = pg::shared();
+    let mut conn = c.connection_json(db, pg::SUPERUSER, c.superuser_password());
+    conn["table"] = json!("orders");
+    let body = json!({"name": "orders", "source_type": "postgres", "connection": conn});
+    let out = run_stdin(
+        tdb(home).args(["source", "add", "--from-json", "-"]),
+        &body.to_string(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+#[test]
+fn the_real_binary_in_a_real_terminal() {
+    let db = database();
+    let dir = tempfile::tempdir().unwrap();
+    let home: PathBuf = dir.path().join("home");
+    register(&home, &db);
+    let t = Tmux::start(dir.path());
+    t.wait_for("the shell prompt", |s| s.contains("e2e$"));
+    let title_before = t.format("#{pane_title}");
+
+    // Start: the first source is selected, its starter SQL in the editor.
+    t.type_text(&format!(
+        "{} --home {}",
+        env!("CARGO_BIN_EXE_tdb"),
+        home.display()
+    ));
+    t.keys(&["Enter"]);
+    t.wait_for("the UI", |s| {
+        s.contains("SELECT * FROM data") && s.contains("● orders postgres")
+    });
+    assert_eq!(
+        t.format("#{alternate_on}"),
+        "1",
+        "the UI is on the alternate screen"
+    );
+
+    // F5: rows, with the truncation notice; hostile data shown visibly.
+    t.keys(&["F5"]);
+    let s = t.wait_for("the rows", |s| {
+        s.contains("100 rows · more exist · limit 100")
+    });
+    assert!(s.contains("山田 2"), "{s}");
+    assert!(
+        s.contains("evil ␛]0;pwned\\x07 ␛[2J␍<U+202E>exe"),
+        "the escape sequences show as text:\n{s}"
+    );
+    assert!(
+        s.contains("SELECT * FROM data"),
+        "nothing cleared the screen:\n{s}"
+    );
+    assert_eq!(
+        t.format("#{pane_title}"),
+        title_before,
+        "nothing retitled the pane"
+    );
+
+    // A slow query: Esc cancels it on the server.
+    let marker = pg::unique("slow");
+    t.keys(&["C-a", "C-k"]);
+    t.type_text(&format!("SELECT pg_sleep(60), '{marker}' AS m"));
+    t.keys(&["F5"]);
+    t.wait_for("the spinner", |s| s.contains("running on orders"));
+    let c = pg::shared();
+    let active = format!(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = '{db}' \
+         AND query LIKE '%{marker}%' AND state = 'active' AND pid <> pg_backend_pid()"
+    );
+    let deadline = Instant::now() + PATIENCE;
+    while c.psql("postgres", &active).trim() != "1" {
+        assert!(Instant::now() < deadline, "the slow query never started");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    t.keys(&["Escape"]);
+    t.wait_for("the cancel", |s| s.contains("Query on orders cancelled."));
+    while c.psql("postgres", &active).trim() != "0" {
+        assert!(
+            Instant::now() < deadline,
+            "the server still runs the cancelled query"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    // Resizing redraws; too small a terminal says so, and growing again brings it back.
+    t.resize(50, 12);
+    t.wait_for("the too-small notice", |s| s.contains("Terminal too small"));
+    t.resize(100, 30);
+    t.wait_for("the panes again", |s| {
+        s.contains("Query on orders cancelled.")
+            && s.lines().next().is_some_and(|l| l.chars().count() == 100)
+    });
+
+    // Ctrl-Q: back to the shell, with the terminal as it was.
+    t.keys(&["C-q"]);
+    t.wait_for("the shell again", |s| !s.contains("SELECT * FROM data"));
+    assert_eq!(
+        t.format("#{alternate_on}"),
+        "0",
+        "the alternate screen is left"
+    );
+    t.type_text("echo restored-$((40 + 2))");
+    t.keys(&["Enter"]);
+    let s = t.wait_for("a working shell", |s| s.contains("restored-42"));
+    assert!(s.contains("e2e$"), "{s}");
+    assert_eq!(t.format("#{pane_title}"), title_before);
+}
