@@ -552,3 +552,21 @@ fn detail_scrolls_and_stops_at_the_end() {
     });
     assert!(screen(&app).contains("line 1 "));
 }
+
+#[test]
+fn the_limit_steps_and_shows_beside_the_editor() {
+    let (mut app, _) = with_schema(100, 24);
+    for _ in 0..10 {
+        app.update(Action::LimitUp);
+    }
+    assert_eq!(app.editor.limit, 1000);
+    assert!(screen(&app).contains(" limit 1000 "));
+    app.update(Action::LimitDown);
+    assert_eq!(app.editor.limit, 500);
+    let reqs = app.update(Action::RunQuery);
+    assert!(matches!(reqs[0], Request::Query { limit: 500, .. }));
+    for _ in 0..10 {
+        app.update(Action::LimitDown);
+    }
+    assert_eq!(app.editor.limit, 1);
+}

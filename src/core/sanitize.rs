@@ -138,6 +138,40 @@ pub fn truncate_to_width(s: &str, max: usize) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// [`truncate_to_width`] and the width of what it returns, in one pass that stops as soon
+/// as the cut is known: a grid preparing thousands of cells pays for the first `max`
+/// columns of a long value, not for all of it.
+pub fn fit_to_width(s: &str, max: usize) -> (Cow<'_, str>, usize) {
+    if is_plain_ascii(s) {
+        return if s.len() <= max {
+            (Cow::Borrowed(s), s.len())
+        } else if max == 0 {
+            (Cow::Borrowed(""), 0)
+        } else {
+            (Cow::Owned(format!("{}…", &s[..max - 1])), max)
+        };
+    }
+    let budget = max.saturating_sub(1);
+    let (mut used, mut kept, mut kept_width) = (0, 0, 0);
+    for (i, g) in s.grapheme_indices(true) {
+        used += grapheme_width(g);
+        if used > max {
+            if max == 0 {
+                return (Cow::Borrowed(""), 0);
+            }
+            let mut out = String::with_capacity(kept + '…'.len_utf8());
+            out.push_str(&s[..kept]);
+            out.push('…');
+            return (Cow::Owned(out), kept_width + 1);
+        }
+        if used <= budget {
+            kept = i + g.len();
+            kept_width = used;
+        }
+    }
+    (Cow::Borrowed(s), used)
+}
+
 /// ratatui-core's `CellWidth for str`, cluster by cluster: single bytes are one column,
 /// longer clusters their unicode-width plus one for each halfwidth katakana (semi-)voiced
 /// sound mark, which terminals draw in a column of its own.
@@ -368,6 +402,31 @@ fn is_joining_script(c: char) -> bool {
             | '\u{FE70}'..='\u{FEFC}'
     ) && !is_bidi_control(c)
         && !is_invisible(c)
+}
+
+#[cfg(test)]
+mod fit_tests {
+    use super::*;
+
+    #[test]
+    fn fit_agrees_with_truncate_and_display_width() {
+        let samples = [
+            "",
+            "orders",
+            "a much longer plain ascii value",
+            "山田太郎山田太郎",
+            "👩\u{200D}💻 dev team 👍",
+            "e\u{301}te\u{301} café",
+            "ｶﾞｷﾞｸﾞ halfwidth",
+        ];
+        for s in samples {
+            for max in 0..20 {
+                let (fit, w) = fit_to_width(s, max);
+                assert_eq!(fit, truncate_to_width(s, max), "{s:?} at {max}");
+                assert_eq!(w, display_width(&fit), "{s:?} at {max}");
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -40,6 +40,10 @@ pub enum Action {
     FocusNext,
     /// Focus the previous pane.
     FocusPrev,
+    /// Raise the row limit to the next step (1, 10, 50, 100, 200, 500, 1000).
+    LimitUp,
+    /// Lower the row limit to the previous step.
+    LimitDown,
     /// Open the help overlay listing every key.
     OpenHelp,
     /// Close the overlay on top (help or cell detail).
@@ -84,6 +88,8 @@ impl Action {
         ("cancel-query", Action::CancelQuery),
         ("focus-next", Action::FocusNext),
         ("focus-prev", Action::FocusPrev),
+        ("limit-up", Action::LimitUp),
+        ("limit-down", Action::LimitDown),
         ("help", Action::OpenHelp),
         ("close", Action::CloseOverlay),
         ("up", Action::Move { motion: Motion::Up }),
@@ -174,6 +180,8 @@ impl Action {
             Action::CancelQuery => "cancel the running query on the server",
             Action::FocusNext => "next pane: sources, schema, editor, results",
             Action::FocusPrev => "previous pane",
+            Action::LimitUp => "raise the row limit",
+            Action::LimitDown => "lower the row limit",
             Action::OpenHelp => "this help",
             Action::CloseOverlay => "close",
             Action::Move { motion } => match motion {

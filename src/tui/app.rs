@@ -172,6 +172,8 @@ impl AppState {
             Action::CancelQuery => self.cancel_query(&mut out),
             Action::FocusNext => self.set_focus(self.focus.next()),
             Action::FocusPrev => self.set_focus(self.focus.prev()),
+            Action::LimitUp => self.editor.raise_limit(),
+            Action::LimitDown => self.editor.lower_limit(),
             Action::OpenHelp => self.overlay = Some(Overlay::Help { scroll: 0 }),
             Action::CloseOverlay => self.overlay = None,
             Action::Move { motion } => self.move_cursor(motion, &mut out),

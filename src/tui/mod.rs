@@ -45,8 +45,11 @@ pub fn run(home: &Home) -> Result<()> {
     }
     let keymap =
         Keymap::defaults().map_err(|e| Error::Internal(format!("the built-in keys: {e}")))?;
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    // One thread runs the UI loop and the backend: everything they do is either async (the
+    // database) or short (registry reads, guarding SQL, preparing a grid), and blocking
+    // work (CSV imports, the clipboard) goes to tokio's blocking pool. Worker threads would
+    // buy nothing but memory (an allocator arena each) and cross-thread wakeups.
+    let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| Error::internal("cannot start the async runtime", e))?;

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use ratatui::style::{Modifier, Style};
 use ratatui_textarea::{Input, TextArea};
 
-use crate::core::guard::DEFAULT_LIMIT;
+use crate::core::guard::{DEFAULT_LIMIT, MAX_LIMIT};
 use crate::core::sanitize::for_clipboard;
 
 use super::sources::SourceItem;
@@ -44,7 +44,27 @@ fn style(area: &mut TextArea<'static>, focused: bool) {
     });
 }
 
+/// The row limits the limit keys step through.
+const LIMIT_STEPS: [usize; 7] = [1, 10, 50, 100, 200, 500, MAX_LIMIT];
+
 impl EditorPane {
+    /// The next larger limit step (the largest stays).
+    pub fn raise_limit(&mut self) {
+        self.limit = LIMIT_STEPS
+            .into_iter()
+            .find(|s| *s > self.limit)
+            .unwrap_or(MAX_LIMIT);
+    }
+
+    /// The next smaller limit step (the smallest stays).
+    pub fn lower_limit(&mut self) {
+        self.limit = LIMIT_STEPS
+            .into_iter()
+            .rev()
+            .find(|s| *s < self.limit)
+            .unwrap_or(1);
+    }
+
     /// Makes sure a source has its editor, starting with [`SourceItem::starter_sql`].
     pub fn ensure(&mut self, source: &SourceItem) {
         if !self.texts.contains_key(&source.id) {

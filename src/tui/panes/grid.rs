@@ -4,11 +4,15 @@
 
 use std::borrow::Cow;
 
-use crate::core::sanitize::{display_width, for_terminal, truncate_to_width};
+use std::fmt::Write as _;
+
+use crate::core::sanitize::{display_width, fit_to_width, for_terminal, truncate_to_width};
 use crate::core::value::{ResultSet, Value};
 
 /// The widest a column gets; longer values are cut with `…` (Enter shows them whole).
 pub const MAX_COL_WIDTH: usize = 40;
+/// The most of one value the grid looks at (the detail view shows all of it).
+const MAX_RAW_BYTES: usize = 4096;
 /// What a NULL cell shows (dimmed, so it differs from the text "NULL" and from "").
 pub const NULL_TEXT: &str = "NULL";
 /// Columns are separated by ` │ `.
@@ -88,21 +92,28 @@ impl Grid {
         let mut arena = String::with_capacity(result.rows.len() * ncols * 8);
         let mut cells = Vec::with_capacity(result.rows.len() * ncols);
         let mut seen_value = vec![false; ncols];
+        let mut scratch = String::new();
         for row in &result.rows {
             for (ci, col) in columns.iter_mut().enumerate() {
                 let value = row.get(ci).unwrap_or(&Value::Null);
-                let (text, kind): (Cow<'_, str>, CellKind) = match value {
-                    Value::Null => (Cow::Borrowed(NULL_TEXT), CellKind::Null),
-                    Value::Text(s) => (for_terminal(s), CellKind::Text),
-                    Value::Numeric(s) => (for_terminal(s), CellKind::Number),
-                    Value::Int(_) | Value::Float(_) => (
-                        Cow::Owned(value.to_text().unwrap_or_default()),
-                        CellKind::Number,
-                    ),
-                    other => (
-                        Cow::Owned(for_terminal(&other.to_text().unwrap_or_default()).into_owned()),
-                        CellKind::Text,
-                    ),
+                let (raw, kind): (&str, CellKind) = match value {
+                    Value::Null => (NULL_TEXT, CellKind::Null),
+                    Value::Text(s) => (s, CellKind::Text),
+                    Value::Numeric(s) => (s, CellKind::Number),
+                    Value::Int(i) => {
+                        scratch.clear();
+                        let _ = write!(scratch, "{i}");
+                        (&scratch, CellKind::Number)
+                    }
+                    other => {
+                        scratch = other.to_text().unwrap_or_default();
+                        let kind = if other.is_number() {
+                            CellKind::Number
+                        } else {
+                            CellKind::Text
+                        };
+                        (&scratch, kind)
+                    }
                 };
                 if kind != CellKind::Null {
                     seen_value[ci] = true;
@@ -110,21 +121,27 @@ impl Grid {
                         col.numeric = false;
                     }
                 }
+                // A huge value is shown by its start: only that much is made safe and
+                // measured (the cut is marked whatever happens after).
+                let (raw, cut_raw) = match raw.len() > MAX_RAW_BYTES {
+                    true => (&raw[..raw.floor_char_boundary(MAX_RAW_BYTES)], true),
+                    false => (raw, false),
+                };
+                let safe = for_terminal(raw);
                 // Cutting at the maximum is exact: a column narrower than the maximum holds
                 // no cell wider than itself.
-                let shown = if text.len() > MAX_COL_WIDTH || !text.is_ascii() {
-                    truncate_to_width(&text, MAX_COL_WIDTH)
-                } else {
-                    Cow::Borrowed(text.as_ref())
-                };
-                let width = width_of(&shown) as u16;
-                col.width = col.width.max(width);
+                let (mut shown, mut width) = fit_to_width(&safe, MAX_COL_WIDTH);
+                if cut_raw && !shown.ends_with('…') {
+                    let (s, w) = fit_to_width(&shown, MAX_COL_WIDTH - 1);
+                    (shown, width) = (Cow::Owned(format!("{s}…")), w + 1);
+                }
+                col.width = col.width.max(width as u16);
                 let start = arena.len() as u32;
                 arena.push_str(&shown);
                 cells.push(CellRef {
                     start,
                     len: shown.len() as u32,
-                    width,
+                    width: width as u16,
                     kind,
                 });
             }
@@ -241,6 +258,27 @@ mod tests {
         assert_eq!(g.cell(2, 1).unwrap().text, "");
         assert_eq!(g.cell(2, 1).unwrap().kind, CellKind::Text);
         assert_eq!(g.cell(3, 0), None);
+    }
+
+    #[test]
+    fn huge_values_are_cut_from_their_start() {
+        let mut huge = "\u{200B}".repeat(MAX_RAW_BYTES); // each shows as <U+200B>
+        huge.push_str(&"y".repeat(10 * MAX_RAW_BYTES));
+        let short_start = format!("ab{}", "\u{301}".repeat(MAX_RAW_BYTES)); // zero-width marks
+        let g = Grid::new(rs(vec![
+            vec![Value::Int(1), Value::Text(huge)],
+            vec![Value::Float(2.5), Value::Text(short_start)],
+        ]));
+        let c = g.cell(0, 1).unwrap();
+        assert!(c.text.starts_with("<U+200B>") && c.text.ends_with('…'));
+        assert_eq!(c.width as usize, MAX_COL_WIDTH);
+        let c = g.cell(1, 1).unwrap();
+        assert!(
+            c.text.ends_with('…'),
+            "cut is marked even when the start is narrow"
+        );
+        assert_eq!(g.cell(1, 0).unwrap().text, "2.5");
+        assert_eq!(g.cell(1, 0).unwrap().kind, CellKind::Number);
     }
 
     #[test]
