@@ -265,7 +265,14 @@ impl Parser<'_> {
                 batch.push_text(v);
                 continue;
             }
-            let mask = infer::fits(v, st.mask);
+            // Numbers are parsed once, for both the check and the stored value.
+            let number = if st.mask & (infer::INT | infer::REAL) != 0 {
+                infer::number_fits(v)
+            } else {
+                infer::Number::default()
+            };
+            let mask =
+                (number.mask | infer::fits(v, st.mask & !(infer::INT | infer::REAL))) & st.mask;
             let now = ColumnType::from_mask(mask);
             if before != Some(now) && !infer::widening_is_free(before, now) {
                 return false;
@@ -273,12 +280,8 @@ impl Parser<'_> {
             st.mask = mask;
             st.seen = true;
             match now {
-                ColumnType::Integer => batch.cells.push(Cell::Int(infer::number_fits(v).1)),
-                ColumnType::Real => match infer::parse_real(v) {
-                    Some(f) => batch.cells.push(Cell::Real(f)),
-                    // Unreachable: REAL in the mask means it parsed; store the text anyway.
-                    None => batch.push_text(v),
-                },
+                ColumnType::Integer => batch.cells.push(Cell::Int(number.int)),
+                ColumnType::Real => batch.cells.push(Cell::Real(number.real)),
                 ColumnType::Boolean => batch
                     .cells
                     .push(Cell::Int(i64::from(infer::parse_bool(v) == Some(true)))),
@@ -517,7 +520,7 @@ fn feed<R: std::io::Read>(
         while let Some(rec) = reader.next_record()? {
             p.learn(&rec)?;
             seen = seen.wrapping_add(1);
-            if seen % 65_536 == 0 {
+            if seen.is_multiple_of(65_536) {
                 p.check_cancel()?;
                 p.report(reader.bytes_consumed(), false);
             }

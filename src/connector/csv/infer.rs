@@ -150,7 +150,7 @@ pub fn widening_is_free(from: Option<ColumnType>, to: ColumnType) -> bool {
 pub fn fits(v: &[u8], mask: Mask) -> Mask {
     let mut out = 0;
     if mask & (INT | REAL) != 0 {
-        out |= number_fits(v).0 & mask;
+        out |= number_fits(v).mask & mask;
     }
     if mask & BOOL != 0 && parse_bool(v).is_some() {
         out |= BOOL;
@@ -161,22 +161,41 @@ pub fn fits(v: &[u8], mask: Mask) -> Mask {
     out
 }
 
-/// INT and/or REAL for a number in canonical form, with the integer value when INT.
-pub fn number_fits(v: &[u8]) -> (Mask, i64) {
+/// A number [`number_fits`] accepted, in the forms it fits.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Number {
+    pub mask: Mask,
+    pub int: i64,
+    pub real: f64,
+}
+
+/// Exact powers of ten as f64 (10^22 is the largest that is exact).
+const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// INT and/or REAL for a number in canonical form, with its values.
+pub fn number_fits(v: &[u8]) -> Number {
+    const NONE: Number = Number {
+        mask: 0,
+        int: 0,
+        real: 0.0,
+    };
     let (neg, digits) = match v.split_first() {
         Some((b'-', rest)) => (true, rest),
         _ => (false, v),
     };
     let int_len = digits.iter().take_while(|b| b.is_ascii_digit()).count();
     if int_len == 0 || (int_len > 1 && digits[0] == b'0') {
-        return (0, 0);
+        return NONE;
     }
     let (int_part, mut rest) = digits.split_at(int_len);
     let mut frac: &[u8] = &[];
     if let Some((b'.', after)) = rest.split_first() {
         let n = after.iter().take_while(|b| b.is_ascii_digit()).count();
         if n == 0 {
-            return (0, 0);
+            return NONE;
         }
         frac = &after[..n];
         rest = &after[n..];
@@ -189,16 +208,15 @@ pub fn number_fits(v: &[u8]) -> (Mask, i64) {
         };
         let n = after.iter().take_while(|b| b.is_ascii_digit()).count();
         if n == 0 {
-            return (0, 0);
+            return NONE;
         }
         has_exp = true;
         rest = &after[n..];
     }
     if !rest.is_empty() {
-        return (0, 0);
+        return NONE;
     }
-    let mut mask = 0;
-    let mut int_value = 0i64;
+    let mut out = NONE;
     if frac.is_empty() && !has_exp && !(neg && int_part == b"0") {
         // Accumulate negatively so i64::MIN parses.
         let mut acc: Option<i64> = Some(0);
@@ -213,30 +231,48 @@ pub fn number_fits(v: &[u8]) -> (Mask, i64) {
             acc.and_then(i64::checked_neg)
         };
         if let Some(value) = value {
-            mask |= INT;
-            int_value = value;
+            out.mask |= INT;
+            out.int = value;
         }
     }
     // Significant digits: leading zeros of the whole and trailing zeros of the fraction
     // do not count.
-    let frac_trimmed = {
+    let frac = {
         let keep = frac.len() - frac.iter().rev().take_while(|&&b| b == b'0').count();
         &frac[..keep]
     };
     let leading_zeros = int_part
         .iter()
-        .chain(frac_trimmed)
+        .chain(frac)
         .take_while(|&&b| b == b'0')
         .count();
-    let significant = (int_part.len() + frac_trimmed.len()).saturating_sub(leading_zeros);
-    if significant <= 15 && parse_real(v).is_some() {
-        mask |= REAL;
+    let significant = (int_part.len() + frac.len()).saturating_sub(leading_zeros);
+    if significant > 15 {
+        return out;
     }
-    (mask, int_value)
+    let real = if !has_exp && frac.len() < POW10.len() {
+        // At most 15 digits make an integer below 2^53, exact in f64, and so is 10^k for
+        // k <= 22: one IEEE division of two exact values is the correctly rounded result.
+        let mantissa = int_part
+            .iter()
+            .chain(frac)
+            .fold(0u64, |acc, d| acc * 10 + u64::from(d - b'0'));
+        let f = mantissa as f64 / POW10[frac.len()];
+        Some(if neg { -f } else { f })
+    } else {
+        parse_real(v)
+    };
+    if let Some(f) = real
+        && (f.is_normal() || (f == 0.0 && significant == 0))
+    {
+        out.mask |= REAL;
+        out.real = f;
+    }
+    out
 }
 
-/// The f64 of a value [`number_fits`] accepted as REAL; `None` for overflow and for results
-/// too small to keep 15 digits.
+/// The f64 of a decimal in the grammar of [`number_fits`]; `None` for overflow and for
+/// results too small to keep 15 digits.
 pub fn parse_real(v: &[u8]) -> Option<f64> {
     let f: f64 = std::str::from_utf8(v).ok()?.parse().ok()?;
     let all_zero = v
@@ -308,7 +344,7 @@ fn is_time_part(v: &[u8]) -> bool {
     }
     let mut rest = &v[6..];
     if let [b':', a, b, tail @ ..] = rest {
-        if !two_digits(&[*a, *b]).is_some_and(|s| s <= 59) {
+        if two_digits(&[*a, *b]).is_none_or(|s| s > 59) {
             return false;
         }
         rest = tail;
@@ -347,8 +383,9 @@ mod tests {
         assert_eq!(f("0"), INT | REAL);
         assert_eq!(f("42"), INT | REAL);
         assert_eq!(f("-17"), INT | REAL);
-        assert_eq!(number_fits(b"-9223372036854775808"), (INT, i64::MIN));
-        assert_eq!(number_fits(b"9223372036854775807"), (INT, i64::MAX));
+        assert_eq!(number_fits(b"-9223372036854775808").int, i64::MIN);
+        assert_eq!(number_fits(b"-9223372036854775808").mask, INT);
+        assert_eq!(number_fits(b"9223372036854775807").int, i64::MAX);
         assert_eq!(f("9223372036854775808"), 0, "beyond i64 and 19 digits");
         for v in [
             "007", "02134", "+5", "-0", " 5", "5 ", "1_000", "0x10", "", "-", "1-",
@@ -387,12 +424,42 @@ mod tests {
             assert_eq!(f(v) & REAL, 0, "{v:?}");
         }
         assert_eq!(parse_real(b"1.50"), Some(1.5));
+        assert_eq!(number_fits(b"-0.0").real, 0.0);
+        assert_eq!(number_fits(b"0.000").mask, REAL);
         assert_eq!(parse_real(b"0.0"), Some(0.0));
         assert_eq!(
             f("1.0000000000000000000"),
             REAL,
             "trailing zeros do not count"
         );
+    }
+
+    #[test]
+    fn fast_real_path_matches_std_parsing() {
+        let mut x: u64 = 0x1234_5678_9abc_def1;
+        for _ in 0..200_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let digits = (x % 15 + 1) as usize;
+            let frac = (x >> 8) as usize % (digits + 1);
+            let mut s = format!(
+                "{:0width$}",
+                (x >> 16) % 10u64.pow(digits as u32),
+                width = digits
+            );
+            s.insert(digits - frac, '.');
+            let s = s.trim_end_matches('.').trim_start_matches('0').to_string();
+            let s = if s.starts_with('.') || s.is_empty() {
+                format!("0{s}")
+            } else {
+                s
+            };
+            let n = number_fits(s.as_bytes());
+            if n.mask & REAL != 0 {
+                assert_eq!(n.real, s.parse::<f64>().unwrap(), "{s}");
+            }
+        }
     }
 
     #[test]

@@ -90,7 +90,7 @@ fn file_uri(path: &Path) -> String {
     uri
 }
 
-fn authorize(ctx: AuthContext<'_>) -> std::result::Result<(), String> {
+fn authorize(ctx: &AuthContext<'_>) -> std::result::Result<(), String> {
     match ctx.action {
         AuthAction::Select | AuthAction::Read { .. } | AuthAction::Recursive => Ok(()),
         AuthAction::Function { function_name } => {
@@ -114,14 +114,31 @@ fn authorize(ctx: AuthContext<'_>) -> std::result::Result<(), String> {
         AuthAction::Insert { .. } => Err("INSERT".into()),
         AuthAction::Update { .. } => Err("UPDATE".into()),
         AuthAction::Delete { .. } => Err("DELETE".into()),
+        AuthAction::AlterTable { .. } => Err("ALTER TABLE".into()),
+        AuthAction::Reindex { .. } => Err("REINDEX".into()),
+        AuthAction::Analyze { .. } => Err("ANALYZE".into()),
         AuthAction::Transaction { .. } | AuthAction::Savepoint { .. } => {
             Err("a transaction statement".into())
         }
-        other => Err(format!("{other:?}")
-            .split([' ', '{'])
-            .next()
-            .map(|s| s.to_string())
-            .unwrap_or_else(|| "this statement".into())),
+        AuthAction::CreateIndex { .. }
+        | AuthAction::CreateTable { .. }
+        | AuthAction::CreateTempIndex { .. }
+        | AuthAction::CreateTempTable { .. }
+        | AuthAction::CreateTempTrigger { .. }
+        | AuthAction::CreateTempView { .. }
+        | AuthAction::CreateTrigger { .. }
+        | AuthAction::CreateView { .. }
+        | AuthAction::CreateVtable { .. } => Err("CREATE".into()),
+        AuthAction::DropIndex { .. }
+        | AuthAction::DropTable { .. }
+        | AuthAction::DropTempIndex { .. }
+        | AuthAction::DropTempTable { .. }
+        | AuthAction::DropTempTrigger { .. }
+        | AuthAction::DropTempView { .. }
+        | AuthAction::DropTrigger { .. }
+        | AuthAction::DropView { .. }
+        | AuthAction::DropVtable { .. } => Err("DROP".into()),
+        _ => Err("this statement".into()),
     }
 }
 
@@ -139,11 +156,27 @@ impl ReadOnlyDb {
         conn.execute_batch("PRAGMA query_only = 1")?;
         let denied = Arc::new(Mutex::new(None));
         let record = Arc::clone(&denied);
-        conn.authorizer(Some(move |ctx: AuthContext<'_>| match authorize(ctx) {
+        conn.authorizer(Some(move |ctx: AuthContext<'_>| match authorize(&ctx) {
             Ok(()) => Authorization::Allow,
             Err(what) => {
-                if let Ok(mut slot) = record.lock() {
-                    *slot = Some(what);
+                // Name the statement (DROP), not its bookkeeping (the DELETE on the schema
+                // table SQLite checks first): a write to a `sqlite_` table only fills an
+                // empty slot.
+                let bookkeeping = matches!(
+                    ctx.action,
+                    AuthAction::Insert { table_name }
+                        | AuthAction::Update { table_name, .. }
+                        | AuthAction::Delete { table_name }
+                        if table_name.starts_with("sqlite_")
+                );
+                if let Ok(mut slot) = record.lock()
+                    && (slot.is_none() || !bookkeeping)
+                {
+                    *slot = Some(if bookkeeping {
+                        "changing the schema".into()
+                    } else {
+                        what
+                    });
                 }
                 Authorization::Deny
             }
@@ -230,6 +263,9 @@ impl ReadOnlyDb {
                 None,
             )));
         }
+        if let Ok(mut slot) = self.denied.lock() {
+            *slot = None;
+        }
         let mut stmt = self.conn.prepare(sql).map_err(Failure::Sqlite)?;
         if !stmt.readonly() {
             return Err(Failure::Refused("a statement that writes".into()));
@@ -270,6 +306,10 @@ impl ReadOnlyDb {
     }
 
     fn map_err(&self, e: rusqlite::Error, why: Why, timeout: Duration) -> QueryError {
+        // A refused function fails the statement with a plain error: the slot tells.
+        if let Some(what) = self.denied.lock().ok().and_then(|mut d| d.take()) {
+            return self.refused(Some(what)).into();
+        }
         let code = e.sqlite_error_code();
         let error = match code {
             Some(ErrorCode::OperationInterrupted) => match why {
