@@ -56,15 +56,16 @@ impl ColumnType {
     }
 
     /// The declared type in the cache's `CREATE TABLE`. Its SQLite affinity matches what is
-    /// stored (INTEGER, REAL, NUMERIC for 0/1 and ISO text, TEXT), and `column_decltype`
+    /// stored: INTEGER, REAL, NUMERIC for 0/1, and TEXT for dates and timestamps (ISO text,
+    /// so `created_at < '2024'` compares text, never the number 2024). `column_decltype`
     /// gives it back so a result knows a 1 is `true`.
     pub fn decl(self) -> &'static str {
         match self {
             ColumnType::Integer => "INTEGER",
             ColumnType::Real => "REAL",
             ColumnType::Boolean => "BOOLEAN",
-            ColumnType::Date => "DATE",
-            ColumnType::Timestamp => "TIMESTAMP",
+            ColumnType::Date => "DATE TEXT",
+            ColumnType::Timestamp => "TIMESTAMP TEXT",
             ColumnType::Text => "TEXT",
         }
     }
