@@ -31,11 +31,11 @@ use std::path::Path;
 use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 use std::time::{Duration, Instant};
 
-use rusqlite::types::{Null, ToSqlOutput, ValueRef};
-use rusqlite::{Connection, OpenFlags, Statement};
+use rusqlite::{Connection, OpenFlags};
 use tokio_util::sync::CancellationToken;
 
 use super::infer::{self, ColumnState, ColumnType};
+use super::insert::RawInsert;
 use super::reader::{MAX_FIELDS, Record, RecordReader};
 use crate::connector::{Progress, ProgressFn};
 use crate::core::{Error, Result};
@@ -129,7 +129,7 @@ enum Attempt {
 
 /// One cell of a batch; text lives in the batch's byte buffer.
 #[derive(Debug, Clone, Copy)]
-enum Cell {
+pub enum Cell {
     Null,
     Int(i64),
     Real(f64),
@@ -577,12 +577,18 @@ fn insert_all(
         let one = format!("({})", vec!["?"; n].join(","));
         format!("INSERT INTO data VALUES {}", vec![one; rows].join(","))
     };
-    let mut multi = conn.prepare(&insert_sql(per_stmt)).map_err(&err)?;
-    let mut single = conn.prepare(&insert_sql(1)).map_err(&err)?;
+    let insert_err =
+        |e: String| Error::Internal(format!("cannot build the cache {}: {e}", dest.display()));
+    let mut multi = RawInsert::prepare(&conn, &insert_sql(per_stmt)).map_err(insert_err)?;
+    let mut single = RawInsert::prepare(&conn, &insert_sql(1)).map_err(insert_err)?;
     let finish = loop {
         match rx.recv() {
             Ok(Msg::Rows(batch)) => {
-                insert_batch(&batch, n, per_stmt, &mut multi, &mut single).map_err(&err)?;
+                // Whole multi-row statements first, then the rest one row at a time.
+                let whole = batch.rows / per_stmt * per_stmt * n;
+                let (head, tail) = batch.cells.split_at(whole.min(batch.cells.len()));
+                multi.insert(head, &batch.buf).map_err(insert_err)?;
+                single.insert(tail, &batch.buf).map_err(insert_err)?;
                 let _ = pool.send(batch);
             }
             Ok(Msg::Finish { types, rows }) => break Some((types, rows)),
@@ -597,44 +603,6 @@ fn insert_all(
     };
     finalize(&conn, names, &types, rows, meta).map_err(&err)?;
     conn.close().map_err(|(_, e)| err(e))
-}
-
-fn insert_batch(
-    batch: &Batch,
-    n: usize,
-    per_stmt: usize,
-    multi: &mut Statement,
-    single: &mut Statement,
-) -> rusqlite::Result<()> {
-    let mut rows = batch.cells.chunks_exact(n);
-    let mut left = batch.rows;
-    while left >= per_stmt {
-        for (param, cell) in rows.by_ref().take(per_stmt).flatten().enumerate() {
-            bind(multi, param + 1, cell, &batch.buf)?;
-        }
-        multi.raw_execute()?;
-        left -= per_stmt;
-    }
-    for row in rows {
-        for (param, cell) in row.iter().enumerate() {
-            bind(single, param + 1, cell, &batch.buf)?;
-        }
-        single.raw_execute()?;
-    }
-    Ok(())
-}
-
-#[inline]
-fn bind(stmt: &mut Statement, i: usize, cell: &Cell, buf: &[u8]) -> rusqlite::Result<()> {
-    match *cell {
-        Cell::Null => stmt.raw_bind_parameter(i, Null),
-        Cell::Int(v) => stmt.raw_bind_parameter(i, v),
-        Cell::Real(v) => stmt.raw_bind_parameter(i, v),
-        // Validated as UTF-8 by the reader; bound as text without a second check.
-        Cell::Text { start, end } => {
-            stmt.raw_bind_parameter(i, ToSqlOutput::Borrowed(ValueRef::Text(&buf[start..end])))
-        }
-    }
 }
 
 /// Writes the final column types into the schema, then commits.

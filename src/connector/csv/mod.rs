@@ -15,6 +15,7 @@
 mod cache;
 mod import;
 mod infer;
+mod insert;
 mod query;
 mod reader;
 
