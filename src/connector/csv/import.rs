@@ -226,7 +226,7 @@ impl Parser<'_> {
         Error::QueryFailed(format!(
             "{}: line {}: expected {} fields ({origin}), found {}",
             self.opts.label,
-            rec.line,
+            rec.line(),
             self.n,
             rec.len()
         ))
@@ -353,11 +353,11 @@ fn attempt(
             return Err(Error::QueryFailed(format!(
                 "{}: line {}: {} columns; tdb handles at most {MAX_FIELDS}",
                 opts.label,
-                first.line,
+                first.line(),
                 first.len()
             )));
         }
-        let line = first.line;
+        let line = first.line();
         if opts.has_header {
             (column_names(Some(&first), first.len()), line)
         } else {

@@ -178,6 +178,78 @@ const POW10: [f64; 23] = [
 
 /// INT and/or REAL for a number in canonical form, with its values.
 pub fn number_fits(v: &[u8]) -> Number {
+    fast_number(v).unwrap_or_else(|| slow_number(v))
+}
+
+/// [`number_fits`] in one pass for the common shapes (`-?digits(.digits)?`, at most 19
+/// digits, no exponent); `None` sends anything else to [`slow_number`].
+#[inline]
+fn fast_number(v: &[u8]) -> Option<Number> {
+    let (neg, digits) = match v.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, v),
+    };
+    let mut mantissa: u64 = 0;
+    let mut int_len = 0;
+    let mut frac_len = 0;
+    let mut in_frac = false;
+    for &b in digits {
+        match b {
+            b'0'..=b'9' => {
+                mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(b - b'0'));
+                if in_frac {
+                    frac_len += 1;
+                } else {
+                    int_len += 1;
+                }
+            }
+            b'.' if !in_frac => in_frac = true,
+            _ => return None,
+        }
+    }
+    if int_len + frac_len > 19 {
+        return None;
+    }
+    if int_len == 0 || (int_len > 1 && digits[0] == b'0') || (in_frac && frac_len == 0) {
+        return Some(Number::default());
+    }
+    let mut out = Number::default();
+    if !in_frac && !(neg && mantissa == 0) {
+        let value = if neg {
+            0i64.checked_sub_unsigned(mantissa)
+        } else {
+            i64::try_from(mantissa).ok()
+        };
+        if let Some(value) = value {
+            out.mask |= INT;
+            out.int = value;
+        }
+    }
+    // Trailing zeros of the fraction and leading zeros do not count as significant.
+    let frac_digits = &digits[digits.len() - frac_len..];
+    let trailing = frac_digits.iter().rev().take_while(|&&b| b == b'0').count();
+    let mut significant = int_len + frac_len - trailing;
+    if mantissa == 0 {
+        significant = 0;
+    } else if int_len == 1 && digits[0] == b'0' {
+        let leading = frac_digits.iter().take_while(|&&b| b == b'0').count();
+        significant -= 1 + leading;
+    }
+    // Below 2^53 the mantissa is exact in f64, and so is 10^k for k <= 22: one IEEE
+    // division of exact values is correctly rounded.
+    if significant <= 15 && mantissa < (1 << 53) && frac_len < POW10.len() {
+        let f = mantissa as f64 / POW10[frac_len];
+        if f.is_normal() || f == 0.0 {
+            out.mask |= REAL;
+            out.real = if neg { -f } else { f };
+        }
+    } else if significant <= 15 {
+        return None;
+    }
+    Some(out)
+}
+
+fn slow_number(v: &[u8]) -> Number {
     const NONE: Number = Number {
         mask: 0,
         int: 0,
@@ -459,6 +531,66 @@ mod tests {
             let n = number_fits(s.as_bytes());
             if n.mask & REAL != 0 {
                 assert_eq!(n.real, s.parse::<f64>().unwrap(), "{s}");
+            }
+        }
+    }
+
+    #[test]
+    fn fast_and_slow_number_paths_agree() {
+        let mut cases: Vec<String> = [
+            "0",
+            "-0",
+            "7",
+            "-7",
+            "007",
+            "0.5",
+            "-0.5",
+            "0.000",
+            "10.50",
+            "1.",
+            ".5",
+            "-",
+            "",
+            "1.2.3",
+            "123456789012345",
+            "1234567890123456",
+            "9223372036854775807",
+            "-9223372036854775808",
+            "9223372036854775808",
+            "0.000000000000001",
+            "0.1000000000000000",
+            "12345678901234.5",
+            "9007199254740993",
+            "1-2",
+            "1e5",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let mut x: u64 = 7;
+        for _ in 0..100_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let alphabet = b"0123456789.-";
+            let len = (x % 21) as usize;
+            cases.push(
+                (0..len)
+                    .map(|k| alphabet[((x >> (k * 3)) % 12) as usize] as char)
+                    .collect(),
+            );
+        }
+        for c in cases {
+            let v = c.as_bytes();
+            if let Some(fast) = fast_number(v) {
+                let slow = slow_number(v);
+                assert_eq!(fast.mask, slow.mask, "{c:?}");
+                if fast.mask & INT != 0 {
+                    assert_eq!(fast.int, slow.int, "{c:?}");
+                }
+                if fast.mask & REAL != 0 {
+                    assert_eq!(fast.real.to_bits(), slow.real.to_bits(), "{c:?}");
+                }
             }
         }
     }

@@ -62,10 +62,18 @@ pub struct RecordReader<R> {
 pub struct Record<'a> {
     data: &'a [u8],
     ends: &'a [usize],
-    pub line: u64,
+    last_line: u64,
 }
 
 impl<'a> Record<'a> {
+    /// The line the record starts on. Counted only when asked (error messages), as it
+    /// scans the record.
+    pub fn line(&self) -> u64 {
+        self.last_line
+            .saturating_sub(count_newlines(self.data))
+            .max(1)
+    }
+
     pub fn len(&self) -> usize {
         self.ends.len()
     }
@@ -241,8 +249,8 @@ impl<R: Read> RecordReader<R> {
     fn finish_record(&self) -> Result<Record<'_>> {
         let data = &self.out[..self.out_len];
         let ends = &self.ends[..self.n_fields];
-        let line = self.start_line(self.last_line);
         if let Err(e) = std::str::from_utf8(data) {
+            let line = self.start_line(self.last_line);
             let at = e.valid_up_to();
             let field = ends.iter().take_while(|&&end| end <= at).count() + 1;
             let field_start = if field > 1 { ends[field - 2] } else { 0 };
@@ -256,7 +264,11 @@ impl<R: Read> RecordReader<R> {
                 ),
             ));
         }
-        Ok(Record { data, ends, line })
+        Ok(Record {
+            data,
+            ends,
+            last_line: self.last_line,
+        })
     }
 }
 
@@ -271,7 +283,7 @@ mod tests {
             let fields = (0..rec.len())
                 .map(|i| String::from_utf8(rec.field(i).to_vec()).unwrap())
                 .collect();
-            out.push((rec.line, fields));
+            out.push((rec.line(), fields));
         }
         Ok(out)
     }
