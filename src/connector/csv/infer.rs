@@ -214,7 +214,8 @@ fn fast_number(v: &[u8]) -> Option<Number> {
         return Some(Number::default());
     }
     let mut out = Number::default();
-    if !in_frac && !(neg && mantissa == 0) {
+    let negative_zero = neg && mantissa == 0;
+    if !in_frac && !negative_zero {
         let value = if neg {
             0i64.checked_sub_unsigned(mantissa)
         } else {
