@@ -641,6 +641,32 @@ async fn cancel_stops_a_running_query() {
     assert_eq!(e, Error::QueryFailed("query cancelled".into()));
     // The connector still works afterwards.
     assert_eq!(f.one("SELECT a FROM data").await, Value::Int(1));
+    // Cancelled before it starts.
+    let token = CancellationToken::new();
+    token.cancel();
+    let e = f.conn.query("SELECT 1", 10, token).await.unwrap_err();
+    assert_eq!(e, Error::QueryFailed("query cancelled".into()));
+}
+
+#[tokio::test]
+async fn cancel_stops_an_import_and_leaves_no_cache() {
+    let mut s = String::from("a,b\n");
+    for i in 0..50_000 {
+        s.push_str(&format!("{i},x{i}\n"));
+    }
+    let f = fixture(&s);
+    let token = CancellationToken::new();
+    token.cancel();
+    let e = f.conn.query("SELECT 1", 10, token).await.unwrap_err();
+    assert!(e.detail().ends_with("import cancelled"), "{e:?}");
+    let cache_dir = f.conn.cache_path().parent().unwrap().to_path_buf();
+    let left: Vec<_> = std::fs::read_dir(&cache_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| !n.ends_with(".lock"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    assert_eq!(f.one("SELECT count(*) FROM data").await, Value::Int(50_000));
 }
 
 #[tokio::test]

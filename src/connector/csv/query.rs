@@ -221,6 +221,9 @@ impl ReadOnlyDb {
         timeout: Duration,
         cancel: &CancellationToken,
     ) -> std::result::Result<ResultSet, QueryError> {
+        if cancel.is_cancelled() {
+            return Err(Error::QueryFailed("query cancelled".into()).into());
+        }
         let why = Arc::new(AtomicU8::new(Why::None as u8));
         let deadline = Instant::now() + timeout;
         {
@@ -257,12 +260,6 @@ impl ReadOnlyDb {
         limit: usize,
         cancel: &CancellationToken,
     ) -> std::result::Result<ResultSet, Failure> {
-        if cancel.is_cancelled() {
-            return Err(Failure::Sqlite(rusqlite::Error::SqliteFailure(
-                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_INTERRUPT),
-                None,
-            )));
-        }
         if let Ok(mut slot) = self.denied.lock() {
             *slot = None;
         }
