@@ -246,7 +246,7 @@ impl ReadOnlyDb {
                 )
                 .map_err(|e| Error::internal("cannot watch the query", e))?;
         }
-        let result = self.run_inner(sql, limit, cancel);
+        let result = self.run_inner(sql, limit);
         let _ = self.conn.progress_handler(0, None::<fn() -> bool>);
         result.map_err(|e| match e {
             Failure::Sqlite(e) => self.map_err(e, Why::from(why.load(Ordering::Relaxed)), timeout),
@@ -254,12 +254,7 @@ impl ReadOnlyDb {
         })
     }
 
-    fn run_inner(
-        &self,
-        sql: &str,
-        limit: usize,
-        cancel: &CancellationToken,
-    ) -> std::result::Result<ResultSet, Failure> {
+    fn run_inner(&self, sql: &str, limit: usize) -> std::result::Result<ResultSet, Failure> {
         if let Ok(mut slot) = self.denied.lock() {
             *slot = None;
         }
