@@ -820,3 +820,97 @@ async fn data_table_and_dialect() {
     assert_eq!(f.conn.dialect(), tdb::core::guard::Dialect::Sqlite);
     f.conn.test().await.unwrap();
 }
+
+/// Not a test on its own: the body of the child processes the next tests start (this same
+/// binary, run with `TDB_CSV_CHILD` set). It imports the file and prints the row count.
+#[test]
+fn child_process_entry() {
+    let (Ok(file), Ok(home)) = (
+        std::env::var("TDB_CSV_CHILD"),
+        std::env::var("TDB_CSV_HOME"),
+    ) else {
+        return;
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let conn = connector(Path::new(&file), Path::new(&home), ',', true);
+    let rs = rt
+        .block_on(conn.query("SELECT count(*) FROM data", 1, CancellationToken::new()))
+        .unwrap();
+    println!("CHILD_ROWS={:?}", rs.rows[0][0]);
+}
+
+fn spawn_child(file: &Path, home: &Path) -> std::process::Child {
+    std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "child_process_entry",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("TDB_CSV_CHILD", file)
+        .env("TDB_CSV_HOME", home)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+fn big_file(dir: &Path, rows: usize) -> PathBuf {
+    let file = dir.join("big.csv");
+    let mut w = std::io::BufWriter::new(std::fs::File::create(&file).unwrap());
+    writeln!(w, "id,amount,label").unwrap();
+    for i in 0..rows {
+        writeln!(w, "{i},{}.{:02},\"label, {i}\"", i % 1000, i % 100).unwrap();
+    }
+    w.flush().unwrap();
+    file
+}
+
+#[test]
+fn two_processes_importing_at_once_both_succeed() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = big_file(dir.path(), 300_000);
+    let home = dir.path().join("home");
+    let children = [spawn_child(&file, &home), spawn_child(&file, &home)];
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success());
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        assert!(stdout.contains("CHILD_ROWS=Int(300000)"), "{stdout}");
+    }
+}
+
+/// A process killed while importing leaves nothing that passes for a cache: the next
+/// query either finds the complete cache (if the import won the race) or builds one.
+#[test]
+fn a_killed_import_leaves_nothing_that_looks_valid() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = big_file(dir.path(), 1_000_000);
+    let home = dir.path().join("home");
+    for delay_ms in [50, 150, 300] {
+        let _ = std::fs::remove_dir_all(&home);
+        let mut child = spawn_child(&file, &home);
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let _ = child.wait();
+        let conn = connector(&file, &home, ',', true);
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let rs = rt
+            .block_on(conn.query(
+                "SELECT count(*), sum(id) FROM data",
+                1,
+                CancellationToken::new(),
+            ))
+            .unwrap();
+        let n: i64 = 1_000_000;
+        assert_eq!(rs.rows[0], vec![Value::Int(n), Value::Int(n * (n - 1) / 2)]);
+        let names: Vec<String> = std::fs::read_dir(home.join("cache"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert!(
+            names.iter().all(|n| !n.contains(".tmp-")),
+            "temp files left after a rebuild: {names:?}"
+        );
+    }
+}
