@@ -43,6 +43,7 @@ pub struct CsvConnector {
     inner: Arc<Inner>,
 }
 
+#[derive(Clone)]
 struct Inner {
     spec: CsvConnection,
     home: Home,
@@ -70,14 +71,10 @@ impl CsvConnector {
 
     /// The same connector with another statement timeout.
     pub fn with_statement_timeout(self, timeout: Duration) -> Self {
-        let inner = Arc::try_unwrap(self.inner).unwrap_or_else(|shared| Inner {
-            spec: shared.spec.clone(),
-            home: shared.home.clone(),
-            paths: shared.paths.clone(),
-            timeout: shared.timeout,
-        });
+        let mut inner = Arc::unwrap_or_clone(self.inner);
+        inner.timeout = timeout;
         CsvConnector {
-            inner: Arc::new(Inner { timeout, ..inner }),
+            inner: Arc::new(inner),
         }
     }
 
