@@ -798,22 +798,6 @@ async fn progress_is_reported_and_ends_done() {
 }
 
 #[tokio::test]
-async fn removing_the_cache_leaves_nothing() {
-    let f = fixture("a\n1\n");
-    f.conn.prepare(None).await.unwrap();
-    let cache_dir = f.conn.cache_path().parent().unwrap().to_path_buf();
-    assert!(f.conn.cache_path().exists());
-    let home = Home::at(f.dir.path().join("home"));
-    tdb::connector::csv::remove_cache(&home, "3f0c2d1e-0000-4000-8000-000000000001").unwrap();
-    assert_eq!(std::fs::read_dir(&cache_dir).unwrap().count(), 0);
-    // Twice is fine, and so is a home without caches.
-    tdb::connector::csv::remove_cache(&home, "3f0c2d1e-0000-4000-8000-000000000001").unwrap();
-    tdb::connector::csv::remove_cache(&Home::at(f.dir.path().join("none")), "x").unwrap();
-    // The next query imports again.
-    assert_eq!(f.one("SELECT a FROM data").await, Value::Int(1));
-}
-
-#[tokio::test]
 async fn data_table_and_dialect() {
     let f = fixture("a\n1\n");
     assert_eq!(f.conn.data_table().unwrap().name, "data");

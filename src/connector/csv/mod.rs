@@ -84,30 +84,6 @@ impl CsvConnector {
     }
 }
 
-/// Deletes a source's cache files, for `tdb source rm`: a deleted source must leave no copy
-/// of its data behind. Missing files are fine; an import running at that moment in another
-/// process fails its final rename and reports it.
-pub fn remove_cache(home: &Home, source_id: &str) -> Result<()> {
-    let paths = CachePaths::new(home.cache_dir(), source_id);
-    if !paths.dir.is_dir() {
-        return Ok(());
-    }
-    paths.remove_stale_tmps();
-    for p in [&paths.db, &paths.lock] {
-        match std::fs::remove_file(p) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => {
-                return Err(Error::internal(
-                    &format!("cannot remove {}", p.display()),
-                    e,
-                ));
-            }
-        }
-    }
-    Ok(())
-}
-
 /// Runs blocking work on tokio's blocking pool. If the caller drops the future, `token`
 /// is cancelled so the work stops too.
 async fn blocking<T: Send + 'static>(
