@@ -80,6 +80,21 @@ S_FIRST=${WALL[sqlite_first]}
 S_RSS=${RSS[sqlite_first]}
 S_SIZE=$(stat -c %s "$S_DB")
 
+# --- the real binary: `tdb query` (import, guard, audit and JSON output included) -----------
+echo "tdb query (the binary): first + warm…" >&2
+cargo build --release --quiet
+TDB=$PWD/target/release/tdb
+CLI_HOME="$DIR/home-cli"
+rm -rf "$CLI_HOME"
+"$TDB" --home "$CLI_HOME" source add orders --type csv --path "$CSV" >/dev/null
+measure cli_first "$TDB" --home "$CLI_HOME" query --source orders --sql "$QUERY" --json
+C_FIRST=${WALL[cli_first]}
+C_RSS=${RSS[cli_first]}
+C_WARM=$(for _ in $(seq "$WARM_RUNS"); do
+    measure cli_warm "$TDB" --home "$CLI_HOME" query --source orders --sql "$QUERY" --json
+    echo "${WALL[cli_warm]}"
+done | median)
+
 # --- warm queries ----------------------------------------------------------------------
 echo "warm queries ($WARM_RUNS runs each)…" >&2
 TDB_WARM=$("$BIN" warm "$CSV" "$HOME_DIR" "$WARM_RUNS")
@@ -106,6 +121,11 @@ R_FIRST=$(ratio "$T_FIRST" "$S_FIRST")
 row "first query incl. import (s)" "$T_FIRST" "$S_FIRST" "$R_FIRST" "<= 0.6x" "$(verdict "$R_FIRST" "<=" 0.6)"
 R_WARM=$(ratio "$T_WARM" "$S_WARM")
 row "warm query, median (s)" "$T_WARM" "$S_WARM" "$R_WARM" "<= 1.1x" "$(verdict "$R_WARM" "<=" 1.1)"
+R_CFIRST=$(ratio "$C_FIRST" "$S_FIRST")
+row "tdb query binary: first (s)" "$C_FIRST" "$S_FIRST" "$R_CFIRST" "<= 0.6x" "$(verdict "$R_CFIRST" "<=" 0.6)"
+R_CWARM=$(ratio "$C_WARM" "$S_WARM")
+row "tdb query binary: warm (s)" "$C_WARM" "$S_WARM" "$R_CWARM" "<= 1.1x" "$(verdict "$R_CWARM" "<=" 1.1)"
+row "tdb query binary: peak RSS (MiB)" "$((C_RSS / 1024))" "" "" "< 64" "$(verdict "$C_RSS" "<" 65536)"
 row "peak RSS, first query (MiB)" "$((T_RSS / 1024))" "$((S_RSS / 1024))" "" "< 64" "$(verdict "$T_RSS" "<" 65536)"
 row "database size (MiB)" "$((T_CACHE / 1048576))" "$((S_SIZE / 1048576))" "" "" ""
 
