@@ -7,6 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --quiet
 tdb=$PWD/target/release/tdb
+minimal=$(cargo bench --bench pg_minimal --no-run --message-format=json 2>/dev/null |
+  grep -o '"executable":"[^"]*pg_minimal[^"]*"' | tail -n 1 | cut -d'"' -f4)
 . benches/pglocal.sh
 echo "loading 1,000,000 rows…"
 "$PGBIN/psql" -X -q -c "CREATE TABLE big AS
@@ -25,6 +27,9 @@ echo
 echo "== 1,000 rows of 1,000,000 (loopback, $n runs each)"
 tdb_line=$($t "tdb query --json --limit 1000" "$n" "$tdb" --home "$home" query --source big --sql "SELECT * FROM data" --limit 1000 --json)
 psql_line=$($t "psql -c (baseline)" "$n" "$PGBIN/psql" -X -c "$sql")
-echo "$tdb_line"; echo "$psql_line"
+min_line=$($t "minimal tokio-postgres (floor)" "$n" "$minimal" "host=127.0.0.1 port=$PGPORT user=bench dbname=bench" "$sql")
+echo "$tdb_line"; echo "$psql_line"; echo "$min_line"
 ratio=$(python3 -c "import sys,re; a=float(re.search(r'median +([0-9.]+)',sys.argv[1]).group(1)); b=float(re.search(r'median +([0-9.]+)',sys.argv[2]).group(1)); print(f'{a/b:.2f}')" "$tdb_line" "$psql_line")
-echo "tdb / psql = ${ratio}x (target <= 0.30x); peak memory target < 20 MiB"
+floor=$(python3 -c "import sys,re; a=float(re.search(r'median +([0-9.]+)',sys.argv[1]).group(1)); b=float(re.search(r'median +([0-9.]+)',sys.argv[2]).group(1)); print(f'{a/b:.2f}')" "$min_line" "$psql_line")
+echo "tdb / psql = ${ratio}x (target <= 0.30x); minimal / psql = ${floor}x; load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "peak memory target < 20 MiB"

@@ -16,7 +16,7 @@ use crate::audit::{AuditLog, Event};
 use crate::connector::{self, Connector, ProgressFn, SchemaInfo};
 use crate::core::guard::{self, Guarded};
 use crate::core::source::{SourceRecord, Status};
-use crate::core::value::ResultSet;
+use crate::core::value::{JsonRows, ResultSet};
 use crate::core::{Error, Result};
 use crate::home::Home;
 use crate::registry::Registry;
@@ -50,18 +50,27 @@ pub struct QueryOutcome {
     pub executed_at: String,
 }
 
-impl QueryOutcome {
-    /// `{"source_id","sql","columns","rows","rows_returned","truncated","executed_at"}`.
-    pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "source_id": self.source_id,
-            "sql": self.sql,
-            "columns": self.result.unique_column_names(),
-            "rows": self.result.json_rows(),
-            "rows_returned": self.result.rows.len(),
-            "truncated": self.result.truncated,
-            "executed_at": self.executed_at,
-        })
+/// `{"source_id","sql","columns","rows","rows_returned","truncated","executed_at"}`,
+/// serialized row by row rather than built as a JSON tree first.
+impl serde::Serialize for QueryOutcome {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let names = self.result.unique_column_names();
+        let mut m = s.serialize_map(Some(7))?;
+        m.serialize_entry("source_id", &self.source_id)?;
+        m.serialize_entry("sql", &self.sql)?;
+        m.serialize_entry("columns", &names)?;
+        m.serialize_entry(
+            "rows",
+            &JsonRows {
+                names: &names,
+                rows: &self.result.rows,
+            },
+        )?;
+        m.serialize_entry("rows_returned", &self.result.rows.len())?;
+        m.serialize_entry("truncated", &self.result.truncated)?;
+        m.serialize_entry("executed_at", &self.executed_at)?;
+        m.end()
     }
 }
 

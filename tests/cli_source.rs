@@ -561,3 +561,43 @@ fn usage_errors_exit_2_and_help_has_examples() {
     let v: Value = serde_json::from_slice(&out.stderr).unwrap();
     assert!(v["error"]["detail"].is_string());
 }
+
+#[test]
+fn rm_drops_the_csv_cache_at_once() {
+    let home = Home::new();
+    let csv = home.dir.path().join("p.csv");
+    std::fs::write(&csv, "id,name\n1,ada\n2,grace\n").unwrap();
+    let rec = home.json(&[
+        "source",
+        "add",
+        "p",
+        "--type",
+        "csv",
+        "--path",
+        csv.to_str().unwrap(),
+        "--json",
+    ]);
+    let id = rec["id"].as_str().unwrap().to_string();
+    let q = home.json(&[
+        "query",
+        "--source",
+        "p",
+        "--sql",
+        "SELECT count(*) AS n FROM data",
+        "--json",
+    ]);
+    assert_eq!(q["rows"], json!([{"n": 2}]));
+    let cached = |home: &Home| -> Vec<String> {
+        std::fs::read_dir(home.path().join("cache"))
+            .map(|d| {
+                d.flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(|n| n.starts_with(&id))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    assert!(!cached(&home).is_empty(), "the query left no cache");
+    assert_eq!(code(&home.run(&["source", "rm", "p"])), 0);
+    assert_eq!(cached(&home), Vec::<String>::new());
+}

@@ -11,7 +11,7 @@ pub fn for_terminal(s: &str) -> Cow<'_, str> {
 }
 
 /// Prints one JSON value as one line on stdout.
-pub fn print_json(v: &serde_json::Value) -> Result<()> {
+pub fn print_json(v: &impl serde::Serialize) -> Result<()> {
     let mut out = io::BufWriter::with_capacity(64 * 1024, io::stdout().lock());
     serde_json::to_writer(&mut out, v).map_err(io::Error::other)?;
     writeln!(out)?;

@@ -79,7 +79,7 @@ pub fn run(ctx: &Context, args: QueryArgs) -> Result<()> {
     engine.settle(&source_id, &outcome);
     let outcome = outcome?;
     if ctx.json {
-        print_json(&outcome.to_json())
+        print_json(&outcome)
     } else if args.csv {
         write_rows(&outcome.result, Format::Csv)
     } else if args.tsv {

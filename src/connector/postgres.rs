@@ -379,8 +379,21 @@ impl PgConnector {
         timeout_ms: &str,
     ) -> Result<(ResultSet, bool)> {
         let err = |e: tokio_postgres::Error| self.query_error(&e);
-        let mut tx = begin(client, timeout_ms).await.map_err(err)?;
-        let stmt = tx.prepare(sql).await.map_err(err)?;
+        let mut tx = client
+            .build_transaction()
+            .isolation_level(IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .await
+            .map_err(err)?;
+        // One round trip for both: requests are sent in the order first polled, and the server
+        // handles them in order, so the settings (standard_conforming_strings among them) are
+        // in force before the user's SQL is parsed.
+        let param: &(dyn ToSql + Sync) = &timeout_ms;
+        let params = [(param, Type::TEXT)];
+        let (set, stmt) = tokio::join!(tx.query_typed(SET_TIMEOUTS, &params), tx.prepare(sql));
+        set.map_err(err)?;
+        let stmt = stmt.map_err(err)?;
         if !stmt.params().is_empty() {
             return Err(Error::QueryFailed(format!(
                 "the query has {} parameter placeholder(s) ($1, …) and tdb has no values to \

@@ -4,6 +4,7 @@
 
 use std::fmt::Write as _;
 
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::{Map, Value as Json};
 
 /// One cell. Temporal values, uuids, intervals and enums arrive as [`Value::Text`] in their
@@ -77,6 +78,64 @@ impl Value {
                 out
             }
         })
+    }
+}
+
+/// The same mapping as [`Value::to_json`], written straight to a serializer so a large
+/// result never becomes a tree of `serde_json::Value`s first.
+impl Serialize for Value {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Value::Null => s.serialize_unit(),
+            Value::Bool(b) => s.serialize_bool(*b),
+            Value::Int(i) => s.serialize_i64(*i),
+            Value::Float(f) if f.is_finite() => s.serialize_f64(*f),
+            Value::Float(f) => s.serialize_str(&float_text(*f)),
+            Value::Numeric(t) | Value::Text(t) => s.serialize_str(t),
+            Value::Bytes(b) => s.serialize_str(&bytes_text(b)),
+            Value::Json(j) => j.serialize(s),
+            Value::Array(items) => {
+                let mut seq = s.serialize_seq(Some(items.len()))?;
+                for v in items {
+                    seq.serialize_element(v)?;
+                }
+                seq.end()
+            }
+        }
+    }
+}
+
+/// Rows as JSON objects keyed by unique column names, serialized lazily.
+pub struct JsonRows<'a> {
+    pub names: &'a [String],
+    pub rows: &'a [Vec<Value>],
+}
+
+impl Serialize for JsonRows<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.rows.len()))?;
+        for row in self.rows {
+            seq.serialize_element(&JsonRow {
+                names: self.names,
+                row,
+            })?;
+        }
+        seq.end()
+    }
+}
+
+struct JsonRow<'a> {
+    names: &'a [String],
+    row: &'a [Value],
+}
+
+impl Serialize for JsonRow<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(self.names.len()))?;
+        for (name, v) in self.names.iter().zip(self.row) {
+            m.serialize_entry(name, v)?;
+        }
+        m.end()
     }
 }
 
@@ -188,6 +247,25 @@ mod tests {
             Value::Null,
         ]);
         assert_eq!(arr.to_text().unwrap(), r#"{"a b",c,NULL}"#);
+    }
+
+    #[test]
+    fn streaming_serialization_matches_to_json() {
+        let values = [
+            Value::Null,
+            Value::Bool(true),
+            Value::Int(-3),
+            Value::Float(2.5),
+            Value::Float(f64::INFINITY),
+            Value::Numeric("1.10".into()),
+            Value::Text("é\u{1b}".into()),
+            Value::Bytes(vec![1, 255]),
+            Value::Json(json!({"a": [1, null]})),
+            Value::Array(vec![Value::Int(1), Value::Text("x".into())]),
+        ];
+        for v in values {
+            assert_eq!(serde_json::to_value(&v).unwrap(), v.to_json(), "{v:?}");
+        }
     }
 
     #[test]

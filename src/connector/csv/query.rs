@@ -1,0 +1,397 @@
+//! Running SQL on a cache, read-only for real, whatever SQL arrives.
+//!
+//! The guard should already have refused anything but one SELECT; this layer does not rely
+//! on it. The connection is opened `SQLITE_OPEN_READ_ONLY` and `immutable=1` (SQLite then
+//! never writes, locks or journals the file), with `query_only`, the defensive flag, an
+//! untrusted schema, and an authorizer that allows reading and nothing else: no ATTACH or
+//! DETACH, no write, no CREATE/DROP/ALTER, no transaction, no pragma but a few harmless
+//! read-only ones, no `load_extension` (or the shell's file functions). A statement that
+//! still claims it would write (`sqlite3_stmt_readonly` is false, e.g. VACUUM INTO) is refused
+//! before it runs. A progress handler stops a statement when its caller cancels or its time
+//! is up.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rusqlite::config::DbConfig;
+use rusqlite::ffi::ErrorCode;
+use rusqlite::hooks::{AuthAction, AuthContext, Authorization};
+use rusqlite::types::ValueRef;
+use rusqlite::{Connection, OpenFlags};
+use tokio_util::sync::CancellationToken;
+
+use super::infer::ColumnType;
+use crate::connector::ColumnInfo;
+use crate::core::Error;
+use crate::core::value::{Column, ResultSet, Value};
+
+/// Pragmas that only read, allowed with or without an argument.
+const READ_PRAGMAS: &[&str] = &[
+    "table_info",
+    "table_xinfo",
+    "table_list",
+    "index_list",
+    "index_info",
+    "index_xinfo",
+    "foreign_key_list",
+    "collation_list",
+];
+
+/// Functions refused even though they run inside a SELECT.
+const DENIED_FUNCTIONS: &[&str] = &[
+    "load_extension",
+    "writefile",
+    "readfile",
+    "edit",
+    "fts3_tokenizer",
+];
+
+/// VM steps between two checks for cancel and timeout.
+const PROGRESS_STEPS: i32 = 4096;
+
+/// A cache opened for reading only.
+pub struct ReadOnlyDb {
+    pub conn: Connection,
+    /// What the authorizer last refused, for the error message.
+    denied: Arc<Mutex<Option<String>>>,
+}
+
+/// An error, and whether it says the cache file itself is damaged (so it is rebuilt).
+#[derive(Debug)]
+pub struct QueryError {
+    pub error: Error,
+    pub corrupt: bool,
+}
+
+impl From<Error> for QueryError {
+    fn from(error: Error) -> Self {
+        QueryError {
+            error,
+            corrupt: false,
+        }
+    }
+}
+
+/// `file:` URI for a path: everything but unreserved characters is percent-encoded, so a
+/// home folder named `a?b#c` cannot smuggle URI parameters in.
+fn file_uri(path: &Path) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    let mut uri = String::from("file:");
+    for &b in path.as_os_str().as_bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'_' | b'.' | b'~') {
+            uri.push(char::from(b));
+        } else {
+            uri.push_str(&format!("%{b:02X}"));
+        }
+    }
+    uri.push_str("?immutable=1");
+    uri
+}
+
+fn authorize(ctx: &AuthContext<'_>) -> std::result::Result<(), String> {
+    match ctx.action {
+        AuthAction::Select | AuthAction::Read { .. } | AuthAction::Recursive => Ok(()),
+        AuthAction::Function { function_name } => {
+            let f = function_name.to_ascii_lowercase();
+            if DENIED_FUNCTIONS.contains(&f.as_str()) {
+                Err(format!("the function {f}()"))
+            } else {
+                Ok(())
+            }
+        }
+        AuthAction::Pragma { pragma_name, .. } => {
+            let p = pragma_name.to_ascii_lowercase();
+            if READ_PRAGMAS.contains(&p.as_str()) {
+                Ok(())
+            } else {
+                Err(format!("PRAGMA {p}"))
+            }
+        }
+        AuthAction::Attach { .. } => Err("ATTACH".into()),
+        AuthAction::Detach { .. } => Err("DETACH".into()),
+        AuthAction::Insert { .. } => Err("INSERT".into()),
+        AuthAction::Update { .. } => Err("UPDATE".into()),
+        AuthAction::Delete { .. } => Err("DELETE".into()),
+        AuthAction::AlterTable { .. } => Err("ALTER TABLE".into()),
+        AuthAction::Reindex { .. } => Err("REINDEX".into()),
+        AuthAction::Analyze { .. } => Err("ANALYZE".into()),
+        AuthAction::Transaction { .. } | AuthAction::Savepoint { .. } => {
+            Err("a transaction statement".into())
+        }
+        AuthAction::CreateIndex { .. }
+        | AuthAction::CreateTable { .. }
+        | AuthAction::CreateTempIndex { .. }
+        | AuthAction::CreateTempTable { .. }
+        | AuthAction::CreateTempTrigger { .. }
+        | AuthAction::CreateTempView { .. }
+        | AuthAction::CreateTrigger { .. }
+        | AuthAction::CreateView { .. }
+        | AuthAction::CreateVtable { .. } => Err("CREATE".into()),
+        AuthAction::DropIndex { .. }
+        | AuthAction::DropTable { .. }
+        | AuthAction::DropTempIndex { .. }
+        | AuthAction::DropTempTable { .. }
+        | AuthAction::DropTempTrigger { .. }
+        | AuthAction::DropTempView { .. }
+        | AuthAction::DropTrigger { .. }
+        | AuthAction::DropView { .. }
+        | AuthAction::DropVtable { .. } => Err("DROP".into()),
+        _ => Err("this statement".into()),
+    }
+}
+
+impl ReadOnlyDb {
+    pub fn open(path: &Path) -> rusqlite::Result<Self> {
+        let mut conn = Connection::open_with_flags(
+            file_uri(path),
+            OpenFlags::SQLITE_OPEN_READ_ONLY
+                | OpenFlags::SQLITE_OPEN_URI
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_DEFENSIVE, true)?;
+        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_TRUSTED_SCHEMA, false)?;
+        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_TRIGGER, false)?;
+        conn.execute_batch("PRAGMA query_only = 1")?;
+        let denied = Arc::new(Mutex::new(None));
+        let record = Arc::clone(&denied);
+        conn.authorizer(Some(move |ctx: AuthContext<'_>| match authorize(&ctx) {
+            Ok(()) => Authorization::Allow,
+            Err(what) => {
+                // Name the statement (DROP), not its bookkeeping (the DELETE on the schema
+                // table SQLite checks first): a write to a `sqlite_` table only fills an
+                // empty slot.
+                let bookkeeping = matches!(
+                    ctx.action,
+                    AuthAction::Insert { table_name }
+                        | AuthAction::Update { table_name, .. }
+                        | AuthAction::Delete { table_name }
+                        if table_name.starts_with("sqlite_")
+                );
+                if let Ok(mut slot) = record.lock()
+                    && (slot.is_none() || !bookkeeping)
+                {
+                    *slot = Some(if bookkeeping {
+                        "changing the schema".into()
+                    } else {
+                        what
+                    });
+                }
+                Authorization::Deny
+            }
+        }))?;
+        Ok(ReadOnlyDb { conn, denied })
+    }
+
+    fn refused(&self, what: Option<String>) -> Error {
+        let what = what
+            .or_else(|| self.denied.lock().ok().and_then(|mut d| d.take()))
+            .unwrap_or_else(|| "this statement".into());
+        Error::Invalid(format!(
+            "SQL validation failed: {what} is not allowed: a CSV source is read-only"
+        ))
+    }
+
+    /// The columns of `data` with their inferred types.
+    pub fn schema(&self) -> std::result::Result<Vec<ColumnInfo>, QueryError> {
+        let stmt = self
+            .conn
+            .prepare("SELECT * FROM data")
+            .map_err(|e| self.map_err(e, Why::None, Duration::ZERO))?;
+        Ok(stmt
+            .columns()
+            .map(|c| ColumnInfo {
+                name: c.name().to_string(),
+                type_name: c
+                    .decl_type()
+                    .and_then(ColumnType::from_decl)
+                    .unwrap_or(ColumnType::Text)
+                    .name()
+                    .to_string(),
+            })
+            .collect())
+    }
+
+    /// Runs one statement, reading at most `limit + 1` rows.
+    pub fn run(
+        &mut self,
+        sql: &str,
+        limit: usize,
+        timeout: Duration,
+        cancel: &CancellationToken,
+    ) -> std::result::Result<ResultSet, QueryError> {
+        if cancel.is_cancelled() {
+            return Err(Error::QueryFailed("query cancelled".into()).into());
+        }
+        let why = Arc::new(AtomicU8::new(Why::None as u8));
+        let deadline = Instant::now() + timeout;
+        {
+            let why = Arc::clone(&why);
+            let cancel = cancel.clone();
+            self.conn
+                .progress_handler(
+                    PROGRESS_STEPS,
+                    Some(move || {
+                        let stop = if cancel.is_cancelled() {
+                            Why::Cancelled
+                        } else if Instant::now() >= deadline {
+                            Why::TimedOut
+                        } else {
+                            return false;
+                        };
+                        why.store(stop as u8, Ordering::Relaxed);
+                        true
+                    }),
+                )
+                .map_err(|e| Error::internal("cannot watch the query", e))?;
+        }
+        let result = self.run_inner(sql, limit);
+        let _ = self.conn.progress_handler(0, None::<fn() -> bool>);
+        result.map_err(|e| match e {
+            Failure::Sqlite(e) => self.map_err(e, Why::from(why.load(Ordering::Relaxed)), timeout),
+            Failure::Refused(what) => self.refused(Some(what)).into(),
+        })
+    }
+
+    fn run_inner(&self, sql: &str, limit: usize) -> std::result::Result<ResultSet, Failure> {
+        if let Ok(mut slot) = self.denied.lock() {
+            *slot = None;
+        }
+        let mut stmt = self.conn.prepare(sql).map_err(Failure::Sqlite)?;
+        if !stmt.readonly() {
+            return Err(Failure::Refused("a statement that writes".into()));
+        }
+        let decls: Vec<Option<ColumnType>> = stmt
+            .columns()
+            .map(|c| c.decl_type().and_then(ColumnType::from_decl))
+            .collect();
+        let names: Vec<String> = stmt.column_names().map(|s| s.to_string()).collect();
+        let mut rows = stmt.raw_query();
+        let mut out: Vec<Vec<Value>> = Vec::new();
+        let mut truncated = false;
+        while let Some(row) = rows.next().map_err(Failure::Sqlite)? {
+            if out.len() >= limit {
+                truncated = true;
+                break;
+            }
+            let mut cells = Vec::with_capacity(decls.len());
+            for (i, decl) in decls.iter().enumerate() {
+                let v = row.get_ref(i).map_err(Failure::Sqlite)?;
+                cells.push(to_value(v, *decl));
+            }
+            out.push(cells);
+        }
+        let columns = names
+            .into_iter()
+            .enumerate()
+            .map(|(i, name)| Column {
+                name,
+                type_name: type_name(decls[i], &out, i),
+            })
+            .collect();
+        Ok(ResultSet {
+            columns,
+            rows: out,
+            truncated,
+        })
+    }
+
+    fn map_err(&self, e: rusqlite::Error, why: Why, timeout: Duration) -> QueryError {
+        // A refused function fails the statement with a plain error: the slot tells.
+        if let Some(what) = self.denied.lock().ok().and_then(|mut d| d.take()) {
+            return self.refused(Some(what)).into();
+        }
+        let code = e.sqlite_error_code();
+        let error = match code {
+            Some(ErrorCode::OperationInterrupted) => match why {
+                Why::Cancelled => Error::QueryFailed("query cancelled".into()),
+                Why::TimedOut => {
+                    Error::QueryFailed(format!("query timed out after {} s", timeout.as_secs_f64()))
+                }
+                Why::None => Error::QueryFailed("query interrupted".into()),
+            },
+            Some(ErrorCode::AuthorizationForStatementDenied) => self.refused(None),
+            _ => match e {
+                rusqlite::Error::MultipleStatement => Error::Invalid(
+                    "SQL validation failed: only one statement may run at a time".into(),
+                ),
+                e => Error::QueryFailed(format!("query failed: {e}")),
+            },
+        };
+        QueryError {
+            error,
+            corrupt: matches!(
+                code,
+                Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase)
+            ),
+        }
+    }
+}
+
+enum Failure {
+    Sqlite(rusqlite::Error),
+    Refused(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+enum Why {
+    None = 0,
+    Cancelled = 1,
+    TimedOut = 2,
+}
+
+impl From<u8> for Why {
+    fn from(v: u8) -> Self {
+        match v {
+            1 => Why::Cancelled,
+            2 => Why::TimedOut,
+            _ => Why::None,
+        }
+    }
+}
+
+/// A cell as the rest of tdb sees it: a BOOLEAN column's 0/1 is a bool, dates and
+/// timestamps are their ISO text.
+fn to_value(v: ValueRef<'_>, decl: Option<ColumnType>) -> Value {
+    match v {
+        ValueRef::Null => Value::Null,
+        ValueRef::Integer(i) if decl == Some(ColumnType::Boolean) => Value::Bool(i != 0),
+        ValueRef::Integer(i) => Value::Int(i),
+        ValueRef::Real(f) => Value::Float(f),
+        ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+        ValueRef::Blob(b) => Value::Bytes(b.to_vec()),
+    }
+}
+
+/// The declared type of a result column, or for an expression the storage class of its
+/// first non-NULL value.
+fn type_name(decl: Option<ColumnType>, rows: &[Vec<Value>], i: usize) -> String {
+    if let Some(t) = decl {
+        return t.name().to_string();
+    }
+    let first = rows.iter().map(|r| &r[i]).find(|v| !v.is_null());
+    match first {
+        Some(Value::Int(_)) => "integer",
+        Some(Value::Float(_)) => "real",
+        Some(Value::Bool(_)) => "boolean",
+        Some(Value::Bytes(_)) => "blob",
+        Some(_) => "text",
+        None => "null",
+    }
+    .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uri_escapes_everything_special() {
+        assert_eq!(
+            file_uri(Path::new("/h/a b?c#d%e/x.sqlite")),
+            "file:/h/a%20b%3Fc%23d%25e/x.sqlite?immutable=1"
+        );
+    }
+}
