@@ -305,3 +305,88 @@ fn testing_a_source_reports_its_latency() {
     assert!(m.text.starts_with("orders: reachable · "), "{m:?}");
     assert_eq!(h.app.sources.selected().unwrap().status, Status::Active);
 }
+
+/// A home with the demo's `orders.csv` (5,000 rows) registered as a CSV source.
+fn csv_home() -> (tempfile::TempDir, Home) {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("orders.csv");
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/assets/demo/orders.csv"),
+        &csv,
+    )
+    .unwrap();
+    let home = Home::at(dir.path().join("home"));
+    let body = json!({"name": "orders", "source_type": "csv", "connection": {"path": csv}});
+    let new = RegisterRequest::from_json_text(&body.to_string())
+        .unwrap()
+        .validate(dir.path())
+        .unwrap();
+    Registry::open(&home).unwrap().add(new, "tester").unwrap();
+    (dir, home)
+}
+
+#[test]
+fn a_csv_source_imports_browses_and_queries() {
+    let (_dir, home) = csv_home();
+    let mut h = Harness::new(&home, 120, 40);
+    h.settle_until("the schema", |a| {
+        a.schema
+            .get(a.selected_id().unwrap())
+            .is_some_and(|e| e.tree.is_some())
+    });
+    let id = h.app.selected_id().unwrap().to_string();
+    let tree = h.app.schema.get(&id).unwrap().tree.clone().unwrap();
+    assert_eq!(tree.tables[0].label, "data");
+    let columns: Vec<&str> = tree.tables[0]
+        .columns
+        .iter()
+        .map(|c| c.label.as_str())
+        .collect();
+    assert_eq!(
+        columns,
+        [
+            "id",
+            "customer_id",
+            "total",
+            "currency",
+            "status",
+            "created_at",
+            "shipped_at",
+            "note"
+        ]
+    );
+    assert!(h.screen().contains("customer_id"));
+
+    h.act(Action::RunQuery);
+    h.settle_query();
+    let g = grid(&h);
+    assert_eq!(g.grid.rows(), 100);
+    assert!(g.grid.result.truncated);
+    assert_eq!(g.grid.cell(0, 0).unwrap().text, "1");
+    assert_eq!(g.grid.cell(0, 2).unwrap().text, "595.82");
+    assert_eq!(g.grid.cell(0, 2).unwrap().kind, CellKind::Number);
+    assert_eq!(
+        g.grid.cell(0, 7).unwrap().text,
+        "fragile — handle with care"
+    );
+    assert_eq!(g.grid.cell(0, 6).unwrap().kind, CellKind::Null);
+    assert!(h.screen().contains("100 rows · more exist · limit 100"));
+
+    h.run_sql("SELECT count(*) AS n, sum(note LIKE '%' || char(10) || '%') AS multiline FROM data");
+    let g = grid(&h);
+    assert_eq!(g.grid.cell(0, 0).unwrap().text, "5000");
+    let multiline: i64 = g.grid.cell(0, 1).unwrap().text.parse().unwrap();
+    assert!(multiline > 0, "the demo has multi-line notes");
+    h.run_sql("SELECT note FROM data WHERE note LIKE '%' || char(10) || '%' LIMIT 1");
+    let note = grid(&h).grid.cell(0, 0).unwrap().text;
+    assert!(note.contains('↵') && !note.contains('\n'), "{note}");
+
+    h.run_sql("DROP TABLE data");
+    assert!(matches!(
+        h.app.results,
+        ResultsView::Failed {
+            heading: "SQL rejected",
+            ..
+        }
+    ));
+}

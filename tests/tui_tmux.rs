@@ -24,6 +24,11 @@ struct Tmux {
 
 impl Tmux {
     fn start(cwd: &Path) -> Tmux {
+        Tmux::start_with(cwd, "")
+    }
+
+    /// Like [`Tmux::start`], with extra `NAME=value` words in the shell's environment.
+    fn start_with(cwd: &Path, env: &str) -> Tmux {
         let socket = format!(
             "tdb-e2e-{}-{}",
             std::process::id(),
@@ -36,7 +41,7 @@ impl Tmux {
             .args(["new-session", "-d", "-x", "120", "-y", "40", "-c"])
             .arg(cwd)
             .arg(format!(
-                "env -i PATH='{path}' HOME='{}' TERM=xterm-256color LANG=C.UTF-8 PS1='e2e$ ' sh",
+                "env -i PATH='{path}' HOME='{}' TERM=xterm-256color LANG=C.UTF-8 PS1='e2e$ ' {env} sh",
                 cwd.display()
             ))
             .output()
@@ -266,4 +271,34 @@ fn the_real_binary_in_a_real_terminal() {
     let s = t.wait_for("a working shell", |s| s.contains("restored-42"));
     assert!(s.contains("e2e$"), "{s}");
     assert_eq!(t.format("#{pane_title}"), title_before);
+}
+
+#[test]
+fn demo_runs_from_anywhere_and_cleans_up_even_on_hangup() {
+    let dir = tempfile::tempdir().unwrap();
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let t = Tmux::start_with(dir.path(), &format!("TMPDIR='{}'", tmp.display()));
+    t.wait_for("the shell prompt", |s| s.contains("e2e$"));
+    t.type_text(&format!("{} demo", env!("CARGO_BIN_EXE_tdb")));
+    t.keys(&["Enter"]);
+    t.wait_for("the demo sources", |s| {
+        s.contains("● customers csv") && s.contains("● orders csv") && s.contains("● events csv")
+    });
+    assert_eq!(
+        std::fs::read_dir(&tmp).unwrap().count(),
+        1,
+        "one temporary home"
+    );
+    t.keys(&["F5"]);
+    t.wait_for("customers", |s| {
+        s.contains("100 rows · more exist · limit 100")
+    });
+    // The terminal goes away (an SSH session closing): tdb still removes its home.
+    drop(t);
+    let deadline = Instant::now() + PATIENCE;
+    while std::fs::read_dir(&tmp).unwrap().count() > 0 {
+        assert!(Instant::now() < deadline, "the demo's home is still there");
+        std::thread::sleep(Duration::from_millis(25));
+    }
 }

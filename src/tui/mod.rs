@@ -20,6 +20,7 @@ use futures_util::StreamExt;
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 use ratatui::layout::Rect;
+use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::backend::{self, Request};
@@ -73,6 +74,10 @@ async fn run_loop(home: Home, keymap: Keymap) -> Result<()> {
     );
     send(&backend.requests, startup);
 
+    // A closed SSH session (SIGHUP) or a `kill` (SIGTERM) ends tdb like Ctrl-Q does, so the
+    // terminal is restored, running queries are cancelled and `tdb demo` cleans up.
+    let mut hangup = signal(SignalKind::hangup()).map_err(io_err)?;
+    let mut terminate = signal(SignalKind::terminate()).map_err(io_err)?;
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -116,6 +121,8 @@ async fn run_loop(home: Home, keymap: Keymap) -> Result<()> {
                 dirty = true;
             }
             _ = tick.tick(), if app.animating() => dirty = true,
+            _ = hangup.recv() => break Ok(()),
+            _ = terminate.recv() => break Ok(()),
         }
     };
     drop(term);
