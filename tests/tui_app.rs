@@ -264,6 +264,20 @@ fn errors_show_as_messages_and_the_app_goes_on() {
 
     h.run_sql("SELECT 42 AS answer");
     assert_eq!(grid(&h).grid.cell(0, 0).unwrap().text, "42");
+
+    // Edge shapes draw too: no rows, and rows without columns.
+    h.run_sql("SELECT id FROM data WHERE false");
+    assert_eq!(grid(&h).grid.rows(), 0);
+    assert!(h.screen().contains("(no rows)"));
+    h.run_sql("SELECT FROM data WHERE id <= 3");
+    assert_eq!(grid(&h).grid.rows(), 3);
+    assert!(grid(&h).grid.columns.is_empty());
+    h.act(Action::FocusNext);
+    h.act(Action::Move {
+        motion: Motion::Right,
+    });
+    h.act(Action::OpenCell);
+    assert!(h.screen().contains("3 rows · "));
 }
 
 #[test]

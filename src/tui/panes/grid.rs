@@ -193,6 +193,9 @@ impl Grid {
     /// The first column to draw so that column `cursor` is fully visible in `width`,
     /// moving as little as possible from `first`.
     pub fn first_column_showing(&self, first: usize, cursor: usize, width: usize) -> usize {
+        if cursor >= self.columns.len() {
+            return 0; // no columns at all (`SELECT FROM t` has none)
+        }
         if cursor < first {
             return cursor;
         }
@@ -279,6 +282,19 @@ mod tests {
         );
         assert_eq!(g.cell(1, 0).unwrap().text, "2.5");
         assert_eq!(g.cell(1, 0).unwrap().kind, CellKind::Number);
+    }
+
+    #[test]
+    fn a_result_without_columns_draws_nothing_and_does_not_panic() {
+        let g = Grid::new(ResultSet {
+            columns: vec![],
+            rows: vec![vec![], vec![]],
+            truncated: false,
+        });
+        assert_eq!(g.rows(), 2);
+        assert_eq!(g.cell(0, 0), None);
+        assert_eq!(g.first_column_showing(0, 0, 80), 0);
+        assert!(g.layout_columns(0, 80).is_empty());
     }
 
     #[test]

@@ -136,7 +136,11 @@ fn thousands(n: u64) -> String {
 
 /// `importing 45% · 2,300 rows` for a CSV import under way.
 fn progress_text(p: &crate::connector::Progress) -> String {
-    let pct = (p.bytes * 100).checked_div(p.total_bytes).unwrap_or(0);
+    let pct = p
+        .bytes
+        .saturating_mul(100)
+        .checked_div(p.total_bytes)
+        .unwrap_or(0);
     format!("importing {pct}% · {} rows", thousands(p.rows))
 }
 
