@@ -302,3 +302,19 @@ fn demo_runs_from_anywhere_and_cleans_up_even_on_hangup() {
         std::thread::sleep(Duration::from_millis(25));
     }
 }
+
+#[test]
+fn without_a_terminal_tdb_says_what_to_use_instead() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = tdb(&dir.path().join("home"))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(10));
+    assert!(
+        text(&out.stderr).contains("the terminal UI needs a terminal; for scripts use `tdb query`"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(out.stdout.is_empty(), "no escape sequences on a pipe");
+}
