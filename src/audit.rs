@@ -54,6 +54,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
+use crate::core::source::SourceRecord;
 use crate::core::{Error, Result};
 use crate::identity;
 
@@ -114,6 +115,24 @@ pub enum Event {
 }
 
 impl Event {
+    /// A source was registered (from the command line or the terminal UI).
+    pub fn source_registered(rec: &SourceRecord) -> Event {
+        Event::SourceRegistered {
+            source_id: rec.id.clone(),
+            source_name: rec.name.clone(),
+            source_type: rec.source_type().to_string(),
+        }
+    }
+
+    /// A source was deleted; `purged` says whether its record went too.
+    pub fn source_deleted(rec: &SourceRecord, purged: bool) -> Event {
+        Event::SourceDeleted {
+            source_id: rec.id.clone(),
+            source_name: rec.name.clone(),
+            purged,
+        }
+    }
+
     /// The `event` value of the line.
     pub fn name(&self) -> &'static str {
         match self {

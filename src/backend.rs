@@ -20,7 +20,7 @@ use crate::clipboard::{Clipboard, Copied};
 use crate::connector::{Progress, ProgressFn, SchemaInfo};
 use crate::core::source::{SourceRecord, Status};
 use crate::core::{Error, Result};
-use crate::engine::{Engine, QueryOutcome};
+use crate::engine::{Engine, QueryOutcome, Ticket};
 use crate::home::Home;
 
 /// Pairs a [`Response`] with the [`Request`] that asked for it.
@@ -91,7 +91,7 @@ pub enum Response {
 enum Finished {
     Query {
         id: RequestId,
-        source_id: String,
+        ticket: Ticket,
         result: Result<QueryOutcome>,
     },
     Schema {
@@ -240,7 +240,7 @@ impl Backend {
                 source_id,
                 sql,
                 limit,
-            } => self.start_query(engine, id, source_id, &sql, limit),
+            } => self.start_query(engine, id, &source_id, &sql, limit),
             Request::Cancel { id } => {
                 if let Some(token) = self.running.get(&id) {
                     token.cancel();
@@ -274,11 +274,11 @@ impl Backend {
         &mut self,
         engine: &mut Engine,
         id: RequestId,
-        source_id: String,
+        source_id: &str,
         sql: &str,
         limit: usize,
     ) {
-        let planned = match engine.plan(&source_id, sql, limit) {
+        let planned = match engine.plan(source_id, sql, limit) {
             Ok(p) => p,
             Err(e) => {
                 self.send(Response::QueryDone { id, result: Err(e) });
@@ -289,13 +289,10 @@ impl Backend {
         self.running.insert(id, token.clone());
         let progress = self.progress(id);
         let done = self.done_tx.clone();
+        let ticket = planned.ticket();
         self.tasks.spawn(async move {
             let result = planned.run(token, Some(progress)).await;
-            let _ = done.send(Finished::Query {
-                id,
-                source_id,
-                result,
-            });
+            let _ = done.send(Finished::Query { id, ticket, result });
         });
     }
 
@@ -367,14 +364,10 @@ impl Backend {
     /// Records what a finished task said about its source, then answers the UI.
     fn finish(&mut self, engine: &Engine, done: Finished) {
         match done {
-            Finished::Query {
-                id,
-                source_id,
-                result,
-            } => {
+            Finished::Query { id, ticket, result } => {
                 self.running.remove(&id);
-                engine.settle(&source_id, &result);
-                self.announce(engine, &source_id);
+                engine.settle_query(&ticket, &result);
+                self.announce(engine, &ticket.source_id);
                 self.send(Response::QueryDone { id, result });
             }
             Finished::Schema {

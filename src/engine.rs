@@ -15,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 use crate::audit::{AuditLog, Event};
 use crate::connector::{self, Connector, ProgressFn, SchemaInfo};
 use crate::core::guard::{self, Guarded};
+use crate::core::history::{HistoryEntry, Outcome};
 use crate::core::source::{SourceRecord, Status};
 use crate::core::value::{JsonRows, ResultSet};
 use crate::core::{Error, Result};
@@ -36,6 +37,16 @@ pub struct Planned {
     pub guarded: Guarded,
     connector: Arc<dyn Connector>,
     audit: AuditLog,
+}
+
+/// What the history needs to know of a run that is about to start, kept by the caller while
+/// the [`Planned`] query runs (it consumes itself).
+#[derive(Debug, Clone)]
+pub struct Ticket {
+    pub source_id: String,
+    pub sql: String,
+    started_at: String,
+    started: Instant,
 }
 
 /// A finished query, as CONTRACT.md's result shape needs it.
@@ -137,6 +148,18 @@ impl Engine {
                     sql: sql.to_string(),
                     detail: e.detail().to_string(),
                 })?;
+                if !sql.trim().is_empty() {
+                    self.remember(HistoryEntry {
+                        source_id: source.id.clone(),
+                        sql: sql.to_string(),
+                        started_at: now_rfc3339(),
+                        duration_ms: 0,
+                        rows: None,
+                        truncated: false,
+                        outcome: Outcome::Rejected,
+                        error: Some(e.detail().to_string()),
+                    });
+                }
                 return Err(e);
             }
         };
@@ -158,6 +181,45 @@ impl Engine {
         };
         if let Err(e) = self.registry.set_status(source_id, status) {
             tracing::warn!("cannot record the status of {source_id}: {e}");
+        }
+    }
+
+    /// Records what a query run said about its source (like [`Engine::settle`]) and keeps the
+    /// run in the source's history. A history that cannot be written is logged, not fatal:
+    /// the query itself went fine.
+    pub fn settle_query(&self, ticket: &Ticket, outcome: &Result<QueryOutcome>) {
+        self.settle(&ticket.source_id, outcome);
+        let (duration, rows, truncated, result, error) = match outcome {
+            Ok(o) => (
+                o.duration,
+                Some(o.result.rows.len() as u64),
+                o.result.truncated,
+                Outcome::Ok,
+                None,
+            ),
+            Err(e) => (
+                ticket.started.elapsed(),
+                None,
+                false,
+                Outcome::Failed,
+                Some(e.detail().to_string()),
+            ),
+        };
+        self.remember(HistoryEntry {
+            source_id: ticket.source_id.clone(),
+            sql: ticket.sql.clone(),
+            started_at: ticket.started_at.clone(),
+            duration_ms: u64::try_from(duration.as_millis()).unwrap_or(u64::MAX),
+            rows,
+            truncated,
+            outcome: result,
+            error,
+        });
+    }
+
+    fn remember(&self, entry: HistoryEntry) {
+        if let Err(e) = self.registry.record_history(&entry) {
+            tracing::warn!("cannot record the history of {}: {e}", entry.source_id);
         }
     }
 
@@ -200,6 +262,16 @@ impl Engine {
 }
 
 impl Planned {
+    /// What [`Engine::settle_query`] needs once the run is over.
+    pub fn ticket(&self) -> Ticket {
+        Ticket {
+            source_id: self.source.id.clone(),
+            sql: self.sql.clone(),
+            started_at: now_rfc3339(),
+            started: Instant::now(),
+        }
+    }
+
     /// Runs the query; the outcome, success or failure, is audited.
     pub async fn run(
         self,
@@ -251,4 +323,8 @@ impl Planned {
             }
         }
     }
+}
+
+fn now_rfc3339() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }

@@ -128,25 +128,11 @@ fn verify(ctx: &Context, log: &AuditLog) -> Result<()> {
 
 /// Registry changes are audited too; a failure to audit is reported but does not undo them.
 pub fn source_registered(ctx: &Context, rec: &SourceRecord) {
-    record(
-        ctx,
-        &Event::SourceRegistered {
-            source_id: rec.id.clone(),
-            source_name: rec.name.clone(),
-            source_type: rec.source_type().to_string(),
-        },
-    );
+    record(ctx, &Event::source_registered(rec));
 }
 
 pub fn source_deleted(ctx: &Context, rec: &SourceRecord, purged: bool) {
-    record(
-        ctx,
-        &Event::SourceDeleted {
-            source_id: rec.id.clone(),
-            source_name: rec.name.clone(),
-            purged,
-        },
-    );
+    record(ctx, &Event::source_deleted(rec, purged));
 }
 
 fn record(ctx: &Context, event: &Event) {

@@ -60,7 +60,7 @@ pub fn run(ctx: &Context, args: QueryArgs) -> Result<()> {
     let mut engine = Engine::open(&ctx.home)?;
     let limit = crate::core::guard::check_limit(args.limit)?;
     let planned = engine.plan(&args.source, &sql, limit)?;
-    let source_id = planned.source.id.clone();
+    let ticket = planned.ticket();
     let rt = super::runtime()?;
     let cancel = CancellationToken::new();
     let progress = super::progress::import_bar(ctx);
@@ -76,7 +76,7 @@ pub fn run(ctx: &Context, args: QueryArgs) -> Result<()> {
         }
     });
     progress.finish();
-    engine.settle(&source_id, &outcome);
+    engine.settle_query(&ticket, &outcome);
     let outcome = outcome?;
     if ctx.json {
         print_json(&outcome)

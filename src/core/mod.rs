@@ -3,6 +3,7 @@
 pub mod error;
 pub mod export;
 pub mod guard;
+pub mod history;
 pub mod ident;
 pub mod sanitize;
 pub mod source;

@@ -22,6 +22,25 @@ const STEPS: &[&str] = &[
         deleted_at    TEXT
     );
     CREATE UNIQUE INDEX sources_live_name ON sources(name) WHERE deleted_at IS NULL;",
+    // 2: every query run per source (the UI's history), and the editor's text per source.
+    // Both go with their source when it is purged; a removal drops them in code.
+    "CREATE TABLE query_history (
+        id          INTEGER PRIMARY KEY,
+        source_id   TEXT NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+        sql         TEXT NOT NULL,
+        started_at  TEXT NOT NULL,
+        duration_ms INTEGER NOT NULL,
+        rows        INTEGER,
+        truncated   INTEGER NOT NULL DEFAULT 0,
+        outcome     TEXT NOT NULL CHECK (outcome IN ('ok', 'rejected', 'failed')),
+        error       TEXT
+    );
+    CREATE INDEX query_history_source ON query_history(source_id, id);
+    CREATE TABLE editor_texts (
+        source_id TEXT PRIMARY KEY REFERENCES sources(id) ON DELETE CASCADE,
+        sql       TEXT NOT NULL,
+        saved_at  TEXT NOT NULL
+    );",
 ];
 
 pub fn migrate(db: &mut Connection) -> Result<()> {

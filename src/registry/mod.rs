@@ -4,6 +4,7 @@
 //! (`BEGIN IMMEDIATE`) and wait on a busy timeout, so two tdb processes on one home (two
 //! terminals on one bastion) both succeed.
 
+pub mod history;
 mod migrations;
 pub mod secrets;
 
@@ -323,6 +324,9 @@ impl Registry {
             return Err(not_found(reference));
         }
         self.drop_caches(&rec.id);
+        if let Err(e) = self.forget_history(&rec.id) {
+            tracing::warn!("cannot drop the history of {}: {e}", rec.id);
+        }
         Ok(rec)
     }
 
