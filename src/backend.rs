@@ -91,7 +91,8 @@ pub enum Response {
 enum Finished {
     Query {
         id: RequestId,
-        ticket: Ticket,
+        /// Boxed: the variants of this enum stay small while it waits in the channel.
+        ticket: Box<Ticket>,
         result: Result<QueryOutcome>,
     },
     Schema {
@@ -289,7 +290,7 @@ impl Backend {
         self.running.insert(id, token.clone());
         let progress = self.progress(id);
         let done = self.done_tx.clone();
-        let ticket = planned.ticket();
+        let ticket = Box::new(planned.ticket());
         self.tasks.spawn(async move {
             let result = planned.run(token, Some(progress)).await;
             let _ = done.send(Finished::Query { id, ticket, result });
