@@ -16,12 +16,16 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use crate::audit::Event;
 use crate::clipboard::{Clipboard, Copied};
-use crate::connector::{Progress, ProgressFn, SchemaInfo};
-use crate::core::source::{SourceRecord, Status};
+use crate::connector::{self, Connector, Progress, ProgressFn, SchemaInfo, StoredSecret};
+use crate::core::draft::SourceDraft;
+use crate::core::history::{HistoryEntry, KEEP_PER_SOURCE};
+use crate::core::source::{Connection, SourceRecord, Status};
 use crate::core::{Error, Result};
 use crate::engine::{Engine, QueryOutcome, Ticket};
 use crate::home::Home;
+use crate::registry::{EditRequest, Removal};
 
 /// Pairs a [`Response`] with the [`Request`] that asked for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -51,6 +55,31 @@ pub enum Request {
         text: String,
         what: String,
     },
+    /// Register the source a form describes (audited as `source_registered`).
+    AddSource { id: RequestId, draft: SourceDraft },
+    /// Change a source to what the form holds now; `before` is what the form started from,
+    /// so only changed connection fields are touched.
+    EditSource {
+        id: RequestId,
+        source_id: String,
+        before: Box<SourceDraft>,
+        draft: Box<SourceDraft>,
+    },
+    /// Check that the source a form describes can be reached, before saving it. When
+    /// editing (`source_id`), an untyped password is the stored one.
+    TestDraft {
+        id: RequestId,
+        source_id: Option<String>,
+        draft: SourceDraft,
+    },
+    /// Delete a source (audited as `source_deleted`); its record stays for the audit trail.
+    DeleteSource { id: RequestId, source_id: String },
+    /// The runs of a source's history, newest first.
+    History { id: RequestId, source_id: String },
+    /// The editor text last saved for a source.
+    LoadEditorText { id: RequestId, source_id: String },
+    /// Keep the editor text of a source for the next start (nothing is answered).
+    SaveEditorText { source_id: String, sql: String },
 }
 
 /// What the backend answers, or reports on its own.
@@ -85,7 +114,39 @@ pub enum Response {
         what: String,
         result: Result<Copied>,
     },
+    /// A source was added or edited, as stored now.
+    SourceSaved {
+        id: RequestId,
+        result: Result<SourceRecord>,
+    },
+    /// How long reaching a form's source took, or why it could not be reached.
+    DraftTested {
+        id: RequestId,
+        result: Result<Duration>,
+    },
+    SourceDeleted {
+        id: RequestId,
+        result: Result<SourceRecord>,
+    },
+    History {
+        id: RequestId,
+        source_id: String,
+        result: Result<Vec<HistoryEntry>>,
+    },
+    /// The saved editor text of a source (`None`: never saved, or unreadable, which is logged).
+    EditorText {
+        id: RequestId,
+        source_id: String,
+        sql: Option<String>,
+    },
 }
+
+/// The id of answers nobody asked for: the source list sent again because another process
+/// changed the registry.
+pub const PUSHED: RequestId = RequestId(0);
+
+/// How often the backend looks whether another process changed the registry.
+const WATCH_EVERY: Duration = Duration::from_secs(2);
 
 /// A finished task, reported back to the loop so it can record the source's status.
 enum Finished {
@@ -181,6 +242,9 @@ impl Backend {
                 return;
             }
         };
+        let mut watch = tokio::time::interval(WATCH_EVERY);
+        watch.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut seen = engine.registry().data_version().ok();
         loop {
             tokio::select! {
                 req = requests.recv() => match req {
@@ -189,6 +253,14 @@ impl Backend {
                 },
                 Some(done) = self.done_rx.recv() => self.finish(&engine, done),
                 Some(_) = self.tasks.join_next(), if !self.tasks.is_empty() => {}
+                _ = watch.tick() => {
+                    let now = engine.registry().data_version().ok();
+                    if now != seen {
+                        seen = now;
+                        let result = engine.registry().list(None);
+                        self.send(Response::Sources { id: PUSHED, result });
+                    }
+                }
             }
         }
         // The UI is gone: stop what runs on servers, and let the cancels reach them.
@@ -226,7 +298,26 @@ impl Backend {
                 what,
                 result: Err(e),
             }),
-            Request::Cancel { .. } => {}
+            Request::Cancel { .. } | Request::SaveEditorText { .. } => {}
+            Request::AddSource { id, .. } | Request::EditSource { id, .. } => {
+                self.send(Response::SourceSaved { id, result: Err(e) })
+            }
+            Request::TestDraft { id, .. } => {
+                self.send(Response::DraftTested { id, result: Err(e) })
+            }
+            Request::DeleteSource { id, .. } => {
+                self.send(Response::SourceDeleted { id, result: Err(e) })
+            }
+            Request::History { id, source_id } => self.send(Response::History {
+                id,
+                source_id,
+                result: Err(e),
+            }),
+            Request::LoadEditorText { id, source_id } => self.send(Response::EditorText {
+                id,
+                source_id,
+                sql: None,
+            }),
         }
     }
 
@@ -250,7 +341,74 @@ impl Backend {
             Request::Schema { id, source_id } => self.start_schema(engine, id, source_id),
             Request::Test { id, source_id } => self.start_test(engine, id, source_id),
             Request::Copy { id, what, text } => self.start_copy(id, what, text),
+            Request::AddSource { id, draft } => {
+                let result = add_source(engine, &draft);
+                self.send(Response::SourceSaved { id, result });
+            }
+            Request::EditSource {
+                id,
+                source_id,
+                before,
+                draft,
+            } => {
+                let result = edit_source(engine, &source_id, &before, &draft);
+                self.send(Response::SourceSaved { id, result });
+            }
+            Request::TestDraft {
+                id,
+                source_id,
+                draft,
+            } => self.start_draft_test(engine, id, source_id.as_deref(), &draft),
+            Request::DeleteSource { id, source_id } => {
+                let result = delete_source(engine, &source_id);
+                self.send(Response::SourceDeleted { id, result });
+            }
+            Request::History { id, source_id } => {
+                let result = engine.registry().history(&source_id, KEEP_PER_SOURCE);
+                self.send(Response::History {
+                    id,
+                    source_id,
+                    result,
+                });
+            }
+            Request::LoadEditorText { id, source_id } => {
+                let sql = engine
+                    .registry()
+                    .editor_text(&source_id)
+                    .unwrap_or_else(|e| {
+                        tracing::warn!("cannot read the editor text of {source_id}: {e}");
+                        None
+                    });
+                self.send(Response::EditorText { id, source_id, sql });
+            }
+            Request::SaveEditorText { source_id, sql } => {
+                if let Err(e) = engine.registry().save_editor_text(&source_id, &sql) {
+                    tracing::warn!("cannot save the editor text of {source_id}: {e}");
+                }
+            }
         }
+    }
+
+    /// Tests a form's source without saving it: a connector of its own, dropped after.
+    fn start_draft_test(
+        &mut self,
+        engine: &Engine,
+        id: RequestId,
+        source_id: Option<&str>,
+        draft: &SourceDraft,
+    ) {
+        let connector = draft_connector(engine, source_id, draft);
+        let out = self.out.clone();
+        self.tasks.spawn(async move {
+            let result = match connector {
+                Ok(c) => {
+                    let started = Instant::now();
+                    c.test().await.map(|()| started.elapsed())
+                }
+                Err(e) => Err(e),
+            };
+            let _ = out.send(Response::DraftTested { id, result });
+        });
     }
 
     fn start_copy(&mut self, id: RequestId, what: String, text: String) {
@@ -413,4 +571,82 @@ impl Backend {
             self.send(Response::SourceChanged { source });
         }
     }
+}
+
+fn cwd() -> Result<std::path::PathBuf> {
+    std::env::current_dir()
+        .map_err(|e| Error::Invalid(format!("cannot resolve a relative path: {e}")))
+}
+
+/// A failure to audit a registry change is logged; the change itself stands (as with the
+/// command line, which warns).
+fn audit(engine: &Engine, event: &Event) {
+    if let Err(e) = engine.audit().record(event) {
+        tracing::warn!("could not write the audit log: {e}");
+    }
+}
+
+fn add_source(engine: &mut Engine, draft: &SourceDraft) -> Result<SourceRecord> {
+    let new = draft.to_new_source(&cwd()?)?;
+    let rec = engine.registry_mut().add(new, &crate::identity::actor())?;
+    audit(engine, &Event::source_registered(&rec));
+    Ok(rec)
+}
+
+fn edit_source(
+    engine: &mut Engine,
+    source_id: &str,
+    before: &SourceDraft,
+    draft: &SourceDraft,
+) -> Result<SourceRecord> {
+    let patch = draft.connection_patch(before);
+    let rec = engine.registry_mut().edit(
+        source_id,
+        EditRequest {
+            name: Some(draft.name.clone()),
+            description: Some(draft.description.clone()),
+            tags: Some(draft.tag_list()),
+            connection: (!patch.is_empty()).then_some(patch),
+        },
+    )?;
+    engine.forget(&rec.id);
+    Ok(rec)
+}
+
+fn delete_source(engine: &mut Engine, source_id: &str) -> Result<SourceRecord> {
+    let rec = engine.registry_mut().remove(source_id, Removal::Soft)?;
+    audit(engine, &Event::source_deleted(&rec, false));
+    engine.forget(&rec.id);
+    Ok(rec)
+}
+
+/// The connector a form's values describe, under an id of its own so it shares nothing
+/// (no pool, no cache) with a stored source.
+fn draft_connector(
+    engine: &Engine,
+    source_id: Option<&str>,
+    draft: &SourceDraft,
+) -> Result<Box<dyn Connector>> {
+    let mut new = draft.to_new_source(&cwd()?)?;
+    let from_env = matches!(&new.connection, Connection::Postgres(c) if c.password_env.is_some());
+    let secret = match (new.secret.take(), source_id) {
+        (Some(s), _) => StoredSecret::Present(s),
+        (None, Some(id)) if !from_env => {
+            let stored = engine.registry().get(id)?;
+            engine.registry().secret(&stored)?
+        }
+        _ => StoredSecret::None,
+    };
+    let rec = SourceRecord {
+        id: format!("draft-{}", uuid::Uuid::new_v4()),
+        name: new.name,
+        connection: new.connection,
+        has_password: !matches!(secret, StoredSecret::None),
+        description: new.description,
+        tags: new.tags,
+        registered_by: String::new(),
+        registered_at: String::new(),
+        status: Status::Active,
+    };
+    connector::open(&rec, secret, engine.registry().home())
 }

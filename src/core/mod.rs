@@ -1,5 +1,6 @@
 //! Plain types and rules: no tokio, no terminal, no database handles.
 
+pub mod draft;
 pub mod error;
 pub mod export;
 pub mod guard;

@@ -361,6 +361,14 @@ impl Registry {
         Ok(())
     }
 
+    /// A number that changes when another connection (another tdb process) commits a change
+    /// to the registry, so a long-running UI can notice and list sources again.
+    pub fn data_version(&self) -> Result<i64> {
+        self.db
+            .query_row("PRAGMA data_version", [], |r| r.get(0))
+            .map_err(db_err("data version"))
+    }
+
     pub fn path(&self) -> std::path::PathBuf {
         self.home.registry_path()
     }

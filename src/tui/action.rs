@@ -78,6 +78,44 @@ pub enum Action {
     Resize { width: u16, height: u16 },
     /// Time passed; spinners and elapsed times move on.
     Tick { now: Instant },
+    /// Sources: open the form that adds a source.
+    AddSource,
+    /// Sources: open the form that edits the selected source.
+    EditSource,
+    /// Sources: ask to delete the selected source.
+    DeleteSource,
+    /// Sources: type to narrow the list.
+    FilterSources,
+    /// Filter: empty it and stop typing.
+    ClearFilter,
+    /// Filter: keep it and go back to the list.
+    KeepFilter,
+    /// Form: the next field or button.
+    NextField,
+    /// Form: the previous field or button.
+    PrevField,
+    /// Form: the next field, or press the button under the cursor.
+    FormEnter,
+    /// Form: save the source.
+    SaveForm,
+    /// Form: test the connection with the values typed.
+    TestForm,
+    /// Confirmation, completion, history search, limit prompt: take what is highlighted.
+    Accept,
+    /// Editor: undo the last change.
+    Undo,
+    /// Editor: redo what was undone.
+    Redo,
+    /// Editor: complete the word before the cursor.
+    Complete,
+    /// Editor: the previous (older) query of this source's history.
+    HistoryPrev,
+    /// Editor: the next (newer) query, and at the end what was typed.
+    HistoryNext,
+    /// Editor: search this source's history.
+    SearchHistory,
+    /// Editor: type the row limit.
+    SetLimit,
 }
 
 impl Action {
@@ -162,6 +200,25 @@ impl Action {
                 target: CopyTarget::All,
             },
         ),
+        ("add-source", Action::AddSource),
+        ("edit-source", Action::EditSource),
+        ("delete-source", Action::DeleteSource),
+        ("filter-sources", Action::FilterSources),
+        ("clear-filter", Action::ClearFilter),
+        ("keep-filter", Action::KeepFilter),
+        ("next-field", Action::NextField),
+        ("prev-field", Action::PrevField),
+        ("form-enter", Action::FormEnter),
+        ("save-form", Action::SaveForm),
+        ("test-form", Action::TestForm),
+        ("accept", Action::Accept),
+        ("undo", Action::Undo),
+        ("redo", Action::Redo),
+        ("complete", Action::Complete),
+        ("history-prev", Action::HistoryPrev),
+        ("history-next", Action::HistoryNext),
+        ("search-history", Action::SearchHistory),
+        ("set-limit", Action::SetLimit),
     ];
 
     /// The bindable action named `name` in a keymap file.
@@ -212,6 +269,25 @@ impl Action {
             Action::Paste { .. } => "paste into the editor",
             Action::Resize { .. } => "resize",
             Action::Tick { .. } => "tick",
+            Action::AddSource => "add a source (a form)",
+            Action::EditSource => "edit the selected source",
+            Action::DeleteSource => "delete the selected source (asks first)",
+            Action::FilterSources => "filter the list as you type",
+            Action::ClearFilter => "clear the filter",
+            Action::KeepFilter => "keep the filter, back to the list",
+            Action::NextField => "next field",
+            Action::PrevField => "previous field",
+            Action::FormEnter => "next field, or press the button",
+            Action::SaveForm => "save the source",
+            Action::TestForm => "test the connection with these values",
+            Action::Accept => "take it (yes, insert, use, set)",
+            Action::Undo => "undo",
+            Action::Redo => "redo",
+            Action::Complete => "complete: keywords, tables, columns",
+            Action::HistoryPrev => "older query from this source's history",
+            Action::HistoryNext => "newer query (then back to what was typed)",
+            Action::SearchHistory => "search this source's history",
+            Action::SetLimit => "type the row limit",
         }
     }
 }

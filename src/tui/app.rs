@@ -2,6 +2,9 @@
 //! (a key, a resize, time passing) and [`AppState::on_response`] for an answer of the
 //! backend. Both return the requests to send; neither draws nor waits.
 
+mod assist;
+mod manage;
+
 use std::time::Instant;
 
 use ratatui::layout::Rect;
@@ -12,8 +15,11 @@ use crate::core::source::Status;
 
 use super::action::{Action, CopyTarget, Motion};
 use super::keymap::{Context, Keymap, Scope};
+use super::panes::completion::Completion;
 use super::panes::editor::EditorPane;
 use super::panes::grid::Grid;
+use super::panes::history::{HistoryPane, Recall};
+use super::panes::modal::Modal;
 use super::panes::results::{GridView, ResultsView, Viewport, describe_error, format_duration};
 use super::panes::schema::{SchemaPane, SchemaTree};
 use super::panes::sources::SourcesPane;
@@ -75,6 +81,21 @@ pub struct AppState {
     tests: Vec<(RequestId, String)>,
     /// Bytes for the terminal itself (an OSC 52 copy), written by the loop between frames.
     terminal_write: Vec<u8>,
+    /// The window that has the keyboard: source form, delete confirmation, history search,
+    /// limit prompt.
+    pub modal: Option<Modal>,
+    /// The completion popup over the editor.
+    pub completion: Option<Completion>,
+    /// Query histories by source.
+    pub history: HistoryPane,
+    /// Where stepping through the history from the editor stands.
+    recall: Option<Recall>,
+    /// The editors' texts as the registry keeps them, and which changed since.
+    texts: assist::EditorTexts,
+    /// The source to select when the next list arrives (one just added).
+    select_next: Option<String>,
+    /// The running query's request and source: its end adds to that source's history.
+    query_source: Option<(RequestId, String)>,
 }
 
 impl AppState {
@@ -97,6 +118,13 @@ impl AppState {
             next_id: 0,
             tests: Vec::new(),
             terminal_write: Vec::new(),
+            modal: None,
+            completion: None,
+            history: HistoryPane::default(),
+            recall: None,
+            texts: assist::EditorTexts::default(),
+            select_next: None,
+            query_source: None,
         };
         let first = Request::ListSources { id: app.next_id() };
         (app, vec![first])
@@ -112,6 +140,7 @@ impl AppState {
         matches!(self.results, ResultsView::Running { .. })
             || !self.tests.is_empty()
             || self.schema.entries.values().any(|e| e.pending.is_some())
+            || self.waiting()
     }
 
     pub fn running_query(&self) -> Option<RequestId> {
@@ -125,10 +154,14 @@ impl AppState {
     pub fn key_context(&self) -> Context {
         Context {
             focus: self.focus,
-            overlay: self.overlay.as_ref().map(|o| match o {
-                Overlay::Help { .. } => Scope::Help,
-                Overlay::Detail(_) => Scope::Detail,
-            }),
+            overlay: self
+                .overlay
+                .as_ref()
+                .map(|o| match o {
+                    Overlay::Help { .. } => Scope::Help,
+                    Overlay::Detail(_) => Scope::Detail,
+                })
+                .or_else(|| self.window_scope()),
             running: self.running_query().is_some(),
         }
     }
@@ -167,7 +200,10 @@ impl AppState {
             self.message = None;
         }
         match action {
-            Action::Quit => self.quit = true,
+            Action::Quit => {
+                self.save_texts(&mut out, true);
+                self.quit = true;
+            }
             Action::RunQuery => self.run_query(&mut out),
             Action::CancelQuery => self.cancel_query(&mut out),
             Action::FocusNext => self.set_focus(self.focus.next()),
@@ -175,7 +211,11 @@ impl AppState {
             Action::LimitUp => self.editor.raise_limit(),
             Action::LimitDown => self.editor.lower_limit(),
             Action::OpenHelp => self.overlay = Some(Overlay::Help { scroll: 0 }),
-            Action::CloseOverlay => self.overlay = None,
+            Action::CloseOverlay => {
+                if self.overlay.take().is_none() {
+                    self.close_window();
+                }
+            }
             Action::Move { motion } => self.move_cursor(motion, &mut out),
             Action::EditSql => self.set_focus(Focus::Editor),
             Action::TestSource => self.test_source(&mut out),
@@ -183,7 +223,10 @@ impl AppState {
             Action::Expand => self.expand(Some(true)),
             Action::Collapse => self.expand(Some(false)),
             Action::Toggle => self.expand(None),
-            Action::InsertName => self.insert_name(),
+            Action::InsertName => {
+                self.insert_name();
+                self.mark_edited();
+            }
             Action::RefreshSchema => {
                 if let Some(id) = self.selected_id().map(String::from) {
                     self.load_schema(&id, &mut out);
@@ -191,14 +234,15 @@ impl AppState {
             }
             Action::OpenCell => self.open_cell(),
             Action::Copy { target } => self.copy(target, &mut out),
-            Action::EditorInput { input } => {
-                let id = self.selected_id().map(String::from);
-                self.editor.input(id.as_deref(), input);
-            }
+            Action::EditorInput { input } => self.type_input(input, &mut out),
             Action::Paste { text } => {
-                if self.focus == Focus::Editor && self.overlay.is_none() {
+                if self.overlay.is_none()
+                    && !self.paste_into_window(&text)
+                    && self.focus == Focus::Editor
+                {
                     let id = self.selected_id().map(String::from);
                     self.editor.insert(id.as_deref(), &text);
+                    self.mark_edited();
                 }
             }
             Action::Resize { width, height } => {
@@ -208,7 +252,29 @@ impl AppState {
                     g.scroll_to_cursor(view);
                 }
             }
-            Action::Tick { now } => self.now = now,
+            Action::Tick { now } => {
+                self.now = now;
+                self.save_texts(&mut out, false);
+            }
+            Action::AddSource => self.open_add_form(),
+            Action::EditSource => self.open_edit_form(),
+            Action::DeleteSource => self.ask_delete(),
+            Action::FilterSources => self.start_filter(),
+            Action::ClearFilter => self.clear_filter(&mut out),
+            Action::KeepFilter => self.sources.filtering = false,
+            Action::NextField => self.form_step(true),
+            Action::PrevField => self.form_step(false),
+            Action::FormEnter => self.form_enter(&mut out),
+            Action::SaveForm => self.save_form(&mut out),
+            Action::TestForm => self.test_form(&mut out),
+            Action::Accept => self.accept(&mut out),
+            Action::Undo => self.undo(false),
+            Action::Redo => self.undo(true),
+            Action::Complete => self.complete(),
+            Action::HistoryPrev => self.step_history(true, &mut out),
+            Action::HistoryNext => self.step_history(false, &mut out),
+            Action::SearchHistory => self.open_history_search(&mut out),
+            Action::SetLimit => self.open_limit_prompt(),
         }
         out
     }
@@ -216,6 +282,8 @@ impl AppState {
     fn set_focus(&mut self, focus: Focus) {
         self.focus = focus;
         self.editor.set_focused(focus == Focus::Editor);
+        self.completion = None;
+        self.sources.filtering = false;
     }
 
     fn run_query(&mut self, out: &mut Vec<Request>) {
@@ -227,6 +295,8 @@ impl AppState {
             out.push(Request::Cancel { id: old });
         }
         let id = self.next_id();
+        self.save_texts(out, true);
+        self.query_source = Some((id, source.id.clone()));
         self.results = ResultsView::Running {
             id,
             source: source.label.clone(),
@@ -257,12 +327,22 @@ impl AppState {
             self.scroll_overlay(motion);
             return;
         }
+        if self.move_in_window(motion) {
+            return;
+        }
         match self.focus {
             Focus::Sources => {
-                let len = self.sources.items.len();
-                let next = move_in_list(self.sources.selected, len, motion, 5);
-                if next != self.sources.selected {
-                    self.sources.selected = next;
+                // Through the sources the filter lets through.
+                let visible = self.sources.visible();
+                let at = visible
+                    .iter()
+                    .position(|i| *i == self.sources.selected)
+                    .unwrap_or(0);
+                let next = move_in_list(at, visible.len(), motion, 5);
+                if let Some(&i) = visible.get(next)
+                    && i != self.sources.selected
+                {
+                    self.sources.selected = i;
                     self.on_selection(out);
                 }
             }
@@ -327,6 +407,7 @@ impl AppState {
         if self.schema.needs_load(&source.id) {
             self.load_schema(&source.id, out);
         }
+        self.selected_changed(&source, out);
     }
 
     fn load_schema(&mut self, source_id: &str, out: &mut Vec<Request>) {
@@ -439,6 +520,7 @@ impl AppState {
                     if self.selected_id() != before.as_deref() || before.is_none() {
                         self.on_selection(&mut out);
                     }
+                    self.select_added(&mut out);
                 }
                 Err(e) => {
                     self.sources.loaded = true;
@@ -469,6 +551,7 @@ impl AppState {
                 }
             },
             Response::QueryDone { id, result } => {
+                self.query_ended(id, &mut out);
                 if self.running_query() != Some(id) {
                     return out; // cancelled or replaced: nobody waits for it
                 }
@@ -525,6 +608,13 @@ impl AppState {
                     Err(e) => self.error(format!("{name}: {}", for_terminal(e.detail()))),
                 }
             }
+            Response::SourceSaved { id, result } => self.source_saved(id, result, &mut out),
+            Response::DraftTested { id, result } => self.draft_tested(id, result),
+            Response::SourceDeleted { id, result } => self.source_deleted(id, result, &mut out),
+            Response::History {
+                source_id, result, ..
+            } => self.history_read(&source_id, result),
+            Response::EditorText { source_id, sql, .. } => self.text_read(&source_id, sql),
         }
         out
     }

@@ -20,11 +20,17 @@ pub enum Scope {
     Pane(Focus),
     Help,
     Detail,
+    Form,
+    Confirm,
+    Filter,
+    Completion,
+    History,
+    Prompt,
 }
 
 impl Scope {
     /// Scopes in the order the help overlay lists them.
-    pub const ALL: [Scope; 8] = [
+    pub const ALL: [Scope; 14] = [
         Scope::Global,
         Scope::Running,
         Scope::Pane(Focus::Sources),
@@ -33,6 +39,12 @@ impl Scope {
         Scope::Pane(Focus::Results),
         Scope::Help,
         Scope::Detail,
+        Scope::Filter,
+        Scope::Form,
+        Scope::Confirm,
+        Scope::Completion,
+        Scope::History,
+        Scope::Prompt,
     ];
 
     pub fn name(self) -> &'static str {
@@ -45,6 +57,12 @@ impl Scope {
             Scope::Pane(Focus::Results) => "results",
             Scope::Help => "help",
             Scope::Detail => "detail",
+            Scope::Form => "form",
+            Scope::Confirm => "confirm",
+            Scope::Filter => "filter",
+            Scope::Completion => "completion",
+            Scope::History => "history",
+            Scope::Prompt => "prompt",
         }
     }
 
@@ -59,7 +77,26 @@ impl Scope {
             Scope::Pane(Focus::Results) => "Results",
             Scope::Help => "Help",
             Scope::Detail => "Cell detail",
+            Scope::Form => "Source form (other keys type)",
+            Scope::Confirm => "Delete confirmation",
+            Scope::Filter => "Source filter (other keys type)",
+            Scope::Completion => "Completion (typing goes on)",
+            Scope::History => "History search (other keys type)",
+            Scope::Prompt => "Limit prompt (other keys type)",
         }
+    }
+
+    /// Whether keys bound nowhere are typed into this scope's text (a field, a search).
+    pub fn takes_text(self) -> bool {
+        matches!(
+            self,
+            Scope::Pane(Focus::Editor)
+                | Scope::Form
+                | Scope::Filter
+                | Scope::Completion
+                | Scope::History
+                | Scope::Prompt
+        )
     }
 
     fn parse(name: &str) -> Option<Scope> {

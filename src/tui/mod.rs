@@ -5,6 +5,8 @@
 pub mod action;
 pub mod app;
 pub mod event;
+pub mod fuzzy;
+pub mod highlight;
 pub mod keymap;
 pub mod panes;
 mod terminal;
@@ -84,9 +86,11 @@ async fn run_loop(home: Home, keymap: Keymap) -> Result<()> {
     let mut dirty = true;
     let outcome = loop {
         if dirty {
-            app.update(Action::Tick {
+            // A tick may save an editor's text whose typing paused.
+            let due = app.update(Action::Tick {
                 now: Instant::now(),
             });
+            send(&backend.requests, due);
             if let Err(e) = term.draw(|f| ui::render(&app, f)) {
                 break Err(io_err(e));
             }
@@ -121,8 +125,14 @@ async fn run_loop(home: Home, keymap: Keymap) -> Result<()> {
                 dirty = true;
             }
             _ = tick.tick(), if app.animating() => dirty = true,
-            _ = hangup.recv() => break Ok(()),
-            _ = terminate.recv() => break Ok(()),
+            _ = hangup.recv() => {
+                send(&backend.requests, app.update(Action::Quit));
+                break Ok(());
+            }
+            _ = terminate.recv() => {
+                send(&backend.requests, app.update(Action::Quit));
+                break Ok(());
+            }
         }
     };
     drop(term);

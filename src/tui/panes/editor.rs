@@ -106,8 +106,14 @@ impl EditorPane {
         }
     }
 
-    pub fn input(&mut self, source_id: Option<&str>, input: Input) {
-        self.area_mut(source_id).input(input);
+    /// Applies a key; says whether the text changed.
+    pub fn input(&mut self, source_id: Option<&str>, input: Input) -> bool {
+        self.area_mut(source_id).input(input)
+    }
+
+    /// Whether a source has its editor.
+    pub fn has(&self, source_id: &str) -> bool {
+        self.texts.contains_key(source_id)
     }
 
     /// Inserts text at the cursor. Pasted text is data from elsewhere: control characters
@@ -115,6 +121,78 @@ impl EditorPane {
     pub fn insert(&mut self, source_id: Option<&str>, text: &str) {
         let clean = for_clipboard(text);
         self.area_mut(source_id).insert_str(clean);
+    }
+
+    /// Replaces a source's text, cursor at the end, so that undo can take it back (a query
+    /// recalled from the history).
+    pub fn replace(&mut self, source_id: Option<&str>, text: &str) {
+        let area = self.area_mut(source_id);
+        area.select_all();
+        if text.is_empty() {
+            area.cut();
+        } else {
+            area.insert_str(for_clipboard(text));
+        }
+    }
+
+    /// Starts a source's editor over with saved text (no undo back to the starter SQL).
+    pub fn load(&mut self, source_id: &str, text: &str) {
+        let lines = for_clipboard(text).lines().map(String::from).collect();
+        let mut area = TextArea::new(lines);
+        area.move_cursor(ratatui_textarea::CursorMove::Bottom);
+        area.move_cursor(ratatui_textarea::CursorMove::End);
+        style(&mut area, self.focused);
+        self.texts.insert(source_id.to_string(), area);
+    }
+
+    /// Forgets a deleted source's text.
+    pub fn forget(&mut self, source_id: &str) {
+        self.texts.remove(source_id);
+    }
+
+    /// Whether the text is what [`EditorPane::ensure`] started it with: nobody typed yet.
+    pub fn untouched(&self, source: &SourceItem) -> bool {
+        self.texts
+            .get(&source.id)
+            .is_some_and(|a| a.lines().join("\n") == source.starter_sql())
+    }
+
+    pub fn undo(&mut self, source_id: Option<&str>) -> bool {
+        self.area_mut(source_id).undo()
+    }
+
+    pub fn redo(&mut self, source_id: Option<&str>) -> bool {
+        self.area_mut(source_id).redo()
+    }
+
+    /// The cursor as (line, character).
+    pub fn cursor(&self, source_id: Option<&str>) -> (usize, usize) {
+        let ratatui_textarea::DataCursor(row, col) = self.area(source_id).cursor();
+        (row, col)
+    }
+
+    /// Replaces characters `start..end` of line `row` by `text` (a completion).
+    pub fn replace_in_line(
+        &mut self,
+        source_id: Option<&str>,
+        row: usize,
+        (start, end): (usize, usize),
+        text: &str,
+    ) {
+        let area = self.area_mut(source_id);
+        let to = |c: usize| {
+            ratatui_textarea::CursorMove::Jump(
+                u16::try_from(row).unwrap_or(u16::MAX),
+                u16::try_from(c).unwrap_or(u16::MAX),
+            )
+        };
+        area.cancel_selection();
+        area.move_cursor(to(start));
+        if end > start {
+            area.start_selection();
+            area.move_cursor(to(end));
+        }
+        area.insert_str(text);
     }
 
     /// Inserts a name from the schema at the cursor, with a space first when it would

@@ -1,10 +1,15 @@
 //! The four panes: the state each keeps and how each answers its keys. Drawing lives in
 //! `ui/`, so a pane here never touches a frame.
 
+pub mod completion;
 pub mod editor;
 pub mod grid;
+pub mod history;
+pub mod line_input;
+pub mod modal;
 pub mod results;
 pub mod schema;
+pub mod source_form;
 pub mod sources;
 
 /// The pane that has the keyboard.

@@ -3,6 +3,9 @@
 
 use crate::core::sanitize::for_terminal;
 use crate::core::source::{Connection, SourceRecord, SourceType, Status};
+use crate::tui::fuzzy;
+
+use super::line_input::LineInput;
 
 /// A source as the UI shows it: every name and tag already made safe for the terminal.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,6 +75,12 @@ pub struct SourcesPane {
     pub loaded: bool,
     /// Why the registry could not be read, if it could not.
     pub error: Option<String>,
+    /// Narrows the list to sources whose name, type or a tag matches (typed after `/`).
+    pub filter: LineInput,
+    /// The filter has the keyboard.
+    pub filtering: bool,
+    /// The records behind the items, which the edit form starts from.
+    records: Vec<SourceRecord>,
 }
 
 impl SourcesPane {
@@ -83,6 +92,7 @@ impl SourcesPane {
     pub fn set(&mut self, records: &[SourceRecord]) {
         let keep = self.selected().map(|s| s.id.clone());
         self.items = records.iter().map(SourceItem::from_record).collect();
+        self.records = records.to_vec();
         self.selected = keep
             .and_then(|id| self.items.iter().position(|s| s.id == id))
             .unwrap_or(0);
@@ -95,6 +105,30 @@ impl SourcesPane {
         if let Some(item) = self.items.iter_mut().find(|s| s.id == rec.id) {
             *item = SourceItem::from_record(rec);
         }
+        if let Some(r) = self.records.iter_mut().find(|r| r.id == rec.id) {
+            *r = rec.clone();
+        }
+    }
+
+    pub fn record(&self, id: &str) -> Option<&SourceRecord> {
+        self.records.iter().find(|r| r.id == id)
+    }
+
+    /// The indices of the items the filter lets through, in list order.
+    pub fn visible(&self) -> Vec<usize> {
+        let needle = self.filter.text().trim();
+        self.items
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| {
+                needle.is_empty()
+                    || std::iter::once(s.name.as_str())
+                        .chain(std::iter::once(s.source_type.as_str()))
+                        .chain(s.tags.iter().map(String::as_str))
+                        .any(|t| fuzzy::rank(needle, t).is_some())
+            })
+            .map(|(i, _)| i)
+            .collect()
     }
 
     pub fn find(&self, id: &str) -> Option<&SourceItem> {
