@@ -1,15 +1,18 @@
 //! Drawing: a pure function of [`AppState`]. Nothing here waits, reads a file or touches
 //! the backend; every string from outside was made safe before it reached the state.
 
+mod completion;
 mod detail;
 mod editor;
 mod help;
 pub mod layout;
 mod results;
 mod schema;
+mod source_form;
 mod sources;
 mod status;
 pub mod theme;
+mod windows;
 pub mod wrap;
 
 use ratatui::Frame;
@@ -34,6 +37,8 @@ pub fn render(app: &AppState, f: &mut Frame) {
     editor::draw(app, f, areas.editor);
     results::draw(app, f, areas.results);
     status::draw(app, f, areas.status);
+    completion::draw(app, f, areas.editor);
+    windows::draw(app, f);
     match &app.overlay {
         Some(Overlay::Help { scroll }) => help::draw(app, f, *scroll),
         Some(Overlay::Detail(d)) => detail::draw(app, f, d),

@@ -14,13 +14,29 @@ use crate::tui::panes::Focus;
 
 pub fn draw(app: &AppState, f: &mut Frame, area: Rect) {
     let n = app.sources.items.len();
-    let title = if n > 0 {
+    let visible = app.sources.visible();
+    let title = if visible.len() < n {
+        format!(" Sources ({}/{n}) ", visible.len())
+    } else if n > 0 {
         format!(" Sources ({n}) ")
     } else {
         " Sources ".to_string()
     };
     f.render_widget(pane(app, title, Focus::Sources), area);
-    let body = inner(area);
+    let mut body = inner(area);
+    let filter = app.sources.filter.text();
+    if (app.sources.filtering || !filter.is_empty()) && body.height > 1 {
+        // The filter takes the pane's last line.
+        body.height -= 1;
+        let line = Rect::new(body.x, body.bottom(), body.width, 1);
+        f.render_widget(Paragraph::new(Line::styled("/", app.theme.key)), line);
+        let field = Rect::new(line.x + 1, line.y, line.width.saturating_sub(1), 1);
+        if app.sources.filtering {
+            f.render_widget(app.sources.filter.widget(), field);
+        } else {
+            f.render_widget(Paragraph::new(filter), field);
+        }
+    }
     let t = &app.theme;
     if let Some(err) = &app.sources.error {
         let p = Paragraph::new(err.as_str())
@@ -37,15 +53,21 @@ pub fn draw(app: &AppState, f: &mut Frame, area: Rect) {
         f.render_widget(Paragraph::new("no sources yet").style(t.dim), body);
         return;
     }
+    if visible.is_empty() {
+        f.render_widget(Paragraph::new("no source matches").style(t.dim), body);
+        return;
+    }
     let height = body.height as usize;
-    let offset = (app.sources.selected + 1).saturating_sub(height.max(1));
+    let at = visible
+        .iter()
+        .position(|i| *i == app.sources.selected)
+        .unwrap_or(0);
+    let offset = (at + 1).saturating_sub(height.max(1));
     let focused = app.focus == Focus::Sources && app.overlay.is_none();
     let width = body.width as usize;
-    let lines: Vec<Line> = app
-        .sources
-        .items
+    let lines: Vec<Line> = visible
         .iter()
-        .enumerate()
+        .filter_map(|i| Some((*i, app.sources.items.get(*i)?)))
         .skip(offset)
         .take(height)
         .map(|(i, s)| {

@@ -61,6 +61,8 @@ fn hints(app: &AppState, room: usize) -> Vec<Span<'static>> {
         Focus::Sources => {
             wanted.push((4, pane, Action::EditSql, "edit"));
             wanted.push((5, pane, Action::TestSource, "test"));
+            wanted.push((6, pane, Action::AddSource, "add"));
+            wanted.push((7, pane, Action::FilterSources, "filter"));
         }
         Focus::Schema => {
             wanted.push((4, pane, Action::InsertName, "insert"));
@@ -74,7 +76,10 @@ fn hints(app: &AppState, room: usize) -> Vec<Span<'static>> {
             };
             wanted.push((5, pane, copy, "copy"));
         }
-        Focus::Editor => {}
+        Focus::Editor => {
+            wanted.push((5, pane, Action::Complete, "complete"));
+            wanted.push((6, pane, Action::SearchHistory, "history"));
+        }
     }
     wanted.push((2, Scope::Global, Action::RunQuery, "run"));
     wanted.push((3, Scope::Global, Action::FocusNext, "pane"));

@@ -19,6 +19,15 @@ pub struct Theme {
     pub header: Style,
     pub status_bar: Style,
     pub key: Style,
+    /// SQL in the editor, by token kind.
+    pub sql_keyword: Style,
+    pub sql_string: Style,
+    pub sql_number: Style,
+    pub sql_comment: Style,
+    pub sql_identifier: Style,
+    pub sql_quoted: Style,
+    /// The box a form field or prompt types into.
+    pub input: Style,
 }
 
 impl Default for Theme {
@@ -40,6 +49,16 @@ impl Default for Theme {
             header: Style::new().add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
             status_bar: Style::new().bg(Color::Indexed(236)),
             key: Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD),
+            sql_keyword: Style::new().fg(Color::Blue).add_modifier(Modifier::BOLD),
+            sql_string: Style::new().fg(Color::Green),
+            sql_number: Style::new().fg(Color::Magenta),
+            sql_comment: Style::new()
+                .fg(Color::DarkGray)
+                .add_modifier(Modifier::ITALIC),
+            // Plain names stay the terminal's colour; quoted ones stand out.
+            sql_identifier: Style::new(),
+            sql_quoted: Style::new().fg(Color::Yellow),
+            input: Style::new().bg(Color::Indexed(236)),
         }
     }
 }

@@ -1,0 +1,147 @@
+//! The add / edit source form: a label, the field and its problem on each line, then the
+//! buttons and what the last test or save said.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+
+use super::layout::{inner, overlay};
+use super::{fit, spinner};
+use crate::tui::action::Action;
+use crate::tui::app::AppState;
+use crate::tui::keymap::Scope;
+use crate::tui::panes::results::format_duration;
+use crate::tui::panes::source_form::{Button, Check, Mode, Row, SourceForm, Value};
+
+/// Labels are right-aligned in this many columns.
+const LABEL_W: u16 = 16;
+/// Lines under the fields: a blank, the buttons, two for what the test or save said.
+const FOOTER: u16 = 4;
+
+pub fn draw(app: &AppState, f: &mut Frame, form: &SourceForm) {
+    let area = overlay(f.area());
+    f.render_widget(Clear, area);
+    let t = &app.theme;
+    let title = match &form.mode {
+        Mode::Add => " Add a source ".to_string(),
+        Mode::Edit { label, .. } => format!(" Edit {} source · {label} ", form.source_type()),
+    };
+    let key = |a: Action| app.keymap.hint(Scope::Form, &a).unwrap_or_default();
+    let hints = format!(
+        " {} next · {} test · {} save · {} cancel ",
+        key(Action::NextField),
+        key(Action::TestForm),
+        key(Action::SaveForm),
+        key(Action::CloseOverlay),
+    );
+    let block = Block::bordered()
+        .border_style(t.border_focused)
+        .title(Line::styled(title, t.title))
+        .title_bottom(Line::styled(hints, t.dim).right_aligned());
+    f.render_widget(block, area);
+    let body = inner(area);
+    if body.height <= FOOTER || body.width <= LABEL_W + 4 {
+        return;
+    }
+    let rows = form.rows();
+    let fields: Vec<_> = rows
+        .iter()
+        .filter_map(|r| match r {
+            Row::Field(k) => Some(*k),
+            Row::Button(_) => None,
+        })
+        .collect();
+    let room = (body.height - FOOTER) as usize;
+    // Keep the field under the cursor in view when the fields do not all fit.
+    let offset = form
+        .cursor
+        .min(fields.len())
+        .saturating_sub(room.saturating_sub(1));
+    let input_w = ((body.width - LABEL_W - 1) / 2).clamp(12, 48);
+    let message_x = body.x + LABEL_W + 1 + input_w + 1;
+    let message_w = body.right().saturating_sub(message_x) as usize;
+    for (i, key) in fields.iter().enumerate().skip(offset).take(room) {
+        let y = body.y + (i - offset) as u16;
+        let focused = form.current() == Some(Row::Field(*key));
+        let label_style = if focused { t.key } else { t.dim };
+        let label = format!("{:>w$} ", key.label(), w = (LABEL_W - 1) as usize);
+        f.render_widget(
+            Paragraph::new(Line::styled(label, label_style)),
+            Rect::new(body.x, y, LABEL_W, 1),
+        );
+        let field = Rect::new(body.x + LABEL_W, y, input_w, 1);
+        f.render_widget(Paragraph::new("").style(t.input), field);
+        match form.value(*key) {
+            Some(Value::Text(input)) => f.render_widget(input.widget(), field),
+            Some(Value::Choice { options, index }) => {
+                let choice = options.get(*index).copied().unwrap_or("");
+                let style = if focused { t.selected } else { t.input };
+                let line = Line::from(vec![
+                    Span::styled("◂ ", t.dim),
+                    Span::styled(choice, style),
+                    Span::styled(" ▸", t.dim),
+                ]);
+                f.render_widget(Paragraph::new(line), field);
+            }
+            None => {}
+        }
+        if let Some(problem) = form.problem(*key)
+            && message_w > 0
+        {
+            let line = fit(vec![Span::styled(problem, t.error)], message_w);
+            f.render_widget(
+                Paragraph::new(line),
+                Rect::new(message_x, y, message_w as u16, 1),
+            );
+        }
+    }
+    let buttons_y = body.bottom() - FOOTER + 1;
+    let mut spans = vec![Span::raw(" ".repeat(LABEL_W as usize))];
+    for b in Button::ALL {
+        let style = if form.current() == Some(Row::Button(b)) {
+            t.selected
+        } else {
+            t.key
+        };
+        spans.push(Span::styled(format!("[ {} ]", b.label()), style));
+        spans.push(Span::raw("  "));
+    }
+    f.render_widget(
+        Paragraph::new(fit(spans, body.width as usize)),
+        Rect::new(body.x, buttons_y, body.width, 1),
+    );
+    let says = if form.saving.is_some() {
+        Some(Line::styled(format!("{} saving…", spinner(app)), t.dim))
+    } else if let Some(why) = &form.failure {
+        Some(Line::styled(format!("✗ {why}"), t.error))
+    } else {
+        match &form.check {
+            Check::Idle => None,
+            Check::Running { since, .. } => Some(Line::styled(
+                format!(
+                    "{} testing the connection… {}",
+                    spinner(app),
+                    format_duration(app.now.saturating_duration_since(*since))
+                ),
+                t.testing,
+            )),
+            Check::Reachable(latency) => Some(Line::styled(
+                format!("✓ reachable · {}", format_duration(*latency)),
+                t.active,
+            )),
+            Check::Failed(why) => Some(Line::styled(format!("✗ {why}"), t.error)),
+        }
+    };
+    if let Some(line) = says {
+        f.render_widget(
+            Paragraph::new(line).wrap(Wrap { trim: false }),
+            Rect::new(
+                body.x + LABEL_W,
+                buttons_y + 1,
+                body.width - LABEL_W,
+                FOOTER - 2,
+            ),
+        );
+    }
+}
