@@ -6,7 +6,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::tui::{app, buffer, csv_record, pg_record, screen};
+use common::tui::{app, buffer, csv_record, loaded, pg_record, screen};
 use ratatui::style::Modifier;
 use tdb::backend::{Request, RequestId, Response};
 use tdb::clipboard::{Copied, Via};
@@ -26,24 +26,6 @@ fn sources() -> Vec<SourceRecord> {
         pg_record("p1", "warehouse", None, Status::Failed),
         csv_record("c2", "events", &["web"], Status::Active),
     ]
-}
-
-/// An app that got its source list; returns the requests that answer produced.
-fn loaded(
-    width: u16,
-    height: u16,
-    records: Vec<SourceRecord>,
-) -> (AppState, Vec<Request>, Instant) {
-    let now = Instant::now();
-    let (mut app, startup) = app(width, height, now);
-    let Request::ListSources { id } = startup[0] else {
-        panic!("the app starts by listing sources");
-    };
-    let more = app.on_response(Response::Sources {
-        id,
-        result: Ok(records),
-    });
-    (app, more, now)
 }
 
 fn schema_request(reqs: &[Request]) -> (RequestId, String) {

@@ -171,7 +171,7 @@ impl AppState {
     }
 
     fn areas(&self) -> Option<layout::Areas> {
-        layout::areas(self.size, self.sources.items.len())
+        layout::areas(self.size, self.sources.lines())
     }
 
     fn grid_viewport(&self) -> Viewport {

@@ -26,6 +26,41 @@ pub fn app(width: u16, height: u16, now: Instant) -> (AppState, Vec<Request>) {
     )
 }
 
+/// An app that got its source list; returns the requests that answer produced.
+pub fn loaded(
+    width: u16,
+    height: u16,
+    records: Vec<SourceRecord>,
+) -> (AppState, Vec<Request>, Instant) {
+    let now = Instant::now();
+    let (mut app, startup) = app(width, height, now);
+    let Request::ListSources { id } = startup[0] else {
+        panic!("the app starts by listing sources");
+    };
+    let more = app.on_response(Response::Sources {
+        id,
+        result: Ok(records),
+    });
+    (app, more, now)
+}
+
+/// A key the keymap does not bind, as typed (into the editor or a field).
+pub fn key(key: ratatui_textarea::Key) -> Action {
+    Action::EditorInput {
+        input: ratatui_textarea::Input {
+            key,
+            ..Default::default()
+        },
+    }
+}
+
+/// Types `text` one key at a time, as a person would; returns every request it caused.
+pub fn type_text(app: &mut AppState, text: &str) -> Vec<Request> {
+    text.chars()
+        .flat_map(|c| app.update(key(ratatui_textarea::Key::Char(c))))
+        .collect()
+}
+
 /// The screen as text, one quoted line per row (ratatui's `TestBackend` format).
 pub fn screen(app: &AppState) -> String {
     let mut term = Terminal::new(TestBackend::new(app.size.width, app.size.height)).unwrap();
@@ -209,6 +244,13 @@ impl Harness {
 
     pub fn screen(&self) -> String {
         screen(&self.app)
+    }
+
+    /// Types `text` one key at a time.
+    pub fn type_text(&mut self, text: &str) {
+        for c in text.chars() {
+            self.act(key(ratatui_textarea::Key::Char(c)));
+        }
     }
 }
 

@@ -15,6 +15,9 @@ const MASK: char = '•';
 pub struct LineInput {
     area: TextArea<'static>,
     masked: bool,
+    focused: bool,
+    /// Dim text drawn while the field is empty (by `ui`, aligned with typed text).
+    placeholder: String,
 }
 
 impl Default for LineInput {
@@ -38,6 +41,8 @@ impl LineInput {
         let mut input = LineInput {
             area: TextArea::default(),
             masked: false,
+            focused: false,
+            placeholder: String::new(),
         };
         input.set_text(text);
         input.set_focused(false);
@@ -54,7 +59,15 @@ impl LineInput {
 
     /// Dim text shown while the field is empty.
     pub fn set_placeholder(&mut self, text: &str) {
-        self.area.set_placeholder_text(text);
+        self.placeholder = text.to_string();
+    }
+
+    pub fn placeholder(&self) -> &str {
+        &self.placeholder
+    }
+
+    pub fn focused(&self) -> bool {
+        self.focused
     }
 
     pub fn text(&self) -> &str {
@@ -64,11 +77,9 @@ impl LineInput {
     /// Replaces the text, the cursor at its end.
     pub fn set_text(&mut self, text: &str) {
         let cursor = self.area.cursor_style();
-        let placeholder = self.area.placeholder_text().to_string();
         self.area = TextArea::new(vec![one_line(text)]);
         self.area.set_cursor_line_style(Style::default());
         self.area.set_cursor_style(cursor);
-        self.area.set_placeholder_text(placeholder);
         if self.masked {
             self.area.set_mask_char(MASK);
         }
@@ -77,6 +88,7 @@ impl LineInput {
 
     /// Only a focused field shows its cursor.
     pub fn set_focused(&mut self, focused: bool) {
+        self.focused = focused;
         self.area.set_cursor_style(if focused {
             Style::default().add_modifier(Modifier::REVERSED)
         } else {

@@ -110,22 +110,22 @@ impl FieldKey {
 
     fn placeholder(self) -> &'static str {
         match self {
-            FieldKey::Name => "unique, at most 100 characters",
-            FieldKey::Url => "postgres://user@host:5432/db, or the fields below",
+            FieldKey::Name => "unique, 1-100 characters",
+            FieldKey::Url => "postgres://user@host/db",
             FieldKey::Host => "db.example.com",
             FieldKey::Port => "5432",
             FieldKey::Dbname => "the database",
             FieldKey::User => "who connects",
-            FieldKey::Password => "never shown; may stay empty",
-            FieldKey::PasswordEnv => "or an environment variable holding it",
-            FieldKey::Table => "the table `data` names (empty: all)",
+            FieldKey::Password => "never shown (optional)",
+            FieldKey::PasswordEnv => "or a variable holding it",
+            FieldKey::Table => "behind `data` (optional)",
             FieldKey::Schema => "public",
             FieldKey::ConnectTimeout => "10 (seconds)",
             FieldKey::StatementTimeout => "30 (seconds)",
-            FieldKey::Path => "a CSV file (relative to where tdb started)",
+            FieldKey::Path => "a .csv file",
             FieldKey::Delimiter => ", (\\t for a tab)",
-            FieldKey::Description => "what it holds (optional)",
-            FieldKey::Tags => "comma, separated (optional)",
+            FieldKey::Description => "optional",
+            FieldKey::Tags => "comma, separated",
             FieldKey::Type | FieldKey::SslMode | FieldKey::HasHeader => "",
         }
     }
@@ -280,7 +280,7 @@ impl SourceForm {
         if rec.has_password
             && let Some(Value::Text(t)) = form.value_mut(FieldKey::Password)
         {
-            t.set_placeholder("stored; type to replace it");
+            t.set_placeholder("stored; type to replace");
         }
         form.mode = Mode::Edit {
             source_id: rec.id.clone(),

@@ -110,6 +110,11 @@ impl SourcesPane {
         }
     }
 
+    /// The lines the pane wants: a source each, and the filter's while it shows.
+    pub fn lines(&self) -> usize {
+        self.items.len() + usize::from(self.filtering || !self.filter.text().is_empty())
+    }
+
     pub fn record(&self, id: &str) -> Option<&SourceRecord> {
         self.records.iter().find(|r| r.id == id)
     }

@@ -5,6 +5,7 @@ mod completion;
 mod detail;
 mod editor;
 mod help;
+mod input;
 pub mod layout;
 mod results;
 mod schema;
@@ -28,7 +29,7 @@ use crate::core::sanitize::display_width;
 
 pub fn render(app: &AppState, f: &mut Frame) {
     let area = f.area();
-    let Some(areas) = layout::areas(area, app.sources.items.len()) else {
+    let Some(areas) = layout::areas(area, app.sources.lines()) else {
         too_small(f, area);
         return;
     };

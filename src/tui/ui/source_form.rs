@@ -20,7 +20,17 @@ const LABEL_W: u16 = 16;
 const FOOTER: u16 = 4;
 
 pub fn draw(app: &AppState, f: &mut Frame, form: &SourceForm) {
-    let area = overlay(f.area());
+    let rows = form.rows();
+    // As tall as the fields need (a blank line above them), at most the overlay's height.
+    let most = overlay(f.area());
+    let want = (rows.len() - Button::ALL.len()) as u16 + FOOTER + 3;
+    let height = want.min(most.height);
+    let area = Rect::new(
+        most.x,
+        most.y + (most.height - height) / 2,
+        most.width,
+        height,
+    );
     f.render_widget(Clear, area);
     let t = &app.theme;
     let title = match &form.mode {
@@ -40,11 +50,14 @@ pub fn draw(app: &AppState, f: &mut Frame, form: &SourceForm) {
         .title(Line::styled(title, t.title))
         .title_bottom(Line::styled(hints, t.dim).right_aligned());
     f.render_widget(block, area);
-    let body = inner(area);
+    let mut body = inner(area);
+    if body.height > FOOTER + 1 && height == want {
+        body.y += 1;
+        body.height -= 1;
+    }
     if body.height <= FOOTER || body.width <= LABEL_W + 4 {
         return;
     }
-    let rows = form.rows();
     let fields: Vec<_> = rows
         .iter()
         .filter_map(|r| match r {
@@ -58,7 +71,7 @@ pub fn draw(app: &AppState, f: &mut Frame, form: &SourceForm) {
         .cursor
         .min(fields.len())
         .saturating_sub(room.saturating_sub(1));
-    let input_w = ((body.width - LABEL_W - 1) / 2).clamp(12, 48);
+    let input_w = ((body.width - LABEL_W - 1) * 2 / 5).clamp(12, 40);
     let message_x = body.x + LABEL_W + 1 + input_w + 1;
     let message_w = body.right().saturating_sub(message_x) as usize;
     for (i, key) in fields.iter().enumerate().skip(offset).take(room) {
@@ -73,7 +86,7 @@ pub fn draw(app: &AppState, f: &mut Frame, form: &SourceForm) {
         let field = Rect::new(body.x + LABEL_W, y, input_w, 1);
         f.render_widget(Paragraph::new("").style(t.input), field);
         match form.value(*key) {
-            Some(Value::Text(input)) => f.render_widget(input.widget(), field),
+            Some(Value::Text(input)) => super::input::draw(t, f, input, field),
             Some(Value::Choice { options, index }) => {
                 let choice = options.get(*index).copied().unwrap_or("");
                 let style = if focused { t.selected } else { t.input };

@@ -32,7 +32,7 @@ pub fn draw(app: &AppState, f: &mut Frame, area: Rect) {
         f.render_widget(Paragraph::new(Line::styled("/", app.theme.key)), line);
         let field = Rect::new(line.x + 1, line.y, line.width.saturating_sub(1), 1);
         if app.sources.filtering {
-            f.render_widget(app.sources.filter.widget(), field);
+            super::input::draw(&app.theme, f, &app.sources.filter, field);
         } else {
             f.render_widget(Paragraph::new(filter), field);
         }

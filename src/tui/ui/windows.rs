@@ -43,6 +43,14 @@ fn key(app: &AppState, scope: Scope, action: Action) -> String {
     app.keymap.hint(scope, &action).unwrap_or_default()
 }
 
+/// Every key of an action, letters first (`y/Enter`): a confirmation shows them all.
+fn keys(app: &AppState, scope: Scope, action: Action) -> String {
+    let mut keys = app.keymap.keys_for(scope, &action);
+    keys.sort_by_key(|k| !matches!(k.code, crossterm::event::KeyCode::Char(_)));
+    let names: Vec<String> = keys.iter().map(ToString::to_string).collect();
+    names.join("/")
+}
+
 fn confirm(app: &AppState, f: &mut Frame, c: &ConfirmDelete) {
     let t = &app.theme;
     let area = centred(f.area(), 64, 8);
@@ -51,9 +59,9 @@ fn confirm(app: &AppState, f: &mut Frame, c: &ConfirmDelete) {
         Line::styled(format!("{} deleting…", spinner(app)), t.dim)
     } else {
         Line::from(vec![
-            Span::styled(key(app, Scope::Confirm, Action::Accept), t.key),
+            Span::styled(keys(app, Scope::Confirm, Action::Accept), t.key),
             Span::raw(" delete · "),
-            Span::styled(key(app, Scope::Confirm, Action::CloseOverlay), t.key),
+            Span::styled(keys(app, Scope::Confirm, Action::CloseOverlay), t.key),
             Span::raw(" keep it"),
         ])
     };
@@ -114,8 +122,10 @@ fn history(app: &AppState, f: &mut Frame, h: &HistorySearch) {
         Paragraph::new(Line::styled("› ", t.key)),
         Rect::new(body.x, body.y, 2, 1),
     );
-    f.render_widget(
-        h.query.widget(),
+    super::input::draw(
+        t,
+        f,
+        &h.query,
         Rect::new(body.x + 2, body.y, body.width.saturating_sub(2), 1),
     );
     // The list, then two lines about the query under the cursor.
@@ -165,11 +175,8 @@ fn history(app: &AppState, f: &mut Frame, h: &HistorySearch) {
     f.render_widget(Paragraph::new(lines), list);
     if let Some(e) = h.selected_entry(entries) {
         let mut about = format!(
-            "{} · {}",
-            e.started_at
-                .get(..19)
-                .unwrap_or(&e.started_at)
-                .replace('T', " "),
+            "ran {} ago for {}",
+            age(&e.started_at, h.opened_at),
             format_duration(std::time::Duration::from_millis(e.duration_ms))
         );
         if e.truncated {
@@ -212,7 +219,7 @@ fn limit(app: &AppState, f: &mut Frame, p: &LimitPrompt) {
     f.render_widget(Paragraph::new(label), Rect::new(body.x, body.y, lw, 1));
     let field = Rect::new(body.x + lw, body.y, 8.min(body.width.saturating_sub(lw)), 1);
     f.render_widget(Paragraph::new("").style(t.input), field);
-    f.render_widget(p.input.widget(), field);
+    super::input::draw(t, f, &p.input, field);
     let note = match &p.error {
         Some(e) => Line::styled(e.as_str(), t.error),
         None => Line::styled(
