@@ -581,3 +581,17 @@ fn help_lists_the_new_keys_too() {
         assert!(seen.contains(want), "help lacks {want:?}");
     }
 }
+
+#[test]
+fn stored_values_from_elsewhere_show_visibly_in_the_form() {
+    let mut hostile = csv_record("c9", "odd", &[], Status::Active);
+    if let tdb::core::source::Connection::Csv(c) = &mut hostile.connection {
+        c.path = "/data/txt\u{202e}vsc.exe".into();
+    }
+    let (mut app, _, _) = loaded(110, 32, vec![hostile]);
+    to_sources(&mut app);
+    app.update(Action::EditSource);
+    let s = screen(&app);
+    assert!(s.contains("/data/txt<U+202E>vsc.exe"), "{s}");
+    assert!(!s.contains('\u{202e}'));
+}

@@ -2,6 +2,7 @@
 //! selected source's tables and columns from the schema pane, SQL keywords and functions),
 //! best matches first. The popup stays open while typing goes on, narrowing as it goes.
 
+use crate::core::sanitize::for_terminal;
 use crate::tui::action::Motion;
 use crate::tui::fuzzy::{self, Rank};
 use crate::tui::highlight::{FUNCTIONS, KEYWORDS};
@@ -133,8 +134,9 @@ pub fn candidates(prefix: &str, tree: Option<&SchemaTree>) -> Vec<Candidate> {
         if out.iter().any(|o| o.insert == c.insert && o.kind == c.kind) {
             continue;
         }
-        // Nothing to offer for a word that is already complete.
-        if c.insert == prefix {
+        // Nothing to offer for a word that is already complete, nor a name the editor would
+        // show otherwise than it is (a bidi override, a control character).
+        if c.insert == prefix || for_terminal(&c.insert) != c.insert.as_str() {
             continue;
         }
         out.push(c);
@@ -236,6 +238,21 @@ mod tests {
             .map(|c| c.insert)
             .collect();
         assert_eq!(fuzzy[0], "total");
+    }
+
+    #[test]
+    fn names_the_editor_could_not_show_as_they_are_are_not_offered() {
+        let mut t = tree();
+        t.tables[0].columns.push(ColumnNode {
+            label: "cu<U+202E>x".into(),
+            type_label: "TEXT".into(),
+            sql: "\"cu\u{202e}x\"".into(),
+        });
+        assert!(
+            candidates("cu", Some(&t))
+                .iter()
+                .all(|c| !c.insert.contains('\u{202e}'))
+        );
     }
 
     #[test]

@@ -66,6 +66,10 @@ impl LineInput {
         &self.placeholder
     }
 
+    pub fn is_masked(&self) -> bool {
+        self.masked
+    }
+
     pub fn focused(&self) -> bool {
         self.focused
     }
@@ -74,10 +78,12 @@ impl LineInput {
         self.area.lines().first().map_or("", String::as_str)
     }
 
-    /// Replaces the text, the cursor at its end.
+    /// Replaces the text (its first line, kept as it is: a stored value must stay the
+    /// same unless edited), the cursor at its end.
     pub fn set_text(&mut self, text: &str) {
         let cursor = self.area.cursor_style();
-        self.area = TextArea::new(vec![one_line(text)]);
+        let first = text.lines().next().unwrap_or("").to_string();
+        self.area = TextArea::new(vec![first]);
         self.area.set_cursor_line_style(Style::default());
         self.area.set_cursor_style(cursor);
         if self.masked {
