@@ -257,3 +257,59 @@ fn the_editor_text_and_completion_use_the_registry_and_the_schema() {
     h.settle_until("the saved text", |a| sql(a) == "SELECT name, city");
     assert!(h.screen().contains("SELECT name, city"));
 }
+
+#[test]
+fn postgres_forms_test_with_the_stored_or_the_typed_password() {
+    let c = common::pg::shared();
+    let (_dir, home, _) = setup();
+    let mut h = Harness::new(&home, 120, 40);
+    // Added through the form with a password: stored encrypted, never in the audit log.
+    h.focus(Focus::Sources);
+    h.act(Action::AddSource);
+    h.type_text("pg");
+    form_field(&mut h, "host");
+    h.type_text(c.host());
+    form_field(&mut h, "port");
+    h.type_text(&c.port().to_string());
+    form_field(&mut h, "database");
+    h.type_text("postgres");
+    form_field(&mut h, "user");
+    h.type_text(common::pg::SUPERUSER);
+    form_field(&mut h, "password");
+    h.type_text(c.superuser_password());
+    h.act(Action::SaveForm);
+    h.settle_until("the new source", |a| {
+        a.modal.is_none() && a.sources.selected().is_some_and(|s| s.name == "pg")
+    });
+    let rec = Registry::open(&home).unwrap().get("pg").unwrap();
+    assert!(rec.has_password);
+    let audit = std::fs::read_to_string(home.audit_path()).unwrap();
+    assert!(!audit.contains(c.superuser_password()));
+
+    // Editing: an untyped password is the stored one.
+    h.act(Action::EditSource);
+    h.act(Action::TestForm);
+    h.settle_until(
+        "the test",
+        |a| matches!(&a.modal, Some(Modal::Form(f)) if !matches!(f.check, Check::Running { .. })),
+    );
+    assert!(h.screen().contains("✓ reachable"), "{}", h.screen());
+    // A typed one replaces it, for the test as for saving.
+    form_field(&mut h, "password");
+    h.type_text("not-the-password");
+    h.act(Action::TestForm);
+    h.settle_until(
+        "the test",
+        |a| matches!(&a.modal, Some(Modal::Form(f)) if matches!(f.check, Check::Failed(_))),
+    );
+    let s = h.screen();
+    assert!(s.contains("✗ ") && s.contains("password"), "{s}");
+    assert!(!s.contains("not-the-password"));
+    h.act(Action::CloseOverlay);
+    h.act(Action::TestSource);
+    h.settle_until("the source test", |a| {
+        a.message
+            .as_ref()
+            .is_some_and(|m| m.text.contains("reachable"))
+    });
+}
