@@ -313,3 +313,21 @@ fn postgres_forms_test_with_the_stored_or_the_typed_password() {
             .is_some_and(|m| m.text.contains("reachable"))
     });
 }
+
+#[test]
+fn a_source_added_by_another_process_appears_by_itself() {
+    let (dir, home, csv) = setup();
+    let mut h = Harness::new(&home, 120, 40);
+    assert!(h.app.sources.items.is_empty());
+    let body =
+        serde_json::json!({"name": "elsewhere", "source_type": "csv", "connection": {"path": csv}});
+    let new = tdb::core::source::RegisterRequest::from_json_text(&body.to_string())
+        .unwrap()
+        .validate(dir.path())
+        .unwrap();
+    Registry::open(&home).unwrap().add(new, "other").unwrap();
+    h.settle_until("the pushed list", |a| {
+        a.sources.items.iter().any(|s| s.name == "elsewhere")
+    });
+    assert!(h.screen().contains("● elsewhere csv"));
+}
