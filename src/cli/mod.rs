@@ -4,6 +4,7 @@
 mod audit;
 mod connect;
 mod demo;
+mod logging;
 mod output;
 mod progress;
 mod query;
@@ -86,6 +87,7 @@ fn run(cli: Cli) -> Result<()> {
         home: Home::resolve(cli.home, cli.audit_log)?,
         json: cli.json,
     };
+    logging::init(&ctx.home);
     match cli.command {
         Some(Command::Source(cmd)) => source::run(&ctx, cmd),
         Some(Command::Query(args)) => query::run(&ctx, args),
