@@ -12,11 +12,12 @@ use tdb::backend::{Request, RequestId, Response};
 use tdb::clipboard::{Copied, Via};
 use tdb::connector::{ColumnInfo, Progress, SchemaInfo, TableInfo};
 use tdb::core::Error;
+use tdb::core::export::Format;
 use tdb::core::source::{SourceRecord, Status};
 use tdb::core::value::{Column, ResultSet, Value};
 use tdb::engine::QueryOutcome;
 use tdb::tui::action::{Action, CopyTarget, Motion};
-use tdb::tui::app::{AppState, Overlay};
+use tdb::tui::app::{AppState, MessageKind, Overlay};
 use tdb::tui::panes::Focus;
 use tdb::tui::panes::results::ResultsView;
 
@@ -569,4 +570,358 @@ fn the_limit_steps_and_shows_beside_the_editor() {
         app.update(Action::LimitDown);
     }
     assert_eq!(app.editor.limit, 1);
+}
+
+/// The requests an action produced, which must be exactly one copy; its text and name.
+fn one_copy(reqs: Vec<Request>) -> (RequestId, String, String) {
+    match reqs.as_slice() {
+        [Request::Copy { id, text, what }] => (*id, text.clone(), what.clone()),
+        other => panic!("one copy request, got {other:?}"),
+    }
+}
+
+fn status_line(app: &AppState) -> String {
+    screen(app).lines().last().unwrap().to_string()
+}
+
+#[test]
+fn the_copy_menu_picks_the_format_for_the_session() {
+    let mut app = with_result(100, 30, orders_result(3));
+    app.update(Action::FocusNext);
+    app.update(Action::CopyMenu);
+    assert!(matches!(app.overlay, Some(Overlay::CopyMenu(_))));
+    app.update(Action::Move {
+        motion: Motion::Down,
+    });
+    insta::assert_snapshot!(screen(&app));
+    app.update(Action::Confirm);
+    assert!(app.overlay.is_none());
+    assert_eq!(app.copying.format, Format::Csv);
+    assert!(status_line(&app).contains("copies are CSV now"));
+
+    // Every copy now renders CSV and says so; the pane's edge tells the format.
+    let (_, text, what) = one_copy(app.update(Action::Copy {
+        target: CopyTarget::Row,
+    }));
+    assert_eq!(
+        text,
+        "id,customer,total,note,paid\n1,customer 0,0.00,fragile — handle with care,true\n"
+    );
+    assert_eq!(what, "row as CSV");
+    assert!(screen(&app).contains("copies CSV"));
+
+    // The menu opens on the current format; Markdown and the IN list are there too.
+    app.update(Action::CopyMenu);
+    for _ in 0..3 {
+        app.update(Action::Move {
+            motion: Motion::Down,
+        });
+    }
+    app.update(Action::Confirm);
+    assert_eq!(app.copying.format, Format::Markdown);
+    let (_, text, _) = one_copy(app.update(Action::Copy {
+        target: CopyTarget::Column,
+    }));
+    assert_eq!(text, "| id |\n| ---: |\n| 1 |\n| 2 |\n| 3 |\n");
+    app.update(Action::CopyMenu);
+    app.update(Action::Move {
+        motion: Motion::End,
+    });
+    app.update(Action::Confirm);
+    assert_eq!(app.copying.format, Format::SqlInList);
+    let (_, text, what) = one_copy(app.update(Action::Copy {
+        target: CopyTarget::Column,
+    }));
+    assert_eq!(
+        (text.as_str(), what.as_str()),
+        ("(1, 2, 3)", "column id as SQL IN list")
+    );
+
+    // Esc leaves the format as it was.
+    app.update(Action::CopyMenu);
+    app.update(Action::Move {
+        motion: Motion::Top,
+    });
+    app.update(Action::CloseOverlay);
+    assert_eq!(app.copying.format, Format::SqlInList);
+}
+
+#[test]
+fn copy_column_and_the_editor_sql() {
+    let mut app = with_result(100, 30, orders_result(3));
+    app.update(Action::FocusNext);
+    app.update(Action::Move {
+        motion: Motion::Right,
+    });
+    let (_, text, what) = one_copy(app.update(Action::Copy {
+        target: CopyTarget::Column,
+    }));
+    assert_eq!(text, "customer\ncustomer 0\ncustomer 1\ncustomer 2\n");
+    assert_eq!(what, "column customer");
+    let (_, text, what) = one_copy(app.update(Action::Copy {
+        target: CopyTarget::Sql,
+    }));
+    assert_eq!(
+        (text.as_str(), what.as_str()),
+        ("SELECT * FROM data", "SQL")
+    );
+    // The SQL copies with no result at all.
+    let (mut idle, _) = with_schema(100, 24);
+    let (_, text, _) = one_copy(idle.update(Action::Copy {
+        target: CopyTarget::Sql,
+    }));
+    assert_eq!(text, "SELECT * FROM data");
+}
+
+#[test]
+fn a_copy_warning_is_shown_not_swallowed() {
+    let mut app = with_result(120, 30, orders_result(3));
+    let (id, _, _) = one_copy(app.update(Action::Copy {
+        target: CopyTarget::All,
+    }));
+    app.on_response(Response::Copied {
+        id,
+        what: "3 rows".into(),
+        result: Ok(Copied {
+            via: Via::Tmux,
+            bytes: 200_000,
+            warning: Some("195.3 KB may be too large for the terminal's clipboard".into()),
+            terminal_write: None,
+        }),
+    });
+    let status = status_line(&app);
+    assert!(
+        status.contains("copied 3 rows · 195 KB · via tmux buffer · 195.3 KB may be too large"),
+        "{status}"
+    );
+    let m = app.message.clone().unwrap();
+    assert_eq!(m.kind, MessageKind::Warning);
+    let buf = buffer(&app);
+    let y = buf.area.height - 1;
+    let x = (0..buf.area.width)
+        .find(|&x| buf[(x, y)].symbol() == "c" && buf[(x + 1, y)].symbol() == "o")
+        .unwrap();
+    assert_eq!(buf[(x, y)].fg, app.theme.warning.fg.unwrap());
+}
+
+/// The one export request among `reqs`.
+fn export_request(reqs: &[Request]) -> (RequestId, String, Format, bool, usize) {
+    match reqs {
+        [
+            Request::Export {
+                id,
+                result,
+                path,
+                format,
+                overwrite,
+            },
+        ] => (
+            *id,
+            path.display().to_string(),
+            *format,
+            *overwrite,
+            result.rows.len(),
+        ),
+        other => panic!("one export request, got {other:?}"),
+    }
+}
+
+fn typed(app: &mut AppState, s: &str) {
+    for c in s.chars() {
+        app.update(Action::EditorInput {
+            input: ratatui_textarea::Input {
+                key: ratatui_textarea::Key::Char(c),
+                ..Default::default()
+            },
+        });
+    }
+}
+
+#[test]
+fn export_prompts_for_a_name_and_asks_before_replacing() {
+    let mut app = with_result(100, 30, orders_result(3));
+    app.update(Action::FocusNext);
+    app.update(Action::Export);
+    let Some(Overlay::Export(p)) = &app.overlay else {
+        panic!("the export prompt");
+    };
+    assert_eq!(p.input.text(), "orders.csv", "the source's name, CSV");
+    insta::assert_snapshot!("export_prompt", screen(&app));
+
+    // Typing edits the name (keys bound in the results, like `y`, are typed here); Tab
+    // steps the format and its extension.
+    for _ in 0..4 {
+        app.update(Action::EditorInput {
+            input: ratatui_textarea::Input {
+                key: ratatui_textarea::Key::Backspace,
+                ..Default::default()
+            },
+        });
+    }
+    typed(&mut app, "-y.json");
+    app.update(Action::NextFormat);
+    let Some(Overlay::Export(p)) = &app.overlay else {
+        panic!("the export prompt");
+    };
+    assert_eq!(
+        (p.input.text(), p.format),
+        ("orders-y.jsonl", Format::JsonLines)
+    );
+    let (id, path, format, overwrite, rows) = export_request(&app.update(Action::Confirm));
+    assert_eq!(
+        (path.as_str(), format, overwrite, rows),
+        ("orders-y.jsonl", Format::JsonLines, false, 3)
+    );
+    assert!(
+        app.overlay.is_none(),
+        "the UI goes on while the file is written"
+    );
+    assert!(status_line(&app).contains("exporting to orders-y.jsonl…"));
+
+    // The file exists: the backend says so and the prompt asks.
+    app.on_response(Response::Exported {
+        id,
+        path: "/data/out/orders-y.jsonl".into(),
+        rows: 3,
+        result: Err(Error::Conflict("exists".into())),
+    });
+    insta::assert_snapshot!("export_asks_before_replacing", screen(&app));
+    typed(&mut app, "n");
+    let Some(Overlay::Export(p)) = &app.overlay else {
+        panic!("back to the name");
+    };
+    assert_eq!(p.input.text(), "orders-y.jsonl");
+    let (id, ..) = export_request(&app.update(Action::Confirm));
+    app.on_response(Response::Exported {
+        id,
+        path: "/data/out/orders-y.jsonl".into(),
+        rows: 3,
+        result: Err(Error::Conflict("exists".into())),
+    });
+    typed(&mut app, "x");
+    assert!(
+        matches!(app.overlay, Some(Overlay::Export(_))),
+        "only y or n answer"
+    );
+    let reqs = app.update(Action::EditorInput {
+        input: ratatui_textarea::Input {
+            key: ratatui_textarea::Key::Char('y'),
+            ..Default::default()
+        },
+    });
+    let (id, _, _, overwrite, _) = export_request(&reqs);
+    assert!(overwrite);
+    app.on_response(Response::Exported {
+        id,
+        path: "/data/out/orders-y.jsonl".into(),
+        rows: 3,
+        result: Ok(12_600),
+    });
+    assert!(
+        status_line(&app).contains("exported 3 rows · 12.3 KB · /data/out/orders-y.jsonl"),
+        "{}",
+        status_line(&app)
+    );
+
+    // The next export offers the last name; an error is reported exactly.
+    app.update(Action::Export);
+    let Some(Overlay::Export(p)) = &app.overlay else {
+        panic!("the export prompt");
+    };
+    assert_eq!(p.input.text(), "orders-y.jsonl");
+    let (id, ..) = export_request(&app.update(Action::Confirm));
+    app.on_response(Response::Exported {
+        id,
+        path: "/nope/x.csv".into(),
+        rows: 3,
+        result: Err(Error::Invalid(
+            "the folder /nope does not \u{1b}[2Jexist".into(),
+        )),
+    });
+    let status = status_line(&app);
+    assert!(
+        status.contains("export failed: the folder /nope does not ␛[2Jexist"),
+        "{status}"
+    );
+
+    // Without a result there is nothing to export; an empty name is refused.
+    let (mut idle, _) = with_schema(100, 24);
+    idle.update(Action::Export);
+    assert!(idle.overlay.is_none());
+    assert!(status_line(&idle).contains("nothing to export: run a query first"));
+    app.update(Action::Export);
+    app.update(Action::EditorInput {
+        input: ratatui_textarea::Input {
+            key: ratatui_textarea::Key::Char('u'),
+            ctrl: true,
+            ..Default::default()
+        },
+    });
+    assert!(app.update(Action::Confirm).is_empty());
+    assert!(status_line(&app).contains("give the file a name"));
+}
+
+#[test]
+fn sorting_says_so_and_toggles() {
+    let mut app = with_result(100, 24, orders_result(12));
+    app.update(Action::FocusNext);
+    app.update(Action::Move {
+        motion: Motion::Right,
+    });
+    app.update(Action::Move {
+        motion: Motion::Right,
+    });
+    app.update(Action::Sort);
+    app.update(Action::Sort);
+    insta::assert_snapshot!(screen(&app));
+    let g = |app: &AppState| match &app.results {
+        ResultsView::Done(g) => (0..g.grid.rows())
+            .map(|r| g.grid.cell(r, 2).unwrap().text.to_string())
+            .collect::<Vec<_>>(),
+        _ => panic!("a grid"),
+    };
+    let totals = g(&app);
+    assert_eq!(totals[0], "407.11", "largest first: {totals:?}");
+    assert_eq!(&totals[10..], ["NULL", "NULL"], "NULLs last");
+    app.update(Action::Sort);
+    let text = screen(&app);
+    assert!(!text.contains("sorted by"), "{text}");
+    assert_eq!(g(&app)[0], "0.00", "as the rows came");
+    app.update(Action::Sort);
+    assert!(screen(&app).contains("sorted by total ↑ (shown rows only)"));
+}
+
+#[test]
+fn jumps_to_the_first_and_last_row_and_column() {
+    let mut app = with_result(100, 24, orders_result(50));
+    app.update(Action::FocusNext);
+    let at = |app: &AppState| match &app.results {
+        ResultsView::Done(g) => (g.row, g.col),
+        _ => panic!("a grid"),
+    };
+    let keys = app.keymap.clone();
+    let key = |s: &str| {
+        keys.lookup(app_ctx(), tdb::tui::keymap::Key::parse(s).unwrap())
+            .unwrap()
+    };
+    app.update(key("G"));
+    assert_eq!(at(&app), (49, 0));
+    app.update(key("$"));
+    assert_eq!(at(&app), (49, 4));
+    assert!(screen(&app).contains(" row 50/50 · col 5/5 "));
+    app.update(key("g"));
+    assert_eq!(at(&app), (0, 4));
+    app.update(key("ctrl-end"));
+    assert_eq!(at(&app), (49, 4));
+    app.update(key("0"));
+    app.update(key("ctrl-home"));
+    assert_eq!(at(&app), (0, 0));
+}
+
+fn app_ctx() -> tdb::tui::keymap::Context {
+    tdb::tui::keymap::Context {
+        focus: Focus::Results,
+        overlay: None,
+        running: false,
+    }
 }

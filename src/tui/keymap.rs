@@ -20,11 +20,13 @@ pub enum Scope {
     Pane(Focus),
     Help,
     Detail,
+    CopyMenu,
+    Export,
 }
 
 impl Scope {
     /// Scopes in the order the help overlay lists them.
-    pub const ALL: [Scope; 8] = [
+    pub const ALL: [Scope; 10] = [
         Scope::Global,
         Scope::Running,
         Scope::Pane(Focus::Sources),
@@ -33,6 +35,8 @@ impl Scope {
         Scope::Pane(Focus::Results),
         Scope::Help,
         Scope::Detail,
+        Scope::CopyMenu,
+        Scope::Export,
     ];
 
     pub fn name(self) -> &'static str {
@@ -45,6 +49,8 @@ impl Scope {
             Scope::Pane(Focus::Results) => "results",
             Scope::Help => "help",
             Scope::Detail => "detail",
+            Scope::CopyMenu => "copy-menu",
+            Scope::Export => "export",
         }
     }
 
@@ -59,6 +65,8 @@ impl Scope {
             Scope::Pane(Focus::Results) => "Results",
             Scope::Help => "Help",
             Scope::Detail => "Cell detail",
+            Scope::CopyMenu => "Copy format menu",
+            Scope::Export => "Export prompt (other keys type the file name)",
         }
     }
 

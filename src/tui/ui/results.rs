@@ -36,6 +36,15 @@ pub fn draw(app: &AppState, f: &mut Frame, area: Rect) {
             if title.width() + display_width(&pos) < avail {
                 block = block.title_top(Line::from(pos).right_aligned().style(t.dim));
             }
+            // The sort is client side: the bottom edge says so while it is on.
+            if let Some(note) = g.sort_note() {
+                block =
+                    block.title_bottom(fit(vec![Span::styled(format!(" {note} "), t.key)], avail));
+            }
+            if app.copying.format != crate::core::export::Format::Tsv {
+                let copy = format!(" copies {} ", app.copying.format.label());
+                block = block.title_bottom(Line::from(copy).right_aligned().style(t.dim));
+            }
             f.render_widget(block, area);
             draw_grid(app, g, f.buffer_mut(), area);
         }

@@ -33,6 +33,7 @@ pub fn draw(app: &AppState, f: &mut Frame, area: Rect) {
         let style = match m.kind {
             MessageKind::Info => t.title,
             MessageKind::Error => t.error,
+            MessageKind::Warning => t.warning,
         };
         left.push(Span::styled(m.text.as_str(), style));
     }

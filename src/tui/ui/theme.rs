@@ -19,6 +19,7 @@ pub struct Theme {
     pub header: Style,
     pub status_bar: Style,
     pub key: Style,
+    pub warning: Style,
 }
 
 impl Default for Theme {
@@ -40,6 +41,7 @@ impl Default for Theme {
             header: Style::new().add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
             status_bar: Style::new().bg(Color::Indexed(236)),
             key: Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD),
+            warning: Style::new().fg(Color::Yellow),
         }
     }
 }
