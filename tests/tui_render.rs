@@ -19,6 +19,7 @@ use tdb::engine::QueryOutcome;
 use tdb::tui::action::{Action, CopyTarget, Motion};
 use tdb::tui::app::{AppState, MessageKind, Overlay};
 use tdb::tui::panes::Focus;
+use tdb::tui::panes::grid::SortDir;
 use tdb::tui::panes::results::ResultsView;
 
 fn sources() -> Vec<SourceRecord> {
@@ -924,4 +925,116 @@ fn app_ctx() -> tdb::tui::keymap::Context {
         overlay: None,
         running: false,
     }
+}
+
+#[test]
+fn the_mouse_focuses_selects_sorts_and_scrolls() {
+    use tdb::tui::ui::layout::{areas, grid_cells, inner};
+    let mut app = with_result(100, 30, orders_result(100));
+    let a = areas(app.size, app.sources.items.len()).unwrap();
+    let grid = |app: &AppState| match &app.results {
+        ResultsView::Done(g) => (g.row, g.col, g.row_offset, g.grid.sort),
+        _ => panic!("a grid"),
+    };
+
+    // A cell: the focus moves to the results and the cursor onto it.
+    let cells = grid_cells(a.results);
+    let cols = match &app.results {
+        ResultsView::Done(g) => g.grid.layout_columns(0, cells.width as usize),
+        _ => panic!("a grid"),
+    };
+    let (_, x1, _) = cols[1];
+    app.update(Action::Click {
+        x: cells.x + x1 as u16 + 2,
+        y: cells.y + 3,
+    });
+    assert_eq!(app.focus, Focus::Results);
+    assert_eq!(grid(&app), (3, 1, 0, None));
+
+    // The wheel scrolls the grid under the pointer; the cursor stays in view.
+    app.update(Action::Wheel {
+        x: cells.x,
+        y: cells.y,
+        down: true,
+    });
+    assert_eq!(grid(&app), (3, 1, 3, None));
+    app.update(Action::Wheel {
+        x: cells.x,
+        y: cells.y,
+        down: true,
+    });
+    assert_eq!(grid(&app), (6, 1, 6, None), "the cursor is pushed along");
+    app.update(Action::Wheel {
+        x: cells.x,
+        y: cells.y,
+        down: false,
+    });
+    assert_eq!(grid(&app).2, 3);
+
+    // A header sorts by its column.
+    let (_, x2, _) = cols[2];
+    app.update(Action::Click {
+        x: cells.x + x2 as u16,
+        y: cells.y - 1,
+    });
+    let (_, col, _, sort) = grid(&app);
+    assert_eq!((col, sort), (2, Some((2, SortDir::Asc))));
+    assert!(screen(&app).contains("sorted by total ↑ (shown rows only)"));
+
+    // A source: focused and selected (its schema is asked for).
+    let sources = inner(a.sources);
+    let reqs = app.update(Action::Click {
+        x: sources.x + 2,
+        y: sources.y + 2,
+    });
+    assert_eq!(app.focus, Focus::Sources);
+    assert_eq!(app.sources.selected().unwrap().name, "events");
+    assert!(matches!(reqs.as_slice(), [Request::Schema { .. }]));
+    // Below the last source nothing is selected, but the pane still takes the focus.
+    app.update(Action::Click {
+        x: sources.x + 2,
+        y: sources.y + 5,
+    });
+    assert_eq!(app.sources.selected().unwrap().name, "events");
+
+    // Back to orders; a schema line.
+    app.update(Action::Click {
+        x: sources.x + 2,
+        y: sources.y,
+    });
+    let schema = inner(a.schema);
+    app.update(Action::Click {
+        x: schema.x + 4,
+        y: schema.y + 2,
+    });
+    assert_eq!(app.focus, Focus::Schema);
+    let tree = app.schema.get("c1").unwrap().tree.as_ref().unwrap();
+    assert_eq!(tree.current_sql(), Some("customer"));
+
+    // The editor takes the focus; the wheel over it leaves the focus alone.
+    app.update(Action::Wheel {
+        x: a.editor.x + 3,
+        y: a.editor.y + 2,
+        down: true,
+    });
+    assert_eq!(app.focus, Focus::Schema);
+    app.update(Action::Click {
+        x: a.editor.x + 3,
+        y: a.editor.y + 2,
+    });
+    assert_eq!(app.focus, Focus::Editor);
+
+    // An overlay: clicks do nothing behind it, the wheel scrolls it.
+    app.update(Action::OpenHelp);
+    app.update(Action::Click {
+        x: sources.x + 2,
+        y: sources.y + 1,
+    });
+    assert_eq!(app.focus, Focus::Editor);
+    app.update(Action::Wheel {
+        x: 50,
+        y: 15,
+        down: true,
+    });
+    assert!(matches!(app.overlay, Some(Overlay::Help { scroll: 3 })));
 }
