@@ -211,22 +211,34 @@ impl Keymap {
     pub fn apply_toml(&mut self, text: &str) -> Result<(), String> {
         let table: toml::Table = text.parse().map_err(|e| format!("{e}"))?;
         for (section, entries) in table {
-            let scope =
-                Scope::parse(&section).ok_or_else(|| format!("unknown section [{section}]"))?;
+            Scope::parse(&section).ok_or_else(|| format!("unknown section [{section}]"))?;
             let toml::Value::Table(entries) = entries else {
                 return Err(format!("[{section}] must be a table of key = \"action\""));
             };
-            let bindings = self.scopes.entry(scope).or_default();
             for (key, action) in entries {
-                let k = Key::parse(&key).map_err(|e| format!("[{section}] {e}"))?;
                 let name = action
                     .as_str()
                     .ok_or_else(|| format!("[{section}] {key}: the action must be a string"))?;
-                let a = Action::from_name(name)
-                    .ok_or_else(|| format!("[{section}] {key}: unknown action \"{name}\""))?;
-                bindings.insert(k, a);
+                self.bind(&section, &key, name)
+                    .map_err(|e| format!("[{section}] {e}"))?;
             }
         }
+        Ok(())
+    }
+
+    /// Binds `key` in the scope named `section` to the action named `action`; the action
+    /// `none` takes the key away (so a config can free a default key).
+    pub fn bind(&mut self, section: &str, key: &str, action: &str) -> Result<(), String> {
+        let scope = Scope::parse(section).ok_or_else(|| format!("unknown section [{section}]"))?;
+        let k = Key::parse(key)?;
+        let bindings = self.scopes.entry(scope).or_default();
+        if action == "none" {
+            bindings.remove(&k);
+            return Ok(());
+        }
+        let a = Action::from_name(action)
+            .ok_or_else(|| format!("{key}: unknown action \"{action}\""))?;
+        bindings.insert(k, a);
         Ok(())
     }
 
