@@ -1038,3 +1038,55 @@ fn the_mouse_focuses_selects_sorts_and_scrolls() {
     });
     assert!(matches!(app.overlay, Some(Overlay::Help { scroll: 3 })));
 }
+
+#[test]
+fn no_color_draws_without_colours_and_a_bad_config_says_where() {
+    use ratatui::style::Color;
+    use tdb::tui::config::{Config, ConfigEnv};
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("config.toml");
+    std::fs::write(
+        &file,
+        "[theme]\nkey = \"cyan\"\n\n[keys.results]\nq = \"fly\"\n",
+    )
+    .unwrap();
+    let env = ConfigEnv {
+        no_color: true,
+        ..ConfigEnv::default()
+    };
+    let config = Config::load(Some(&file), &env).unwrap();
+    let mut app = with_result(180, 24, orders_result(5));
+    config.install(&mut app);
+    let status = status_line(&app);
+    assert!(
+        status.contains("config.toml line 5, column 1: [keys.results] q: unknown action \"fly\""),
+        "{status}"
+    );
+    let buf = buffer(&app);
+    for cell in buf.content() {
+        assert!(
+            matches!(cell.fg, Color::Reset) && matches!(cell.bg, Color::Reset),
+            "a colour at {cell:?}"
+        );
+    }
+    // The focused pane and the cursor still stand out.
+    app.update(Action::FocusNext);
+    let buf = buffer(&app);
+    let a = tdb::tui::ui::layout::areas(app.size, 3).unwrap();
+    assert!(
+        buf[(a.results.x, a.results.y)]
+            .modifier
+            .contains(Modifier::BOLD)
+    );
+    assert!(
+        !buf[(a.editor.x, a.editor.y)]
+            .modifier
+            .contains(Modifier::BOLD)
+    );
+    let cells = tdb::tui::ui::layout::grid_cells(a.results);
+    assert!(
+        buf[(cells.x, cells.y)]
+            .modifier
+            .contains(Modifier::REVERSED)
+    );
+}

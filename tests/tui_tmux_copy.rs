@@ -133,3 +133,71 @@ fn y_copies_into_the_tmux_buffer_and_export_writes_the_rows() {
     t.keys(&["C-q"]);
     t.wait_for("the shell again", |s| !s.contains("SELECT * FROM data"));
 }
+
+/// Colour codes in an SGR sequence (`ESC [ … m`): 30–37, 90–97, 38;…, 40–47, 100–107, 48;….
+fn has_colour(styled: &str) -> bool {
+    styled.split("\u{1b}[").skip(1).any(|seq| {
+        let Some(params) = seq.split_once('m').map(|(p, _)| p) else {
+            return false;
+        };
+        params.split(';').any(|p| {
+            matches!(
+                p.parse::<u16>(),
+                Ok(30..=38 | 40..=48 | 90..=97 | 100..=107)
+            )
+        })
+    })
+}
+
+#[test]
+fn a_bad_config_is_named_no_color_is_honoured_and_the_mouse_is_given_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("people.csv");
+    std::fs::write(&csv, CSV).unwrap();
+    let home = dir.path().join("home");
+    register(&home, &csv);
+    let config = dir.path().join(".config/tdb/config.toml");
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    std::fs::write(&config, "[theme]\nborder = \"red\"\nkey = \"blinking\"\n").unwrap();
+    let t = Tmux::start(dir.path());
+    t.wait_for("the shell prompt", |s| s.contains("e2e$"));
+    let tdb = format!("{} --home {}", env!("CARGO_BIN_EXE_tdb"), home.display());
+    t.type_text(&tdb);
+    t.keys(&["Enter"]);
+    let s = t.wait_for("the UI", |s| s.contains("SELECT * FROM data"));
+    assert!(
+        s.contains(
+            "~/.config/tdb/config.toml line 3, column 7: unknown colour or style \"blinking\""
+        ),
+        "{s}"
+    );
+    assert!(has_colour(&t.screen_styled()), "the default colours");
+    assert_eq!(t.format("#{mouse_any_flag}"), "1", "tdb takes the mouse");
+    t.keys(&["C-q"]);
+    let s = t.wait_for("the message after the UI", |s| {
+        s.contains("tdb: ~/.config/tdb/config.toml line 3, column 7")
+    });
+    assert!(
+        s.replace('\n', "")
+            .contains("using the default keys and colours"),
+        "{s}"
+    );
+    assert_eq!(t.format("#{mouse_any_flag}"), "0", "and gives it back");
+
+    // A good file with NO_COLOR: no colour anywhere, and the user's keys work.
+    std::fs::write(&config, "[keys.results]\nx = \"copy-all\"\n").unwrap();
+    t.type_text(&format!("clear; NO_COLOR=1 {tdb}"));
+    t.keys(&["Enter"]);
+    t.wait_for("the UI", |s| s.contains("SELECT * FROM data"));
+    t.keys(&["F5"]);
+    t.wait_for("the rows", |s| {
+        s.contains("2 rows · ") && s.contains("alice")
+    });
+    let styled = t.screen_styled();
+    assert!(!has_colour(&styled), "NO_COLOR: {styled:?}");
+    assert!(!t.screen().contains("config.toml"), "no complaint");
+    t.keys(&["Tab", "x"]);
+    t.wait_for("the copy", |s| s.contains("copied 2 rows · "));
+    t.keys(&["C-q"]);
+    t.wait_for("the shell again", |s| !s.contains("SELECT * FROM data"));
+}

@@ -17,6 +17,7 @@ use ratatui::style::{Color, Modifier, Style};
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
+use super::app::{AppState, Message, MessageKind};
 use super::keymap::Keymap;
 use super::ui::theme::Theme;
 
@@ -116,6 +117,20 @@ impl Config {
             }
         }
         Ok(config)
+    }
+}
+
+impl Config {
+    /// Gives a new app the theme, and the problem with the file (if any) as its first
+    /// status message. The keymap goes to [`AppState::new`] itself.
+    pub fn install(&self, app: &mut AppState) {
+        app.theme = self.theme.clone();
+        if let Some(problem) = &self.problem {
+            app.message = Some(Message {
+                text: crate::core::sanitize::for_terminal(problem).into_owned(),
+                kind: MessageKind::Error,
+            });
+        }
     }
 }
 

@@ -29,7 +29,7 @@ use crate::backend::{self, Request};
 use crate::core::{Error, Result};
 use crate::home::Home;
 use action::Action;
-use app::{AppState, Message, MessageKind};
+use app::AppState;
 use config::{Config, ConfigEnv};
 
 /// How often a spinner moves.
@@ -76,17 +76,11 @@ async fn run_loop(home: Home, config: Config) -> Result<()> {
     let mut term: Term = Terminal::new(CrosstermBackend::new(out)).map_err(io_err)?;
     let size = term.size().map_err(io_err)?;
     let (mut app, startup) = AppState::new(
-        config.keymap,
+        config.keymap.clone(),
         Rect::new(0, 0, size.width, size.height),
         Instant::now(),
     );
-    app.theme = config.theme;
-    if let Some(problem) = config.problem {
-        app.message = Some(Message {
-            text: crate::core::sanitize::for_terminal(&problem).into_owned(),
-            kind: MessageKind::Error,
-        });
-    }
+    config.install(&mut app);
     send(&backend.requests, startup);
 
     // A closed SSH session (SIGHUP) or a `kill` (SIGTERM) ends tdb like Ctrl-Q does, so the

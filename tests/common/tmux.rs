@@ -84,6 +84,16 @@ impl Tmux {
         text(&out.stdout)
     }
 
+    /// The screen with its colours and attributes as escape sequences.
+    pub fn screen_styled(&self) -> String {
+        let out = self
+            .cmd()
+            .args(["capture-pane", "-p", "-e"])
+            .output()
+            .unwrap();
+        text(&out.stdout)
+    }
+
     pub fn format(&self, f: &str) -> String {
         let out = self
             .cmd()
