@@ -159,14 +159,33 @@ fn draw_grid(app: &AppState, g: &GridView, buf: &mut Buffer, area: Rect) {
     for &(ci, x, w) in &columns {
         let col = &g.grid.columns[ci];
         let slot = Rect::new(cells.x + x as u16, header_y, w as u16, 1);
-        put(
-            buf,
-            slot,
-            &col.header,
-            col.header_width as usize,
-            col.numeric,
-            t.header,
-        );
+        match g.grid.sort {
+            // The sorted column's name carries the arrow, its end cut if the column is narrow.
+            Some((sorted, dir)) if sorted == ci => {
+                let text = if col.header_width as usize + 2 <= w {
+                    format!("{} {}", col.header, dir.arrow())
+                } else {
+                    let name = truncate_to_width(&col.header, w.saturating_sub(1));
+                    format!("{name}{}", dir.arrow())
+                };
+                put(
+                    buf,
+                    slot,
+                    &text,
+                    display_width(&text),
+                    col.numeric,
+                    t.header,
+                );
+            }
+            _ => put(
+                buf,
+                slot,
+                &col.header,
+                col.header_width as usize,
+                col.numeric,
+                t.header,
+            ),
+        }
         if ci + 1 < g.grid.columns.len() {
             separator(buf, cells, x + w, header_y, t.dim);
         }

@@ -74,6 +74,8 @@ fn hints(app: &AppState, room: usize) -> Vec<Span<'static>> {
                 target: crate::tui::action::CopyTarget::Cell,
             };
             wanted.push((5, pane, copy, "copy"));
+            wanted.push((6, pane, Action::Sort, "sort"));
+            wanted.push((7, pane, Action::Export, "export"));
         }
         Focus::Editor => {}
     }
