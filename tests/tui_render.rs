@@ -1090,3 +1090,21 @@ fn no_color_draws_without_colours_and_a_bad_config_says_where() {
             .contains(Modifier::REVERSED)
     );
 }
+
+#[test]
+fn a_narrow_grid_still_shows_the_position_and_the_sort() {
+    let mut app = with_result(64, 20, orders_result(30));
+    app.update(Action::FocusNext);
+    app.update(Action::Move {
+        motion: Motion::Bottom,
+    });
+    app.update(Action::Sort);
+    let text = screen(&app);
+    let lines: Vec<&str> = text.lines().collect();
+    let bottom = lines[lines.len() - 2];
+    assert!(
+        bottom.contains("sorted by id ↑") && bottom.contains(" row 30/30 · col 1/5 "),
+        "{text}"
+    );
+    insta::assert_snapshot!(text);
+}
