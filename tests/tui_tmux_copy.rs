@@ -130,6 +130,13 @@ fn y_copies_into_the_tmux_buffer_and_export_writes_the_rows() {
     t.keys(&["y"]);
     t.wait_for("the export", |s| s.contains("exported 2 rows · "));
 
+    // A click (an SGR mouse report, as terminals send it) on the first cell of the first
+    // row: the cursor goes there. The grid's cells start at column 32, row 14 (0-based) in
+    // a 120×40 terminal; reports count from 1.
+    t.wait_for("the position", |s| s.contains("row 2/2 · col 3/3"));
+    t.type_text("\u{1b}[<0;33;15M\u{1b}[<0;33;15m");
+    t.wait_for("the click", |s| s.contains("row 1/2 · col 1/3"));
+
     t.keys(&["C-q"]);
     t.wait_for("the shell again", |s| !s.contains("SELECT * FROM data"));
 }
