@@ -1,6 +1,7 @@
 //! Keys to actions, per scope, from the defaults embedded in the binary (`assets/keys.toml`).
-//! A config file can later be layered on top with [`Keymap::apply_toml`]: it uses the same
-//! format, so the defaults double as its documentation.
+//! The user's `config.toml` is layered on top binding by binding ([`Keymap::bind`], from
+//! `super::config`): its `[keys.<scope>]` tables use the same format, so the defaults
+//! double as its documentation.
 
 use std::collections::HashMap;
 use std::fmt;
