@@ -436,7 +436,7 @@ impl Backend {
         });
     }
 
-    /// Records what a finished task said about its source, then answers the UI.
+    /// Answers the UI and records what a finished task said about its source.
     fn finish(&mut self, engine: &Engine, done: Finished) {
         match done {
             Finished::Query {
@@ -445,9 +445,14 @@ impl Backend {
                 result,
             } => {
                 self.running.remove(&id);
-                engine.settle(&source_id, &result);
-                self.announce(engine, &source_id);
+                // Rows first: recording the status is a registry write nobody waits for.
+                let status_of = match &result {
+                    Ok(_) => Ok(()),
+                    Err(e) => Err(e.clone()),
+                };
                 self.send(Response::QueryDone { id, result });
+                engine.settle(&source_id, &status_of);
+                self.announce(engine, &source_id);
             }
             Finished::Schema {
                 id,
