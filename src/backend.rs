@@ -9,6 +9,7 @@
 //! forwards the answer, so a slow query never delays another request.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -18,7 +19,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::clipboard::{Clipboard, Copied};
 use crate::connector::{Progress, ProgressFn, SchemaInfo};
+use crate::core::export::Format;
 use crate::core::source::{SourceRecord, Status};
+use crate::core::value::ResultSet;
 use crate::core::{Error, Result};
 use crate::engine::{Engine, QueryOutcome};
 use crate::home::Home;
@@ -28,7 +31,7 @@ use crate::home::Home;
 pub struct RequestId(pub u64);
 
 /// What the UI asks of the backend.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Request {
     /// Every live source of the registry.
     ListSources { id: RequestId },
@@ -50,6 +53,15 @@ pub enum Request {
         id: RequestId,
         text: String,
         what: String,
+    },
+    /// Write a whole result to a file (`~` expanded, relative to tdb's working folder); an
+    /// existing file is replaced only with `overwrite`.
+    Export {
+        id: RequestId,
+        result: ResultSet,
+        path: PathBuf,
+        format: Format,
+        overwrite: bool,
     },
 }
 
@@ -85,6 +97,14 @@ pub enum Response {
         what: String,
         result: Result<Copied>,
     },
+    /// An export finished: the bytes written to `path` (made absolute), or why not
+    /// ([`Error::Conflict`] when the file exists and `overwrite` was not given).
+    Exported {
+        id: RequestId,
+        path: PathBuf,
+        rows: usize,
+        result: Result<usize>,
+    },
 }
 
 /// A finished task, reported back to the loop so it can record the source's status.
@@ -104,6 +124,16 @@ enum Finished {
         source_id: String,
         result: Result<Duration>,
     },
+}
+
+/// `~` expanded and a relative path put under the working folder, so the status line can
+/// say exactly where the file went.
+fn absolute(path: &std::path::Path) -> PathBuf {
+    let path = crate::file_export::expand_tilde(path);
+    match std::env::current_dir() {
+        Ok(cwd) if path.is_relative() => cwd.join(path),
+        _ => path,
+    }
 }
 
 /// The UI's end of the backend.
@@ -225,6 +255,12 @@ impl Backend {
                 what,
                 result: Err(e),
             }),
+            Request::Export { id, path, .. } => self.send(Response::Exported {
+                id,
+                path,
+                rows: 0,
+                result: Err(e),
+            }),
             Request::Cancel { .. } => {}
         }
     }
@@ -249,7 +285,43 @@ impl Backend {
             Request::Schema { id, source_id } => self.start_schema(engine, id, source_id),
             Request::Test { id, source_id } => self.start_test(engine, id, source_id),
             Request::Copy { id, what, text } => self.start_copy(id, what, text),
+            Request::Export {
+                id,
+                result,
+                path,
+                format,
+                overwrite,
+            } => self.start_export(id, result, path, format, overwrite),
         }
+    }
+
+    /// Writes the file on the blocking pool: a large result on a slow disk must not stop
+    /// the backend answering anything else.
+    fn start_export(
+        &mut self,
+        id: RequestId,
+        result: ResultSet,
+        path: PathBuf,
+        format: Format,
+        overwrite: bool,
+    ) {
+        let out = self.out.clone();
+        let rows = result.rows.len();
+        let path = absolute(&path);
+        self.tasks.spawn(async move {
+            let target = path.clone();
+            let written = tokio::task::spawn_blocking(move || {
+                crate::file_export::export_to_file(&result, &target, format, overwrite)
+            })
+            .await
+            .unwrap_or_else(|e| Err(Error::internal("the export worker failed", e)));
+            let _ = out.send(Response::Exported {
+                id,
+                path,
+                rows,
+                result: written,
+            });
+        });
     }
 
     fn start_copy(&mut self, id: RequestId, what: String, text: String) {

@@ -43,6 +43,11 @@ pub struct Cli {
     #[arg(long, global = true)]
     json: bool,
 
+    /// Settings of the terminal UI (default: $XDG_CONFIG_HOME/tdb/config.toml, else
+    /// ~/.config/tdb/config.toml)
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -92,8 +97,8 @@ fn run(cli: Cli) -> Result<()> {
         Some(Command::Source(cmd)) => source::run(&ctx, cmd),
         Some(Command::Query(args)) => query::run(&ctx, args),
         Some(Command::Audit(args)) => audit::run(&ctx, args),
-        Some(Command::Demo) => demo::run(),
-        None => crate::tui::run(&ctx.home),
+        Some(Command::Demo) => demo::run(cli.config.as_deref()),
+        None => crate::tui::run(&ctx.home, cli.config.as_deref()),
     }
 }
 

@@ -10,8 +10,9 @@ use crate::backend::{Request, RequestId, Response};
 use crate::core::sanitize::{for_terminal, for_terminal_multiline};
 use crate::core::source::Status;
 
-use super::action::{Action, CopyTarget, Motion};
+use super::action::{Action, Motion};
 use super::keymap::{Context, Keymap, Scope};
+use super::panes::copy::{CopyMenu, CopyState, ExportPrompt};
 use super::panes::editor::EditorPane;
 use super::panes::grid::Grid;
 use super::panes::results::{GridView, ResultsView, Viewport, describe_error, format_duration};
@@ -22,13 +23,17 @@ use super::ui::theme::Theme;
 use super::ui::wrap::hard_wrap;
 use super::ui::{self, layout};
 use crate::clipboard;
-use crate::core::export::{self, Format, Scope as CopyScope};
+
+mod copy;
+mod mouse;
 
 /// A window over the panes.
 #[derive(Debug)]
 pub enum Overlay {
     Help { scroll: u16 },
     Detail(Detail),
+    CopyMenu(CopyMenu),
+    Export(ExportPrompt),
 }
 
 /// The whole value of one cell.
@@ -44,6 +49,8 @@ pub struct Detail {
 pub enum MessageKind {
     Info,
     Error,
+    /// It worked, with a catch the user should know (a copy only the tmux buffer got).
+    Warning,
 }
 
 /// A line in the status bar about what just happened.
@@ -75,6 +82,8 @@ pub struct AppState {
     tests: Vec<(RequestId, String)>,
     /// Bytes for the terminal itself (an OSC 52 copy), written by the loop between frames.
     terminal_write: Vec<u8>,
+    /// The copy format of the session and the export under way.
+    pub copying: CopyState,
 }
 
 impl AppState {
@@ -97,6 +106,7 @@ impl AppState {
             next_id: 0,
             tests: Vec::new(),
             terminal_write: Vec::new(),
+            copying: CopyState::default(),
         };
         let first = Request::ListSources { id: app.next_id() };
         (app, vec![first])
@@ -128,6 +138,8 @@ impl AppState {
             overlay: self.overlay.as_ref().map(|o| match o {
                 Overlay::Help { .. } => Scope::Help,
                 Overlay::Detail(_) => Scope::Detail,
+                Overlay::CopyMenu(_) => Scope::CopyMenu,
+                Overlay::Export(_) => Scope::Export,
             }),
             running: self.running_query().is_some(),
         }
@@ -176,6 +188,7 @@ impl AppState {
             Action::LimitDown => self.editor.lower_limit(),
             Action::OpenHelp => self.overlay = Some(Overlay::Help { scroll: 0 }),
             Action::CloseOverlay => self.overlay = None,
+            Action::Move { motion } if self.menu_open() => self.move_in_menu(motion),
             Action::Move { motion } => self.move_cursor(motion, &mut out),
             Action::EditSql => self.set_focus(Focus::Editor),
             Action::TestSource => self.test_source(&mut out),
@@ -191,6 +204,22 @@ impl AppState {
             }
             Action::OpenCell => self.open_cell(),
             Action::Copy { target } => self.copy(target, &mut out),
+            Action::CopyMenu => self.open_copy_menu(),
+            Action::Export => self.open_export(),
+            Action::Confirm => self.confirm(&mut out),
+            Action::NextFormat => self.next_format(),
+            Action::Sort => {
+                let view = self.grid_viewport();
+                if let ResultsView::Done(g) = &mut self.results {
+                    g.toggle_sort(view);
+                }
+            }
+            Action::Click { x, y } => self.click(x, y, &mut out),
+            Action::Wheel { x, y, down } => self.wheel(x, y, down, &mut out),
+            Action::EditorInput { input } if self.prompt_open() => {
+                self.prompt_input(input, &mut out)
+            }
+            Action::Paste { text } if self.prompt_open() => self.prompt_paste(&text),
             Action::EditorInput { input } => {
                 let id = self.selected_id().map(String::from);
                 self.editor.input(id.as_deref(), input);
@@ -297,7 +326,7 @@ impl AppState {
                 .text
                 .as_deref()
                 .map_or(1, |t| hard_wrap(t, body.width as usize).len()),
-            None => return,
+            Some(Overlay::CopyMenu(_) | Overlay::Export(_)) | None => return,
         };
         let max = rows.saturating_sub(page);
         let (Some(Overlay::Help { scroll }) | Some(Overlay::Detail(Detail { scroll, .. }))) =
@@ -311,8 +340,8 @@ impl AppState {
             Motion::Down => at + 1,
             Motion::PageUp => at.saturating_sub(page),
             Motion::PageDown => at + page,
-            Motion::Home => 0,
-            Motion::End => max,
+            Motion::Home | Motion::Top => 0,
+            Motion::End | Motion::Bottom => max,
             Motion::Left | Motion::Right => at,
         };
         *scroll = next.min(max).try_into().unwrap_or(u16::MAX);
@@ -376,26 +405,6 @@ impl AppState {
         }
         self.editor.insert_name(Some(&id), &sql);
         self.info(format!("inserted {sql} into the editor"));
-    }
-
-    fn copy(&mut self, target: CopyTarget, out: &mut Vec<Request>) {
-        let ResultsView::Done(g) = &self.results else {
-            self.error("nothing to copy: run a query first");
-            return;
-        };
-        let rs = &g.grid.result;
-        let scope = match target {
-            CopyTarget::Cell => CopyScope::Cell {
-                row: g.row,
-                col: g.col,
-            },
-            CopyTarget::Row => CopyScope::Row(g.row),
-            CopyTarget::All => CopyScope::All,
-        };
-        let text = export::render(rs, scope, Format::Tsv);
-        let what = scope.describe(rs);
-        let id = self.next_id();
-        out.push(Request::Copy { id, text, what });
     }
 
     /// Bytes the loop must write to the terminal after the next frame (an OSC 52 copy).
@@ -504,9 +513,20 @@ impl AppState {
                     }
                     let line = clipboard::status_line(&what, &copied);
                     self.info(for_terminal(&line));
+                    if copied.warning.is_some()
+                        && let Some(m) = &mut self.message
+                    {
+                        m.kind = MessageKind::Warning;
+                    }
                 }
                 Err(e) => self.error(format!("copy failed: {}", for_terminal(e.detail()))),
             },
+            Response::Exported {
+                id,
+                path,
+                rows,
+                result,
+            } => self.on_exported(id, &path, rows, result),
             Response::Tested {
                 id,
                 source_id,

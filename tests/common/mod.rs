@@ -2,4 +2,5 @@
 #![allow(dead_code)]
 
 pub mod pg;
+pub mod tmux;
 pub mod tui;

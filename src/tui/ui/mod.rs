@@ -1,6 +1,7 @@
 //! Drawing: a pure function of [`AppState`]. Nothing here waits, reads a file or touches
 //! the backend; every string from outside was made safe before it reached the state.
 
+mod copy;
 mod detail;
 mod editor;
 mod help;
@@ -37,6 +38,8 @@ pub fn render(app: &AppState, f: &mut Frame) {
     match &app.overlay {
         Some(Overlay::Help { scroll }) => help::draw(app, f, *scroll),
         Some(Overlay::Detail(d)) => detail::draw(app, f, d),
+        Some(Overlay::CopyMenu(m)) => copy::draw_menu(app, f, m),
+        Some(Overlay::Export(p)) => copy::draw_export(app, f, p),
         None => {}
     }
 }
