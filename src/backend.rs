@@ -9,6 +9,7 @@
 //! forwards the answer, so a slow query never delays another request.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -20,8 +21,10 @@ use crate::audit::Event;
 use crate::clipboard::{Clipboard, Copied};
 use crate::connector::{self, Connector, Progress, ProgressFn, SchemaInfo, StoredSecret};
 use crate::core::draft::SourceDraft;
+use crate::core::export::Format;
 use crate::core::history::{HistoryEntry, KEEP_PER_SOURCE};
 use crate::core::source::{Connection, SourceRecord, Status};
+use crate::core::value::ResultSet;
 use crate::core::{Error, Result};
 use crate::engine::{Engine, QueryOutcome, Ticket};
 use crate::home::Home;
@@ -32,7 +35,7 @@ use crate::registry::{EditRequest, Removal};
 pub struct RequestId(pub u64);
 
 /// What the UI asks of the backend.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Request {
     /// Every live source of the registry.
     ListSources { id: RequestId },
@@ -54,6 +57,15 @@ pub enum Request {
         id: RequestId,
         text: String,
         what: String,
+    },
+    /// Write a whole result to a file (`~` expanded, relative to tdb's working folder); an
+    /// existing file is replaced only with `overwrite`.
+    Export {
+        id: RequestId,
+        result: ResultSet,
+        path: PathBuf,
+        format: Format,
+        overwrite: bool,
     },
     /// Register the source a form describes (audited as `source_registered`).
     AddSource { id: RequestId, draft: SourceDraft },
@@ -114,6 +126,14 @@ pub enum Response {
         what: String,
         result: Result<Copied>,
     },
+    /// An export finished: the bytes written to `path` (made absolute), or why not
+    /// ([`Error::Conflict`] when the file exists and `overwrite` was not given).
+    Exported {
+        id: RequestId,
+        path: PathBuf,
+        rows: usize,
+        result: Result<usize>,
+    },
     /// A source was added or edited, as stored now.
     SourceSaved {
         id: RequestId,
@@ -166,6 +186,16 @@ enum Finished {
         source_id: String,
         result: Result<Duration>,
     },
+}
+
+/// `~` expanded and a relative path put under the working folder, so the status line can
+/// say exactly where the file went.
+fn absolute(path: &std::path::Path) -> PathBuf {
+    let path = crate::file_export::expand_tilde(path);
+    match std::env::current_dir() {
+        Ok(cwd) if path.is_relative() => cwd.join(path),
+        _ => path,
+    }
 }
 
 /// The UI's end of the backend.
@@ -298,6 +328,12 @@ impl Backend {
                 what,
                 result: Err(e),
             }),
+            Request::Export { id, path, .. } => self.send(Response::Exported {
+                id,
+                path,
+                rows: 0,
+                result: Err(e),
+            }),
             Request::Cancel { .. } | Request::SaveEditorText { .. } => {}
             Request::AddSource { id, .. } | Request::EditSource { id, .. } => {
                 self.send(Response::SourceSaved { id, result: Err(e) })
@@ -341,6 +377,13 @@ impl Backend {
             Request::Schema { id, source_id } => self.start_schema(engine, id, source_id),
             Request::Test { id, source_id } => self.start_test(engine, id, source_id),
             Request::Copy { id, what, text } => self.start_copy(id, what, text),
+            Request::Export {
+                id,
+                result,
+                path,
+                format,
+                overwrite,
+            } => self.start_export(id, result, path, format, overwrite),
             Request::AddSource { id, draft } => {
                 let result = add_source(engine, &draft);
                 self.send(Response::SourceSaved { id, result });
@@ -387,6 +430,35 @@ impl Backend {
                 }
             }
         }
+    }
+
+    /// Writes the file on the blocking pool: a large result on a slow disk must not stop
+    /// the backend answering anything else.
+    fn start_export(
+        &mut self,
+        id: RequestId,
+        result: ResultSet,
+        path: PathBuf,
+        format: Format,
+        overwrite: bool,
+    ) {
+        let out = self.out.clone();
+        let rows = result.rows.len();
+        let path = absolute(&path);
+        self.tasks.spawn(async move {
+            let target = path.clone();
+            let written = tokio::task::spawn_blocking(move || {
+                crate::file_export::export_to_file(&result, &target, format, overwrite)
+            })
+            .await
+            .unwrap_or_else(|e| Err(Error::internal("the export worker failed", e)));
+            let _ = out.send(Response::Exported {
+                id,
+                path,
+                rows,
+                result: written,
+            });
+        });
     }
 
     /// Tests a form's source without saving it: a connector of its own, dropped after.
@@ -520,14 +592,22 @@ impl Backend {
         });
     }
 
-    /// Records what a finished task said about its source, then answers the UI.
+    /// Answers the UI and records what a finished task said about its source.
     fn finish(&mut self, engine: &Engine, done: Finished) {
         match done {
             Finished::Query { id, ticket, result } => {
                 self.running.remove(&id);
-                engine.settle_query(&ticket, &result);
-                self.announce(engine, &ticket.source_id);
+                // Rows first: recording the status and the history are registry writes
+                // nobody waits for.
+                let status_of = match &result {
+                    Ok(_) => Ok(()),
+                    Err(e) => Err(e.clone()),
+                };
+                let entry = ticket.entry(&result);
                 self.send(Response::QueryDone { id, result });
+                engine.settle(&ticket.source_id, &status_of);
+                engine.remember(entry);
+                self.announce(engine, &ticket.source_id);
             }
             Finished::Schema {
                 id,

@@ -91,7 +91,7 @@ impl Via {
 }
 
 /// `/home/alice/x` as `~/x`, which is shorter in a status bar and says the same.
-fn tildify(p: &Path) -> String {
+pub fn tildify(p: &Path) -> String {
     if let Some(home) = dirs::home_dir()
         && let Ok(rest) = p.strip_prefix(&home)
     {

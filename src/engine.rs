@@ -185,39 +185,15 @@ impl Engine {
     }
 
     /// Records what a query run said about its source (like [`Engine::settle`]) and keeps the
-    /// run in the source's history. A history that cannot be written is logged, not fatal:
-    /// the query itself went fine.
+    /// run in the source's history.
     pub fn settle_query(&self, ticket: &Ticket, outcome: &Result<QueryOutcome>) {
         self.settle(&ticket.source_id, outcome);
-        let (duration, rows, truncated, result, error) = match outcome {
-            Ok(o) => (
-                o.duration,
-                Some(o.result.rows.len() as u64),
-                o.result.truncated,
-                Outcome::Ok,
-                None,
-            ),
-            Err(e) => (
-                ticket.started.elapsed(),
-                None,
-                false,
-                Outcome::Failed,
-                Some(e.detail().to_string()),
-            ),
-        };
-        self.remember(HistoryEntry {
-            source_id: ticket.source_id.clone(),
-            sql: ticket.sql.clone(),
-            started_at: ticket.started_at.clone(),
-            duration_ms: u64::try_from(duration.as_millis()).unwrap_or(u64::MAX),
-            rows,
-            truncated,
-            outcome: result,
-            error,
-        });
+        self.remember(ticket.entry(outcome));
     }
 
-    fn remember(&self, entry: HistoryEntry) {
+    /// Keeps a run in its source's history. A history that cannot be written is logged, not
+    /// fatal: the query itself went fine.
+    pub fn remember(&self, entry: HistoryEntry) {
         if let Err(e) = self.registry.record_history(&entry) {
             tracing::warn!("cannot record the history of {}: {e}", entry.source_id);
         }
@@ -258,6 +234,38 @@ impl Engine {
         self.registry.set_status(&source.id, status)?;
         let source = self.registry.get(&source.id)?;
         Ok((source, elapsed, outcome))
+    }
+}
+
+impl Ticket {
+    /// The history's record of the run that ended with `outcome`.
+    pub fn entry(&self, outcome: &Result<QueryOutcome>) -> HistoryEntry {
+        let (duration, rows, truncated, result, error) = match outcome {
+            Ok(o) => (
+                o.duration,
+                Some(o.result.rows.len() as u64),
+                o.result.truncated,
+                Outcome::Ok,
+                None,
+            ),
+            Err(e) => (
+                self.started.elapsed(),
+                None,
+                false,
+                Outcome::Failed,
+                Some(e.detail().to_string()),
+            ),
+        };
+        HistoryEntry {
+            source_id: self.source_id.clone(),
+            sql: self.sql.clone(),
+            started_at: self.started_at.clone(),
+            duration_ms: u64::try_from(duration.as_millis()).unwrap_or(u64::MAX),
+            rows,
+            truncated,
+            outcome: result,
+            error,
+        }
     }
 }
 

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use common::pg;
 use common::tui::Harness;
 use serde_json::json;
+use tdb::core::export::Format;
 use tdb::core::source::{RegisterRequest, Status};
 use tdb::home::Home;
 use tdb::registry::Registry;
@@ -403,4 +404,176 @@ fn a_csv_source_imports_browses_and_queries() {
             ..
         }
     ));
+}
+
+/// Types into the export prompt as a person would: clears the name, pastes `name`.
+fn name_export(h: &mut Harness, name: &str) {
+    h.act(Action::EditorInput {
+        input: ratatui_textarea::Input {
+            key: ratatui_textarea::Key::Char('u'),
+            ctrl: true,
+            ..Default::default()
+        },
+    });
+    h.act(Action::Paste { text: name.into() });
+}
+
+#[test]
+fn export_writes_what_the_grid_holds_through_the_backend() {
+    use tdb::tui::app::Overlay;
+    let (dir, home) = csv_home();
+    let mut h = Harness::new(&home, 120, 40);
+    h.run_sql("SELECT id, customer_id, total, note, shipped_at FROM data ORDER BY id LIMIT 30");
+    h.focus(Focus::Results);
+    h.act(Action::Sort); // by id: ascending
+    h.act(Action::Sort); // descending: files follow the grid's order
+    let rows = grid(&h).grid.result.clone();
+    assert_eq!(rows.rows.len(), 30);
+    assert_eq!(rows.rows[0][0].to_text().unwrap(), "30");
+
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    for (name, format) in [
+        ("orders.csv", Format::Csv),
+        ("orders.json", Format::Json),
+        ("orders.jsonl", Format::JsonLines),
+    ] {
+        let path = out.join(name);
+        h.act(Action::Export);
+        name_export(&mut h, path.to_str().unwrap());
+        let Some(Overlay::Export(p)) = &h.app.overlay else {
+            panic!("the export prompt");
+        };
+        assert_eq!(p.format, format, "the extension picks the format");
+        h.act(Action::Confirm);
+        h.settle_until("the export", |a| {
+            a.message
+                .as_ref()
+                .is_some_and(|m| !m.text.starts_with("exporting"))
+        });
+        let m = h.app.message.clone().unwrap();
+        assert!(
+            m.text.starts_with("exported 30 rows · ") && m.text.ends_with(&*path.to_string_lossy()),
+            "{m:?}"
+        );
+        let written = std::fs::read_to_string(&path).unwrap();
+        match format {
+            Format::Csv => {
+                let mut r = csv::Reader::from_reader(written.as_bytes());
+                let header: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+                assert_eq!(header, ["id", "customer_id", "total", "note", "shipped_at"]);
+                let records: Vec<csv::StringRecord> = r.records().map(|r| r.unwrap()).collect();
+                assert_eq!(records.len(), 30);
+                for (rec, row) in records.iter().zip(&rows.rows) {
+                    let want: Vec<String> = row
+                        .iter()
+                        .map(|v| v.to_text().unwrap_or_default())
+                        .collect();
+                    assert_eq!(rec.iter().collect::<Vec<_>>(), want);
+                }
+            }
+            Format::Json => {
+                let got: serde_json::Value = serde_json::from_str(&written).unwrap();
+                assert_eq!(got, serde_json::Value::Array(rows.json_rows()));
+            }
+            _ => {
+                let got: Vec<serde_json::Value> = written
+                    .lines()
+                    .map(|l| serde_json::from_str(l).unwrap())
+                    .collect();
+                assert_eq!(got, rows.json_rows());
+            }
+        }
+    }
+
+    // Again to the same file: the prompt asks; `y` replaces it with the new rows.
+    h.run_sql("SELECT id FROM data ORDER BY id LIMIT 2");
+    h.act(Action::Export);
+    let csv_path = out.join("orders.csv");
+    name_export(&mut h, csv_path.to_str().unwrap());
+    h.act(Action::Confirm);
+    h.settle_until("the question", |a| a.overlay.is_some());
+    assert!(h.screen().contains("exists."), "{}", h.screen());
+    assert!(std::fs::read_to_string(&csv_path).unwrap().lines().count() > 3);
+    h.act(Action::EditorInput {
+        input: ratatui_textarea::Input {
+            key: ratatui_textarea::Key::Char('y'),
+            ..Default::default()
+        },
+    });
+    h.settle_until("the export", |a| {
+        a.message
+            .as_ref()
+            .is_some_and(|m| m.text.starts_with("exported"))
+    });
+    assert_eq!(std::fs::read_to_string(&csv_path).unwrap(), "id\n1\n2\n");
+
+    // A folder that does not exist: the exact error.
+    h.act(Action::Export);
+    name_export(&mut h, "/nonexistent-tdb-dir/x.csv");
+    h.act(Action::Confirm);
+    h.settle_until("the error", |a| {
+        a.message
+            .as_ref()
+            .is_some_and(|m| m.text.starts_with("export failed"))
+    });
+    assert_eq!(
+        h.app.message.clone().unwrap().text,
+        "export failed: the folder /nonexistent-tdb-dir does not exist"
+    );
+}
+
+#[test]
+fn copy_formats_and_the_column_reach_the_clipboard() {
+    let (_dir, home) = csv_home();
+    let mut h = Harness::new(&home, 120, 40);
+    h.run_sql("SELECT id, status FROM data ORDER BY id LIMIT 3");
+    h.focus(Focus::Results);
+    h.act(Action::Move {
+        motion: Motion::Right,
+    });
+    let copy = |h: &mut Harness, target| {
+        h.app.message = None;
+        h.act(Action::Copy { target });
+        h.settle_until("the copy", |a| a.message.is_some());
+        osc52_text(&h.app.take_terminal_write().expect("an OSC 52 sequence"))
+    };
+    let statuses: Vec<String> = (0..3)
+        .map(|r| grid(&h).grid.cell(r, 1).unwrap().text.to_string())
+        .collect();
+    assert_eq!(
+        copy(&mut h, CopyTarget::Column),
+        format!("status\n{}\n", statuses.join("\n"))
+    );
+    h.act(Action::CopyMenu);
+    h.act(Action::Move {
+        motion: Motion::End,
+    });
+    h.act(Action::Confirm);
+    let quoted: Vec<String> = {
+        let mut seen = Vec::new();
+        for s in &statuses {
+            let q = format!("'{s}'");
+            if !seen.contains(&q) {
+                seen.push(q);
+            }
+        }
+        seen
+    };
+    assert_eq!(
+        copy(&mut h, CopyTarget::Column),
+        format!("({})", quoted.join(", "))
+    );
+    assert!(
+        h.app
+            .message
+            .clone()
+            .unwrap()
+            .text
+            .contains("as SQL IN list")
+    );
+    assert_eq!(
+        copy(&mut h, CopyTarget::Sql),
+        "SELECT id, status FROM data ORDER BY id LIMIT 3"
+    );
 }

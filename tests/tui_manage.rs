@@ -171,7 +171,7 @@ fn editing_renames_and_delete_removes_after_confirming() {
 
     h.act(Action::DeleteSource);
     assert!(h.screen().contains("Delete the source persons?"));
-    h.act(Action::Accept);
+    h.act(Action::Confirm);
     h.settle_until("the empty list", |a| {
         a.modal.is_none() && a.sources.items.is_empty()
     });
@@ -215,7 +215,7 @@ fn queries_go_to_the_history_and_come_back_from_it() {
     // Searching, and running what was found.
     h.act(Action::SearchHistory);
     h.type_text("london");
-    h.act(Action::Accept);
+    h.act(Action::Confirm);
     assert_eq!(sql(&h.app), "SELECT name FROM data WHERE city = 'London'");
     h.act(Action::RunQuery);
     h.settle_query();
@@ -244,11 +244,11 @@ fn the_editor_text_and_completion_use_the_registry_and_the_schema() {
             (first.label.as_str(), first.detail.as_str()),
             ("name", "text")
         );
-        h.act(Action::Accept);
+        h.act(Action::Confirm);
         assert_eq!(sql(&h.app), "SELECT name");
         h.type_text(", ci");
         h.act(Action::Complete);
-        h.act(Action::Accept);
+        h.act(Action::Confirm);
         assert_eq!(sql(&h.app), "SELECT name, city");
         h.act(Action::Quit);
     }

@@ -12,12 +12,14 @@ use tdb::backend::{Request, RequestId, Response};
 use tdb::clipboard::{Copied, Via};
 use tdb::connector::{ColumnInfo, Progress, SchemaInfo, TableInfo};
 use tdb::core::Error;
+use tdb::core::export::Format;
 use tdb::core::source::{SourceRecord, Status};
 use tdb::core::value::{Column, ResultSet, Value};
 use tdb::engine::QueryOutcome;
 use tdb::tui::action::{Action, CopyTarget, Motion};
-use tdb::tui::app::{AppState, Overlay};
+use tdb::tui::app::{AppState, MessageKind, Overlay};
 use tdb::tui::panes::Focus;
+use tdb::tui::panes::grid::SortDir;
 use tdb::tui::panes::results::ResultsView;
 
 fn sources() -> Vec<SourceRecord> {
@@ -551,4 +553,543 @@ fn the_limit_steps_and_shows_beside_the_editor() {
         app.update(Action::LimitDown);
     }
     assert_eq!(app.editor.limit, 1);
+}
+
+/// The requests an action produced, which must be exactly one copy; its text and name.
+fn one_copy(reqs: Vec<Request>) -> (RequestId, String, String) {
+    match reqs.as_slice() {
+        [Request::Copy { id, text, what }] => (*id, text.clone(), what.clone()),
+        other => panic!("one copy request, got {other:?}"),
+    }
+}
+
+fn status_line(app: &AppState) -> String {
+    screen(app).lines().last().unwrap().to_string()
+}
+
+#[test]
+fn the_copy_menu_picks_the_format_for_the_session() {
+    let mut app = with_result(100, 30, orders_result(3));
+    app.update(Action::FocusNext);
+    app.update(Action::CopyMenu);
+    assert!(matches!(app.overlay, Some(Overlay::CopyMenu(_))));
+    app.update(Action::Move {
+        motion: Motion::Down,
+    });
+    insta::assert_snapshot!(screen(&app));
+    app.update(Action::Confirm);
+    assert!(app.overlay.is_none());
+    assert_eq!(app.copying.format, Format::Csv);
+    assert!(status_line(&app).contains("copies are CSV now"));
+
+    // Every copy now renders CSV and says so; the pane's edge tells the format.
+    let (_, text, what) = one_copy(app.update(Action::Copy {
+        target: CopyTarget::Row,
+    }));
+    assert_eq!(
+        text,
+        "id,customer,total,note,paid\n1,customer 0,0.00,fragile — handle with care,true\n"
+    );
+    assert_eq!(what, "row as CSV");
+    assert!(screen(&app).contains("copies CSV"));
+
+    // The menu opens on the current format; Markdown and the IN list are there too.
+    app.update(Action::CopyMenu);
+    for _ in 0..3 {
+        app.update(Action::Move {
+            motion: Motion::Down,
+        });
+    }
+    app.update(Action::Confirm);
+    assert_eq!(app.copying.format, Format::Markdown);
+    let (_, text, _) = one_copy(app.update(Action::Copy {
+        target: CopyTarget::Column,
+    }));
+    assert_eq!(text, "| id |\n| ---: |\n| 1 |\n| 2 |\n| 3 |\n");
+    app.update(Action::CopyMenu);
+    app.update(Action::Move {
+        motion: Motion::End,
+    });
+    app.update(Action::Confirm);
+    assert_eq!(app.copying.format, Format::SqlInList);
+    let (_, text, what) = one_copy(app.update(Action::Copy {
+        target: CopyTarget::Column,
+    }));
+    assert_eq!(
+        (text.as_str(), what.as_str()),
+        ("(1, 2, 3)", "column id as SQL IN list")
+    );
+
+    // Esc leaves the format as it was.
+    app.update(Action::CopyMenu);
+    app.update(Action::Move {
+        motion: Motion::Top,
+    });
+    app.update(Action::CloseOverlay);
+    assert_eq!(app.copying.format, Format::SqlInList);
+}
+
+#[test]
+fn copy_column_and_the_editor_sql() {
+    let mut app = with_result(100, 30, orders_result(3));
+    app.update(Action::FocusNext);
+    app.update(Action::Move {
+        motion: Motion::Right,
+    });
+    let (_, text, what) = one_copy(app.update(Action::Copy {
+        target: CopyTarget::Column,
+    }));
+    assert_eq!(text, "customer\ncustomer 0\ncustomer 1\ncustomer 2\n");
+    assert_eq!(what, "column customer");
+    let (_, text, what) = one_copy(app.update(Action::Copy {
+        target: CopyTarget::Sql,
+    }));
+    assert_eq!(
+        (text.as_str(), what.as_str()),
+        ("SELECT * FROM data", "SQL")
+    );
+    // The SQL copies with no result at all.
+    let (mut idle, _) = with_schema(100, 24);
+    let (_, text, _) = one_copy(idle.update(Action::Copy {
+        target: CopyTarget::Sql,
+    }));
+    assert_eq!(text, "SELECT * FROM data");
+}
+
+#[test]
+fn a_copy_warning_is_shown_not_swallowed() {
+    let mut app = with_result(120, 30, orders_result(3));
+    let (id, _, _) = one_copy(app.update(Action::Copy {
+        target: CopyTarget::All,
+    }));
+    app.on_response(Response::Copied {
+        id,
+        what: "3 rows".into(),
+        result: Ok(Copied {
+            via: Via::Tmux,
+            bytes: 200_000,
+            warning: Some("195.3 KB may be too large for the terminal's clipboard".into()),
+            terminal_write: None,
+        }),
+    });
+    let status = status_line(&app);
+    assert!(
+        status.contains("copied 3 rows · 195 KB · via tmux buffer · 195.3 KB may be too large"),
+        "{status}"
+    );
+    let m = app.message.clone().unwrap();
+    assert_eq!(m.kind, MessageKind::Warning);
+    let buf = buffer(&app);
+    let y = buf.area.height - 1;
+    let x = (0..buf.area.width)
+        .find(|&x| buf[(x, y)].symbol() == "c" && buf[(x + 1, y)].symbol() == "o")
+        .unwrap();
+    assert_eq!(buf[(x, y)].fg, app.theme.warning.fg.unwrap());
+}
+
+/// The one export request among `reqs`.
+fn export_request(reqs: &[Request]) -> (RequestId, String, Format, bool, usize) {
+    match reqs {
+        [
+            Request::Export {
+                id,
+                result,
+                path,
+                format,
+                overwrite,
+            },
+        ] => (
+            *id,
+            path.display().to_string(),
+            *format,
+            *overwrite,
+            result.rows.len(),
+        ),
+        other => panic!("one export request, got {other:?}"),
+    }
+}
+
+fn typed(app: &mut AppState, s: &str) {
+    for c in s.chars() {
+        app.update(Action::EditorInput {
+            input: ratatui_textarea::Input {
+                key: ratatui_textarea::Key::Char(c),
+                ..Default::default()
+            },
+        });
+    }
+}
+
+#[test]
+fn export_prompts_for_a_name_and_asks_before_replacing() {
+    let mut app = with_result(100, 30, orders_result(3));
+    app.update(Action::FocusNext);
+    app.update(Action::Export);
+    let Some(Overlay::Export(p)) = &app.overlay else {
+        panic!("the export prompt");
+    };
+    assert_eq!(p.input.text(), "orders.csv", "the source's name, CSV");
+    insta::assert_snapshot!("export_prompt", screen(&app));
+
+    // Typing edits the name (keys bound in the results, like `y`, are typed here); Tab
+    // steps the format and its extension.
+    for _ in 0..4 {
+        app.update(Action::EditorInput {
+            input: ratatui_textarea::Input {
+                key: ratatui_textarea::Key::Backspace,
+                ..Default::default()
+            },
+        });
+    }
+    typed(&mut app, "-y.json");
+    app.update(Action::NextFormat);
+    let Some(Overlay::Export(p)) = &app.overlay else {
+        panic!("the export prompt");
+    };
+    assert_eq!(
+        (p.input.text(), p.format),
+        ("orders-y.jsonl", Format::JsonLines)
+    );
+    let (id, path, format, overwrite, rows) = export_request(&app.update(Action::Confirm));
+    assert_eq!(
+        (path.as_str(), format, overwrite, rows),
+        ("orders-y.jsonl", Format::JsonLines, false, 3)
+    );
+    assert!(
+        app.overlay.is_none(),
+        "the UI goes on while the file is written"
+    );
+    assert!(status_line(&app).contains("exporting to orders-y.jsonl…"));
+
+    // The file exists: the backend says so and the prompt asks.
+    app.on_response(Response::Exported {
+        id,
+        path: "/data/out/orders-y.jsonl".into(),
+        rows: 3,
+        result: Err(Error::Conflict("exists".into())),
+    });
+    insta::assert_snapshot!("export_asks_before_replacing", screen(&app));
+    typed(&mut app, "n");
+    let Some(Overlay::Export(p)) = &app.overlay else {
+        panic!("back to the name");
+    };
+    assert_eq!(p.input.text(), "orders-y.jsonl");
+    let (id, ..) = export_request(&app.update(Action::Confirm));
+    app.on_response(Response::Exported {
+        id,
+        path: "/data/out/orders-y.jsonl".into(),
+        rows: 3,
+        result: Err(Error::Conflict("exists".into())),
+    });
+    typed(&mut app, "x");
+    assert!(
+        matches!(app.overlay, Some(Overlay::Export(_))),
+        "only y or n answer"
+    );
+    let reqs = app.update(Action::EditorInput {
+        input: ratatui_textarea::Input {
+            key: ratatui_textarea::Key::Char('y'),
+            ..Default::default()
+        },
+    });
+    let (id, _, _, overwrite, _) = export_request(&reqs);
+    assert!(overwrite);
+    app.on_response(Response::Exported {
+        id,
+        path: "/data/out/orders-y.jsonl".into(),
+        rows: 3,
+        result: Ok(12_600),
+    });
+    assert!(
+        status_line(&app).contains("exported 3 rows · 12.3 KB · /data/out/orders-y.jsonl"),
+        "{}",
+        status_line(&app)
+    );
+
+    // The next export offers the last name; an error is reported exactly.
+    app.update(Action::Export);
+    let Some(Overlay::Export(p)) = &app.overlay else {
+        panic!("the export prompt");
+    };
+    assert_eq!(p.input.text(), "orders-y.jsonl");
+    let (id, ..) = export_request(&app.update(Action::Confirm));
+    app.on_response(Response::Exported {
+        id,
+        path: "/nope/x.csv".into(),
+        rows: 3,
+        result: Err(Error::Invalid(
+            "the folder /nope does not \u{1b}[2Jexist".into(),
+        )),
+    });
+    let status = status_line(&app);
+    assert!(
+        status.contains("export failed: the folder /nope does not ␛[2Jexist"),
+        "{status}"
+    );
+
+    // Without a result there is nothing to export; an empty name is refused.
+    let (mut idle, _) = with_schema(100, 24);
+    idle.update(Action::Export);
+    assert!(idle.overlay.is_none());
+    assert!(status_line(&idle).contains("nothing to export: run a query first"));
+    app.update(Action::Export);
+    app.update(Action::EditorInput {
+        input: ratatui_textarea::Input {
+            key: ratatui_textarea::Key::Char('u'),
+            ctrl: true,
+            ..Default::default()
+        },
+    });
+    assert!(app.update(Action::Confirm).is_empty());
+    assert!(status_line(&app).contains("give the file a name"));
+}
+
+#[test]
+fn sorting_says_so_and_toggles() {
+    let mut app = with_result(100, 24, orders_result(12));
+    app.update(Action::FocusNext);
+    app.update(Action::Move {
+        motion: Motion::Right,
+    });
+    app.update(Action::Move {
+        motion: Motion::Right,
+    });
+    app.update(Action::Sort);
+    app.update(Action::Sort);
+    insta::assert_snapshot!(screen(&app));
+    let g = |app: &AppState| match &app.results {
+        ResultsView::Done(g) => (0..g.grid.rows())
+            .map(|r| g.grid.cell(r, 2).unwrap().text.to_string())
+            .collect::<Vec<_>>(),
+        _ => panic!("a grid"),
+    };
+    let totals = g(&app);
+    assert_eq!(totals[0], "407.11", "largest first: {totals:?}");
+    assert_eq!(&totals[10..], ["NULL", "NULL"], "NULLs last");
+    app.update(Action::Sort);
+    let text = screen(&app);
+    assert!(!text.contains("sorted by"), "{text}");
+    assert_eq!(g(&app)[0], "0.00", "as the rows came");
+    app.update(Action::Sort);
+    assert!(screen(&app).contains("sorted by total ↑ (shown rows only)"));
+}
+
+#[test]
+fn jumps_to_the_first_and_last_row_and_column() {
+    let mut app = with_result(100, 24, orders_result(50));
+    app.update(Action::FocusNext);
+    let at = |app: &AppState| match &app.results {
+        ResultsView::Done(g) => (g.row, g.col),
+        _ => panic!("a grid"),
+    };
+    let keys = app.keymap.clone();
+    let key = |s: &str| {
+        keys.lookup(app_ctx(), tdb::tui::keymap::Key::parse(s).unwrap())
+            .unwrap()
+    };
+    app.update(key("G"));
+    assert_eq!(at(&app), (49, 0));
+    app.update(key("$"));
+    assert_eq!(at(&app), (49, 4));
+    assert!(screen(&app).contains(" row 50/50 · col 5/5 "));
+    app.update(key("g"));
+    assert_eq!(at(&app), (0, 4));
+    app.update(key("ctrl-end"));
+    assert_eq!(at(&app), (49, 4));
+    app.update(key("0"));
+    app.update(key("ctrl-home"));
+    assert_eq!(at(&app), (0, 0));
+}
+
+fn app_ctx() -> tdb::tui::keymap::Context {
+    tdb::tui::keymap::Context {
+        focus: Focus::Results,
+        overlay: None,
+        running: false,
+    }
+}
+
+#[test]
+fn the_mouse_focuses_selects_sorts_and_scrolls() {
+    use tdb::tui::ui::layout::{areas, grid_cells, inner};
+    let mut app = with_result(100, 30, orders_result(100));
+    let a = areas(app.size, app.sources.items.len()).unwrap();
+    let grid = |app: &AppState| match &app.results {
+        ResultsView::Done(g) => (g.row, g.col, g.row_offset, g.grid.sort),
+        _ => panic!("a grid"),
+    };
+
+    // A cell: the focus moves to the results and the cursor onto it.
+    let cells = grid_cells(a.results);
+    let cols = match &app.results {
+        ResultsView::Done(g) => g.grid.layout_columns(0, cells.width as usize),
+        _ => panic!("a grid"),
+    };
+    let (_, x1, _) = cols[1];
+    app.update(Action::Click {
+        x: cells.x + x1 as u16 + 2,
+        y: cells.y + 3,
+    });
+    assert_eq!(app.focus, Focus::Results);
+    assert_eq!(grid(&app), (3, 1, 0, None));
+
+    // The wheel scrolls the grid under the pointer; the cursor stays in view.
+    app.update(Action::Wheel {
+        x: cells.x,
+        y: cells.y,
+        down: true,
+    });
+    assert_eq!(grid(&app), (3, 1, 3, None));
+    app.update(Action::Wheel {
+        x: cells.x,
+        y: cells.y,
+        down: true,
+    });
+    assert_eq!(grid(&app), (6, 1, 6, None), "the cursor is pushed along");
+    app.update(Action::Wheel {
+        x: cells.x,
+        y: cells.y,
+        down: false,
+    });
+    assert_eq!(grid(&app).2, 3);
+
+    // A header sorts by its column.
+    let (_, x2, _) = cols[2];
+    app.update(Action::Click {
+        x: cells.x + x2 as u16,
+        y: cells.y - 1,
+    });
+    let (_, col, _, sort) = grid(&app);
+    assert_eq!((col, sort), (2, Some((2, SortDir::Asc))));
+    assert!(screen(&app).contains("sorted by total ↑ (shown rows only)"));
+
+    // A source: focused and selected (its schema is asked for).
+    let sources = inner(a.sources);
+    let reqs = app.update(Action::Click {
+        x: sources.x + 2,
+        y: sources.y + 2,
+    });
+    assert_eq!(app.focus, Focus::Sources);
+    assert_eq!(app.sources.selected().unwrap().name, "events");
+    assert!(
+        reqs.iter()
+            .any(|r| matches!(r, Request::Schema { .. }))
+    );
+    // Below the last source nothing is selected, but the pane still takes the focus.
+    app.update(Action::Click {
+        x: sources.x + 2,
+        y: sources.y + 5,
+    });
+    assert_eq!(app.sources.selected().unwrap().name, "events");
+
+    // Back to orders; a schema line.
+    app.update(Action::Click {
+        x: sources.x + 2,
+        y: sources.y,
+    });
+    let schema = inner(a.schema);
+    app.update(Action::Click {
+        x: schema.x + 4,
+        y: schema.y + 2,
+    });
+    assert_eq!(app.focus, Focus::Schema);
+    let tree = app.schema.get("c1").unwrap().tree.as_ref().unwrap();
+    assert_eq!(tree.current_sql(), Some("customer"));
+
+    // The editor takes the focus; the wheel over it leaves the focus alone.
+    app.update(Action::Wheel {
+        x: a.editor.x + 3,
+        y: a.editor.y + 2,
+        down: true,
+    });
+    assert_eq!(app.focus, Focus::Schema);
+    app.update(Action::Click {
+        x: a.editor.x + 3,
+        y: a.editor.y + 2,
+    });
+    assert_eq!(app.focus, Focus::Editor);
+
+    // An overlay: clicks do nothing behind it, the wheel scrolls it.
+    app.update(Action::OpenHelp);
+    app.update(Action::Click {
+        x: sources.x + 2,
+        y: sources.y + 1,
+    });
+    assert_eq!(app.focus, Focus::Editor);
+    app.update(Action::Wheel {
+        x: 50,
+        y: 15,
+        down: true,
+    });
+    assert!(matches!(app.overlay, Some(Overlay::Help { scroll: 3 })));
+}
+
+#[test]
+fn no_color_draws_without_colours_and_a_bad_config_says_where() {
+    use ratatui::style::Color;
+    use tdb::tui::config::{Config, ConfigEnv};
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("config.toml");
+    std::fs::write(
+        &file,
+        "[theme]\nkey = \"cyan\"\n\n[keys.results]\nq = \"fly\"\n",
+    )
+    .unwrap();
+    let env = ConfigEnv {
+        no_color: true,
+        ..ConfigEnv::default()
+    };
+    let config = Config::load(Some(&file), &env).unwrap();
+    let mut app = with_result(180, 24, orders_result(5));
+    config.install(&mut app);
+    let status = status_line(&app);
+    assert!(
+        status.contains("config.toml line 5, column 1: [keys.results] q: unknown action \"fly\""),
+        "{status}"
+    );
+    let buf = buffer(&app);
+    for cell in buf.content() {
+        assert!(
+            matches!(cell.fg, Color::Reset) && matches!(cell.bg, Color::Reset),
+            "a colour at {cell:?}"
+        );
+    }
+    // The focused pane and the cursor still stand out.
+    app.update(Action::FocusNext);
+    let buf = buffer(&app);
+    let a = tdb::tui::ui::layout::areas(app.size, 3).unwrap();
+    assert!(
+        buf[(a.results.x, a.results.y)]
+            .modifier
+            .contains(Modifier::BOLD)
+    );
+    assert!(
+        !buf[(a.editor.x, a.editor.y)]
+            .modifier
+            .contains(Modifier::BOLD)
+    );
+    let cells = tdb::tui::ui::layout::grid_cells(a.results);
+    assert!(
+        buf[(cells.x, cells.y)]
+            .modifier
+            .contains(Modifier::REVERSED)
+    );
+}
+
+#[test]
+fn a_narrow_grid_still_shows_the_position_and_the_sort() {
+    let mut app = with_result(64, 20, orders_result(30));
+    app.update(Action::FocusNext);
+    app.update(Action::Move {
+        motion: Motion::Bottom,
+    });
+    app.update(Action::Sort);
+    let text = screen(&app);
+    let lines: Vec<&str> = text.lines().collect();
+    let bottom = lines[lines.len() - 2];
+    assert!(
+        bottom.contains("sorted by id ↑") && bottom.contains(" row 30/30 · col 1/5 "),
+        "{text}"
+    );
+    insta::assert_snapshot!(text);
 }

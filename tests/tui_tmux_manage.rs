@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::tmux::{Tmux, tdb};
+use common::tmux::Tmux;
 
 #[test]
 fn add_a_source_complete_a_column_and_run_a_query_from_history() {
@@ -83,8 +83,10 @@ fn add_a_source_complete_a_column_and_run_a_query_from_history() {
     t.keys(&["C-q"]);
     t.wait_for("the shell again", |s| !s.contains("Sources"));
 
-    // The command line sees the source, and the runs in its history.
-    let out = tdb(&home)
+    // The command line sees the source.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tdb"))
+        .arg("--home")
+        .arg(&home)
         .args(["source", "list", "--json"])
         .output()
         .unwrap();

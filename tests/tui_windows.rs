@@ -281,7 +281,7 @@ fn delete_asks_first_naming_the_source() {
     app.update(Action::CloseOverlay);
     assert!(app.modal.is_none());
     app.update(Action::DeleteSource);
-    let reqs = app.update(Action::Accept);
+    let reqs = app.update(Action::Confirm);
     let id = find(&reqs, |r| match r {
         Request::DeleteSource { id, source_id } if source_id == "c1" => Some(*id),
         _ => None,
@@ -345,7 +345,7 @@ fn completion_offers_columns_then_keywords_and_narrows_while_typing() {
     app.update(Action::Move {
         motion: Motion::Down,
     });
-    app.update(Action::Accept);
+    app.update(Action::Confirm);
     assert_eq!(sql(&app), "SELECT \"Customer Name\"");
     assert!(app.completion.is_none());
     // One candidate is inserted at once; undo takes it back.
@@ -448,7 +448,7 @@ fn the_history_search_finds_an_old_query() {
         s.contains("✓    3 rows   1h  SELECT customer, total FROM data"),
         "{s}"
     );
-    app.update(Action::Accept);
+    app.update(Action::Confirm);
     assert!(app.modal.is_none());
     assert_eq!(sql(&app), "SELECT customer, total FROM data");
     assert_eq!(app.focus, Focus::Editor);
@@ -494,7 +494,7 @@ fn the_limit_prompt_takes_a_number_and_refuses_others() {
         app.update(key(Key::Backspace));
     }
     type_text(&mut app, "5000");
-    app.update(Action::Accept);
+    app.update(Action::Confirm);
     let s = screen(&app);
     assert!(s.contains("a whole number from 1 to 1000"), "{s}");
     insta::assert_snapshot!(s);
@@ -502,7 +502,7 @@ fn the_limit_prompt_takes_a_number_and_refuses_others() {
         app.update(key(Key::Backspace));
     }
     type_text(&mut app, "250");
-    app.update(Action::Accept);
+    app.update(Action::Confirm);
     assert!(app.modal.is_none());
     assert_eq!(app.editor.limit, 250);
     assert!(screen(&app).contains("limit 250"));

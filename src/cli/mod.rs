@@ -4,6 +4,7 @@
 mod audit;
 mod connect;
 mod demo;
+mod logging;
 mod output;
 mod progress;
 mod query;
@@ -41,6 +42,11 @@ pub struct Cli {
     /// Machine-readable JSON output (errors too, as one line on stderr)
     #[arg(long, global = true)]
     json: bool,
+
+    /// Settings of the terminal UI (default: $XDG_CONFIG_HOME/tdb/config.toml, else
+    /// ~/.config/tdb/config.toml)
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
 
     #[command(subcommand)]
     command: Option<Command>,
@@ -86,12 +92,13 @@ fn run(cli: Cli) -> Result<()> {
         home: Home::resolve(cli.home, cli.audit_log)?,
         json: cli.json,
     };
+    logging::init(&ctx.home);
     match cli.command {
         Some(Command::Source(cmd)) => source::run(&ctx, cmd),
         Some(Command::Query(args)) => query::run(&ctx, args),
         Some(Command::Audit(args)) => audit::run(&ctx, args),
-        Some(Command::Demo) => demo::run(),
-        None => crate::tui::run(&ctx.home),
+        Some(Command::Demo) => demo::run(cli.config.as_deref()),
+        None => crate::tui::run(&ctx.home, cli.config.as_deref()),
     }
 }
 

@@ -18,6 +18,10 @@ pub enum Motion {
     Home,
     /// Last column (results) or bottom (lists).
     End,
+    /// First row (results) or top (lists and overlays).
+    Top,
+    /// Last row (results) or bottom (lists and overlays).
+    Bottom,
 }
 
 /// What a copy takes from the result (CONTRACT.md: `y`, `Y`, `Ctrl-Y`).
@@ -26,6 +30,10 @@ pub enum CopyTarget {
     Cell,
     Row,
     All,
+    /// The cursor's column, every shown row.
+    Column,
+    /// The SQL in the editor of the selected source.
+    Sql,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -68,8 +76,23 @@ pub enum Action {
     RefreshSchema,
     /// Results: show the whole value of the cell under the cursor.
     OpenCell,
-    /// Results: copy the cell, the row or the whole result to the clipboard as TSV.
+    /// Copy a part of the result (in the session's copy format, TSV at first) or the SQL.
     Copy { target: CopyTarget },
+    /// Results: open the menu that picks the copy format for the session.
+    CopyMenu,
+    /// Results: open the prompt that exports the whole result to a file.
+    Export,
+    /// Menus, prompts, popups and confirmations: take the highlighted item or the typed
+    /// answer.
+    Confirm,
+    /// Export prompt: the next file format (CSV, JSON, JSON lines).
+    NextFormat,
+    /// Results: sort the shown rows by the cursor's column: ascending, descending, off.
+    Sort,
+    /// A mouse button pressed at a terminal cell (0-based column and row).
+    Click { x: u16, y: u16 },
+    /// The mouse wheel over a terminal cell; `down` scrolls toward the end.
+    Wheel { x: u16, y: u16, down: bool },
     /// A key the editor handles itself (typing, moving, deleting).
     EditorInput { input: Input },
     /// Text pasted into the terminal (bracketed paste), for the editor.
@@ -100,8 +123,6 @@ pub enum Action {
     SaveForm,
     /// Form: test the connection with the values typed.
     TestForm,
-    /// Confirmation, completion, history search, limit prompt: take what is highlighted.
-    Accept,
     /// Editor: undo the last change.
     Undo,
     /// Editor: redo what was undone.
@@ -200,6 +221,35 @@ impl Action {
                 target: CopyTarget::All,
             },
         ),
+        (
+            "copy-column",
+            Action::Copy {
+                target: CopyTarget::Column,
+            },
+        ),
+        (
+            "copy-sql",
+            Action::Copy {
+                target: CopyTarget::Sql,
+            },
+        ),
+        ("copy-menu", Action::CopyMenu),
+        ("export", Action::Export),
+        ("confirm", Action::Confirm),
+        ("next-format", Action::NextFormat),
+        ("sort", Action::Sort),
+        (
+            "top",
+            Action::Move {
+                motion: Motion::Top,
+            },
+        ),
+        (
+            "bottom",
+            Action::Move {
+                motion: Motion::Bottom,
+            },
+        ),
         ("add-source", Action::AddSource),
         ("edit-source", Action::EditSource),
         ("delete-source", Action::DeleteSource),
@@ -211,7 +261,6 @@ impl Action {
         ("form-enter", Action::FormEnter),
         ("save-form", Action::SaveForm),
         ("test-form", Action::TestForm),
-        ("accept", Action::Accept),
         ("undo", Action::Undo),
         ("redo", Action::Redo),
         ("complete", Action::Complete),
@@ -250,6 +299,8 @@ impl Action {
                 Motion::PageDown => "page down",
                 Motion::Home => "to the first (column)",
                 Motion::End => "to the last (column)",
+                Motion::Top => "to the first row",
+                Motion::Bottom => "to the last row",
             },
             Action::EditSql => "edit SQL for the selected source",
             Action::TestSource => "test the connection (updates the status)",
@@ -262,9 +313,18 @@ impl Action {
             Action::OpenCell => "show the whole value of the cell",
             Action::Copy { target } => match target {
                 CopyTarget::Cell => "copy the cell to the clipboard",
-                CopyTarget::Row => "copy the row (TSV, with header)",
-                CopyTarget::All => "copy the whole result (TSV, with header)",
+                CopyTarget::Row => "copy the row (with its header)",
+                CopyTarget::All => "copy the whole result (with its header)",
+                CopyTarget::Column => "copy the column (with its name)",
+                CopyTarget::Sql => "copy the editor's SQL",
             },
+            Action::CopyMenu => "choose the copy format (TSV at first)",
+            Action::Export => "export the result to a file (CSV, JSON, JSON lines)",
+            Action::Confirm => "take it: choose, export, delete, insert, use, set",
+            Action::NextFormat => "next file format",
+            Action::Sort => "sort by the column: ↑, ↓, off (shown rows only)",
+            Action::Click { .. } => "click",
+            Action::Wheel { .. } => "scroll",
             Action::EditorInput { .. } => "edit the SQL",
             Action::Paste { .. } => "paste into the editor",
             Action::Resize { .. } => "resize",
@@ -280,7 +340,6 @@ impl Action {
             Action::FormEnter => "next field, or press the button",
             Action::SaveForm => "save the source",
             Action::TestForm => "test the connection with these values",
-            Action::Accept => "take it (yes, insert, use, set)",
             Action::Undo => "undo",
             Action::Redo => "redo",
             Action::Complete => "complete: keywords, tables, columns",

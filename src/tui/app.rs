@@ -13,9 +13,10 @@ use crate::backend::{Request, RequestId, Response};
 use crate::core::sanitize::{for_terminal, for_terminal_multiline};
 use crate::core::source::Status;
 
-use super::action::{Action, CopyTarget, Motion};
+use super::action::{Action, Motion};
 use super::keymap::{Context, Keymap, Scope};
 use super::panes::completion::Completion;
+use super::panes::copy::{CopyMenu, CopyState, ExportPrompt};
 use super::panes::editor::EditorPane;
 use super::panes::grid::Grid;
 use super::panes::history::{HistoryPane, Recall};
@@ -28,13 +29,17 @@ use super::ui::theme::Theme;
 use super::ui::wrap::hard_wrap;
 use super::ui::{self, layout};
 use crate::clipboard;
-use crate::core::export::{self, Format, Scope as CopyScope};
+
+mod copy;
+mod mouse;
 
 /// A window over the panes.
 #[derive(Debug)]
 pub enum Overlay {
     Help { scroll: u16 },
     Detail(Detail),
+    CopyMenu(CopyMenu),
+    Export(ExportPrompt),
 }
 
 /// The whole value of one cell.
@@ -50,6 +55,8 @@ pub struct Detail {
 pub enum MessageKind {
     Info,
     Error,
+    /// It worked, with a catch the user should know (a copy only the tmux buffer got).
+    Warning,
 }
 
 /// A line in the status bar about what just happened.
@@ -96,6 +103,8 @@ pub struct AppState {
     select_next: Option<String>,
     /// The running query's request and source: its end adds to that source's history.
     query_source: Option<(RequestId, String)>,
+    /// The copy format of the session and the export under way.
+    pub copying: CopyState,
 }
 
 impl AppState {
@@ -125,6 +134,7 @@ impl AppState {
             texts: assist::EditorTexts::default(),
             select_next: None,
             query_source: None,
+            copying: CopyState::default(),
         };
         let first = Request::ListSources { id: app.next_id() };
         (app, vec![first])
@@ -160,6 +170,8 @@ impl AppState {
                 .map(|o| match o {
                     Overlay::Help { .. } => Scope::Help,
                     Overlay::Detail(_) => Scope::Detail,
+                    Overlay::CopyMenu(_) => Scope::CopyMenu,
+                    Overlay::Export(_) => Scope::Export,
                 })
                 .or_else(|| self.window_scope()),
             running: self.running_query().is_some(),
@@ -216,6 +228,7 @@ impl AppState {
                     self.close_window();
                 }
             }
+            Action::Move { motion } if self.menu_open() => self.move_in_menu(motion),
             Action::Move { motion } => self.move_cursor(motion, &mut out),
             Action::EditSql => self.set_focus(Focus::Editor),
             Action::TestSource => self.test_source(&mut out),
@@ -234,6 +247,24 @@ impl AppState {
             }
             Action::OpenCell => self.open_cell(),
             Action::Copy { target } => self.copy(target, &mut out),
+            Action::CopyMenu => self.open_copy_menu(),
+            Action::Export => self.open_export(),
+            // The copy menu and the export prompt are overlays; the rest are tdb's windows.
+            Action::Confirm if self.overlay.is_some() => self.confirm(&mut out),
+            Action::Confirm => self.accept(&mut out),
+            Action::NextFormat => self.next_format(),
+            Action::Sort => {
+                let view = self.grid_viewport();
+                if let ResultsView::Done(g) = &mut self.results {
+                    g.toggle_sort(view);
+                }
+            }
+            Action::Click { x, y } => self.click(x, y, &mut out),
+            Action::Wheel { x, y, down } => self.wheel(x, y, down, &mut out),
+            Action::EditorInput { input } if self.prompt_open() => {
+                self.prompt_input(input, &mut out)
+            }
+            Action::Paste { text } if self.prompt_open() => self.prompt_paste(&text),
             Action::EditorInput { input } => self.type_input(input, &mut out),
             Action::Paste { text } => {
                 if self.overlay.is_none()
@@ -267,7 +298,6 @@ impl AppState {
             Action::FormEnter => self.form_enter(&mut out),
             Action::SaveForm => self.save_form(&mut out),
             Action::TestForm => self.test_form(&mut out),
-            Action::Accept => self.accept(&mut out),
             Action::Undo => self.undo(false),
             Action::Redo => self.undo(true),
             Action::Complete => self.complete(),
@@ -377,7 +407,7 @@ impl AppState {
                 .text
                 .as_deref()
                 .map_or(1, |t| hard_wrap(t, body.width as usize).len()),
-            None => return,
+            Some(Overlay::CopyMenu(_) | Overlay::Export(_)) | None => return,
         };
         let max = rows.saturating_sub(page);
         let (Some(Overlay::Help { scroll }) | Some(Overlay::Detail(Detail { scroll, .. }))) =
@@ -391,8 +421,8 @@ impl AppState {
             Motion::Down => at + 1,
             Motion::PageUp => at.saturating_sub(page),
             Motion::PageDown => at + page,
-            Motion::Home => 0,
-            Motion::End => max,
+            Motion::Home | Motion::Top => 0,
+            Motion::End | Motion::Bottom => max,
             Motion::Left | Motion::Right => at,
         };
         *scroll = next.min(max).try_into().unwrap_or(u16::MAX);
@@ -457,26 +487,6 @@ impl AppState {
         }
         self.editor.insert_name(Some(&id), &sql);
         self.info(format!("inserted {sql} into the editor"));
-    }
-
-    fn copy(&mut self, target: CopyTarget, out: &mut Vec<Request>) {
-        let ResultsView::Done(g) = &self.results else {
-            self.error("nothing to copy: run a query first");
-            return;
-        };
-        let rs = &g.grid.result;
-        let scope = match target {
-            CopyTarget::Cell => CopyScope::Cell {
-                row: g.row,
-                col: g.col,
-            },
-            CopyTarget::Row => CopyScope::Row(g.row),
-            CopyTarget::All => CopyScope::All,
-        };
-        let text = export::render(rs, scope, Format::Tsv);
-        let what = scope.describe(rs);
-        let id = self.next_id();
-        out.push(Request::Copy { id, text, what });
     }
 
     /// Bytes the loop must write to the terminal after the next frame (an OSC 52 copy).
@@ -587,9 +597,20 @@ impl AppState {
                     }
                     let line = clipboard::status_line(&what, &copied);
                     self.info(for_terminal(&line));
+                    if copied.warning.is_some()
+                        && let Some(m) = &mut self.message
+                    {
+                        m.kind = MessageKind::Warning;
+                    }
                 }
                 Err(e) => self.error(format!("copy failed: {}", for_terminal(e.detail()))),
             },
+            Response::Exported {
+                id,
+                path,
+                rows,
+                result,
+            } => self.on_exported(id, &path, rows, result),
             Response::Tested {
                 id,
                 source_id,

@@ -1,8 +1,8 @@
 //! Terminal events into actions: keys through the keymap (in the editor and in text fields,
-//! unbound keys are typed), pastes, resizes. Key releases are ignored (terminals with the
-//! kitty keyboard protocol report them).
+//! unbound keys are typed), pastes, resizes, mouse clicks and the wheel. Key releases are ignored
+//! (terminals with the kitty keyboard protocol report them).
 
-use crossterm::event::{Event, KeyEventKind};
+use crossterm::event::{Event, KeyEventKind, MouseButton, MouseEvent, MouseEventKind};
 
 use super::action::Action;
 use super::app::AppState;
@@ -21,7 +21,19 @@ pub fn to_action(app: &AppState, event: Event) -> Option<Action> {
                 .then(|| Action::EditorInput { input: k.into() })
         }
         Event::Paste(text) => Some(Action::Paste { text }),
+        Event::Mouse(m) => mouse(m),
         Event::Resize(width, height) => Some(Action::Resize { width, height }),
+        _ => None,
+    }
+}
+
+/// A left click or a turn of the wheel; drags, releases and moves mean nothing to tdb.
+fn mouse(m: MouseEvent) -> Option<Action> {
+    let (x, y) = (m.column, m.row);
+    match m.kind {
+        MouseEventKind::Down(MouseButton::Left) => Some(Action::Click { x, y }),
+        MouseEventKind::ScrollDown => Some(Action::Wheel { x, y, down: true }),
+        MouseEventKind::ScrollUp => Some(Action::Wheel { x, y, down: false }),
         _ => None,
     }
 }

@@ -1,6 +1,7 @@
 //! Keys to actions, per scope, from the defaults embedded in the binary (`assets/keys.toml`).
-//! A config file can later be layered on top with [`Keymap::apply_toml`]: it uses the same
-//! format, so the defaults double as its documentation.
+//! The user's `config.toml` is layered on top binding by binding ([`Keymap::bind`], from
+//! `super::config`): its `[keys.<scope>]` tables use the same format, so the defaults
+//! double as its documentation.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -20,6 +21,8 @@ pub enum Scope {
     Pane(Focus),
     Help,
     Detail,
+    CopyMenu,
+    Export,
     Form,
     Confirm,
     Filter,
@@ -30,7 +33,7 @@ pub enum Scope {
 
 impl Scope {
     /// Scopes in the order the help overlay lists them.
-    pub const ALL: [Scope; 14] = [
+    pub const ALL: [Scope; 16] = [
         Scope::Global,
         Scope::Running,
         Scope::Pane(Focus::Sources),
@@ -39,6 +42,8 @@ impl Scope {
         Scope::Pane(Focus::Results),
         Scope::Help,
         Scope::Detail,
+        Scope::CopyMenu,
+        Scope::Export,
         Scope::Filter,
         Scope::Form,
         Scope::Confirm,
@@ -57,6 +62,8 @@ impl Scope {
             Scope::Pane(Focus::Results) => "results",
             Scope::Help => "help",
             Scope::Detail => "detail",
+            Scope::CopyMenu => "copy-menu",
+            Scope::Export => "export",
             Scope::Form => "form",
             Scope::Confirm => "confirm",
             Scope::Filter => "filter",
@@ -77,6 +84,8 @@ impl Scope {
             Scope::Pane(Focus::Results) => "Results",
             Scope::Help => "Help",
             Scope::Detail => "Cell detail",
+            Scope::CopyMenu => "Copy format menu",
+            Scope::Export => "Export prompt (other keys type the file name)",
             Scope::Form => "Source form (other keys type)",
             Scope::Confirm => "Delete confirmation",
             Scope::Filter => "Source filter (other keys type)",
@@ -91,6 +100,7 @@ impl Scope {
         matches!(
             self,
             Scope::Pane(Focus::Editor)
+                | Scope::Export
                 | Scope::Form
                 | Scope::Filter
                 | Scope::Completion
@@ -240,22 +250,34 @@ impl Keymap {
     pub fn apply_toml(&mut self, text: &str) -> Result<(), String> {
         let table: toml::Table = text.parse().map_err(|e| format!("{e}"))?;
         for (section, entries) in table {
-            let scope =
-                Scope::parse(&section).ok_or_else(|| format!("unknown section [{section}]"))?;
+            Scope::parse(&section).ok_or_else(|| format!("unknown section [{section}]"))?;
             let toml::Value::Table(entries) = entries else {
                 return Err(format!("[{section}] must be a table of key = \"action\""));
             };
-            let bindings = self.scopes.entry(scope).or_default();
             for (key, action) in entries {
-                let k = Key::parse(&key).map_err(|e| format!("[{section}] {e}"))?;
                 let name = action
                     .as_str()
                     .ok_or_else(|| format!("[{section}] {key}: the action must be a string"))?;
-                let a = Action::from_name(name)
-                    .ok_or_else(|| format!("[{section}] {key}: unknown action \"{name}\""))?;
-                bindings.insert(k, a);
+                self.bind(&section, &key, name)
+                    .map_err(|e| format!("[{section}] {e}"))?;
             }
         }
+        Ok(())
+    }
+
+    /// Binds `key` in the scope named `section` to the action named `action`; the action
+    /// `none` takes the key away (so a config can free a default key).
+    pub fn bind(&mut self, section: &str, key: &str, action: &str) -> Result<(), String> {
+        let scope = Scope::parse(section).ok_or_else(|| format!("unknown section [{section}]"))?;
+        let k = Key::parse(key)?;
+        let bindings = self.scopes.entry(scope).or_default();
+        if action == "none" {
+            bindings.remove(&k);
+            return Ok(());
+        }
+        let a = Action::from_name(action)
+            .ok_or_else(|| format!("{key}: unknown action \"{action}\""))?;
+        bindings.insert(k, a);
         Ok(())
     }
 

@@ -4,6 +4,7 @@
 
 pub mod action;
 pub mod app;
+pub mod config;
 pub mod event;
 pub mod fuzzy;
 pub mod highlight;
@@ -13,6 +14,7 @@ mod terminal;
 pub mod ui;
 
 use std::io::{self, BufWriter, Stdout, Write};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crossterm::event::EventStream;
@@ -30,15 +32,16 @@ use crate::core::{Error, Result};
 use crate::home::Home;
 use action::Action;
 use app::AppState;
-use keymap::Keymap;
+use config::{Config, ConfigEnv};
 
 /// How often a spinner moves.
 const TICK: Duration = Duration::from_millis(100);
 /// How long quitting waits for running queries to be cancelled on their servers.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 
-/// Opens the UI on `home`'s registry and returns when the user quits.
-pub fn run(home: &Home) -> Result<()> {
+/// Opens the UI on `home`'s registry and returns when the user quits. `config` is a
+/// settings file given on the command line (else the usual place is looked at).
+pub fn run(home: &Home, config: Option<&Path>) -> Result<()> {
     use std::io::IsTerminal;
     if !io::stdin().is_terminal() || !io::stdout().is_terminal() {
         return Err(Error::Invalid(
@@ -46,8 +49,8 @@ pub fn run(home: &Home) -> Result<()> {
                 .into(),
         ));
     }
-    let keymap =
-        Keymap::defaults().map_err(|e| Error::Internal(format!("the built-in keys: {e}")))?;
+    let config = Config::load(config, &ConfigEnv::from_process()).map_err(Error::Internal)?;
+    let problem = config.problem.clone();
     // One thread runs the UI loop and the backend: everything they do is either async (the
     // database) or short (registry reads, guarding SQL, preparing a grid), and blocking
     // work (CSV imports, the clipboard) goes to tokio's blocking pool. Worker threads would
@@ -56,12 +59,17 @@ pub fn run(home: &Home) -> Result<()> {
         .enable_all()
         .build()
         .map_err(|e| Error::internal("cannot start the async runtime", e))?;
-    rt.block_on(run_loop(home.clone(), keymap))
+    let outcome = rt.block_on(run_loop(home.clone(), config));
+    // The status bar showed it at start; the normal screen keeps it after the UI is gone.
+    if let Some(problem) = problem {
+        eprintln!("tdb: {}", crate::core::sanitize::for_terminal(&problem));
+    }
+    outcome
 }
 
 type Term = Terminal<CrosstermBackend<BufWriter<Stdout>>>;
 
-async fn run_loop(home: Home, keymap: Keymap) -> Result<()> {
+async fn run_loop(home: Home, config: Config) -> Result<()> {
     let io_err = |e: io::Error| Error::internal("terminal", e);
     let mut backend = backend::spawn(home);
     let guard = terminal::TerminalGuard::enter().map_err(io_err)?;
@@ -70,10 +78,11 @@ async fn run_loop(home: Home, keymap: Keymap) -> Result<()> {
     let mut term: Term = Terminal::new(CrosstermBackend::new(out)).map_err(io_err)?;
     let size = term.size().map_err(io_err)?;
     let (mut app, startup) = AppState::new(
-        keymap,
+        config.keymap.clone(),
         Rect::new(0, 0, size.width, size.height),
         Instant::now(),
     );
+    config.install(&mut app);
     send(&backend.requests, startup);
 
     // A closed SSH session (SIGHUP) or a `kill` (SIGTERM) ends tdb like Ctrl-Q does, so the

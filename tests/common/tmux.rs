@@ -1,9 +1,8 @@
-//! Driving the real `tdb` binary in a real terminal: a tmux server of the test's own, keys
-//! sent by name or typed literally, the screen captured as text and polled with generous
-//! deadlines (a test never fails for being slow, only for never getting there).
+//! A tmux server of a test's own, to run the real `tdb` binary in a real terminal: default
+//! tmux settings (`-f /dev/null`), its own socket, a clean environment without a display.
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -85,6 +84,16 @@ impl Tmux {
         text(&out.stdout)
     }
 
+    /// The screen with its colours and attributes as escape sequences.
+    pub fn screen_styled(&self) -> String {
+        let out = self
+            .cmd()
+            .args(["capture-pane", "-p", "-e"])
+            .output()
+            .unwrap();
+        text(&out.stdout)
+    }
+
     pub fn format(&self, f: &str) -> String {
         let out = self
             .cmd()
@@ -92,6 +101,31 @@ impl Tmux {
             .output()
             .unwrap();
         text(&out.stdout).trim().to_string()
+    }
+
+    /// The newest tmux paste buffer, byte for byte; `None` while there is none.
+    pub fn show_buffer(&self) -> Option<Vec<u8>> {
+        let out = self.cmd().arg("show-buffer").output().unwrap();
+        out.status.success().then_some(out.stdout)
+    }
+
+    /// Polls the newest paste buffer until it is `want`; fails with what it held after
+    /// [`PATIENCE`].
+    pub fn wait_for_buffer(&self, what: &str, want: &str) {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let got = self.show_buffer();
+            if got.as_deref() == Some(want.as_bytes()) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "gave up waiting for {what} in the tmux buffer: {:?}; the screen:\n{}",
+                got.map(|b| text(&b)),
+                self.screen()
+            );
+            std::thread::sleep(Duration::from_millis(25));
+        }
     }
 
     /// Polls the screen until `pred` holds; fails with the last screen after [`PATIENCE`].
@@ -119,27 +153,4 @@ impl Drop for Tmux {
 
 pub fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
-}
-
-pub fn tdb(home: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_tdb"));
-    c.arg("--home").arg(home).env_remove("TDB_MASTER_KEY");
-    c
-}
-
-pub fn run_stdin(c: &mut Command, input: &str) -> Output {
-    use std::io::Write;
-    let mut child = c
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
 }

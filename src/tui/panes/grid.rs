@@ -3,6 +3,7 @@
 //! arrives, so drawing a frame only copies the visible cells into the buffer.
 
 use std::borrow::Cow;
+use std::cmp::Ordering;
 
 use std::fmt::Write as _;
 
@@ -60,6 +61,26 @@ pub struct Grid {
     pub columns: Vec<GridColumn>,
     arena: String,
     cells: Vec<CellRef>,
+    /// Where each shown row came in the result, so a sort can be undone.
+    arrival: Vec<u32>,
+    /// The column the shown rows are sorted by, if any (see [`Grid::sort`]).
+    pub sort: Option<(usize, SortDir)>,
+}
+
+/// Which way a sorted column runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortDir {
+    Asc,
+    Desc,
+}
+
+impl SortDir {
+    pub fn arrow(self) -> &'static str {
+        match self {
+            SortDir::Asc => "↑",
+            SortDir::Desc => "↓",
+        }
+    }
 }
 
 /// The width of text that went through [`for_terminal`]: ASCII is one column a byte.
@@ -149,12 +170,75 @@ impl Grid {
         for (col, seen) in columns.iter_mut().zip(seen_value) {
             col.numeric &= seen;
         }
+        let arrival = (0..result.rows.len() as u32).collect();
         Grid {
             result,
             columns,
             arena,
             cells,
+            arrival,
+            sort: None,
         }
+    }
+
+    /// Puts the rows in the order of column `col` (`Some`), or back in the order they came
+    /// (`None`). Client side, on the rows fetched only: a truncated result is not the
+    /// table's order. Numbers compare as numbers, text without regard to case first; NULLs
+    /// go last either way. Ties keep their arrival order.
+    pub fn sort(&mut self, sort: Option<(usize, SortDir)>) {
+        let sort = sort.filter(|(c, _)| *c < self.columns.len());
+        let mut perm: Vec<usize> = (0..self.rows()).collect();
+        match sort {
+            None => perm.sort_by_key(|&i| self.arrival[i]),
+            Some((col, dir)) => {
+                let keys: Vec<SortKey> = self
+                    .result
+                    .rows
+                    .iter()
+                    .map(|r| SortKey::of(r.get(col).unwrap_or(&Value::Null)))
+                    .collect();
+                perm.sort_by(|&a, &b| {
+                    let ord = match (&keys[a], &keys[b]) {
+                        (SortKey::Null, SortKey::Null) => Ordering::Equal,
+                        (SortKey::Null, _) => Ordering::Greater,
+                        (_, SortKey::Null) => Ordering::Less,
+                        (x, y) if dir == SortDir::Asc => x.cmp(y),
+                        (x, y) => y.cmp(x),
+                    };
+                    ord.then(self.arrival[a].cmp(&self.arrival[b]))
+                });
+            }
+        }
+        self.sort = sort;
+        self.permute(&perm);
+    }
+
+    /// Where the row that arrived `n`th is shown now.
+    pub fn shown_position(&self, arrival: u32) -> Option<usize> {
+        self.arrival.iter().position(|a| *a == arrival)
+    }
+
+    /// The arrival position of the row shown at `row`.
+    pub fn arrival_of(&self, row: usize) -> Option<u32> {
+        self.arrival.get(row).copied()
+    }
+
+    /// Shows row `perm[i]` at `i`, for the rows, their prepared cells and their arrival.
+    fn permute(&mut self, perm: &[usize]) {
+        let ncols = self.columns.len();
+        let mut rows: Vec<Option<Vec<Value>>> = std::mem::take(&mut self.result.rows)
+            .into_iter()
+            .map(Some)
+            .collect();
+        self.result.rows = perm.iter().filter_map(|&i| rows[i].take()).collect();
+        if ncols > 0 {
+            let cells = std::mem::take(&mut self.cells);
+            self.cells = perm
+                .iter()
+                .flat_map(|&i| cells[i * ncols..(i + 1) * ncols].iter().copied())
+                .collect();
+        }
+        self.arrival = perm.iter().map(|&i| self.arrival[i]).collect();
     }
 
     pub fn rows(&self) -> usize {
@@ -213,6 +297,75 @@ impl Grid {
         first
     }
 }
+
+/// What a cell sorts by. Variants are ordered as a mixed column sorts them: booleans,
+/// numbers, then everything else by its text.
+#[derive(Debug)]
+enum SortKey {
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    /// Text folded to lower case, then the text itself to order what differs only in case.
+    Text(String, String),
+    Null,
+}
+
+impl SortKey {
+    fn of(v: &Value) -> SortKey {
+        match v {
+            Value::Null => SortKey::Null,
+            Value::Bool(b) => SortKey::Bool(*b),
+            Value::Int(i) => SortKey::Int(*i),
+            Value::Float(f) => SortKey::Float(*f),
+            Value::Numeric(s) => match s.parse::<f64>() {
+                Ok(f) => SortKey::Float(f),
+                Err(_) => SortKey::text(s.clone()),
+            },
+            other => SortKey::text(other.to_text().unwrap_or_default()),
+        }
+    }
+
+    fn text(s: String) -> SortKey {
+        SortKey::Text(s.to_lowercase(), s)
+    }
+
+    fn rank(&self) -> u8 {
+        match self {
+            SortKey::Bool(_) => 0,
+            SortKey::Int(_) | SortKey::Float(_) => 1,
+            SortKey::Text(..) => 2,
+            SortKey::Null => 3,
+        }
+    }
+}
+
+impl Ord for SortKey {
+    fn cmp(&self, other: &Self) -> Ordering {
+        match (self, other) {
+            (SortKey::Bool(a), SortKey::Bool(b)) => a.cmp(b),
+            (SortKey::Int(a), SortKey::Int(b)) => a.cmp(b),
+            (SortKey::Int(a), SortKey::Float(b)) => (*a as f64).total_cmp(b),
+            (SortKey::Float(a), SortKey::Int(b)) => a.total_cmp(&(*b as f64)),
+            (SortKey::Float(a), SortKey::Float(b)) => a.total_cmp(b),
+            (SortKey::Text(la, a), SortKey::Text(lb, b)) => la.cmp(lb).then_with(|| a.cmp(b)),
+            (a, b) => a.rank().cmp(&b.rank()),
+        }
+    }
+}
+
+impl PartialOrd for SortKey {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for SortKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for SortKey {}
 
 #[cfg(test)]
 mod tests {
@@ -313,5 +466,45 @@ mod tests {
         assert_eq!(g.first_column_showing(1, 0, 20), 0);
         let cols = g.layout_columns(0, w0 + SEPARATOR_WIDTH + 10);
         assert_eq!(cols, vec![(0, 0, w0), (1, w0 + SEPARATOR_WIDTH, 10)]);
+    }
+
+    #[test]
+    fn sorting_is_numeric_nulls_last_and_undoable() {
+        let mut g = Grid::new(rs(vec![
+            vec![Value::Int(10), Value::Text("b".into())],
+            vec![Value::Null, Value::Text("A".into())],
+            vec![Value::Int(9), Value::Null],
+            vec![Value::Int(-1), Value::Text("a".into())],
+        ]));
+        let col = |g: &Grid, c| {
+            (0..g.rows())
+                .map(|r| g.cell(r, c).unwrap().text.to_string())
+                .collect::<Vec<_>>()
+        };
+        g.sort(Some((0, SortDir::Asc)));
+        assert_eq!(col(&g, 0), ["-1", "9", "10", "NULL"], "numbers as numbers");
+        assert_eq!(
+            col(&g, 1),
+            ["a", "NULL", "b", "A"],
+            "cells move with their row"
+        );
+        g.sort(Some((0, SortDir::Desc)));
+        assert_eq!(
+            col(&g, 0),
+            ["10", "9", "-1", "NULL"],
+            "NULLs last both ways"
+        );
+        g.sort(Some((1, SortDir::Asc)));
+        assert_eq!(
+            col(&g, 1),
+            ["A", "a", "b", "NULL"],
+            "case folded, then exact"
+        );
+        assert_eq!(g.result.rows[0][0], Value::Null, "the values move too");
+        g.sort(None);
+        assert_eq!(col(&g, 0), ["10", "NULL", "9", "-1"], "back as they came");
+        assert_eq!(g.shown_position(3), Some(3));
+        g.sort(Some((5, SortDir::Asc)));
+        assert_eq!(g.sort, None, "no such column: not sorted");
     }
 }

@@ -2,6 +2,7 @@
 //! `ui/`, so a pane here never touches a frame.
 
 pub mod completion;
+pub mod copy;
 pub mod editor;
 pub mod grid;
 pub mod history;
@@ -54,8 +55,8 @@ pub fn move_in_list(
         Motion::Down => (cursor + 1).min(last),
         Motion::PageUp => cursor.saturating_sub(page),
         Motion::PageDown => (cursor + page).min(last),
-        Motion::Home => 0,
-        Motion::End => last,
+        Motion::Home | Motion::Top => 0,
+        Motion::End | Motion::Bottom => last,
         Motion::Left | Motion::Right => cursor.min(last),
     }
 }

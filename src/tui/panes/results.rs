@@ -9,7 +9,7 @@ use crate::core::Error;
 use crate::core::guard::REFUSAL_PREFIX;
 use crate::core::sanitize::for_terminal_multiline;
 
-use super::grid::Grid;
+use super::grid::{Grid, SortDir};
 use crate::tui::action::Motion;
 
 #[derive(Debug, Default)]
@@ -109,8 +109,51 @@ impl GridView {
             Motion::Right => self.col = (self.col + 1).min(cols - 1),
             Motion::Home => self.col = 0,
             Motion::End => self.col = cols - 1,
+            Motion::Top => self.row = 0,
+            Motion::Bottom => self.row = rows - 1,
         }
         self.scroll_to_cursor(view);
+    }
+
+    /// Sorts by the cursor's column: ascending, then descending, then as the rows came.
+    /// The cursor stays on the same row of data, wherever the sort puts it.
+    pub fn toggle_sort(&mut self, view: Viewport) {
+        if self.col >= self.grid.columns.len() {
+            return;
+        }
+        let next = match self.grid.sort {
+            Some((c, SortDir::Asc)) if c == self.col => Some((c, SortDir::Desc)),
+            Some((c, SortDir::Desc)) if c == self.col => None,
+            _ => Some((self.col, SortDir::Asc)),
+        };
+        let at = self.grid.arrival_of(self.row);
+        self.grid.sort(next);
+        if let Some(row) = at.and_then(|a| self.grid.shown_position(a)) {
+            self.row = row;
+        }
+        self.scroll_to_cursor(view);
+    }
+
+    /// `sorted by total ↓ (shown rows only)`, while a sort is on.
+    pub fn sort_note(&self) -> Option<String> {
+        let (col, dir) = self.grid.sort?;
+        let name = &self.grid.columns.get(col)?.header;
+        Some(format!(
+            "sorted by {name} {} (shown rows only)",
+            dir.arrow()
+        ))
+    }
+
+    /// Scrolls the rows by `delta` without moving the cursor, unless it would leave the
+    /// view (the mouse wheel).
+    pub fn scroll_rows(&mut self, delta: isize, view: Viewport) {
+        let h = view.rows.max(1);
+        let max = self.grid.rows().saturating_sub(h);
+        self.row_offset = self.row_offset.saturating_add_signed(delta).min(max);
+        let last = (self.row_offset + h)
+            .min(self.grid.rows())
+            .saturating_sub(1);
+        self.row = self.row.clamp(self.row_offset, last.max(self.row_offset));
     }
 
     /// Moves the view as little as needed to show the cursor's cell.

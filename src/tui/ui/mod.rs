@@ -2,6 +2,7 @@
 //! the backend; every string from outside was made safe before it reached the state.
 
 mod completion;
+mod copy;
 mod detail;
 mod editor;
 mod help;
@@ -43,6 +44,8 @@ pub fn render(app: &AppState, f: &mut Frame) {
     match &app.overlay {
         Some(Overlay::Help { scroll }) => help::draw(app, f, *scroll),
         Some(Overlay::Detail(d)) => detail::draw(app, f, d),
+        Some(Overlay::CopyMenu(m)) => copy::draw_menu(app, f, m),
+        Some(Overlay::Export(p)) => copy::draw_export(app, f, p),
         None => {}
     }
 }

@@ -32,9 +32,27 @@ pub fn draw(app: &AppState, f: &mut Frame, area: Rect) {
                 g.grid.columns.len()
             );
             let mut block = pane(app, title.clone(), Focus::Results);
-            // The position gives way when the summary (the truncation notice) needs the room.
+            // The position moves to the bottom edge when the summary (the truncation notice)
+            // needs the room at the top: it is always somewhere.
+            let mut bottom_right = String::new();
             if title.width() + display_width(&pos) < avail {
                 block = block.title_top(Line::from(pos).right_aligned().style(t.dim));
+            } else {
+                bottom_right.push_str(&pos);
+            }
+            if app.copying.format != crate::core::export::Format::Tsv {
+                bottom_right.push_str(&format!(" copies {} ", app.copying.format.label()));
+            }
+            // The sort is client side: the bottom edge says so while it is on, in the room
+            // the position and the copy format leave.
+            if let Some(note) = g.sort_note() {
+                let room = avail.saturating_sub(display_width(&bottom_right) + 1);
+                block =
+                    block.title_bottom(fit(vec![Span::styled(format!(" {note} "), t.key)], room));
+            }
+            if !bottom_right.is_empty() {
+                let line = fit(vec![Span::styled(bottom_right, t.dim)], avail);
+                block = block.title_bottom(line.right_aligned());
             }
             f.render_widget(block, area);
             draw_grid(app, g, f.buffer_mut(), area);
@@ -150,14 +168,43 @@ fn draw_grid(app: &AppState, g: &GridView, buf: &mut Buffer, area: Rect) {
     for &(ci, x, w) in &columns {
         let col = &g.grid.columns[ci];
         let slot = Rect::new(cells.x + x as u16, header_y, w as u16, 1);
-        put(
-            buf,
-            slot,
-            &col.header,
-            col.header_width as usize,
-            col.numeric,
-            t.header,
-        );
+        match g.grid.sort {
+            // The sorted column's name carries the arrow, its end cut if the column is narrow.
+            Some((sorted, dir)) if sorted == ci => {
+                let text = if col.header_width as usize + 2 <= w {
+                    format!("{} {}", col.header, dir.arrow())
+                } else {
+                    // Too narrow for both: the arrow takes the last column of the name.
+                    let mut name = String::new();
+                    let mut used = 0;
+                    for c in col.header.chars() {
+                        let cw = display_width(c.encode_utf8(&mut [0; 4]));
+                        if used + cw + 1 > w {
+                            break;
+                        }
+                        used += cw;
+                        name.push(c);
+                    }
+                    format!("{name}{}", dir.arrow())
+                };
+                put(
+                    buf,
+                    slot,
+                    &text,
+                    display_width(&text),
+                    col.numeric,
+                    t.header,
+                );
+            }
+            _ => put(
+                buf,
+                slot,
+                &col.header,
+                col.header_width as usize,
+                col.numeric,
+                t.header,
+            ),
+        }
         if ci + 1 < g.grid.columns.len() {
             separator(buf, cells, x + w, header_y, t.dim);
         }

@@ -33,6 +33,7 @@ pub fn draw(app: &AppState, f: &mut Frame, area: Rect) {
         let style = match m.kind {
             MessageKind::Info => t.title,
             MessageKind::Error => t.error,
+            MessageKind::Warning => t.warning,
         };
         left.push(Span::styled(m.text.as_str(), style));
     }
@@ -75,6 +76,8 @@ fn hints(app: &AppState, room: usize) -> Vec<Span<'static>> {
                 target: crate::tui::action::CopyTarget::Cell,
             };
             wanted.push((5, pane, copy, "copy"));
+            wanted.push((6, pane, Action::Sort, "sort"));
+            wanted.push((7, pane, Action::Export, "export"));
         }
         Focus::Editor => {
             wanted.push((5, pane, Action::Complete, "complete"));

@@ -59,7 +59,7 @@ fn confirm(app: &AppState, f: &mut Frame, c: &ConfirmDelete) {
         Line::styled(format!("{} deleting…", spinner(app)), t.dim)
     } else {
         Line::from(vec![
-            Span::styled(keys(app, Scope::Confirm, Action::Accept), t.key),
+            Span::styled(keys(app, Scope::Confirm, Action::Confirm), t.key),
             Span::raw(" delete · "),
             Span::styled(keys(app, Scope::Confirm, Action::CloseOverlay), t.key),
             Span::raw(" keep it"),
@@ -99,7 +99,7 @@ fn history(app: &AppState, f: &mut Frame, h: &HistorySearch) {
         .unwrap_or("");
     let hints = format!(
         " ↑↓ choose · {} put in the editor · {} close ",
-        key(app, Scope::History, Action::Accept),
+        key(app, Scope::History, Action::Confirm),
         key(app, Scope::History, Action::CloseOverlay)
     );
     let block = Block::bordered()
@@ -205,7 +205,7 @@ fn limit(app: &AppState, f: &mut Frame, p: &LimitPrompt) {
             Line::styled(
                 format!(
                     " {} set · {} cancel ",
-                    key(app, Scope::Prompt, Action::Accept),
+                    key(app, Scope::Prompt, Action::Confirm),
                     key(app, Scope::Prompt, Action::CloseOverlay)
                 ),
                 t.dim,
