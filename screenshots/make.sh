@@ -54,3 +54,18 @@ keys F1
 wait_for "Help · keys"
 shot help
 keys Escape
+
+# The form that adds a source (sources pane, `a`): fields checked as they are typed, the
+# password masked.
+keys BTab                               # schema -> sources
+keys a
+wait_for "Add a source"
+keys -l warehouse; keys Tab Tab Tab     # name; type stays postgres; url empty -> host
+keys -l db.internal; keys Tab
+keys -l 65536; keys Tab                 # a port out of range: the message shows beside it
+keys -l analytics; keys Tab
+keys -l reader; keys Tab
+keys -l 'not shown'
+wait_for "•••"
+shot form
+keys Escape

@@ -971,10 +971,7 @@ fn the_mouse_focuses_selects_sorts_and_scrolls() {
     });
     assert_eq!(app.focus, Focus::Sources);
     assert_eq!(app.sources.selected().unwrap().name, "events");
-    assert!(
-        reqs.iter()
-            .any(|r| matches!(r, Request::Schema { .. }))
-    );
+    assert!(reqs.iter().any(|r| matches!(r, Request::Schema { .. })));
     // Below the last source nothing is selected, but the pane still takes the focus.
     app.update(Action::Click {
         x: sources.x + 2,

@@ -595,3 +595,35 @@ fn stored_values_from_elsewhere_show_visibly_in_the_form() {
     assert!(s.contains("/data/txt<U+202E>vsc.exe"), "{s}");
     assert!(!s.contains('\u{202e}'));
 }
+
+#[test]
+fn clicks_and_the_wheel_follow_the_filtered_list_and_stay_out_of_windows() {
+    use tdb::tui::ui::layout::{areas, inner};
+    let mut app = ready(100, 24);
+    to_sources(&mut app);
+    app.update(Action::FilterSources);
+    type_text(&mut app, "we");
+    app.update(Action::KeepFilter);
+    let a = areas(app.size, app.sources.lines()).unwrap();
+    let body = inner(a.sources);
+    // The second line shows `events` (the second source the filter lets through).
+    app.update(Action::Click {
+        x: body.x + 2,
+        y: body.y + 1,
+    });
+    assert_eq!(app.sources.selected().unwrap().name, "events");
+    app.update(Action::Wheel {
+        x: body.x + 2,
+        y: body.y,
+        down: false,
+    });
+    assert_eq!(app.sources.selected().unwrap().name, "warehouse");
+    // With the form open, a click on the list behind it does nothing.
+    app.update(Action::AddSource);
+    app.update(Action::Click {
+        x: body.x + 2,
+        y: body.y + 1,
+    });
+    assert_eq!(app.sources.selected().unwrap().name, "warehouse");
+    assert!(matches!(app.modal, Some(Modal::Form(_))));
+}
