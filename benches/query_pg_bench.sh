@@ -25,6 +25,7 @@ t=benches/timeit.py
 sql="SELECT * FROM big LIMIT 1000"
 echo
 echo "== 1,000 rows of 1,000,000 (loopback, $n runs each)"
+$t "/bin/true (process spawn floor)" "$n" /bin/true
 tdb_line=$($t "tdb query --json --limit 1000" "$n" "$tdb" --home "$home" query --source big --sql "SELECT * FROM data" --limit 1000 --json)
 psql_line=$($t "psql -c (baseline)" "$n" "$PGBIN/psql" -X -c "$sql")
 min_line=$($t "minimal tokio-postgres (floor)" "$n" "$minimal" "host=127.0.0.1 port=$PGPORT user=bench dbname=bench" "$sql")

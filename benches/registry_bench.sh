@@ -18,6 +18,7 @@ n=${N:-50}
 t=benches/timeit.py
 echo
 echo "== start-up"
+$t "/bin/true (process spawn floor)" "$n" /bin/true
 $t "tdb --version" "$n" "$tdb" --version
 # Debian's /usr/bin/psql is a Perl wrapper; time the real binary.
 psql_bin=$(ls -d /usr/lib/postgresql/*/bin/psql 2>/dev/null | sort -V | tail -n 1)
