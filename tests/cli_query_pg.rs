@@ -9,6 +9,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use common::pg::{self, Cluster};
+use common::process::run_stdin;
 use serde_json::{Value, json};
 
 struct Fixture {
@@ -140,23 +141,6 @@ impl Fixture {
             .map(|l| serde_json::from_str(l).unwrap())
             .collect()
     }
-}
-
-fn run_stdin(cmd: &mut Command, stdin: &str) -> Output {
-    use std::io::Write;
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
 }
 
 fn text(b: &[u8]) -> String {

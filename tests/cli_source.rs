@@ -1,6 +1,7 @@
 //! `tdb source …` through the real binary, in a temporary home.
 
-use std::io::Write;
+mod common;
+
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -51,20 +52,7 @@ impl Home {
     }
 
     fn run_stdin(&self, args: &[&str], stdin: &str) -> Output {
-        let mut child = self
-            .cmd(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(stdin.as_bytes())
-            .unwrap();
-        child.wait_with_output().unwrap()
+        common::process::run_stdin(&mut self.cmd(args), stdin)
     }
 
     fn add_json(&self, body: &Value) -> Output {

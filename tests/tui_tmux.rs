@@ -5,10 +5,11 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::pg;
+use common::process::run_stdin;
 use common::tmux::{PATIENCE, Tmux, text};
 use serde_json::json;
 
@@ -16,23 +17,6 @@ fn tdb(home: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_tdb"));
     c.arg("--home").arg(home).env_remove("TDB_MASTER_KEY");
     c
-}
-
-fn run_stdin(c: &mut Command, input: &str) -> Output {
-    use std::io::Write;
-    let mut child = c
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
 }
 
 /// A database whose `orders` hold a note with a window-title escape, a screen clear, a

@@ -2,5 +2,6 @@
 #![allow(dead_code)]
 
 pub mod pg;
+pub mod process;
 pub mod tmux;
 pub mod tui;

@@ -206,14 +206,7 @@ impl AppState {
     /// Ctrl-Space: the popup of what could finish the word before the cursor, or the only
     /// candidate inserted at once.
     pub(super) fn complete(&mut self) {
-        let id = self.selected_id().map(String::from);
-        let tree = id
-            .as_deref()
-            .and_then(|i| self.schema.get(i))
-            .and_then(|e| e.tree.as_ref());
-        let cursor = self.editor.cursor(id.as_deref());
-        let area = self.editor.area(id.as_deref());
-        match Completion::open(area.lines(), cursor, tree) {
+        match self.completion_here() {
             None => self.info("nothing to complete here"),
             Some(c) if c.items.len() == 1 => {
                 self.completion = Some(c);
@@ -221,6 +214,16 @@ impl AppState {
             }
             Some(c) => self.completion = Some(c),
         }
+    }
+
+    /// What could finish the word before the cursor of the selected source's editor.
+    fn completion_here(&self) -> Option<Completion> {
+        let id = self.selected_id();
+        let tree = id
+            .and_then(|i| self.schema.get(i))
+            .and_then(|e| e.tree.as_ref());
+        let area = self.editor.area(id);
+        Completion::open(area.lines(), self.editor.cursor(id), tree)
     }
 
     fn accept_completion(&mut self) {
@@ -242,14 +245,8 @@ impl AppState {
         let Some(old) = &self.completion else {
             return;
         };
-        let id = self.selected_id().map(String::from);
-        let tree = id
-            .as_deref()
-            .and_then(|i| self.schema.get(i))
-            .and_then(|e| e.tree.as_ref());
-        let cursor = self.editor.cursor(id.as_deref());
-        let area = self.editor.area(id.as_deref());
-        self.completion = Completion::open(area.lines(), cursor, tree)
+        self.completion = self
+            .completion_here()
             .filter(|c| c.row == old.row && c.start == old.start && !c.prefix.is_empty());
     }
 
