@@ -24,13 +24,26 @@ n=${N:-30}
 t=benches/timeit.py
 sql="SELECT * FROM big LIMIT 1000"
 echo
-echo "== 1,000 rows of 1,000,000 (loopback, $n runs each)"
-$t "/bin/true (process spawn floor)" "$n" /bin/true
-tdb_line=$($t "tdb query --json --limit 1000" "$n" "$tdb" --home "$home" query --source big --sql "SELECT * FROM data" --limit 1000 --json)
-psql_line=$($t "psql -c (baseline)" "$n" "$PGBIN/psql" -X -c "$sql")
-min_line=$($t "minimal tokio-postgres (floor)" "$n" "$minimal" "host=127.0.0.1 port=$PGPORT user=bench dbname=bench" "$sql")
-echo "$tdb_line"; echo "$psql_line"; echo "$min_line"
-ratio=$(python3 -c "import sys,re; a=float(re.search(r'median +([0-9.]+)',sys.argv[1]).group(1)); b=float(re.search(r'median +([0-9.]+)',sys.argv[2]).group(1)); print(f'{a/b:.2f}')" "$tdb_line" "$psql_line")
-floor=$(python3 -c "import sys,re; a=float(re.search(r'median +([0-9.]+)',sys.argv[1]).group(1)); b=float(re.search(r'median +([0-9.]+)',sys.argv[2]).group(1)); print(f'{a/b:.2f}')" "$min_line" "$psql_line")
-echo "tdb / psql = ${ratio}x (target <= 0.30x); minimal / psql = ${floor}x; load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "== 1,000 rows of 1,000,000 (loopback, $n runs each, interleaved)"
+# Debian's /usr/bin/psql is a Perl wrapper (pg_wrapper) that picks a version and then runs
+# the real psql: timed both ways, since `psql` on PATH is what people type.
+path_psql=$(command -v psql || true)
+groups=("/bin/true (process spawn floor)" /bin/true ::
+  "tdb query --json --limit 1000" "$tdb" --home "$home" query --source big --sql "SELECT * FROM data" --limit 1000 --json ::
+  "psql -c (real binary, baseline)" "$PGBIN/psql" -X -c "$sql" ::
+  "minimal tokio-postgres (floor)" "$minimal" "host=127.0.0.1 port=$PGPORT user=bench dbname=bench" "$sql")
+if [ -n "$path_psql" ] && [ "$(readlink -f "$path_psql")" != "$(readlink -f "$PGBIN/psql")" ]; then
+  groups+=(:: "psql -c as on PATH ($path_psql)" "$path_psql" -X -c "$sql")
+fi
+out=$($t --interleave "$n" "${groups[@]}")
+echo "$out"
+median() { echo "$out" | grep -F "$1" | head -n 1 | sed -E 's/.*median +([0-9.]+).*/\1/'; }
+ratio() { python3 -c "import sys; print(f'{float(sys.argv[1])/float(sys.argv[2]):.2f}')" "$1" "$2"; }
+tdb_ms=$(median "tdb query"); psql_ms=$(median "psql -c (real"); min_ms=$(median "minimal")
+echo "tdb / psql = $(ratio "$tdb_ms" "$psql_ms")x (target <= 0.30x); minimal / psql = $(ratio "$min_ms" "$psql_ms")x"
+if echo "$out" | grep -qF "as on PATH"; then
+  path_ms=$(median "as on PATH")
+  echo "against psql as on PATH: tdb $(ratio "$tdb_ms" "$path_ms")x, minimal $(ratio "$min_ms" "$path_ms")x"
+fi
+echo "tdb - minimal = $(python3 -c "import sys; print(f'{float(sys.argv[1])-float(sys.argv[2]):.2f}')" "$tdb_ms" "$min_ms") ms (registry, guard, audit write); load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "peak memory target < 20 MiB"
