@@ -222,3 +222,38 @@ fn two_registries_recording_in_a_tight_loop_lose_nothing() {
     assert_eq!(reg.history(&id, usize::MAX).unwrap().len(), 400);
     assert!(reg.editor_text(&id).unwrap().is_some());
 }
+
+/// Each `tdb` command is a process of its own that opens the registry, writes a little and
+/// exits. The WAL is kept between them (no checkpoint on close, for speed), so it must still
+/// be folded back now and then instead of growing with every run.
+#[test]
+fn the_wal_stays_small_across_many_tdb_processes() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = Home::at(dir.path().join("home"));
+    let id = csv_source(&mut Registry::open(&home).unwrap(), dir.path(), "people");
+    // 200 queries, each kept in the history with its ~9 KB of SQL: ~4 MiB of WAL unfolded.
+    let padding = "x".repeat(9_000);
+    let script = format!(
+        "i=0; while [ $i -lt 200 ]; do i=$((i+1)); '{}' --home '{}' query --source people --sql \"SELECT $i AS n FROM data -- {padding}\" >/dev/null || exit 1; stat -c %s '{}/registry.db-wal' >> '{}/sizes'; done",
+        env!("CARGO_BIN_EXE_tdb"),
+        home.root().display(),
+        home.root().display(),
+        dir.path().display(),
+    );
+    let status = Command::new("sh")
+        .args(["-c", &script])
+        .env_remove("TDB_MASTER_KEY")
+        .status()
+        .unwrap();
+    assert!(status.success(), "every query succeeds");
+    let sizes = std::fs::read_to_string(dir.path().join("sizes")).unwrap();
+    let largest = sizes
+        .lines()
+        .map(|l| l.parse::<u64>().unwrap())
+        .max()
+        .unwrap();
+    assert!(largest < 2 << 20, "the WAL grew to {largest} bytes");
+    let history = Registry::open(&home).unwrap().history(&id, 1000).unwrap();
+    assert_eq!(history.len(), 200, "every run is kept");
+    assert!(history[0].sql.starts_with("SELECT 200 AS n"));
+}

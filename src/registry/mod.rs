@@ -55,6 +55,36 @@ fn db_err(context: &str) -> impl Fn(rusqlite::Error) -> Error + '_ {
     move |e| Error::Internal(format!("registry: {context}: {e}"))
 }
 
+/// Past this size the WAL is checkpointed and truncated when the registry is opened.
+const WAL_FOLD_AT: u64 = 1 << 20;
+
+/// Checkpoints the WAL into the database and truncates it once it is over [`WAL_FOLD_AT`].
+///
+/// SQLite's automatic checkpoint does not serve short processes: it runs at a commit, but
+/// the WAL only starts over at the next write of the same connection, and a new process
+/// forgets what was already copied back. Without this the WAL would grow with every run and
+/// every open would read all of it. When another process is reading (the UI, say), the
+/// checkpoint gives way at once and the next open tries again.
+fn fold_wal(db: &Db, path: &Path) -> Result<()> {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    let size = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+    if size <= WAL_FOLD_AT {
+        return Ok(());
+    }
+    db.busy_timeout(Duration::ZERO)
+        .map_err(db_err("busy timeout"))?;
+    let busy = db.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+        r.get::<_, i64>(0)
+    });
+    db.busy_timeout(BUSY_TIMEOUT)
+        .map_err(db_err("busy timeout"))?;
+    if !matches!(busy, Ok(0)) {
+        tracing::debug!("registry WAL of {size} bytes left for the next open: {busy:?}");
+    }
+    Ok(())
+}
+
 const RECORD_COLUMNS: &str = "id, name, source_type, connection, secret IS NOT NULL, description, tags, registered_by, registered_at, status";
 
 impl Registry {
@@ -76,14 +106,12 @@ impl Registry {
         // Every `tdb query` is a short process that adds a history row. By default the last
         // connection to close checkpoints the WAL and deletes it, and the next process
         // creates it again: four fsyncs a run, most of a query's cost over its network time.
-        // Kept, the WAL is checkpointed when it grows past SQLite's automatic threshold
-        // instead. A crash of tdb loses nothing either way; a power cut may lose the last
-        // commits, never the database (WAL with synchronous=NORMAL).
+        // Kept, the WAL is folded back at the next open once it has grown (below). A crash of
+        // tdb loses nothing either way; a power cut may lose the last commits, never the
+        // database (WAL with synchronous=NORMAL).
         db.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)
             .map_err(db_err("checkpoint on close"))?;
-        // The next process reads the whole WAL at open: keep it under 1 MiB.
-        db.pragma_update(None, "wal_autocheckpoint", 256)
-            .map_err(db_err("WAL checkpoint threshold"))?;
+        fold_wal(&db, &path)?;
         db.pragma_update(None, "foreign_keys", "ON")
             .map_err(db_err("foreign keys"))?;
         let mut reg = Registry {
