@@ -297,17 +297,16 @@ fn numeric_text(raw: &[u8]) -> Option<String> {
     let mut digits = Vec::with_capacity(ndigits);
     for _ in 0..ndigits {
         let d = r.i16()?;
-        if !(0..10_000).contains(&d) {
-            return None;
-        }
+        let d = u16::try_from(d).ok().filter(|d| *d < 10_000)?;
         digits.push(d);
     }
-    let digit = |i: i32| -> i16 {
+    let digit = |i: i32| -> u16 {
         usize::try_from(i)
             .ok()
             .and_then(|i| digits.get(i).copied())
             .unwrap_or(0)
     };
+    // Base-10000 groups, pushed digit by digit: `write!` was a fifth of a 1,000-row query.
     let mut s = String::with_capacity(ndigits * 4 + dscale + 3);
     if sign == 0x4000 {
         s.push('-');
@@ -315,12 +314,17 @@ fn numeric_text(raw: &[u8]) -> Option<String> {
     if weight < 0 {
         s.push('0');
     } else {
-        for i in 0..=weight {
-            if i == 0 {
-                let _ = write!(s, "{}", digit(i));
-            } else {
-                let _ = write!(s, "{:04}", digit(i));
+        let first = digit(0);
+        let mut started = false;
+        for (k, p) in [1000, 100, 10, 1].into_iter().enumerate() {
+            let d = first / p % 10;
+            if d != 0 || started || k == 3 {
+                push_digit(&mut s, d);
+                started = true;
             }
+        }
+        for i in 1..=weight {
+            push_group(&mut s, digit(i));
         }
     }
     if dscale > 0 {
@@ -328,12 +332,24 @@ fn numeric_text(raw: &[u8]) -> Option<String> {
         let start = s.len();
         let mut i = weight + 1;
         while s.len() - start < dscale {
-            let _ = write!(s, "{:04}", digit(i));
+            push_group(&mut s, digit(i));
             i += 1;
         }
         s.truncate(start + dscale);
     }
     Some(s)
+}
+
+/// One decimal digit (0–9).
+fn push_digit(s: &mut String, d: u16) {
+    s.push(char::from(b'0' + (d % 10) as u8));
+}
+
+/// A base-10000 group as its four decimal digits, leading zeros kept.
+fn push_group(s: &mut String, g: u16) {
+    for p in [1000, 100, 10, 1] {
+        push_digit(s, g / p);
+    }
 }
 
 /// Days since 1970-01-01 of PostgreSQL's epoch, 2000-01-01.
