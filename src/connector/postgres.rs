@@ -437,13 +437,20 @@ impl PgConnector {
         let max_rows = i32::try_from(limit.saturating_add(1)).unwrap_or(i32::MAX);
         let rows = tx.query_portal(&portal, max_rows).await.map_err(err)?;
         let truncated = rows.len() > limit;
-        let mut out = Vec::with_capacity(rows.len().min(limit));
-        for row in rows.iter().take(limit) {
-            out.push(decode_row(row, &types, &as_text, wrapped)?);
-        }
-        drop(rows);
         drop(portal);
-        let clean = tx.rollback().await.is_ok();
+        // The rows are all here: the ROLLBACK goes out first and its round trip overlaps the
+        // decoding (the yield lets the connection task write it before the CPU work starts).
+        let decode = async {
+            tokio::task::yield_now().await;
+            let mut out = Vec::with_capacity(rows.len().min(limit));
+            for row in rows.iter().take(limit) {
+                out.push(decode_row(row, &types, &as_text, wrapped)?);
+            }
+            Ok::<_, Error>(out)
+        };
+        let (rolled_back, out) = tokio::join!(tx.rollback(), decode);
+        let out = out?;
+        let clean = rolled_back.is_ok();
         Ok((
             ResultSet {
                 columns,
