@@ -9,10 +9,10 @@ mod migrations;
 pub mod secrets;
 
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rusqlite::config::DbConfig;
-use rusqlite::{Connection as Db, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection as Db, ErrorCode, OptionalExtension, TransactionBehavior, params};
 use secrecy::SecretString;
 use serde_json::{Map, Value as Json};
 
@@ -53,6 +53,38 @@ pub enum Removal {
 
 fn db_err(context: &str) -> impl Fn(rusqlite::Error) -> Error + '_ {
     move |e| Error::Internal(format!("registry: {context}: {e}"))
+}
+
+/// Puts the registry in WAL mode, asking first so that an existing registry only reads.
+///
+/// The first statement of a connection sets up the WAL index, and when another process is
+/// doing the same at that instant SQLite answers "database is locked" without calling the
+/// busy handler. Two `tdb` commands started together meet that, so it is retried here with
+/// short pauses, up to the same patience as any other lock.
+fn ensure_wal(db: &Db) -> Result<()> {
+    let started = Instant::now();
+    let mut pause = Duration::from_millis(1);
+    loop {
+        let attempt = db
+            .query_row("PRAGMA journal_mode", [], |r| r.get::<_, String>(0))
+            .and_then(|mode| {
+                if mode.eq_ignore_ascii_case("wal") {
+                    Ok(())
+                } else {
+                    db.pragma_update(None, "journal_mode", "WAL")
+                }
+            });
+        match attempt {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if matches!(e.code, ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
+                    && started.elapsed() < BUSY_TIMEOUT =>
+            {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(50));
+            }
+            other => return other.map_err(db_err("WAL mode")),
+        }
+    }
 }
 
 /// Past this size the WAL is checkpointed and truncated when the registry is opened. Every
@@ -101,8 +133,7 @@ impl Registry {
         })?;
         db.busy_timeout(BUSY_TIMEOUT)
             .map_err(db_err("busy timeout"))?;
-        db.pragma_update(None, "journal_mode", "WAL")
-            .map_err(db_err("WAL mode"))?;
+        ensure_wal(&db)?;
         db.pragma_update(None, "synchronous", "NORMAL")
             .map_err(db_err("synchronous"))?;
         // Every `tdb query` is a short process that adds a history row. By default the last
