@@ -1,28 +1,16 @@
 //! The copy-format menu and the export prompt, small boxes over the panes.
 
 use ratatui::Frame;
-use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 
 use super::fit;
+use super::layout::centred;
 use crate::core::sanitize::{display_width, for_terminal};
 use crate::tui::action::{Action, CopyTarget};
 use crate::tui::app::AppState;
 use crate::tui::keymap::Scope;
 use crate::tui::panes::copy::{COPY_FORMATS, CopyMenu, EXPORT_FORMATS, ExportPrompt, ExportStage};
-
-/// A box of `width`×`height` in the middle of `area`, as large as fits.
-fn centered(area: Rect, width: u16, height: u16) -> Rect {
-    let w = width.min(area.width);
-    let h = height.min(area.height);
-    Rect::new(
-        area.x + (area.width - w) / 2,
-        area.y + (area.height - h) / 2,
-        w,
-        h,
-    )
-}
 
 /// `key label` pairs from the keymap, as spans joined with ` · `; actions without a key
 /// are left out.
@@ -43,7 +31,7 @@ fn hints(app: &AppState, items: &[(Scope, Action, &str)]) -> Vec<Span<'static>> 
 
 pub fn draw_menu(app: &AppState, f: &mut Frame, menu: &CopyMenu) {
     let t = &app.theme;
-    let area = centered(f.area(), 48, COPY_FORMATS.len() as u16 + 6);
+    let area = centred(f.area(), 48, COPY_FORMATS.len() as u16 + 6);
     f.render_widget(Clear, area);
     let body = super::layout::inner(area);
     let width = body.width as usize;
@@ -117,7 +105,7 @@ fn pad(mut spans: Vec<Span<'static>>) -> Vec<Span<'static>> {
 
 pub fn draw_export(app: &AppState, f: &mut Frame, p: &ExportPrompt) {
     let t = &app.theme;
-    let area = centered(f.area(), 72, 6);
+    let area = centred(f.area(), 72, 6);
     f.render_widget(Clear, area);
     let body = super::layout::inner(area);
     let width = body.width as usize;

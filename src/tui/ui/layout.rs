@@ -73,6 +73,13 @@ pub fn grid_viewport(results: Rect) -> Viewport {
 pub fn overlay(area: Rect) -> Rect {
     let w = (area.width * 4 / 5).max(area.width.min(40));
     let h = (area.height * 4 / 5).max(area.height.min(10));
+    centred(area, w, h)
+}
+
+/// A box of `width`×`height` in the middle of `area`, as large as fits.
+pub fn centred(area: Rect, width: u16, height: u16) -> Rect {
+    let w = width.min(area.width);
+    let h = height.min(area.height);
     Rect::new(
         area.x + (area.width - w) / 2,
         area.y + (area.height - h) / 2,

@@ -6,7 +6,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
-use super::layout::{inner, overlay};
+use super::layout::{centred, inner, overlay};
 use super::{fit, source_form, spinner};
 use crate::core::history::Outcome;
 use crate::core::sanitize::{display_width, for_terminal};
@@ -25,18 +25,6 @@ pub fn draw(app: &AppState, f: &mut Frame) {
         Some(Modal::Limit(p)) => limit(app, f, p),
         None => {}
     }
-}
-
-/// A box of `width`×`height` in the middle of the screen.
-fn centred(screen: Rect, width: u16, height: u16) -> Rect {
-    let w = width.min(screen.width);
-    let h = height.min(screen.height);
-    Rect::new(
-        screen.x + (screen.width - w) / 2,
-        screen.y + (screen.height - h) / 2,
-        w,
-        h,
-    )
 }
 
 fn key(app: &AppState, scope: Scope, action: Action) -> String {
