@@ -474,6 +474,15 @@ fn feed<R: std::io::Read>(
         p.report(bytes, false);
         Ok(())
     };
+    // After each row: a full batch goes to the inserter and a recycled one takes its place.
+    let flush_if_full =
+        |p: &mut Parser, batch: &mut Batch, bytes: u64| -> std::result::Result<(), Feed> {
+            if batch.rows >= BATCH_ROWS || batch.buf.len() >= BATCH_BYTES {
+                let full = std::mem::replace(batch, new_batch(&pool));
+                send(p, full, bytes)?;
+            }
+            Ok(())
+        };
     let mut widened = false;
     for (i, &start) in prefix.starts.iter().enumerate() {
         let end = prefix
@@ -488,10 +497,7 @@ fn feed<R: std::io::Read>(
             break;
         }
         p.rows += 1;
-        if batch.rows >= BATCH_ROWS || batch.buf.len() >= BATCH_BYTES {
-            send(p, batch, reader.bytes_consumed())?;
-            batch = new_batch(&pool);
-        }
+        flush_if_full(p, &mut batch, reader.bytes_consumed())?;
     }
     if !widened {
         while let Some(rec) = reader.next_record()? {
@@ -506,10 +512,7 @@ fn feed<R: std::io::Read>(
                 break;
             }
             p.rows += 1;
-            if batch.rows >= BATCH_ROWS || batch.buf.len() >= BATCH_BYTES {
-                send(p, batch, reader.bytes_consumed())?;
-                batch = new_batch(&pool);
-            }
+            flush_if_full(p, &mut batch, reader.bytes_consumed())?;
         }
     }
     if widened {
