@@ -290,9 +290,7 @@ impl Planned {
         let started = Instant::now();
         let result = async {
             self.connector.prepare(progress).await?;
-            self.connector
-                .query(&self.guarded.executed_sql, self.guarded.limit, cancel)
-                .await
+            self.connector.query(&self.guarded, cancel).await
         }
         .await;
         let duration = started.elapsed();

@@ -10,7 +10,7 @@ use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
 use crate::core::Result;
-use crate::core::guard::{Dialect, TableName};
+use crate::core::guard::{Dialect, Guarded, TableName};
 use crate::core::source::{Connection, SourceRecord};
 use crate::core::value::ResultSet;
 use crate::home::Home;
@@ -77,12 +77,13 @@ pub trait Connector: Send + Sync {
     /// Makes the source ready to query (a CSV import), reporting progress.
     fn prepare(&self, progress: Option<ProgressFn>) -> BoxFuture<'_, Result<()>>;
 
-    /// Runs already-guarded SQL, reading at most `limit + 1` rows; `truncated` says whether
-    /// the extra row existed. `cancel` stops it on the server.
+    /// Runs a guarded statement, reading at most `limit + 1` rows; `truncated` says whether
+    /// the extra row existed. `cancel` stops it on the server. A connector whose engine has
+    /// functions of its own resolves `guarded.calls` there first and refuses with
+    /// [`crate::core::Error::Invalid`] what its policy does not allow.
     fn query<'a>(
         &'a self,
-        sql: &'a str,
-        limit: usize,
+        guarded: &'a Guarded,
         cancel: CancellationToken,
     ) -> BoxFuture<'a, Result<ResultSet>>;
 

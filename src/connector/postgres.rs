@@ -7,6 +7,7 @@
 
 mod decode;
 mod pgpass;
+mod policy;
 mod tls;
 
 use std::fmt::Write as _;
@@ -25,7 +26,7 @@ use tokio_util::sync::CancellationToken;
 
 use self::decode::Raw;
 use super::{BoxFuture, ColumnInfo, Connector, ProgressFn, SchemaInfo, StoredSecret, TableInfo};
-use crate::core::guard::{Dialect, TableName};
+use crate::core::guard::{Dialect, Guarded, TableName};
 use crate::core::source::{PgConnection, SourceRecord, SslMode};
 use crate::core::value::{Column, ResultSet, Value};
 use crate::core::{Error, Result};
@@ -313,26 +314,19 @@ impl PgConnector {
         }
     }
 
-    async fn run_query(
-        &self,
-        sql: &str,
-        limit: usize,
-        cancel: CancellationToken,
-    ) -> Result<ResultSet> {
+    async fn run_query(&self, guarded: &Guarded, cancel: CancellationToken) -> Result<ResultSet> {
         let cancelled = || Error::QueryFailed("query cancelled".into());
         let (shared, mut obj) = tokio::select! {
             r = self.checkout() => r?,
             () = cancel.cancelled() => return Err(cancelled()),
         };
         let token = obj.cancel_token();
-        let timeout_ms = self
-            .spec
-            .statement_timeout_s
-            .saturating_mul(1000)
-            .to_string();
+        let timeout_ms = self.timeout_ms();
         let outcome = {
             let client: &mut Client = &mut obj;
-            let work = self.execute(client, sql, limit, &timeout_ms);
+            let check =
+                policy::CheckParams::new(timeout_ms, &guarded.calls, &self.spec.allow_functions);
+            let work = self.execute(client, &guarded.executed_sql, guarded.limit, &check);
             tokio::select! {
                 biased;
                 () = cancel.cancelled() => Outcome::Cancelled,
@@ -349,6 +343,8 @@ impl PgConnector {
                 }
                 Ok(rs)
             }
+            // A policy refusal rolled back cleanly before anything ran.
+            Outcome::Done(Err(e @ Error::Invalid(_))) => Err(e),
             Outcome::Done(Err(e)) => {
                 drop(Object::take(obj));
                 Err(e)
@@ -370,13 +366,20 @@ impl PgConnector {
         }
     }
 
+    fn timeout_ms(&self) -> String {
+        self.spec
+            .statement_timeout_s
+            .saturating_mul(1000)
+            .to_string()
+    }
+
     /// Runs one guarded statement; the flag says the connection ended clean (rolled back).
     async fn execute(
         &self,
         client: &mut Client,
         sql: &str,
         limit: usize,
-        timeout_ms: &str,
+        check: &policy::CheckParams,
     ) -> Result<(ResultSet, bool)> {
         let err = |e: tokio_postgres::Error| self.query_error(&e);
         let mut tx = client
@@ -388,11 +391,28 @@ impl PgConnector {
             .map_err(err)?;
         // One round trip for both: requests are sent in the order first polled, and the server
         // handles them in order, so the settings (standard_conforming_strings among them) are
-        // in force before the user's SQL is parsed.
-        let param: &(dyn ToSql + Sync) = &timeout_ms;
-        let params = [(param, Type::TEXT)];
-        let (set, stmt) = tokio::join!(tx.query_typed(SET_TIMEOUTS, &params), tx.prepare(sql));
-        set.map_err(err)?;
+        // in force before the user's SQL is parsed. The same statement resolves what the SQL
+        // calls; nothing is bound or executed until it has said every call is allowed (a
+        // Parse runs no function).
+        let params = check.as_params();
+        let (set, stmt) = tokio::join!(
+            tx.query_typed(policy::SET_TIMEOUTS_AND_CHECK, &params),
+            tx.prepare(sql)
+        );
+        let offenders: Vec<String> = set
+            .map_err(err)?
+            .first()
+            .map(|row| row.try_get(4))
+            .transpose()
+            .map_err(err)?
+            .unwrap_or_default();
+        if !offenders.is_empty() {
+            let clean = tx.rollback().await.is_ok();
+            if !clean {
+                tracing::debug!("rollback after a policy refusal failed");
+            }
+            return Err(Error::Invalid(policy::refusal(&offenders)));
+        }
         let stmt = stmt.map_err(err)?;
         if !stmt.params().is_empty() {
             return Err(Error::QueryFailed(format!(
@@ -463,11 +483,7 @@ impl PgConnector {
 
     async fn run_schema(&self) -> Result<SchemaInfo> {
         let (_, mut obj) = self.checkout().await?;
-        let timeout_ms = self
-            .spec
-            .statement_timeout_s
-            .saturating_mul(1000)
-            .to_string();
+        let timeout_ms = self.timeout_ms();
         let result = {
             let client: &mut Client = &mut obj;
             match tokio::time::timeout(self.query_ceiling(), self.schema_tx(client, &timeout_ms))
@@ -863,11 +879,10 @@ impl Connector for PgConnector {
 
     fn query<'a>(
         &'a self,
-        sql: &'a str,
-        limit: usize,
+        guarded: &'a Guarded,
         cancel: CancellationToken,
     ) -> BoxFuture<'a, Result<ResultSet>> {
-        Box::pin(self.run_query(sql, limit, cancel))
+        Box::pin(self.run_query(guarded, cancel))
     }
 
     fn schema(&self) -> BoxFuture<'_, Result<SchemaInfo>> {
