@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
 use crate::audit::{AuditLog, Event};
-use crate::connector::{self, Connector, ProgressFn, SchemaInfo};
+use crate::connector::{self, Connector, ProgressFn, SchemaInfo, TestReport};
 use crate::core::guard::{self, Guarded};
 use crate::core::history::{HistoryEntry, Outcome};
 use crate::core::source::{SourceRecord, Status};
@@ -217,7 +217,10 @@ impl Engine {
     }
 
     /// Connects and measures the round trip; `status` becomes active or failed.
-    pub async fn test(&mut self, reference: &str) -> Result<(SourceRecord, Duration, Result<()>)> {
+    pub async fn test(
+        &mut self,
+        reference: &str,
+    ) -> Result<(SourceRecord, Duration, Result<TestReport>)> {
         let source = self.registry.get(reference)?;
         self.registry.set_status(&source.id, Status::Testing)?;
         let started = Instant::now();

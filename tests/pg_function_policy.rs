@@ -518,3 +518,57 @@ fn the_source_shows_its_allow_list_and_an_edit_changes_it() {
         json!(["normal_rand", "dblink", "public.fkill_r*"])
     );
 }
+
+#[test]
+fn source_test_says_what_the_role_could_change() {
+    let f = fixture();
+    let c = pg::shared();
+    let test = |source: &str| -> Value {
+        let out = f
+            .cmd()
+            .args(["source", "test", source, "--json"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let warnings = |v: &Value| -> Vec<String> {
+        v["warnings"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no warnings list in {v}"))
+            .iter()
+            .map(|w| w.as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    let su = warnings(&test("su"));
+    assert_eq!(su.len(), 1, "{su:?}");
+    assert!(su[0].contains("is a superuser"), "{su:?}");
+    assert!(su[0].contains("pg_read_all_data"), "{su:?}");
+
+    let writer = pg::unique("writer");
+    let reader = pg::unique("reader");
+    c.psql(
+        &f.db,
+        &format!(
+            "CREATE ROLE \"{writer}\" LOGIN PASSWORD 'pw-w'; CREATE ROLE \"{reader}\" LOGIN PASSWORD 'pw-r';
+             GRANT SELECT, INSERT ON t TO \"{writer}\"; GRANT pg_write_server_files TO \"{writer}\";
+             GRANT pg_read_all_data TO \"{reader}\";"
+        ),
+    );
+    for (name, role, password) in [("w", &writer, "pw-w"), ("r", &reader, "pw-r")] {
+        let mut conn = c.connection_json(&f.db, role, password);
+        conn["table"] = json!("t");
+        f.add(name, conn);
+    }
+    let w = warnings(&test("w"));
+    assert_eq!(w.len(), 2, "{w:?}");
+    assert!(w[0].contains("may write server files"), "{w:?}");
+    assert!(w[1].contains("may change table \"t\""), "{w:?}");
+    assert!(warnings(&test("r")).is_empty());
+    let human = f.cmd().args(["source", "test", "su"]).output().unwrap();
+    assert!(
+        text(&human.stdout).contains("warning: role"),
+        "{}",
+        text(&human.stdout)
+    );
+}

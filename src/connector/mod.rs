@@ -58,6 +58,13 @@ pub struct SchemaInfo {
     pub tables: Option<Vec<TableInfo>>,
 }
 
+/// What a successful test found worth saying beyond "reachable".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TestReport {
+    /// Things the user should know, one sentence each: a role that can write, say.
+    pub warnings: Vec<String>,
+}
+
 /// The password a connector may use, as the registry could recover it.
 #[derive(Debug, Clone)]
 pub enum StoredSecret {
@@ -89,8 +96,9 @@ pub trait Connector: Send + Sync {
 
     fn schema(&self) -> BoxFuture<'_, Result<SchemaInfo>>;
 
-    /// Checks the source can be reached right now.
-    fn test(&self) -> BoxFuture<'_, Result<()>>;
+    /// Checks the source can be reached right now, and says what is worth knowing about
+    /// the access it has.
+    fn test(&self) -> BoxFuture<'_, Result<TestReport>>;
 }
 
 /// The connector for a record.

@@ -25,7 +25,9 @@ use tokio_postgres_rustls::MakeRustlsConnect;
 use tokio_util::sync::CancellationToken;
 
 use self::decode::Raw;
-use super::{BoxFuture, ColumnInfo, Connector, ProgressFn, SchemaInfo, StoredSecret, TableInfo};
+use super::{
+    BoxFuture, ColumnInfo, Connector, ProgressFn, SchemaInfo, StoredSecret, TableInfo, TestReport,
+};
 use crate::core::guard::{Dialect, Guarded, TableName};
 use crate::core::source::{PgConnection, SourceRecord, SslMode};
 use crate::core::value::{Column, ResultSet, Value};
@@ -576,11 +578,24 @@ impl PgConnector {
         Ok((info, clean))
     }
 
-    async fn run_test(&self) -> Result<()> {
+    async fn run_test(&self) -> Result<TestReport> {
         let (_, obj) = self.checkout().await?;
-        let r = tokio::time::timeout(self.query_ceiling(), obj.query_one("SELECT 1", &[])).await;
+        let table = self
+            .spec
+            .table
+            .as_ref()
+            .map(|t| format!("{}.{}", quote_ident(&self.spec.schema), quote_ident(t)))
+            .unwrap_or_default();
+        let r = tokio::time::timeout(
+            self.query_ceiling(),
+            obj.query_one(ROLE_POWERS_SQL, &[&table]),
+        )
+        .await;
         match r {
-            Ok(Ok(_)) => Ok(()),
+            Ok(Ok(row)) => Ok(TestReport {
+                warnings: role_warnings(&row, &self.spec.user, self.spec.table.as_deref())
+                    .map_err(|e| self.query_error(&e))?,
+            }),
             Ok(Err(e)) => {
                 let e = self.query_error(&e);
                 drop(Object::take(obj));
@@ -595,6 +610,63 @@ impl PgConnector {
             }
         }
     }
+}
+
+/// What the source's role could do beyond reading, in the round trip that proves the source
+/// reachable. `$1` is the quoted `data` table, or '' for a whole-database source.
+const ROLE_POWERS_SQL: &str = "\
+SELECT r.rolsuper,
+       pg_catalog.pg_has_role(r.oid, 'pg_write_server_files', 'MEMBER'),
+       pg_catalog.pg_has_role(r.oid, 'pg_execute_server_program', 'MEMBER'),
+       CASE WHEN pg_catalog.to_regclass(NULLIF($1, '')) IS NULL THEN NULL
+            ELSE pg_catalog.has_table_privilege(pg_catalog.to_regclass(NULLIF($1, '')),
+                 'INSERT, UPDATE, DELETE, TRUNCATE') END
+FROM pg_catalog.pg_roles r WHERE r.rolname = current_user";
+
+/// Why a least-privilege role is safer, said once after the findings.
+const LEAST_PRIVILEGE: &str = "tdb only reads, but a role that cannot write protects the data \
+     even from what tdb cannot see (functions inside views, triggers): connect as a role with \
+     only pg_read_all_data or SELECT grants";
+
+/// The sentences `tdb source test` and the UI show for what the role can do.
+fn role_warnings(
+    row: &Row,
+    user: &str,
+    table: Option<&str>,
+) -> std::result::Result<Vec<String>, tokio_postgres::Error> {
+    let superuser: bool = row.try_get(0)?;
+    let write_files: bool = row.try_get(1)?;
+    let run_programs: bool = row.try_get(2)?;
+    let write_table: Option<bool> = row.try_get(3)?;
+    let mut found = Vec::new();
+    if superuser {
+        found.push(format!("role \"{user}\" is a superuser"));
+    } else {
+        if write_files {
+            found.push(format!(
+                "role \"{user}\" may write server files (member of pg_write_server_files)"
+            ));
+        }
+        if run_programs {
+            found.push(format!(
+                "role \"{user}\" may run server programs (member of pg_execute_server_program)"
+            ));
+        }
+        if let (Some(true), Some(t)) = (write_table, table) {
+            found.push(format!(
+                "role \"{user}\" may change table \"{t}\" (INSERT, UPDATE, DELETE or TRUNCATE granted)"
+            ));
+        }
+    }
+    if let Some(last) = found.last_mut() {
+        last.push_str(&format!("; {LEAST_PRIVILEGE}"));
+    }
+    Ok(found)
+}
+
+/// An identifier quoted for PostgreSQL (`"My ""Table"""`), for to_regclass's text input.
+fn quote_ident(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
 }
 
 /// `BEGIN READ ONLY` with this source's timeouts. Repeatable read gives the statement (and
@@ -889,7 +961,7 @@ impl Connector for PgConnector {
         Box::pin(self.run_schema())
     }
 
-    fn test(&self) -> BoxFuture<'_, Result<()>> {
+    fn test(&self) -> BoxFuture<'_, Result<TestReport>> {
         Box::pin(self.run_test())
     }
 }

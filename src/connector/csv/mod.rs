@@ -25,7 +25,7 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use super::{BoxFuture, Connector, Progress, ProgressFn, SchemaInfo};
+use super::{BoxFuture, Connector, Progress, ProgressFn, SchemaInfo, TestReport};
 use crate::core::guard::{Dialect, Guarded, TableName};
 use crate::core::source::{CsvConnection, SourceRecord};
 use crate::core::value::ResultSet;
@@ -275,10 +275,10 @@ impl Connector for CsvConnector {
         }))
     }
 
-    fn test(&self) -> BoxFuture<'_, Result<()>> {
+    fn test(&self) -> BoxFuture<'_, Result<TestReport>> {
         let inner = Arc::clone(&self.inner);
         Box::pin(blocking(CancellationToken::new(), move |_| {
-            inner.open_source().map(drop)
+            inner.open_source().map(|_| TestReport::default())
         }))
     }
 }
