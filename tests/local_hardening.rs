@@ -125,17 +125,13 @@ fn fifo_at_source_add_is_invalid_input_naming_the_path() {
     assert!(err.contains("named pipe"), "{err}");
     assert!(err.contains(fifo.to_str().unwrap()), "{err}");
 
-    let out = env.tdb(&[
-        "source",
-        "add",
-        "d",
-        "--type",
-        "csv",
-        "--path",
-        "/dev/zero",
-    ]);
+    let out = env.tdb(&["source", "add", "d", "--type", "csv", "--path", "/dev/zero"]);
     assert_eq!(out.status.code(), Some(10), "{}", stderr(&out));
-    assert!(stderr(&out).contains("character device"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("character device"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 /// The file is swapped for a FIFO after registration, before and after a cache exists:
@@ -163,5 +159,81 @@ fn fifo_swapped_in_after_add_is_unreachable_for_every_command() {
             assert!(err.contains("named pipe"), "{args:?}: {err}");
             assert!(err.contains(csv.to_str().unwrap()), "{args:?}: {err}");
         }
+    }
+}
+
+// ---- `--json` escapes C1 and bidi controls ----
+
+/// Characters that must never leave `--json` raw: CSI, OSC, NEL (C1) and RIGHT-TO-LEFT
+/// OVERRIDE.
+const HOSTILE: [char; 4] = ['\u{9B}', '\u{9D}', '\u{85}', '\u{202E}'];
+
+fn assert_escaped(what: &str, bytes: &[u8]) {
+    let text = String::from_utf8(bytes.to_vec()).unwrap();
+    for c in HOSTILE {
+        assert!(
+            !text.contains(c),
+            "{what}: raw U+{:04X} in {text:?}",
+            c as u32
+        );
+    }
+    assert!(
+        text.contains("\\u009b") || text.contains("\\u202e"),
+        "{what}: {text:?}"
+    );
+}
+
+#[test]
+fn json_output_escapes_c1_and_bidi_controls() {
+    let env = Env::new();
+    let csv = env.file(
+        "evil.csv",
+        "id,na\u{9B}me\n1,x\u{9D}y\u{85}\u{202E}txt.exe\u{9B}2J\n",
+    );
+    env.add_csv("evil", &csv);
+
+    // A value and a column name of a query result, and the SQL echoed back.
+    let out = env.ok(&[
+        "--json",
+        "query",
+        "--source",
+        "evil",
+        "--sql",
+        "SELECT *, '\u{9B}31m' AS lit FROM data",
+    ]);
+    assert_escaped("query", &out.stdout);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["columns"][1], "na\u{9B}me");
+    assert_eq!(
+        v["rows"][0]["na\u{9B}me"],
+        "x\u{9D}y\u{85}\u{202E}txt.exe\u{9B}2J"
+    );
+
+    // An error line on stderr.
+    let out = env.tdb(&["--json", "source", "show", "no\u{202E}such\u{9B}"]);
+    assert_eq!(out.status.code(), Some(11));
+    assert_escaped("error line", &out.stderr);
+    let v: Value = serde_json::from_slice(&out.stderr).unwrap();
+    assert_eq!(
+        v["error"]["detail"],
+        "source not found: no\u{202E}such\u{9B}"
+    );
+
+    // The audit log as `tdb --json audit` and `audit --tail` print it.
+    for args in [
+        &["--json", "audit"][..],
+        &["--json", "audit", "--tail", "1"],
+    ] {
+        let out = env.ok(args);
+        assert_escaped("audit", &out.stdout);
+        let last: Value = serde_json::from_slice(
+            out.stdout
+                .trim_ascii_end()
+                .rsplit(|b| *b == b'\n')
+                .next()
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(last["sql"], "SELECT *, '\u{9B}31m' AS lit FROM data");
     }
 }
