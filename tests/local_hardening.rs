@@ -237,3 +237,238 @@ fn json_output_escapes_c1_and_bidi_controls() {
         assert_eq!(last["sql"], "SELECT *, '\u{9B}31m' AS lit FROM data");
     }
 }
+
+// ---- TDB_MASTER_KEY ----
+
+const PASSPHRASE: &str = "correct horse battery staple";
+
+fn add_pg_with_password(env: &Env) -> String {
+    let out = env.ok(&[
+        "--json",
+        "source",
+        "add",
+        "pg",
+        "--type",
+        "postgres",
+        "--url",
+        "postgres://reader:s3cret-pw@127.0.0.1:1/db",
+    ]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["id"].as_str().unwrap().to_string()
+}
+
+/// Whether `source show` could decrypt the stored password (it warns when it cannot).
+fn password_readable(env: &Env) -> bool {
+    let out = env.ok(&["source", "show", "pg"]);
+    let err = stderr(&out);
+    !err.contains("cannot be decrypted")
+}
+
+fn stored_blob(env: &Env, id: &str) -> Vec<u8> {
+    let db = rusqlite::Connection::open(env.home().join("registry.db")).unwrap();
+    db.query_row("SELECT secret FROM sources WHERE id = ?1", [id], |r| {
+        r.get(0)
+    })
+    .unwrap()
+}
+
+fn store_blob(env: &Env, id: &str, blob: &[u8]) {
+    let db = rusqlite::Connection::open(env.home().join("registry.db")).unwrap();
+    let n = db
+        .execute(
+            "UPDATE sources SET secret = ?2 WHERE id = ?1",
+            rusqlite::params![id, blob],
+        )
+        .unwrap();
+    assert_eq!(n, 1);
+}
+
+/// The blob format of tdb's registry: version byte, 24-byte nonce, XChaCha20-Poly1305 with
+/// the source id as associated data.
+fn seal(key: &[u8; 32], id: &str, secret: &str) -> Vec<u8> {
+    use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+    let nonce = [5u8; 24];
+    let sealed = chacha20poly1305::XChaCha20Poly1305::new(&(*key).into())
+        .encrypt(
+            &chacha20poly1305::XNonce::from(nonce),
+            Payload {
+                msg: secret.as_bytes(),
+                aad: id.as_bytes(),
+            },
+        )
+        .unwrap();
+    let mut out = vec![1u8];
+    out.extend_from_slice(&nonce);
+    out.extend_from_slice(&sealed);
+    out
+}
+
+fn unseal(key: &[u8; 32], id: &str, blob: &[u8]) -> Option<String> {
+    use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+    let nonce: [u8; 24] = blob[1..25].try_into().unwrap();
+    let plain = chacha20poly1305::XChaCha20Poly1305::new(&(*key).into())
+        .decrypt(
+            &chacha20poly1305::XNonce::from(nonce),
+            Payload {
+                msg: &blob[25..],
+                aad: id.as_bytes(),
+            },
+        )
+        .ok()?;
+    String::from_utf8(plain).ok()
+}
+
+/// The key earlier tdb made of a passphrase: its plain SHA-256.
+fn legacy_key(phrase: &str) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(phrase.as_bytes()).into()
+}
+
+/// The key tdb derives now, from the salt and costs in `<home>/master.kdf`.
+fn argon_key(env: &Env, phrase: &str) -> [u8; 32] {
+    let kdf: Value =
+        serde_json::from_slice(&std::fs::read(env.home().join("master.kdf")).unwrap()).unwrap();
+    assert_eq!(kdf["kdf"], "argon2id");
+    let params = argon2::Params::new(
+        kdf["m_cost_kib"].as_u64().unwrap() as u32,
+        kdf["t_cost"].as_u64().unwrap() as u32,
+        kdf["p_cost"].as_u64().unwrap() as u32,
+        Some(32),
+    )
+    .unwrap();
+    let salt = hex::decode(kdf["salt"].as_str().unwrap()).unwrap();
+    let mut key = [0u8; 32];
+    argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
+        .hash_password_into(phrase.as_bytes(), &salt, &mut key)
+        .unwrap();
+    key
+}
+
+#[test]
+fn a_hex_or_base64_key_is_the_key_itself() {
+    use base64::Engine as _;
+    let raw = [0x5Au8; 32];
+    for text in [
+        hex::encode(raw),
+        base64::engine::general_purpose::STANDARD.encode(raw),
+    ] {
+        let env = Env::new().with_key(&text);
+        let id = add_pg_with_password(&env);
+        let blob = stored_blob(&env, &id);
+        assert_eq!(
+            unseal(&raw, &id, &blob).as_deref(),
+            Some("s3cret-pw"),
+            "{text}"
+        );
+        assert!(password_readable(&env));
+        assert!(!env.home().join("master.key").exists());
+        assert!(!env.home().join("master.kdf").exists());
+    }
+}
+
+#[test]
+fn a_passphrase_is_stretched_with_a_salt_and_works_across_processes() {
+    let env = Env::new().with_key(PASSPHRASE);
+    let id = add_pg_with_password(&env);
+    // Another process, same passphrase: the salt in master.kdf gives it the same key.
+    assert!(password_readable(&env));
+    let blob = stored_blob(&env, &id);
+    assert_eq!(
+        unseal(&argon_key(&env, PASSPHRASE), &id, &blob).as_deref(),
+        Some("s3cret-pw")
+    );
+    assert!(unseal(&legacy_key(PASSPHRASE), &id, &blob).is_none());
+    assert!(!env.home().join("master.key").exists());
+
+    let other = Env {
+        dir: tempfile::tempdir().unwrap(),
+        vars: vec![(
+            "TDB_MASTER_KEY".into(),
+            "another passphrase entirely".into(),
+        )],
+    };
+    let out = other.tdb_in(&env.home(), &["source", "show", "pg"]);
+    assert!(
+        stderr(&out).contains("cannot be decrypted"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn empty_and_short_values_are_refused_with_what_to_use() {
+    for (value, says) in [("", "empty"), ("   ", "empty"), ("short", "too short")] {
+        let env = Env::new().with_key(value);
+        for args in [&["source", "list"][..], &["--json", "source", "list"]] {
+            let out = env.tdb(args);
+            assert_eq!(out.status.code(), Some(1), "{value:?}: {}", stderr(&out));
+            let err = stderr(&out);
+            assert!(err.contains("TDB_MASTER_KEY"), "{err}");
+            assert!(err.contains(says), "{err}");
+            assert!(err.contains("64 hex digits"), "{err}");
+        }
+        // Nothing was created on the strength of a refused key.
+        assert!(!env.home().join("master.key").exists());
+        assert!(!env.home().join("master.kdf").exists());
+    }
+    // The refused value is not echoed back.
+    let env = Env::new().with_key("hunter2hunt");
+    let out = env.tdb(&["source", "list"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!stderr(&out).contains("hunter2hunt"), "{}", stderr(&out));
+}
+
+/// A password sealed by earlier tdb under the SHA-256 of the same passphrase still opens,
+/// and is sealed again under the Argon2id key as it is read.
+#[test]
+fn legacy_secrets_still_open_and_are_reencrypted() {
+    let env = Env::new().with_key(PASSPHRASE);
+    let id = add_pg_with_password(&env);
+    let legacy = seal(&legacy_key(PASSPHRASE), &id, "old-pw");
+    store_blob(&env, &id, &legacy);
+
+    assert!(password_readable(&env));
+    let blob = stored_blob(&env, &id);
+    assert_ne!(blob, legacy, "re-encrypted on read");
+    assert_eq!(
+        unseal(&argon_key(&env, PASSPHRASE), &id, &blob).as_deref(),
+        Some("old-pw")
+    );
+    assert!(password_readable(&env));
+
+    // A blob no key of this setting sealed is reported, not silently dropped.
+    store_blob(&env, &id, &seal(&[9u8; 32], &id, "x"));
+    assert!(!password_readable(&env));
+}
+
+/// Secrets sealed under a passphrase that is now too short move with TDB_MASTER_KEY_OLD.
+#[test]
+fn secrets_under_a_short_passphrase_move_with_the_old_key_variable() {
+    let env = Env::new().with_key(PASSPHRASE);
+    let id = add_pg_with_password(&env);
+    let legacy = seal(&legacy_key("short"), &id, "old-pw");
+    store_blob(&env, &id, &legacy);
+    assert!(!password_readable(&env));
+
+    let mut moving = Env {
+        dir: tempfile::tempdir().unwrap(),
+        vars: env.vars.clone(),
+    };
+    moving
+        .vars
+        .push(("TDB_MASTER_KEY_OLD".into(), "short".into()));
+    let out = moving.tdb_in(&env.home(), &["source", "show", "pg"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        !stderr(&out).contains("cannot be decrypted"),
+        "{}",
+        stderr(&out)
+    );
+    let blob = stored_blob(&env, &id);
+    assert_eq!(
+        unseal(&argon_key(&env, PASSPHRASE), &id, &blob).as_deref(),
+        Some("old-pw")
+    );
+    // From now on the old key is not needed.
+    assert!(password_readable(&env));
+}

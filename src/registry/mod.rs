@@ -124,6 +124,8 @@ const RECORD_COLUMNS: &str = "id, name, source_type, connection, secret IS NOT N
 impl Registry {
     /// Opens (creating if needed) the registry of `home`.
     pub fn open(home: &Home) -> Result<Self> {
+        let keys = KeySource::new(home.key_path());
+        keys.check_env()?;
         home.ensure()?;
         let path = home.registry_path();
         // Created 0600 before SQLite sees it; SQLite gives -wal and -shm the same mode.
@@ -149,7 +151,7 @@ impl Registry {
             .map_err(db_err("foreign keys"))?;
         let mut reg = Registry {
             db,
-            keys: KeySource::new(home.key_path()),
+            keys,
             home: home.clone(),
         };
         migrations::migrate(&mut reg.db)?;
@@ -250,13 +252,37 @@ impl Registry {
         let Some(blob) = blob else {
             return Ok(StoredSecret::None);
         };
-        Ok(match self.keys.existing()? {
-            Some(key) => match key.open(&rec.id, &blob) {
-                Some(s) => StoredSecret::Present(s),
-                None => StoredSecret::Undecryptable,
-            },
+        let Some(key) = self.keys.existing()? else {
+            return Ok(StoredSecret::Undecryptable);
+        };
+        Ok(match key.open(&rec.id, &blob) {
+            Some(opened) => {
+                if opened.stale {
+                    self.reseal(&key, &rec.id, &blob, &opened.secret);
+                }
+                StoredSecret::Present(opened.secret)
+            }
             None => StoredSecret::Undecryptable,
         })
+    }
+
+    /// A secret that opened only under an older key (the unsalted digest of earlier tdb, or
+    /// `$TDB_MASTER_KEY_OLD`) is sealed again under the current key, so the old key is not
+    /// needed next time. Only if the row still holds the blob that was read: a password set
+    /// meanwhile by another process wins. A failure leaves the old blob, which still opens.
+    fn reseal(&self, key: &secrets::MasterKey, id: &str, old: &[u8], secret: &SecretString) {
+        let updated = key.seal(id, secret).and_then(|sealed| {
+            self.db
+                .execute(
+                    "UPDATE sources SET secret = ?2 WHERE id = ?1 AND secret = ?3",
+                    params![id, sealed, old],
+                )
+                .map_err(db_err("re-encrypt secret"))
+        });
+        match updated {
+            Ok(_) => tracing::info!("password of source {id} re-encrypted under the current key"),
+            Err(e) => tracing::warn!("cannot re-encrypt the password of source {id}: {e}"),
+        }
     }
 
     /// Applies `edit` (seed 001 PATCH) and returns the new record.
