@@ -472,3 +472,59 @@ fn secrets_under_a_short_passphrase_move_with_the_old_key_variable() {
     // From now on the old key is not needed.
     assert!(password_readable(&env));
 }
+
+// ---- modes of the files tdb creates ----
+
+fn modes_under(root: &Path, out: &mut Vec<(PathBuf, u32, bool)>) {
+    use std::os::unix::fs::PermissionsExt;
+    for entry in std::fs::read_dir(root).unwrap().flatten() {
+        let meta = std::fs::symlink_metadata(entry.path()).unwrap();
+        out.push((
+            entry.path(),
+            meta.permissions().mode() & 0o777,
+            meta.is_dir(),
+        ));
+        if meta.is_dir() {
+            modes_under(&entry.path(), out);
+        }
+    }
+}
+
+#[test]
+fn every_file_tdb_creates_in_the_home_is_private() {
+    // SAFETY: umask only sets the process's file-mode mask; 022 is the usual default, set
+    // here so SQLite's 0644 would show if tdb did not make its files itself.
+    unsafe { libc::umask(0o022) };
+    let mut env = Env::new().with_key(PASSPHRASE);
+    env.vars.push(("TDB_LOG".into(), "debug".into()));
+    let csv = env.file("people.csv", "id,name\n1,ann\n2,bob\n");
+    env.add_csv("people", &csv);
+    env.ok(&["query", "--source", "people", "--sql", "SELECT * FROM data"]);
+    env.ok(&["source", "schema", "people"]);
+    add_pg_with_password(&env);
+    // The key file, when no TDB_MASTER_KEY is set, in a second home.
+    let mut plain = Env::new();
+    plain.vars.push(("TDB_LOG".into(), "debug".into()));
+    add_pg_with_password(&plain);
+    plain.add_csv("people", &csv);
+    plain.ok(&["query", "--source", "people", "--sql", "SELECT 1"]);
+
+    for home in [env.home(), plain.home()] {
+        let mut found = Vec::new();
+        modes_under(&home, &mut found);
+        let names: Vec<String> = found
+            .iter()
+            .map(|(p, _, _)| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        for (path, mode, is_dir) in &found {
+            let want = if *is_dir { 0o700 } else { 0o600 };
+            assert_eq!(*mode, want, "{} is {mode:o}", path.display());
+        }
+        assert!(names.iter().any(|n| n.ends_with(".sqlite")), "{names:?}");
+        assert!(names.iter().any(|n| n.ends_with(".lock")), "{names:?}");
+        assert!(names.iter().any(|n| n == "registry.db"), "{names:?}");
+        assert!(names.iter().any(|n| n == "tdb.log"), "{names:?}");
+    }
+    assert!(env.home().join("master.kdf").exists());
+    assert!(plain.home().join("master.key").exists());
+}
