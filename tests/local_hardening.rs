@@ -528,3 +528,101 @@ fn every_file_tdb_creates_in_the_home_is_private() {
     assert!(env.home().join("master.kdf").exists());
     assert!(plain.home().join("master.key").exists());
 }
+
+// ---- tdb's own files damaged: exit 1, naming the file, never written over ----
+
+fn assert_names_damage(out: &Output, file: &Path, says: &str) {
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(out));
+    let err = stderr(out);
+    assert!(err.contains(file.to_str().unwrap()), "{err}");
+    assert!(err.contains(says), "{err}");
+}
+
+#[test]
+fn a_truncated_registry_in_a_used_home_is_reported_not_replaced() {
+    let env = Env::new();
+    let csv = env.file("people.csv", "id\n1\n");
+    env.add_csv("people", &csv);
+    env.ok(&["query", "--source", "people", "--sql", "SELECT * FROM data"]);
+    let reg = env.home().join("registry.db");
+    for side in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(env.home().join(format!("registry.db{side}")));
+    }
+    std::fs::write(&reg, b"").unwrap();
+    for args in [
+        &["source", "list"][..],
+        &["query", "--source", "people", "--sql", "SELECT 1"],
+    ] {
+        let out = env.tdb(args);
+        assert_names_damage(&out, &reg, "empty");
+        assert!(stderr(&out).contains("backup"), "{}", stderr(&out));
+    }
+    let out = env.tdb(&["--json", "source", "list"]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&out.stderr).unwrap();
+    assert!(
+        v["error"]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("registry.db")
+    );
+    assert_eq!(std::fs::metadata(&reg).unwrap().len(), 0, "left as it was");
+
+    // In a home that never held anything, an empty file is simply a new registry.
+    let fresh = Env::new();
+    std::fs::create_dir_all(fresh.home()).unwrap();
+    std::fs::write(fresh.home().join("registry.db"), b"").unwrap();
+    fresh.ok(&["source", "list"]);
+}
+
+#[test]
+fn a_registry_that_is_not_one_is_reported_not_replaced() {
+    let env = Env::new();
+    env.ok(&["source", "list"]);
+    let reg = env.home().join("registry.db");
+    for side in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(env.home().join(format!("registry.db{side}")));
+    }
+
+    // Not SQLite at all.
+    std::fs::write(&reg, b"name,path\norders,/tmp/x\n").unwrap();
+    assert_names_damage(&env.tdb(&["source", "list"]), &reg, "not a SQLite database");
+    assert_eq!(std::fs::read(&reg).unwrap(), b"name,path\norders,/tmp/x\n");
+
+    // SQLite's header, then garbage.
+    let mut bytes = b"SQLite format 3\0".to_vec();
+    bytes.extend(std::iter::repeat_n(0xA5u8, 8192));
+    std::fs::write(&reg, &bytes).unwrap();
+    assert_names_damage(&env.tdb(&["source", "list"]), &reg, "damaged");
+    assert_eq!(std::fs::read(&reg).unwrap(), bytes);
+
+    // Another program's SQLite database.
+    std::fs::remove_file(&reg).unwrap();
+    {
+        let db = rusqlite::Connection::open(&reg).unwrap();
+        db.execute_batch("CREATE TABLE invoices (id INTEGER); INSERT INTO invoices VALUES (1);")
+            .unwrap();
+    }
+    let before = std::fs::read(&reg).unwrap();
+    assert_names_damage(&env.tdb(&["source", "list"]), &reg, "not a tdb registry");
+    assert_eq!(std::fs::read(&reg).unwrap(), before);
+}
+
+#[test]
+fn a_file_as_the_home_and_a_damaged_key_are_named() {
+    let env = Env::new();
+    let file = env.file("passwd", "root:x:0:0:root:/root:/bin/sh\n");
+    let out = env.tdb_in(&file, &["source", "list"]);
+    assert_names_damage(&out, &file, "not a folder");
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "root:x:0:0:root:/root:/bin/sh\n"
+    );
+
+    add_pg_with_password(&env);
+    let key = env.home().join("master.key");
+    std::fs::write(&key, "not a key\n").unwrap();
+    let out = env.tdb(&["source", "show", "pg"]);
+    assert_names_damage(&out, &key, "damaged");
+    assert!(stderr(&out).contains("set-password"), "{}", stderr(&out));
+}
