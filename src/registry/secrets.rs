@@ -119,7 +119,7 @@ impl KeySource {
             return Ok(Some(k.clone()));
         }
         let key = match env_setting()? {
-            Some(setting) => self.from_setting(setting)?,
+            Some(setting) => self.key_for(setting)?,
             None => match std::fs::read(&self.path) {
                 Ok(bytes) => MasterKey {
                     key: parse_key_file(&self.path, &bytes)?,
@@ -158,7 +158,7 @@ impl KeySource {
             .ok_or_else(|| Error::Internal(format!("the key {} vanished", self.path.display())))
     }
 
-    fn from_setting(&self, setting: Setting) -> Result<MasterKey> {
+    fn key_for(&self, setting: Setting) -> Result<MasterKey> {
         let mut key = match setting {
             Setting::Key { key, older } => MasterKey { key, older },
             Setting::Passphrase(phrase) => MasterKey {
