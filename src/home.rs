@@ -41,7 +41,9 @@ impl Home {
             Some(p) => absolute(&p),
             None => root.join("tdb_audit.jsonl"),
         };
-        Ok(Home { root, audit_log })
+        let home = Home { root, audit_log };
+        home.check_is_folder()?;
+        Ok(home)
     }
 
     pub fn at(root: impl Into<PathBuf>) -> Self {
@@ -78,16 +80,21 @@ impl Home {
     /// Creates the home (0700) if needed. An existing folder keeps its mode: `--home` may
     /// name a folder tdb did not make (`/tmp`, say), and every file tdb puts in it is 0600.
     pub fn ensure(&self) -> Result<()> {
-        if let Ok(meta) = fs::metadata(&self.root)
-            && !meta.is_dir()
-        {
-            return Err(Error::Internal(format!(
+        self.check_is_folder()?;
+        create_private_dir(&self.root)
+    }
+
+    /// A home that exists must be a folder; said once for every command, the audit log and
+    /// the UI included, rather than as whichever file inside it fails first.
+    fn check_is_folder(&self) -> Result<()> {
+        match fs::metadata(&self.root) {
+            Ok(meta) if !meta.is_dir() => Err(Error::Internal(format!(
                 "the home {} is not a folder: pass --home DIR (or set TDB_HOME) naming a folder, \
                  new or one tdb used before",
                 self.root.display()
-            )));
+            ))),
+            _ => Ok(()),
         }
-        create_private_dir(&self.root)
     }
 
     pub fn ensure_cache_dir(&self) -> Result<PathBuf> {

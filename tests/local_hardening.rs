@@ -612,8 +612,14 @@ fn a_registry_that_is_not_one_is_reported_not_replaced() {
 fn a_file_as_the_home_and_a_damaged_key_are_named() {
     let env = Env::new();
     let file = env.file("passwd", "root:x:0:0:root:/root:/bin/sh\n");
-    let out = env.tdb_in(&file, &["source", "list"]);
-    assert_names_damage(&out, &file, "not a folder");
+    for args in [
+        &["source", "list"][..],
+        &["audit"],
+        &["--json", "audit", "--tail", "1"],
+    ] {
+        let out = env.tdb_in(&file, args);
+        assert_names_damage(&out, &file, "not a folder");
+    }
     assert_eq!(
         std::fs::read_to_string(&file).unwrap(),
         "root:x:0:0:root:/root:/bin/sh\n"
