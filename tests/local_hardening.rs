@@ -632,3 +632,46 @@ fn a_file_as_the_home_and_a_damaged_key_are_named() {
     assert_names_damage(&out, &key, "damaged");
     assert!(stderr(&out).contains("set-password"), "{}", stderr(&out));
 }
+
+/// tdb's own files replaced by FIFOs: every command still ends at once, with the file named
+/// where it matters (a key) and quietly where it does not (the log).
+#[test]
+fn fifos_in_place_of_tdbs_own_files_do_not_hang() {
+    let mut env = Env::new();
+    env.vars.push(("TDB_LOG".into(), "debug".into()));
+    let csv = env.file("people.csv", "id\n1\n");
+    env.add_csv("people", &csv);
+    let log = env.home().join("tdb.log");
+    let _ = std::fs::remove_file(&log);
+    mkfifo(&log);
+    let out = env.ok(&["query", "--source", "people", "--sql", "SELECT * FROM data"]);
+    assert!(!stderr(&out).contains("tracing"), "{}", stderr(&out));
+
+    add_pg_with_password(&env);
+    let key = env.home().join("master.key");
+    std::fs::remove_file(&key).unwrap();
+    mkfifo(&key);
+    let out = env.tdb(&["source", "show", "pg"]);
+    assert_names_damage(&out, &key, "named pipe");
+
+    let kdf_env = Env::new().with_key(PASSPHRASE);
+    std::fs::create_dir_all(kdf_env.home()).unwrap();
+    let kdf = kdf_env.home().join("master.kdf");
+    mkfifo(&kdf);
+    let out = kdf_env.tdb(&[
+        "source",
+        "add",
+        "pg",
+        "--type",
+        "postgres",
+        "--url",
+        "postgres://reader:pw@127.0.0.1:1/db",
+    ]);
+    assert_names_damage(&out, &kdf, "named pipe");
+
+    let reg_env = Env::new();
+    std::fs::create_dir_all(reg_env.home()).unwrap();
+    let reg = reg_env.home().join("registry.db");
+    mkfifo(&reg);
+    assert_names_damage(&reg_env.tdb(&["source", "list"]), &reg, "named pipe");
+}

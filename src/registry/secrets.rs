@@ -120,18 +120,12 @@ impl KeySource {
         }
         let key = match env_setting()? {
             Some(setting) => self.key_for(setting)?,
-            None => match std::fs::read(&self.path) {
-                Ok(bytes) => MasterKey {
+            None => match read_regular(&self.path)? {
+                Some(bytes) => MasterKey {
                     key: parse_key_file(&self.path, &bytes)?,
                     older: self.old_keys()?,
                 },
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-                Err(e) => {
-                    return Err(Error::Internal(format!(
-                        "cannot read the key {}: {e}; make it readable, or set {KEY_ENV}",
-                        self.path.display()
-                    )));
-                }
+                None => return Ok(None),
             },
         };
         Ok(Some(self.cached.get_or_init(|| key).clone()))
@@ -214,9 +208,9 @@ impl KeySource {
     }
 
     fn kdf_params(&self) -> Result<KdfFile> {
-        match std::fs::read(&self.kdf_path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|_| self.kdf_damaged("not JSON")),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+        match read_regular(&self.kdf_path)? {
+            Some(bytes) => serde_json::from_slice(&bytes).map_err(|_| self.kdf_damaged("not JSON")),
+            None => {
                 let mut salt = [0u8; SALT_LEN];
                 getrandom::fill(&mut salt)
                     .map_err(|e| Error::internal("cannot get random bytes for a salt", e))?;
@@ -236,10 +230,6 @@ impl KeySource {
                     self.kdf_params()
                 }
             }
-            Err(e) => Err(Error::Internal(format!(
-                "cannot read {}: {e}; make it readable (it holds the salt of {KEY_ENV})",
-                self.kdf_path.display()
-            ))),
         }
     }
 
@@ -251,6 +241,30 @@ impl KeySource {
             self.kdf_path.display()
         ))
     }
+}
+
+/// The contents of one of tdb's key files, `None` when it does not exist. Never blocks: a
+/// FIFO put in its place would otherwise hang every command that needs a secret.
+fn read_regular(path: &Path) -> Result<Option<Vec<u8>>> {
+    use crate::core::regular_file::{OpenError, open_regular};
+    use std::io::Read;
+    let failed = |why: String| {
+        Error::Internal(format!(
+            "cannot read {}: {why}; it must be the file tdb made, readable by this user \
+             (restore it from a backup, or set {KEY_ENV})",
+            path.display()
+        ))
+    };
+    let (mut file, _) = match open_regular(path) {
+        Ok(opened) => opened,
+        Err(OpenError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(OpenError::Io(e)) => return Err(failed(e.to_string())),
+        Err(OpenError::NotRegular(kind)) => return Err(failed(format!("it is {kind}"))),
+    };
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)
+        .map_err(|e| failed(e.to_string()))?;
+    Ok(Some(bytes))
 }
 
 /// Reads and checks `$TDB_MASTER_KEY`; `None` when it is not set.
