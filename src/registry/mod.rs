@@ -402,6 +402,7 @@ impl Registry {
                 .map_err(db_err("re-encrypt secret"))
         });
         match updated {
+            Ok(0) => {} // another process re-encrypted or replaced it first
             Ok(_) => tracing::info!("password of source {id} re-encrypted under the current key"),
             Err(e) => tracing::warn!("cannot re-encrypt the password of source {id}: {e}"),
         }
