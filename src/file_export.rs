@@ -5,11 +5,12 @@
 //! which is synced and then renamed (or linked, when an existing file must be kept) into
 //! place, so a crash, a full disk or a second tdb leaves either the old file or the whole new
 //! one, and no temporary file on any error. Files are created with mode 0600: exports hold
-//! data from production databases, often on a shared bastion host.
+//! data from production databases, often on a shared bastion host. A file that is replaced
+//! keeps the mode it had: that one was the user's choice.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Write};
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -120,6 +121,14 @@ pub fn write_atomic(
 /// rename is the best that is left.
 fn place(tmp: &Path, path: &Path, overwrite: bool) -> Result<()> {
     if overwrite {
+        // A file that was there keeps its mode: tdb picks the mode only of files it creates.
+        if let Ok(meta) = fs::symlink_metadata(path)
+            && meta.is_file()
+        {
+            let mode = meta.permissions().mode() & 0o777;
+            fs::set_permissions(tmp, fs::Permissions::from_mode(mode))
+                .map_err(|e| io_error("cannot write", path, e))?;
+        }
         return fs::rename(tmp, path).map_err(|e| io_error("cannot write", path, e));
     }
     match fs::hard_link(tmp, path) {
@@ -190,7 +199,6 @@ impl Write for Counting {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::os::unix::fs::PermissionsExt;
 
     fn leftovers(dir: &Path) -> Vec<String> {
         fs::read_dir(dir)
@@ -237,6 +245,18 @@ mod tests {
         write_atomic(&p, true, |w| w.write_all(b"new")).unwrap();
         assert_eq!(fs::read_to_string(&p).unwrap(), "new");
         assert!(leftovers(t.path()).is_empty());
+    }
+
+    #[test]
+    fn a_replaced_file_keeps_its_mode() {
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path().join("shared.csv");
+        fs::write(&p, "old").unwrap();
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o640)).unwrap();
+        write_atomic(&p, true, |w| w.write_all(b"new")).unwrap();
+        assert_eq!(fs::read_to_string(&p).unwrap(), "new");
+        let mode = fs::metadata(&p).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o640);
     }
 
     #[test]

@@ -41,7 +41,9 @@ impl Home {
             Some(p) => absolute(&p),
             None => root.join("tdb_audit.jsonl"),
         };
-        Ok(Home { root, audit_log })
+        let home = Home { root, audit_log };
+        home.check_is_folder()?;
+        Ok(home)
     }
 
     pub fn at(root: impl Into<PathBuf>) -> Self {
@@ -75,9 +77,24 @@ impl Home {
         self.root.join("tdb.log")
     }
 
-    /// Creates the home (0700) if needed. An existing home with looser modes is tightened.
+    /// Creates the home (0700) if needed. An existing folder keeps its mode: `--home` may
+    /// name a folder tdb did not make (`/tmp`, say), and every file tdb puts in it is 0600.
     pub fn ensure(&self) -> Result<()> {
+        self.check_is_folder()?;
         create_private_dir(&self.root)
+    }
+
+    /// A home that exists must be a folder; said once for every command, the audit log and
+    /// the UI included, rather than as whichever file inside it fails first.
+    fn check_is_folder(&self) -> Result<()> {
+        match fs::metadata(&self.root) {
+            Ok(meta) if !meta.is_dir() => Err(Error::Internal(format!(
+                "the home {} is not a folder: pass --home DIR (or set TDB_HOME) naming a folder, \
+                 new or one tdb used before",
+                self.root.display()
+            ))),
+            _ => Ok(()),
+        }
     }
 
     pub fn ensure_cache_dir(&self) -> Result<PathBuf> {
@@ -98,22 +115,29 @@ fn absolute(p: &Path) -> PathBuf {
     }
 }
 
-/// Creates `dir` and its parents; `dir` itself ends up 0700.
+/// Creates `dir` and its parents; `dir` itself, when tdb creates it, is 0700. A folder that
+/// already exists is left as it is: tdb never changes the mode of what it did not create.
 pub fn create_private_dir(dir: &Path) -> Result<()> {
-    if !dir.is_dir() {
-        fs::create_dir_all(dir).map_err(|e| {
-            Error::Internal(format!("cannot create the folder {}: {e}", dir.display()))
-        })?;
+    match fs::metadata(dir) {
+        Ok(meta) if meta.is_dir() => return Ok(()),
+        Ok(_) => {
+            return Err(Error::Internal(format!(
+                "{} is a file, not a folder; move it away, tdb keeps a folder there",
+                dir.display()
+            )));
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => {
+            return Err(Error::Internal(format!(
+                "cannot read {}: {e}",
+                dir.display()
+            )));
+        }
     }
-    let mode = fs::metadata(dir)
-        .map_err(|e| Error::Internal(format!("cannot read {}: {e}", dir.display())))?
-        .permissions()
-        .mode();
-    if mode & 0o077 != 0 {
-        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
-            .map_err(|e| Error::Internal(format!("cannot make {} private: {e}", dir.display())))?;
-    }
-    Ok(())
+    fs::create_dir_all(dir)
+        .map_err(|e| Error::Internal(format!("cannot create the folder {}: {e}", dir.display())))?;
+    fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+        .map_err(|e| Error::Internal(format!("cannot make {} private: {e}", dir.display())))
 }
 
 /// Makes sure `path` exists with mode 0600 (creating it empty if needed).
@@ -180,6 +204,25 @@ mod tests {
             fs::metadata(&f).unwrap().permissions().mode() & 0o777,
             0o600
         );
+    }
+
+    #[test]
+    fn an_existing_folder_keeps_its_mode_and_a_file_is_refused() {
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path().join("shared");
+        fs::create_dir(&dir).unwrap();
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
+        Home::at(&dir).ensure().unwrap();
+        let mode = fs::metadata(&dir).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o755);
+
+        let file = t.path().join("passwd");
+        fs::write(&file, "root:x:0:0\n").unwrap();
+        let err = Home::at(&file).ensure().unwrap_err();
+        assert_eq!(err.exit_code(), 1);
+        assert!(err.detail().contains(file.to_str().unwrap()), "{err}");
+        assert!(err.detail().contains("not a folder"), "{err}");
+        assert!(create_private_dir(&file).is_err());
     }
 
     #[test]

@@ -30,6 +30,9 @@ pub fn init(home: &Home) {
     let _ = tracing_subscriber::fmt()
         .with_max_level(level)
         .with_ansi(false)
+        // A log that cannot be written must not complain on the terminal, where it would
+        // tear the UI or mix with a command's output.
+        .log_internal_errors(false)
         .with_writer(make_writer)
         .try_init();
 }
@@ -40,11 +43,18 @@ struct LogFile(PathBuf);
 
 impl io::Write for LogFile {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        // O_NONBLOCK and O_NOFOLLOW: a FIFO put at this path would block every event until
+        // a reader came, and a symlink would send the log elsewhere; only a regular file
+        // gets it.
         let mut f = OpenOptions::new()
             .create(true)
             .append(true)
             .mode(0o600)
+            .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW)
             .open(&self.0)?;
+        if !f.metadata()?.is_file() {
+            return Err(io::Error::other("tdb.log is not a regular file"));
+        }
         f.write_all(buf)?;
         Ok(buf.len())
     }

@@ -119,7 +119,7 @@ fn usage_error(e: clap::Error) -> i32 {
             .trim_start_matches("error: ")
             .to_string();
         let line = serde_json::json!({"error": {"status": 400, "detail": detail}});
-        let _ = writeln!(std::io::stderr(), "{line}");
+        let _ = writeln!(std::io::stderr(), "{}", output::json_line(&line));
     } else {
         let _ = e.print();
     }
@@ -129,7 +129,7 @@ fn usage_error(e: clap::Error) -> i32 {
 fn report(e: &Error, json: bool) {
     let mut err = std::io::stderr().lock();
     if json {
-        let _ = writeln!(err, "{}", e.to_json());
+        let _ = writeln!(err, "{}", output::json_line(&e.to_json()));
     } else {
         let _ = writeln!(err, "tdb: {}", output::for_terminal(e.detail()));
     }

@@ -232,8 +232,9 @@ fn set_aside(conn: &mut Map<String, Json>, field: &str) {
             }
         }
         "host" | "dbname" | "user" => put(field, "placeholder"),
-        // A file every Unix system has, readable by anyone.
-        "path" => put(field, "/dev/null"),
+        // A regular file every Unix system has, readable by anyone (a device such as
+        // /dev/null is refused as a CSV path).
+        "path" => put(field, "/etc/passwd"),
         _ => {
             conn.remove(field);
         }

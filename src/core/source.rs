@@ -644,23 +644,21 @@ fn allow_functions(conn: &Map<String, Json>) -> Result<Vec<String>> {
 fn parse_csv(conn: &Map<String, Json>, cwd: &Path) -> Result<CsvConnection> {
     let raw = required_text("path", opt_str(conn, "path")?)?;
     let path = cwd.join(expand_tilde(&raw));
-    let meta = std::fs::metadata(&path).map_err(|e| {
-        let why = match e.kind() {
-            std::io::ErrorKind::NotFound => "no such file".to_string(),
-            std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
-            _ => e.to_string(),
+    // Opened, not only looked at: a FIFO or a device would hang every later command, and
+    // `open_regular` refuses them without blocking.
+    use crate::core::regular_file::{OpenError, open_regular};
+    if let Err(e) = open_regular(&path) {
+        let why = match e {
+            OpenError::Io(e) => match e.kind() {
+                std::io::ErrorKind::NotFound => "no such file".to_string(),
+                std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+                _ => e.to_string(),
+            },
+            OpenError::NotRegular("a directory") => "is a directory, not a file".to_string(),
+            OpenError::NotRegular(kind) => format!("is {kind}, not a regular file"),
         };
-        Error::Invalid(format!("connection.path: {why}: {}", path.display()))
-    })?;
-    if meta.is_dir() {
         return Err(Error::Invalid(format!(
-            "connection.path: is a directory, not a file: {}",
-            path.display()
-        )));
-    }
-    if let Err(e) = std::fs::File::open(&path) {
-        return Err(Error::Invalid(format!(
-            "connection.path: cannot be read ({e}): {}",
+            "connection.path: {why}: {}",
             path.display()
         )));
     }

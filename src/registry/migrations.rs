@@ -1,6 +1,8 @@
 //! Versioned schema changes, tracked in SQLite's `user_version`. Each step runs once, inside
 //! the write lock, so two processes opening a new home at once cannot both apply it.
 
+use std::path::Path;
+
 use rusqlite::{Connection, TransactionBehavior};
 
 use crate::core::{Error, Result};
@@ -43,7 +45,19 @@ const STEPS: &[&str] = &[
     );",
 ];
 
-pub fn migrate(db: &mut Connection) -> Result<()> {
+/// `path` only names the file in errors.
+pub fn migrate(db: &mut Connection, path: &Path) -> Result<()> {
+    let named = |e: Error| match e {
+        Error::Internal(m) => Error::Internal(format!(
+            "{m} (the registry {}; if it is damaged, restore it from a backup or move it away)",
+            path.display()
+        )),
+        other => other,
+    };
+    migrate_steps(db).map_err(named)
+}
+
+fn migrate_steps(db: &mut Connection) -> Result<()> {
     let target = STEPS.len() as i64;
     if version(db)? == target {
         return Ok(());
@@ -54,7 +68,7 @@ pub fn migrate(db: &mut Connection) -> Result<()> {
     let current = version(&tx)?;
     if current > target {
         return Err(Error::Internal(format!(
-            "the registry was written by a newer tdb (schema {current}, this build knows {target}); upgrade tdb"
+            "the registry was written by a newer tdb (schema {current}, this build knows {target}); upgrade tdb to use it"
         )));
     }
     for (i, step) in STEPS.iter().enumerate().skip(current as usize) {

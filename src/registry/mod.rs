@@ -61,7 +61,7 @@ fn db_err(context: &str) -> impl Fn(rusqlite::Error) -> Error + '_ {
 /// doing the same at that instant SQLite answers "database is locked" without calling the
 /// busy handler. Two `tdb` commands started together meet that, so it is retried here with
 /// short pauses, up to the same patience as any other lock.
-fn ensure_wal(db: &Db) -> Result<()> {
+fn ensure_wal(db: &Db) -> rusqlite::Result<()> {
     let started = Instant::now();
     let mut pause = Duration::from_millis(1);
     loop {
@@ -82,8 +82,131 @@ fn ensure_wal(db: &Db) -> Result<()> {
                 std::thread::sleep(pause);
                 pause = (pause * 2).min(Duration::from_millis(50));
             }
-            other => return other.map_err(db_err("WAL mode")),
+            other => return other,
         }
+    }
+}
+
+/// A registry file that cannot be one: not a regular file, not SQLite, or empty in a home
+/// that shows it held sources. Checked before SQLite sees it, because SQLite would make an
+/// empty or missing file a new, empty registry and every source would be gone without a
+/// word.
+fn check_registry_file(home: &Home, path: &Path) -> Result<()> {
+    // What this home left behind once it had a registry. Looked at before the registry's
+    // size: each is created only after the registry was written, so seen first it proves
+    // the registry was not empty then.
+    let used = home_was_used(home);
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => {
+            return Err(Error::Internal(format!(
+                "cannot read the registry {}: {e}; make it readable by this user",
+                path.display()
+            )));
+        }
+    };
+    if let Some(kind) = crate::core::regular_file::non_regular_kind(&meta) {
+        return Err(Error::Internal(format!(
+            "the registry {} is {kind}, not a file; move it away (tdb then makes a new, empty registry)",
+            path.display()
+        )));
+    }
+    if meta.len() == 0 {
+        if used.is_empty() || !stays_empty(path) {
+            return Ok(());
+        }
+        return Err(Error::Internal(format!(
+            "the registry {} is empty, but this home has been used ({} present): it was \
+             probably truncated. Restore it from a backup; to start over with no sources, \
+             remove it and tdb makes a new one",
+            path.display(),
+            used.join(", ")
+        )));
+    }
+    let mut head = [0u8; 100];
+    let read = std::fs::File::open(path).and_then(|mut f| {
+        use std::io::Read;
+        f.read_exact(&mut head)
+    });
+    if read.is_err() || &head[..16] != b"SQLite format 3\0" {
+        return Err(not_a_registry(path, "it is not a SQLite database"));
+    }
+    if is_foreign_database(&head, meta.len()) {
+        return Err(not_a_registry(
+            path,
+            "it is a SQLite database of another program, not a tdb registry",
+        ));
+    }
+    Ok(())
+}
+
+/// Pages beyond the first but no schema version: tables that tdb's migrations did not make
+/// (they set the version in the same commit as the tables), so migrating would write tdb's
+/// tables into another program's database. Read from the header, not through SQLite,
+/// which would first switch the file to WAL mode, writing to it.
+fn is_foreign_database(head: &[u8; 100], len: u64) -> bool {
+    let be32 = |i: usize| u32::from_be_bytes([head[i], head[i + 1], head[i + 2], head[i + 3]]);
+    let page_size = match u16::from_be_bytes([head[16], head[17]]) {
+        1 => 65_536,
+        n => u64::from(n.max(512)),
+    };
+    // The page count in the header is valid only when "version-valid-for" matches the
+    // change counter; otherwise the file's length says it.
+    let pages = if be32(92) == be32(24) {
+        u64::from(be32(28))
+    } else {
+        len / page_size
+    };
+    let user_version = be32(60);
+    user_version == 0 && pages > 1
+}
+
+/// The files a home holds once a registry there was in use.
+fn home_was_used(home: &Home) -> Vec<&'static str> {
+    let root = home.root();
+    let mut found = Vec::new();
+    for (name, label) in [
+        ("master.key", "master.key"),
+        ("master.kdf", "master.kdf"),
+        ("tdb_audit.jsonl", "the audit log"),
+    ] {
+        if root.join(name).exists() {
+            found.push(label);
+        }
+    }
+    if std::fs::read_dir(home.cache_dir()).is_ok_and(|mut d| d.next().is_some()) {
+        found.push("cached files");
+    }
+    found
+}
+
+/// Another tdb that has just created the file writes its first page within moments; only a
+/// file still empty after that is a lost registry.
+fn stays_empty(path: &Path) -> bool {
+    for _ in 0..20 {
+        std::thread::sleep(Duration::from_millis(25));
+        if std::fs::metadata(path).map_or(true, |m| m.len() > 0) {
+            return false;
+        }
+    }
+    true
+}
+
+fn not_a_registry(path: &Path, why: &str) -> Error {
+    Error::Internal(format!(
+        "the registry {} is damaged ({why}); restore it from a backup, or move it away to \
+         start with an empty registry (tdb never writes over it)",
+        path.display()
+    ))
+}
+
+/// SQLite's errors at open, with the file named when they mean it is damaged.
+fn open_err<'a>(path: &'a Path, context: &'static str) -> impl Fn(rusqlite::Error) -> Error + 'a {
+    move |e| match e.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase) => not_a_registry(path, "it is not a SQLite database"),
+        Some(ErrorCode::DatabaseCorrupt) => not_a_registry(path, &e.to_string()),
+        _ => Error::Internal(format!("registry {}: {context}: {e}", path.display())),
     }
 }
 
@@ -124,16 +247,17 @@ const RECORD_COLUMNS: &str = "id, name, source_type, connection, secret IS NOT N
 impl Registry {
     /// Opens (creating if needed) the registry of `home`.
     pub fn open(home: &Home) -> Result<Self> {
+        let keys = KeySource::new(home.key_path());
+        keys.check_env()?;
         home.ensure()?;
         let path = home.registry_path();
+        check_registry_file(home, &path)?;
         // Created 0600 before SQLite sees it; SQLite gives -wal and -shm the same mode.
         touch_private_file(&path)?;
-        let db = Db::open(&path).map_err(|e| {
-            Error::Internal(format!("cannot open the registry {}: {e}", path.display()))
-        })?;
+        let db = Db::open(&path).map_err(open_err(&path, "open"))?;
         db.busy_timeout(BUSY_TIMEOUT)
             .map_err(db_err("busy timeout"))?;
-        ensure_wal(&db)?;
+        ensure_wal(&db).map_err(open_err(&path, "WAL mode"))?;
         db.pragma_update(None, "synchronous", "NORMAL")
             .map_err(db_err("synchronous"))?;
         // Every `tdb query` is a short process that adds a history row. By default the last
@@ -149,10 +273,10 @@ impl Registry {
             .map_err(db_err("foreign keys"))?;
         let mut reg = Registry {
             db,
-            keys: KeySource::new(home.key_path()),
+            keys,
             home: home.clone(),
         };
-        migrations::migrate(&mut reg.db)?;
+        migrations::migrate(&mut reg.db, &path)?;
         Ok(reg)
     }
 
@@ -250,13 +374,38 @@ impl Registry {
         let Some(blob) = blob else {
             return Ok(StoredSecret::None);
         };
-        Ok(match self.keys.existing()? {
-            Some(key) => match key.open(&rec.id, &blob) {
-                Some(s) => StoredSecret::Present(s),
-                None => StoredSecret::Undecryptable,
-            },
+        let Some(key) = self.keys.existing()? else {
+            return Ok(StoredSecret::Undecryptable);
+        };
+        Ok(match key.open(&rec.id, &blob) {
+            Some(opened) => {
+                if opened.stale {
+                    self.reseal(&key, &rec.id, &blob, &opened.secret);
+                }
+                StoredSecret::Present(opened.secret)
+            }
             None => StoredSecret::Undecryptable,
         })
+    }
+
+    /// A secret that opened only under an older key (the unsalted digest of earlier tdb, or
+    /// `$TDB_MASTER_KEY_OLD`) is sealed again under the current key, so the old key is not
+    /// needed next time. Only if the row still holds the blob that was read: a password set
+    /// meanwhile by another process wins. A failure leaves the old blob, which still opens.
+    fn reseal(&self, key: &secrets::MasterKey, id: &str, old: &[u8], secret: &SecretString) {
+        let updated = key.seal(id, secret).and_then(|sealed| {
+            self.db
+                .execute(
+                    "UPDATE sources SET secret = ?2 WHERE id = ?1 AND secret = ?3",
+                    params![id, sealed, old],
+                )
+                .map_err(db_err("re-encrypt secret"))
+        });
+        match updated {
+            Ok(0) => {} // another process re-encrypted or replaced it first
+            Ok(_) => tracing::info!("password of source {id} re-encrypted under the current key"),
+            Err(e) => tracing::warn!("cannot re-encrypt the password of source {id}: {e}"),
+        }
     }
 
     /// Applies `edit` (seed 001 PATCH) and returns the new record.

@@ -31,6 +31,7 @@
 
 use std::fs::File;
 use std::io::{Seek, SeekFrom};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 use std::time::{Duration, Instant};
@@ -93,6 +94,7 @@ pub fn build(file: &File, total_bytes: u64, dest: &Path, opts: &BuildOptions) ->
             .seek(SeekFrom::Start(0))
             .map_err(|e| Error::Unreachable(format!("cannot read {}: {e}", opts.label)))?;
         remove_if_exists(dest)?;
+        create_private(dest)?;
         match attempt(file, total_bytes, dest, opts, known.as_deref()) {
             Ok(Attempt::Done(imported)) => return Ok(imported),
             Ok(Attempt::Restart(states)) => {
@@ -113,6 +115,18 @@ pub fn build(file: &File, total_bytes: u64, dest: &Path, opts: &BuildOptions) ->
         "{}: the file kept changing while it was being imported; try again once it is complete",
         opts.label
     )))
+}
+
+/// The cache holds the file's data, so it is as private as the registry: SQLite would make
+/// it 0644 (less the umask), but it keeps the mode of a file that already exists, empty.
+fn create_private(p: &Path) -> Result<()> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(p)
+        .map(drop)
+        .map_err(|e| Error::internal(&format!("cannot create {}", p.display()), e))
 }
 
 fn remove_if_exists(p: &Path) -> Result<()> {

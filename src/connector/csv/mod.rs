@@ -27,6 +27,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{BoxFuture, Connector, Progress, ProgressFn, SchemaInfo, TestReport};
 use crate::core::guard::{Dialect, Guarded, TableName};
+use crate::core::regular_file::{OpenError, open_regular, stat_regular};
 use crate::core::source::{CsvConnection, SourceRecord};
 use crate::core::value::ResultSet;
 use crate::core::{Error, Result};
@@ -112,21 +113,25 @@ impl Inner {
         Error::Unreachable(format!("cannot read the CSV file {}: {why}", self.label()))
     }
 
-    /// Opens the source file and stamps it from the open handle.
-    fn open_source(&self) -> Result<(File, Stamp)> {
-        let file = File::open(&self.spec.path).map_err(|e| self.unreachable(e))?;
-        let meta = file.metadata().map_err(|e| self.unreachable(e))?;
-        if meta.is_dir() {
-            return Err(Error::Unreachable(format!(
-                "cannot read the CSV file {}: it is a directory",
+    fn open_failed(&self, e: OpenError) -> Error {
+        match e {
+            OpenError::Io(e) => self.unreachable(e),
+            OpenError::NotRegular(kind) => Error::Unreachable(format!(
+                "cannot read the CSV file {}: it is {kind}, not a regular file",
                 self.label()
-            )));
+            )),
         }
+    }
+
+    /// Opens the source file and stamps it from the open handle. Never blocks: a FIFO or a
+    /// device put where the file was is refused at once (see [`open_regular`]).
+    fn open_source(&self) -> Result<(File, Stamp)> {
+        let (file, meta) = open_regular(&self.spec.path).map_err(|e| self.open_failed(e))?;
         Ok((file, Stamp::new(&self.spec, &meta)))
     }
 
     fn stamp_now(&self) -> Result<Stamp> {
-        let meta = std::fs::metadata(&self.spec.path).map_err(|e| self.unreachable(e))?;
+        let meta = stat_regular(&self.spec.path).map_err(|e| self.open_failed(e))?;
         Ok(Stamp::new(&self.spec, &meta))
     }
 
