@@ -620,7 +620,7 @@ fn output_formats() {
         ])
         .output()
         .unwrap();
-    assert_eq!(text(&out.stdout), "x\ty\na\\tb\t\n");
+    assert_eq!(text(&out.stdout), "x\ty\na\\tb\t\\N\n");
     let out = f
         .cmd()
         .args([

@@ -123,7 +123,18 @@ fn tsv_unescape(s: &str) -> String {
 fn read_tsv(s: &str) -> Vec<Vec<String>> {
     let body = s.strip_suffix('\n').expect("TSV ends with a newline");
     body.split('\n')
-        .map(|line| line.split('\t').map(tsv_unescape).collect())
+        // `\N` is NULL, which the expected cells hold as the empty string.
+        .map(|line| {
+            line.split('\t')
+                .map(|f| {
+                    if f == "\\N" {
+                        String::new()
+                    } else {
+                        tsv_unescape(f)
+                    }
+                })
+                .collect()
+        })
         .collect()
 }
 

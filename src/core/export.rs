@@ -10,14 +10,16 @@
 //!
 //! | format | one cell | row, column or all |
 //! |---|---|---|
-//! | TSV | the value's text as it is (no header, no escaping: pasting a cell into a form or a shell should give exactly the value) | a header line of column names, then one line per row; tab, LF, CR and backslash inside a value become `\t` `\n` `\r` `\\` (TSV has no quoting) |
-//! | CSV | the one field, quoted as RFC 4180 needs | a header line, then rows; RFC 4180 quoting (fields with `,` `"` CR or LF are quoted, `"` doubled) by the `csv` crate; lines end with LF, like the rest of the formats |
+//! | TSV | the value's text as it is (no header, no escaping: pasting a cell into a form or a shell should give exactly the value) | a header line of column names, then one line per row; tab, LF, CR and backslash inside a value become `\t` `\n` `\r` `\\` (TSV has no quoting), NULL is `\N` (PostgreSQL's COPY text format, so NULL and the empty string stay apart) |
+//! | CSV | the one field, quoted as RFC 4180 needs | a header line, then rows, as `psql --csv` writes them: fields with `,` `"` CR or LF are quoted with `"` doubled, an empty string is `""` and NULL an empty field; lines end with LF, like the rest of the formats |
 //! | JSON | the JSON value (`"a"`, `12`, `null`) | a pretty-printed array of row objects keyed by column name (duplicates made unique as in [`ResultSet::unique_column_names`]); a single row is one object, not an array |
 //! | JSON lines | the JSON value | one compact row object per line |
 //! | Markdown | a one-column table | a table; `\|`, `\\` and line breaks (`<br>`) escaped so the table holds; a column whose values are all numbers is right-aligned (`---:`) |
 //! | SQL `IN` list | `(value)` | `(1, 2, 'a''b')`: every scoped value once, in first-seen order; numbers bare, strings single-quoted with `'` doubled, booleans `TRUE`/`FALSE`, NULL as `NULL` |
 //!
-//! NULL is an empty field in TSV, CSV and Markdown (as in `psql --csv`), `null` in JSON.
+//! NULL is `\N` in TSV written to stdout or a file (an empty field on the clipboard, where
+//! it is pasted into spreadsheets), an empty field in CSV (where the empty string is `""`, as in
+//! `psql --csv`) and Markdown, `null` in JSON.
 //! Values map to JSON as [`Value::to_json`] says (CONTRACT.md). Multi-line outputs end with a
 //! newline (a text file's convention; spreadsheets add no empty row for it); single values
 //! (one cell, the `IN` list) have none, so pasting one into a prompt does not submit it.
@@ -120,12 +122,31 @@ impl Scope {
 pub fn render(rs: &ResultSet, scope: Scope, format: Format) -> String {
     let mut out = Vec::new();
     // Writing into a Vec cannot fail; every writer below only fails when its sink does.
-    let _ = write(&mut out, rs, scope, format);
+    let _ = write_to(&mut out, rs, scope, format, Nulls::Empty);
     String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
-/// Like [`render`], but streamed to `out` (export files write through this).
+/// How TSV writes NULL: `\N` in files and on stdout, where a program reads it back; an
+/// empty field on the clipboard, where it is pasted into a spreadsheet or a form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Nulls {
+    Marked,
+    Empty,
+}
+
+/// Like [`render`], but streamed to `out`, NULL marked as `\N` in TSV (export files write
+/// through this).
 pub fn write<W: Write>(out: W, rs: &ResultSet, scope: Scope, format: Format) -> io::Result<()> {
+    write_to(out, rs, scope, format, Nulls::Marked)
+}
+
+fn write_to<W: Write>(
+    out: W,
+    rs: &ResultSet,
+    scope: Scope,
+    format: Format,
+    nulls: Nulls,
+) -> io::Result<()> {
     let Some(sel) = Selection::of(rs, scope) else {
         return Ok(());
     };
@@ -155,6 +176,9 @@ pub fn write<W: Write>(out: W, rs: &ResultSet, scope: Scope, format: Format) -> 
                     .collect(),
             };
             let mut w = RowWriter::new(out, format);
+            if nulls == Nulls::Empty {
+                w.tsv_null = "";
+            }
             if format == Format::Markdown {
                 w = w.right_aligned(sel.cols.iter().map(|&c| numeric_column(rs, c)).collect());
             }
@@ -372,34 +396,27 @@ pub type TextFilter = for<'a> fn(&'a str) -> Cow<'a, str>;
 /// ([`ResultSet::unique_column_names`]) or later columns overwrite earlier ones.
 pub struct RowWriter<W: Write> {
     format: Format,
-    sink: Sink<W>,
+    out: W,
     names: Vec<String>,
     filter: Option<TextFilter>,
     right_aligned: Vec<bool>,
     rows: usize,
     seen: HashSet<String>,
-}
-
-enum Sink<W: Write> {
-    /// Boxed: the csv writer carries its own buffer, which the plain variant does not need.
-    Csv(Box<csv::Writer<W>>),
-    Plain(W),
+    /// What a NULL is in TSV.
+    tsv_null: &'static str,
 }
 
 impl<W: Write> RowWriter<W> {
     pub fn new(out: W, format: Format) -> Self {
-        let sink = match format {
-            Format::Csv => Sink::Csv(Box::new(csv::Writer::from_writer(out))),
-            _ => Sink::Plain(out),
-        };
         RowWriter {
             format,
-            sink,
+            out,
             names: Vec::new(),
             filter: None,
             right_aligned: Vec::new(),
             rows: 0,
             seen: HashSet::new(),
+            tsv_null: "\\N",
         }
     }
 
@@ -425,18 +442,19 @@ impl<W: Write> RowWriter<W> {
         }
     }
 
-    /// Each value's text made safe for the format and filtered; NULL is an empty field.
+    /// Each value's text made safe for the format and filtered; NULL is `null_as`.
     fn fields<'v>(
         &self,
         values: impl IntoIterator<Item = &'v Value>,
         escape: fn(&str) -> Cow<'_, str>,
+        null_as: &str,
     ) -> Vec<String> {
         values
             .into_iter()
             .map(|v| {
                 v.to_text()
                     .map(|t| self.filtered(&escape(&t)))
-                    .unwrap_or_default()
+                    .unwrap_or_else(|| null_as.to_string())
             })
             .collect()
     }
@@ -445,7 +463,8 @@ impl<W: Write> RowWriter<W> {
         self.names = names.iter().map(|n| n.to_string()).collect();
         match self.format {
             Format::Csv => {
-                let fields: Vec<String> = names.iter().map(|n| self.filtered(n)).collect();
+                let fields: Vec<Option<String>> =
+                    names.iter().map(|n| Some(self.filtered(n))).collect();
                 self.write_csv(&fields)
             }
             Format::Tsv => {
@@ -481,15 +500,24 @@ impl<W: Write> RowWriter<W> {
         self.rows += 1;
         match self.format {
             Format::Csv => {
-                let fields = self.fields(values, |s| Cow::Borrowed(s));
+                let fields: Vec<Option<String>> = values
+                    .into_iter()
+                    .map(|v| v.to_text().map(|t| self.filtered(&t)))
+                    .collect();
                 self.write_csv(&fields)
             }
             Format::Tsv => {
-                let line = format!("{}\n", self.fields(values, tsv_escape).join("\t"));
+                let line = format!(
+                    "{}\n",
+                    self.fields(values, tsv_escape, self.tsv_null).join("\t")
+                );
                 self.write_plain(line.as_bytes())
             }
             Format::Markdown => {
-                let line = format!("| {} |\n", self.fields(values, markdown_escape).join(" | "));
+                let line = format!(
+                    "| {} |\n",
+                    self.fields(values, markdown_escape, "").join(" | ")
+                );
                 self.write_plain(line.as_bytes())
             }
             Format::JsonLines => {
@@ -532,17 +560,32 @@ impl<W: Write> RowWriter<W> {
     }
 
     fn write_plain(&mut self, bytes: &[u8]) -> io::Result<()> {
-        match &mut self.sink {
-            Sink::Plain(out) => out.write_all(bytes),
-            Sink::Csv(_) => Err(io::Error::other("CSV rows go through the csv writer")),
-        }
+        self.out.write_all(bytes)
     }
 
-    fn write_csv(&mut self, fields: &[String]) -> io::Result<()> {
-        match &mut self.sink {
-            Sink::Csv(w) => w.write_record(fields).map_err(csv_io),
-            Sink::Plain(_) => Err(io::Error::other("only CSV goes through the csv writer")),
+    /// One CSV record as `psql --csv` writes it: `None` (NULL) is an empty field, the empty
+    /// string `""`, and a field holding `,` `"` CR or LF is quoted with `"` doubled.
+    fn write_csv(&mut self, fields: &[Option<String>]) -> io::Result<()> {
+        let mut line = String::with_capacity(
+            fields.iter().flatten().map(String::len).sum::<usize>() + fields.len() + 1,
+        );
+        for (i, field) in fields.iter().enumerate() {
+            if i > 0 {
+                line.push(',');
+            }
+            match field {
+                None => {}
+                Some(text) if text.is_empty() => line.push_str("\"\""),
+                Some(text) if text.contains([',', '"', '\r', '\n']) => {
+                    line.push('"');
+                    line.push_str(&text.replace('"', "\"\""));
+                    line.push('"');
+                }
+                Some(text) => line.push_str(text),
+            }
         }
+        line.push('\n');
+        self.write_plain(line.as_bytes())
     }
 
     fn object<'v>(&self, values: impl IntoIterator<Item = &'v Value>) -> Json {
@@ -561,15 +604,8 @@ impl<W: Write> RowWriter<W> {
             Format::SqlInList => self.write_plain(b")")?,
             _ => {}
         }
-        match self.sink {
-            Sink::Csv(w) => w
-                .into_inner()
-                .map_err(|e| io::Error::new(e.error().kind(), e.error().to_string())),
-            Sink::Plain(mut out) => {
-                out.flush()?;
-                Ok(out)
-            }
-        }
+        self.out.flush()?;
+        Ok(self.out)
     }
 }
 
@@ -822,6 +858,21 @@ mod tests {
         let out = w.finish().unwrap();
         // Escaped first, then filtered: the filter sees `a\tb` as written.
         assert_eq!(String::from_utf8(out).unwrap(), "NAME\nA\\TB\n");
+    }
+
+    #[test]
+    fn null_and_the_empty_string_stay_apart_as_psql_writes_them() {
+        let rs = ResultSet {
+            columns: vec![col("a", "text"), col("b", "text"), col("c", "text")],
+            rows: vec![vec![Value::Null, t(""), t("\\N")]],
+            truncated: false,
+        };
+        assert_eq!(render(&rs, Scope::All, Format::Csv), "a,b,c\n,\"\",\\N\n");
+        let mut file = Vec::new();
+        write(&mut file, &rs, Scope::All, Format::Tsv).unwrap();
+        assert_eq!(String::from_utf8(file).unwrap(), "a\tb\tc\n\\N\t\t\\\\N\n");
+        // Pasted, a NULL is an empty cell.
+        assert_eq!(render(&rs, Scope::All, Format::Tsv), "a\tb\tc\n\t\t\\\\N\n");
     }
 
     #[test]
