@@ -68,11 +68,55 @@ const MAX_LINE_BYTES: u64 = 16 << 20;
 /// Reads go through the file in blocks of this size.
 const CHUNK: usize = 64 << 10;
 
+/// How much of a query's SQL a line keeps when the SQL is too long to be run: enough to
+/// recognise it, little enough that the line stays small whatever was sent.
+pub const SQL_PREFIX_CHARS: usize = 1000;
+
+/// What identifies SQL too long to be kept whole in a line: its length and hash, and
+/// whether tdb stopped reading it (stdin that went on past what tdb reads), in which case
+/// the length and hash cover only what was read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqlDigest {
+    pub chars: u64,
+    pub bytes: u64,
+    pub sha256: String,
+    /// The input went on after `bytes`; nothing beyond them was read.
+    pub cut: bool,
+}
+
+impl SqlDigest {
+    /// The digest of a whole text.
+    pub fn of(text: &str) -> SqlDigest {
+        SqlDigest {
+            chars: text.chars().count() as u64,
+            bytes: text.len() as u64,
+            sha256: sha256_hex(text.as_bytes()),
+            cut: false,
+        }
+    }
+}
+
+/// The first [`SQL_PREFIX_CHARS`] characters of `sql`.
+pub fn sql_prefix(sql: &str) -> String {
+    sql.chars().take(SQL_PREFIX_CHARS).collect()
+}
+
 /// Something worth a line in the audit log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
+    /// A query about to be sent to its source. It is on disk before the source sees the
+    /// statement; the `query`, `query_failed` or `query_rejected` line that closes it repeats
+    /// its `query_id`.
+    QueryStarted {
+        query_id: String,
+        source_id: String,
+        source_name: String,
+        sql: String,
+        executed_sql: String,
+    },
     /// A query that ran and returned rows (every success: the seed's rule).
     Query {
+        query_id: String,
         source_id: String,
         source_name: String,
         /// What the user wrote.
@@ -83,16 +127,22 @@ pub enum Event {
         truncated: bool,
         duration_ms: u64,
     },
-    /// SQL the guard refused; nothing reached the source.
+    /// SQL that was refused; nothing ran. `query_id` is set when the refusal came from the
+    /// source after a `query_started` (a function the server resolved and the policy denies).
     QueryRejected {
+        query_id: Option<String>,
         source_id: String,
         source_name: String,
+        /// The SQL, or only its first [`SQL_PREFIX_CHARS`] characters when `digest` is set.
         sql: String,
+        /// Set for SQL too long to keep whole.
+        digest: Option<SqlDigest>,
         /// The refusal message the user saw.
         detail: String,
     },
     /// A query that reached the source and failed, timed out or was cancelled.
     QueryFailed {
+        query_id: String,
         source_id: String,
         source_name: String,
         sql: String,
@@ -105,6 +155,17 @@ pub enum Event {
         source_id: String,
         source_name: String,
         source_type: String,
+    },
+    /// A source was edited or given a new password. `changed` names the fields (`name`,
+    /// `tags`, `connection.port`, `connection.password`, …); the values maps hold their old
+    /// and new values except for secrets, which never have a value here.
+    SourceUpdated {
+        source_id: String,
+        /// The name after the change (a rename shows the old one in `previous_values`).
+        source_name: String,
+        changed: Vec<String>,
+        previous_values: Map<String, Value>,
+        new_values: Map<String, Value>,
     },
     SourceDeleted {
         source_id: String,
@@ -124,6 +185,42 @@ impl Event {
         }
     }
 
+    /// A source changed from `before` to `after`. The password cannot be compared from the
+    /// records (they only say one is stored), so the caller says whether it changed.
+    pub fn source_updated(
+        before: &SourceRecord,
+        after: &SourceRecord,
+        password_changed: bool,
+    ) -> Event {
+        let old = public_fields(before);
+        let new = public_fields(after);
+        let mut changed = Vec::new();
+        let mut previous_values = Map::new();
+        let mut new_values = Map::new();
+        let keys = new
+            .keys()
+            .chain(old.keys().filter(|k| !new.contains_key(*k)));
+        for key in keys {
+            let (a, b) = (old.get(key), new.get(key));
+            if a == b {
+                continue;
+            }
+            changed.push(key.clone());
+            previous_values.insert(key.clone(), a.cloned().unwrap_or(Value::Null));
+            new_values.insert(key.clone(), b.cloned().unwrap_or(Value::Null));
+        }
+        if password_changed {
+            changed.push("connection.password".into());
+        }
+        Event::SourceUpdated {
+            source_id: after.id.clone(),
+            source_name: after.name.clone(),
+            changed,
+            previous_values,
+            new_values,
+        }
+    }
+
     /// A source was deleted; `purged` says whether its record went too.
     pub fn source_deleted(rec: &SourceRecord, purged: bool) -> Event {
         Event::SourceDeleted {
@@ -136,21 +233,38 @@ impl Event {
     /// The `event` value of the line.
     pub fn name(&self) -> &'static str {
         match self {
+            Event::QueryStarted { .. } => "query_started",
             Event::Query { .. } => "query",
             Event::QueryRejected { .. } => "query_rejected",
             Event::QueryFailed { .. } => "query_failed",
             Event::SourceRegistered { .. } => "source_registered",
+            Event::SourceUpdated { .. } => "source_updated",
             Event::SourceDeleted { .. } => "source_deleted",
         }
     }
 
-    /// Appends the event's own keys in CONTRACT.md's order.
+    /// Appends the event's own keys in CONTRACT.md's order; `query_id` comes first, so the
+    /// lines of one query read alike.
     fn put_fields(&self, m: &mut Map<String, Value>) {
         let mut put = |k: &str, v: Value| {
             m.insert(k.to_string(), v);
         };
         match self {
+            Event::QueryStarted {
+                query_id,
+                source_id,
+                source_name,
+                sql,
+                executed_sql,
+            } => {
+                put("query_id", query_id.as_str().into());
+                put("source_id", source_id.as_str().into());
+                put("source_name", source_name.as_str().into());
+                put("sql", sql.as_str().into());
+                put("executed_sql", executed_sql.as_str().into());
+            }
             Event::Query {
+                query_id,
                 source_id,
                 source_name,
                 sql,
@@ -159,6 +273,7 @@ impl Event {
                 truncated,
                 duration_ms,
             } => {
+                put("query_id", query_id.as_str().into());
                 put("source_id", source_id.as_str().into());
                 put("source_name", source_name.as_str().into());
                 put("sql", sql.as_str().into());
@@ -168,17 +283,29 @@ impl Event {
                 put("duration_ms", (*duration_ms).into());
             }
             Event::QueryRejected {
+                query_id,
                 source_id,
                 source_name,
                 sql,
+                digest,
                 detail,
             } => {
+                if let Some(id) = query_id {
+                    put("query_id", id.as_str().into());
+                }
                 put("source_id", source_id.as_str().into());
                 put("source_name", source_name.as_str().into());
                 put("sql", sql.as_str().into());
+                if let Some(d) = digest {
+                    put("sql_chars", d.chars.into());
+                    put("sql_bytes", d.bytes.into());
+                    put("sql_sha256", d.sha256.as_str().into());
+                    put("sql_cut", d.cut.into());
+                }
                 put("detail", detail.as_str().into());
             }
             Event::QueryFailed {
+                query_id,
                 source_id,
                 source_name,
                 sql,
@@ -186,6 +313,7 @@ impl Event {
                 detail,
                 duration_ms,
             } => {
+                put("query_id", query_id.as_str().into());
                 put("source_id", source_id.as_str().into());
                 put("source_name", source_name.as_str().into());
                 put("sql", sql.as_str().into());
@@ -202,6 +330,19 @@ impl Event {
                 put("source_name", source_name.as_str().into());
                 put("source_type", source_type.as_str().into());
             }
+            Event::SourceUpdated {
+                source_id,
+                source_name,
+                changed,
+                previous_values,
+                new_values,
+            } => {
+                put("source_id", source_id.as_str().into());
+                put("source_name", source_name.as_str().into());
+                put("changed", changed.clone().into());
+                put("previous_values", Value::Object(previous_values.clone()));
+                put("new_values", Value::Object(new_values.clone()));
+            }
             Event::SourceDeleted {
                 source_id,
                 source_name,
@@ -213,6 +354,23 @@ impl Event {
             }
         }
     }
+}
+
+/// A record's fields as `source show --json` prints them, flattened (`connection.port`),
+/// without the masked password: what a `source_updated` line may show.
+fn public_fields(rec: &SourceRecord) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("name".into(), rec.name.as_str().into());
+    m.insert("description".into(), rec.description.as_str().into());
+    m.insert("tags".into(), rec.tags.clone().into());
+    if let Value::Object(conn) = rec.connection.to_public_json(false) {
+        for (k, v) in conn {
+            if k != "password" {
+                m.insert(format!("connection.{k}"), v);
+            }
+        }
+    }
+    m
 }
 
 /// The result of [`AuditLog::verify`].
@@ -290,26 +448,37 @@ impl AuditLog {
     }
 
     /// Appends one line for `event`; returns its seq. Creates the log (0600) if needed; the
-    /// folder must exist.
+    /// folder must exist. Any failure is [`Error::AuditUnwritable`]: whoever asked must not
+    /// go on as if the event had been recorded.
     pub fn record(&self, event: &Event) -> Result<u64> {
-        let file = OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create(true)
-            .mode(0o600)
-            .open(&self.path)
-            .map_err(|e| self.err("open", e))?;
-        make_private(&file).map_err(|e| self.err("restrict the permissions of", e))?;
-        file.lock().map_err(|e| self.err("lock", e))?;
+        let file = self.open_for_append()?;
+        file.lock().map_err(|e| self.write_err("lock", e))?;
         let seq = self.append_locked(&file, event);
         // Closing would release the lock as well; unlocking here keeps the order explicit.
         let _ = file.unlock();
         seq
     }
 
+    /// Checks that the log can be appended to, creating it if needed, without writing a
+    /// line: for callers that must refuse work up front when the log is unusable.
+    pub fn check_writable(&self) -> Result<()> {
+        self.open_for_append().map(drop)
+    }
+
+    /// Opens the log for appending, refusing anything but a regular file (a device such as
+    /// /dev/null or /dev/full, a FIFO, a folder) before a byte is written, and never
+    /// changing the mode of a file tdb did not create.
+    fn open_for_append(&self) -> Result<File> {
+        let mut opts = OpenOptions::new();
+        opts.read(true).append(true).create(true).mode(0o600);
+        let file = open_regular(&self.path, &opts).map_err(|e| self.write_err("open", e))?;
+        warn_if_open_to_others(&self.path, &file);
+        Ok(file)
+    }
+
     fn append_locked(&self, file: &File, event: &Event) -> Result<u64> {
-        let len = file.metadata().map_err(|e| self.err("read", e))?.len();
-        let tip = read_tip(file, len).map_err(|e| self.err("read", e))?;
+        let len = file.metadata().map_err(|e| self.write_err("read", e))?.len();
+        let tip = read_tip(file, len).map_err(|e| self.write_err("read", e))?;
         let head_path = self.head_path();
         let head = read_head(&head_path).unwrap_or_else(|e| HeadState::Damaged(e.to_string()));
         let (prev_seq, prev_sha256) = self.chain_from(&tip, head);
@@ -330,8 +499,8 @@ impl AuditLog {
         buf.extend_from_slice(line.as_bytes());
         buf.push(b'\n');
         let mut writer = file;
-        writer.write_all(&buf).map_err(|e| self.err("write", e))?;
-        file.sync_data().map_err(|e| self.err("sync", e))?;
+        writer.write_all(&buf).map_err(|e| self.write_err("write", e))?;
+        file.sync_data().map_err(|e| self.write_err("sync", e))?;
         let head = Head {
             seq,
             sha256: sha256_hex(line.as_bytes()),
@@ -509,7 +678,7 @@ impl AuditLog {
         // stop `tail` from reading the log.
         let head =
             || read_head(&self.head_path()).unwrap_or_else(|e| HeadState::Damaged(e.to_string()));
-        let file = match File::open(&self.path) {
+        let file = match open_regular(&self.path, OpenOptions::new().read(true)) {
             Ok(f) => f,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((None, head())),
             Err(e) => return Err(self.err("open", e)),
@@ -527,6 +696,72 @@ impl AuditLog {
             "cannot {what} the audit log {}: {e}",
             self.path.display()
         ))
+    }
+
+    fn write_err(&self, what: &str, e: impl std::fmt::Display) -> Error {
+        Error::AuditUnwritable(format!(
+            "cannot {what} the audit log {}: {e}; fix it or choose another file with \
+             --audit-log FILE or $TDB_AUDIT_LOG",
+            self.path.display()
+        ))
+    }
+}
+
+/// Opens `path` only if it is a regular file. The path is looked at first, so a FIFO or a
+/// device is never opened at all; the open itself does not block (O_NONBLOCK, which is
+/// meaningless for a regular file) and does not take a terminal as the controlling one
+/// (O_NOCTTY), in case the path was swapped in between; and the opened descriptor is
+/// checked again, which is what decides.
+fn open_regular(path: &Path, opts: &OpenOptions) -> io::Result<File> {
+    match fs::metadata(path) {
+        Ok(m) if !m.file_type().is_file() => return Err(not_regular(&m)),
+        Ok(_) => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    let mut opts = opts.clone();
+    opts.custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY);
+    let file = opts.open(path)?;
+    let meta = file.metadata()?;
+    if !meta.file_type().is_file() {
+        return Err(not_regular(&meta));
+    }
+    Ok(file)
+}
+
+fn not_regular(meta: &fs::Metadata) -> io::Error {
+    use std::os::unix::fs::FileTypeExt;
+    let t = meta.file_type();
+    let kind = if t.is_dir() {
+        "a folder"
+    } else if t.is_char_device() {
+        "a character device"
+    } else if t.is_block_device() {
+        "a block device"
+    } else if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_socket() {
+        "a socket"
+    } else {
+        "not a regular file"
+    };
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!("it is {kind}, not a regular file"),
+    )
+}
+
+/// tdb creates its files 0600 but never changes the mode of an existing one (it may be
+/// shared on purpose, or not be tdb's at all); a log others can read is worth a warning.
+fn warn_if_open_to_others(path: &Path, file: &File) {
+    if let Ok(m) = file.metadata()
+        && m.permissions().mode() & 0o077 != 0
+    {
+        tracing::warn!(
+            path = %path.display(),
+            mode = format!("{:o}", m.permissions().mode() & 0o777),
+            "the audit file can be read or written by other users; tdb leaves its mode alone (chmod 600 it to make it private)"
+        );
     }
 }
 
@@ -549,14 +784,6 @@ fn genesis() -> (u64, String) {
     (0, GENESIS_SHA256.to_string())
 }
 
-fn make_private(file: &File) -> io::Result<()> {
-    let mode = file.metadata()?.permissions().mode();
-    if mode & 0o077 != 0 {
-        file.set_permissions(fs::Permissions::from_mode(0o600))?;
-    }
-    Ok(())
-}
-
 /// The newest line tdb completed, as recorded in the head file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Head {
@@ -572,8 +799,10 @@ enum HeadState {
 }
 
 fn read_head(path: &Path) -> io::Result<HeadState> {
-    let bytes = match fs::read(path) {
-        Ok(b) => b,
+    let mut bytes = Vec::new();
+    match open_regular(path, OpenOptions::new().read(true)) {
+        // A head is one short line; anything longer is damage and need not be read whole.
+        Ok(f) => f.take(4096).read_to_end(&mut bytes)?,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(HeadState::Missing),
         Err(e) => return Err(e),
     };
@@ -601,13 +830,10 @@ fn read_head(path: &Path) -> io::Result<HeadState> {
 /// synced: after a power cut it may lag the log, which writers handle (they chain from a
 /// newer last line) and `verify` reports until the next write.
 fn write_head(path: &Path, head: &Head) -> io::Result<()> {
-    let file = OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(0o600)
-        .open(path)?;
-    make_private(&file)?;
+    let mut opts = OpenOptions::new();
+    opts.write(true).create(true).truncate(false).mode(0o600);
+    let file = open_regular(path, &opts)?;
+    warn_if_open_to_others(path, &file);
     let text = format!("{{\"seq\":{},\"sha256\":\"{}\"}}\n", head.seq, head.sha256);
     file.write_all_at(text.as_bytes(), 0)?;
     file.set_len(text.len() as u64)
