@@ -459,12 +459,6 @@ impl AuditLog {
         seq
     }
 
-    /// Checks that the log can be appended to, creating it if needed, without writing a
-    /// line: for callers that must refuse work up front when the log is unusable.
-    pub fn check_writable(&self) -> Result<()> {
-        self.open_for_append().map(drop)
-    }
-
     /// Opens the log for appending, refusing anything but a regular file (a device such as
     /// /dev/null or /dev/full, a FIFO, a folder) before a byte is written, and never
     /// changing the mode of a file tdb did not create.
@@ -1088,6 +1082,7 @@ mod tests {
 
     fn query(rows: u64) -> Event {
         Event::Query {
+            query_id: "9b1e".into(),
             source_id: "3f0c".into(),
             source_name: "orders".into(),
             sql: "SELECT * FROM data".into(),
@@ -1108,7 +1103,7 @@ mod tests {
         let line = render_line(42, &query(2), &fixed_stamp(Some("10.0.0.5")), "ab").unwrap();
         assert_eq!(
             line,
-            r#"{"seq":42,"event":"query","source_id":"3f0c","source_name":"orders","sql":"SELECT * FROM data","executed_sql":"SELECT * FROM \"public\".\"orders\" LIMIT 101","rows_returned":2,"truncated":false,"duration_ms":12,"actor":"alice@bastion-1","ssh_client":"10.0.0.5","session":"6f1c","timestamp":"2026-05-22T09:15:00.123456Z","prev_sha256":"ab"}"#
+            r#"{"seq":42,"event":"query","query_id":"9b1e","source_id":"3f0c","source_name":"orders","sql":"SELECT * FROM data","executed_sql":"SELECT * FROM \"public\".\"orders\" LIMIT 101","rows_returned":2,"truncated":false,"duration_ms":12,"actor":"alice@bastion-1","ssh_client":"10.0.0.5","session":"6f1c","timestamp":"2026-05-22T09:15:00.123456Z","prev_sha256":"ab"}"#
         );
     }
 
@@ -1117,16 +1112,50 @@ mod tests {
         let tail = ["actor", "ssh_client", "session", "timestamp", "prev_sha256"];
         let cases: Vec<(Event, Vec<&str>)> = vec![
             (
+                Event::QueryStarted {
+                    query_id: "q".into(),
+                    source_id: "i".into(),
+                    source_name: "n".into(),
+                    sql: "SELECT 1".into(),
+                    executed_sql: "SELECT 1 LIMIT 101".into(),
+                },
+                vec!["query_id", "source_id", "source_name", "sql", "executed_sql"],
+            ),
+            (
                 Event::QueryRejected {
+                    query_id: None,
                     source_id: "i".into(),
                     source_name: "n".into(),
                     sql: "DELETE FROM t".into(),
+                    digest: None,
                     detail: "SQL validation failed: Only SELECT statements are allowed".into(),
                 },
                 vec!["source_id", "source_name", "sql", "detail"],
             ),
             (
+                Event::QueryRejected {
+                    query_id: Some("q".into()),
+                    source_id: "i".into(),
+                    source_name: "n".into(),
+                    sql: "SELECT 1".into(),
+                    digest: Some(SqlDigest::of("SELECT 1")),
+                    detail: "too long".into(),
+                },
+                vec![
+                    "query_id",
+                    "source_id",
+                    "source_name",
+                    "sql",
+                    "sql_chars",
+                    "sql_bytes",
+                    "sql_sha256",
+                    "sql_cut",
+                    "detail",
+                ],
+            ),
+            (
                 Event::QueryFailed {
+                    query_id: "q".into(),
                     source_id: "i".into(),
                     source_name: "n".into(),
                     sql: "SELECT 1/0".into(),
@@ -1135,6 +1164,7 @@ mod tests {
                     duration_ms: 3,
                 },
                 vec![
+                    "query_id",
                     "source_id",
                     "source_name",
                     "sql",
@@ -1150,6 +1180,22 @@ mod tests {
                     source_type: "postgres".into(),
                 },
                 vec!["source_id", "source_name", "source_type"],
+            ),
+            (
+                Event::SourceUpdated {
+                    source_id: "i".into(),
+                    source_name: "n".into(),
+                    changed: vec!["name".into()],
+                    previous_values: Map::new(),
+                    new_values: Map::new(),
+                },
+                vec![
+                    "source_id",
+                    "source_name",
+                    "changed",
+                    "previous_values",
+                    "new_values",
+                ],
             ),
             (
                 Event::SourceDeleted {
@@ -1170,6 +1216,75 @@ mod tests {
             assert_eq!(v["event"], event.name());
             assert_eq!(v["ssh_client"], Value::Null);
         }
+    }
+
+    fn pg_source() -> SourceRecord {
+        use crate::core::source::{Connection, PgConnection, SslMode, Status};
+        SourceRecord {
+            id: "3f0c".into(),
+            name: "orders".into(),
+            connection: Connection::Postgres(PgConnection {
+                host: "db.internal".into(),
+                port: 5432,
+                dbname: "production".into(),
+                user: "reader".into(),
+                password_env: None,
+                table: Some("orders".into()),
+                schema: "public".into(),
+                sslmode: SslMode::Prefer,
+                connect_timeout_s: 10,
+                statement_timeout_s: 30,
+            }),
+            has_password: true,
+            description: "old".into(),
+            tags: vec!["a".into()],
+            registered_by: "alice@bastion".into(),
+            registered_at: "2026-05-22T09:00:00Z".into(),
+            status: Status::Active,
+        }
+    }
+
+    #[test]
+    fn source_updated_names_what_changed_and_never_a_password() {
+        use crate::core::source::Connection;
+        let before = pg_source();
+        let mut after = before.clone();
+        after.name = "orders_eu".into();
+        after.tags = vec![];
+        if let Connection::Postgres(c) = &mut after.connection {
+            c.port = 6432;
+            c.password_env = Some("PG_PW".into());
+        }
+        after.has_password = false;
+        let event = Event::source_updated(&before, &after, true);
+        let line = render_line(1, &event, &fixed_stamp(None), GENESIS_SHA256).unwrap();
+        let v: Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(v["event"], "source_updated");
+        assert_eq!(v["source_name"], "orders_eu");
+        assert_eq!(
+            v["changed"],
+            serde_json::json!([
+                "name",
+                "tags",
+                "connection.port",
+                "connection.password_env",
+                "connection.password"
+            ])
+        );
+        assert_eq!(v["previous_values"]["name"], "orders");
+        assert_eq!(v["new_values"]["name"], "orders_eu");
+        assert_eq!(v["previous_values"]["connection.port"], 5432);
+        assert_eq!(v["new_values"]["connection.port"], 6432);
+        assert_eq!(v["previous_values"]["connection.password_env"], Value::Null);
+        assert_eq!(v["new_values"]["tags"], serde_json::json!([]));
+        assert!(!line.contains("********"), "{line}");
+        assert!(v["new_values"].get("connection.password").is_none());
+        // Nothing changed: an edit that saved the same values still leaves its line.
+        let same = Event::source_updated(&before, &before, false);
+        let Event::SourceUpdated { changed, .. } = same else {
+            panic!("{same:?}")
+        };
+        assert!(changed.is_empty());
     }
 
     #[test]
@@ -1207,18 +1322,46 @@ mod tests {
     }
 
     #[test]
-    fn files_are_private_and_stay_private() {
+    fn files_tdb_creates_are_private_and_others_keep_their_mode() {
         let dir = tempfile::tempdir().unwrap();
         let log = AuditLog::new(dir.path().join("a.jsonl"));
         log.record(&query(1)).unwrap();
         let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode(log.path()), 0o600);
         assert_eq!(mode(&log.head_path()), 0o600);
+        // Someone opened them up on purpose (or they are not tdb's): tdb leaves them so.
         fs::set_permissions(log.path(), fs::Permissions::from_mode(0o644)).unwrap();
-        fs::set_permissions(log.head_path(), fs::Permissions::from_mode(0o644)).unwrap();
+        fs::set_permissions(log.head_path(), fs::Permissions::from_mode(0o640)).unwrap();
         log.record(&query(2)).unwrap();
-        assert_eq!(mode(log.path()), 0o600);
-        assert_eq!(mode(&log.head_path()), 0o600);
+        assert_eq!(mode(log.path()), 0o644);
+        assert_eq!(mode(&log.head_path()), 0o640);
+        assert_eq!(log.verify().unwrap(), Verification::Intact { lines: 2 });
+    }
+
+    #[test]
+    fn only_a_regular_file_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: a valid C string; mkfifo has no other preconditions.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+        let cases = [
+            (PathBuf::from("/dev/null"), "a character device"),
+            (PathBuf::from("/dev/full"), "a character device"),
+            (dir.path().to_path_buf(), "a folder"),
+            (fifo.clone(), "a FIFO"),
+        ];
+        for (path, kind) in cases {
+            let log = AuditLog::new(&path);
+            let err = log.record(&query(1)).unwrap_err();
+            assert!(matches!(err, Error::AuditUnwritable(_)), "{err:?}");
+            assert!(err.detail().contains(kind), "{err}");
+            assert!(err.detail().contains(&path.display().to_string()), "{err}");
+            // Reading does not block on a FIFO either.
+            assert!(log.verify().is_err(), "{}", path.display());
+        }
+        assert!(!PathBuf::from("/dev/null.head").exists());
+        assert!(!fifo.with_extension("head").exists());
     }
 
     #[test]
@@ -1259,9 +1402,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let log = AuditLog::new(dir.path().join("a.jsonl"));
         let big = |n: usize| Event::QueryRejected {
+            query_id: None,
             source_id: "i".into(),
             source_name: "n".into(),
             sql: "x".repeat(n),
+            digest: None,
             detail: "too long".into(),
         };
         for n in [10, CHUNK * 2 + 17, 5, CHUNK - 3, 1] {
@@ -1411,7 +1556,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let log = AuditLog::new(dir.path().join("nope/a.jsonl"));
         let err = log.record(&query(1)).unwrap_err();
-        assert!(matches!(err, Error::Internal(_)));
+        assert!(matches!(err, Error::AuditUnwritable(_)));
+        assert_eq!(err.exit_code(), 15);
         assert!(err.detail().contains("nope/a.jsonl"), "{err}");
     }
 }

@@ -517,3 +517,30 @@ pub fn password_changed(before: &StoredSecret, after: &StoredSecret) -> bool {
 fn now_rfc3339() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::SecretString;
+
+    #[test]
+    fn a_password_change_is_never_hidden() {
+        let present = |s: &str| StoredSecret::Present(SecretString::from(s.to_string()));
+        let cases = [
+            (StoredSecret::None, StoredSecret::None, false),
+            (present("a"), present("a"), false),
+            (StoredSecret::Undecryptable, StoredSecret::Undecryptable, false),
+            (present("a"), present("b"), true),
+            (StoredSecret::None, present("a"), true),
+            (present("a"), StoredSecret::None, true),
+            (StoredSecret::Undecryptable, present("a"), true),
+        ];
+        for (before, after, changed) in cases {
+            assert_eq!(
+                password_changed(&before, &after),
+                changed,
+                "{before:?} -> {after:?}"
+            );
+        }
+    }
+}

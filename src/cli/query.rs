@@ -290,3 +290,67 @@ fn print_human(outcome: &QueryOutcome) -> Result<()> {
     out.flush()?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sha(bytes: &[u8]) -> String {
+        hex::encode(Sha256::digest(bytes))
+    }
+
+    #[test]
+    fn sql_the_guard_may_accept_arrives_whole() {
+        let sql = format!("SELECT '{}'", "é".repeat(MAX_SQL_CHARS - 9));
+        assert_eq!(sql.chars().count(), MAX_SQL_CHARS);
+        match read_sql(sql.as_bytes()).unwrap() {
+            StdinSql::Whole(s) => assert_eq!(s, sql),
+            other => panic!("{other:?}"),
+        }
+        // One character more, of four bytes each, still comes back whole for the guard.
+        let sql = "😀".repeat(MAX_SQL_CHARS + 1);
+        assert!(matches!(read_sql(sql.as_bytes()).unwrap(), StdinSql::Whole(s) if s == sql));
+    }
+
+    #[test]
+    fn a_long_input_is_hashed_whole_and_kept_as_a_prefix() {
+        let sql = format!("SELECT {}1", "1+".repeat(3 << 20));
+        match read_sql(sql.as_bytes()).unwrap() {
+            StdinSql::Oversize { prefix, digest } => {
+                assert_eq!(prefix, sql[..crate::audit::SQL_PREFIX_CHARS]);
+                assert_eq!(digest.chars, sql.len() as u64);
+                assert_eq!(digest.bytes, sql.len() as u64);
+                assert_eq!(digest.sha256, sha(sql.as_bytes()));
+                assert!(!digest.cut);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_endless_input_is_cut_and_says_so() {
+        match read_sql(io::repeat(0)).unwrap() {
+            StdinSql::Oversize { prefix, digest } => {
+                assert_eq!(prefix.chars().count(), crate::audit::SQL_PREFIX_CHARS);
+                assert_eq!(digest.bytes, READ_CAP);
+                assert_eq!(digest.chars, READ_CAP);
+                assert_eq!(digest.sha256, sha(&vec![0u8; READ_CAP as usize]));
+                assert!(digest.cut);
+            }
+            other => panic!("{other:?}"),
+        }
+        // Exactly the cap, then the end: all of it was read.
+        let exact = vec![b'x'; READ_CAP as usize];
+        match read_sql(exact.as_slice()).unwrap() {
+            StdinSql::Oversize { digest, .. } => assert!(!digest.cut),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn stdin_that_is_not_utf8_is_refused() {
+        let err = read_sql(&b"SELECT '\xff\xfe'"[..]).unwrap_err();
+        assert_eq!(err.exit_code(), 10);
+        assert!(err.detail().contains("UTF-8"), "{err}");
+    }
+}
