@@ -471,7 +471,10 @@ impl AuditLog {
     }
 
     fn append_locked(&self, file: &File, event: &Event) -> Result<u64> {
-        let len = file.metadata().map_err(|e| self.write_err("read", e))?.len();
+        let len = file
+            .metadata()
+            .map_err(|e| self.write_err("read", e))?
+            .len();
         let tip = read_tip(file, len).map_err(|e| self.write_err("read", e))?;
         let head_path = self.head_path();
         let head = read_head(&head_path).unwrap_or_else(|e| HeadState::Damaged(e.to_string()));
@@ -493,7 +496,9 @@ impl AuditLog {
         buf.extend_from_slice(line.as_bytes());
         buf.push(b'\n');
         let mut writer = file;
-        writer.write_all(&buf).map_err(|e| self.write_err("write", e))?;
+        writer
+            .write_all(&buf)
+            .map_err(|e| self.write_err("write", e))?;
         file.sync_data().map_err(|e| self.write_err("sync", e))?;
         let head = Head {
             seq,
@@ -1119,7 +1124,13 @@ mod tests {
                     sql: "SELECT 1".into(),
                     executed_sql: "SELECT 1 LIMIT 101".into(),
                 },
-                vec!["query_id", "source_id", "source_name", "sql", "executed_sql"],
+                vec![
+                    "query_id",
+                    "source_id",
+                    "source_name",
+                    "sql",
+                    "executed_sql",
+                ],
             ),
             (
                 Event::QueryRejected {

@@ -488,8 +488,7 @@ impl Drop for OpenQuery {
         }
         let ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
         let line = self.failed(
-            "tdb stopped before the query ended; its cancel may not have reached the server"
-                .into(),
+            "tdb stopped before the query ended; its cancel may not have reached the server".into(),
             ms,
         );
         if let Err(e) = self.audit.record(&line) {
@@ -529,7 +528,11 @@ mod tests {
         let cases = [
             (StoredSecret::None, StoredSecret::None, false),
             (present("a"), present("a"), false),
-            (StoredSecret::Undecryptable, StoredSecret::Undecryptable, false),
+            (
+                StoredSecret::Undecryptable,
+                StoredSecret::Undecryptable,
+                false,
+            ),
             (present("a"), present("b"), true),
             (StoredSecret::None, present("a"), true),
             (present("a"), StoredSecret::None, true),

@@ -813,7 +813,7 @@ fn audit_lines_follow_the_contract_and_verify_names_an_edited_line() {
     let line = f
         .audit_lines()
         .into_iter()
-        .find(|l| l["sql"] == sql.as_str())
+        .find(|l| l["sql"] == sql.as_str() && l["event"] == "query")
         .unwrap();
     let keys: Vec<&str> = line
         .as_object()
@@ -826,6 +826,7 @@ fn audit_lines_follow_the_contract_and_verify_names_an_edited_line() {
         [
             "seq",
             "event",
+            "query_id",
             "source_id",
             "source_name",
             "sql",

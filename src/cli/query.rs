@@ -88,7 +88,10 @@ pub fn run(ctx: &Context, args: QueryArgs) -> Result<()> {
     if let Some(signal) = signal {
         return Err(match &outcome {
             Err(e) => Error::interrupted(signal, e.detail()),
-            Ok(_) => Error::interrupted(signal, "the query ended meanwhile; its rows are not printed"),
+            Ok(_) => Error::interrupted(
+                signal,
+                "the query ended meanwhile; its rows are not printed",
+            ),
         });
     }
     let outcome = outcome?;
@@ -112,9 +115,7 @@ struct Signals {
 
 impl Signals {
     fn listen() -> Result<Signals> {
-        let on = |kind| {
-            signal(kind).map_err(|e| Error::internal("cannot listen for signals", e))
-        };
+        let on = |kind| signal(kind).map_err(|e| Error::internal("cannot listen for signals", e));
         Ok(Signals {
             int: on(SignalKind::interrupt())?,
             term: on(SignalKind::terminate())?,
