@@ -46,7 +46,11 @@ fn fixture() -> &'static Fixture {
         );
         c.psql(
             &db,
-            &format!("GRANT CONNECT ON DATABASE \"{db}\" TO \"{role}\""),
+            &format!(
+                "GRANT CONNECT ON DATABASE \"{db}\" TO \"{role}\";
+                 CREATE TABLE slow (x int);
+                 GRANT SELECT ON slow TO \"{role}\";"
+            ),
         );
         let f = Fixture {
             db,
@@ -548,4 +552,247 @@ fn source_edits_and_new_passwords_are_audited_without_secrets() {
     }
     let out = tdb(&home).args(["audit", "verify"]).output().unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+#[test]
+fn a_statement_the_source_refuses_closes_its_start_as_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = csv_home(dir.path());
+    // The guard lets this through; the CSV engine's own policy refuses it before running it.
+    let sql = "SELECT * FROM pragma_database_list";
+    let out = tdb(&home)
+        .args(["query", "--source", "t", "--json", "--sql", sql])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(10), "{}", text(&out.stderr));
+    let detail = error_of(&out)["detail"].as_str().unwrap().to_string();
+    assert!(detail.starts_with("SQL validation failed: "), "{detail}");
+    let all = lines(&home.join("tdb_audit.jsonl"));
+    let mine: Vec<&Value> = all.iter().filter(|l| l["sql"] == sql).collect();
+    let events: Vec<&str> = mine.iter().map(|l| l["event"].as_str().unwrap()).collect();
+    assert_eq!(events, ["query_started", "query_rejected"]);
+    assert_eq!(mine[0]["query_id"], mine[1]["query_id"]);
+    assert_eq!(mine[1]["detail"], detail.as_str());
+    let reg = tdb::registry::Registry::open(&tdb::home::Home::at(&home)).unwrap();
+    let source = reg.get("t").unwrap();
+    let history = reg.history(&source.id, 10).unwrap();
+    assert_eq!(history[0].sql, sql);
+    assert_eq!(history[0].outcome, tdb::core::history::Outcome::Rejected);
+}
+
+#[test]
+fn a_run_dropped_before_it_ends_still_closes_its_start() {
+    let f = fixture();
+    let marker = pg::unique("dropped");
+    let sql = format!("SELECT pg_sleep(60), '{marker}' AS m");
+    let mut engine = tdb::engine::Engine::open(&tdb::home::Home::at(f.home())).unwrap();
+    let planned = engine.plan("pg", &sql, 10).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let run = planned.run(tokio_util::sync::CancellationToken::new(), None);
+        tokio::pin!(run);
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            tokio::select! {
+                r = &mut run => panic!("the query ended: {:?}", r.map(|o| o.result.rows.len())),
+                _ = tokio::time::sleep(Duration::from_millis(50)) => {}
+            }
+            // The runtime is ours alone: psql blocks it, and the query goes on meanwhile.
+            if sessions_with(f, &marker) > 0 {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the query never reached the server"
+            );
+        }
+        // Dropped here, as a runtime shutting down drops its tasks.
+    });
+    let mine: Vec<Value> = lines(&f.log())
+        .into_iter()
+        .filter(|l| l["sql"] == sql.as_str())
+        .collect();
+    let events: Vec<&str> = mine.iter().map(|l| l["event"].as_str().unwrap()).collect();
+    assert_eq!(events, ["query_started", "query_failed"]);
+    assert_eq!(mine[0]["query_id"], mine[1]["query_id"]);
+    assert!(
+        mine[1]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("tdb stopped before the query ended"),
+        "{}",
+        mine[1]
+    );
+}
+
+#[test]
+fn an_edit_from_the_ui_backend_is_audited_without_its_password() {
+    use tdb::backend::{self, Request, RequestId, Response};
+    use tdb::core::draft::{Password, SourceDraft};
+
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    let body = json!({"name": "orders", "source_type": "postgres",
+        "connection": {"host": "db.internal", "dbname": "prod", "user": "reader",
+                       "password": "ui-old-secret-41"}});
+    let out = run_stdin(
+        tdb(&home).args(["source", "add", "--from-json", "-", "--json"]),
+        &body.to_string(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let home = tdb::home::Home::at(&home);
+    let rec = tdb::registry::Registry::open(&home)
+        .unwrap()
+        .get("orders")
+        .unwrap();
+    let before = SourceDraft::from_record(&rec);
+    let mut draft = before.clone();
+    draft.description = "edited in the UI".into();
+    draft.connection.insert("port".into(), json!("6432"));
+    draft.password = Some(Password::new("ui-new-secret-42"));
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let saved = rt.block_on(async {
+        let clipboard = tdb::clipboard::Clipboard::new(
+            tdb::clipboard::ClipboardEnv::default(),
+            dir.path().join("clipboard.txt"),
+        );
+        let mut h = backend::spawn_with(home.clone(), clipboard);
+        h.requests
+            .send(Request::EditSource {
+                id: RequestId(7),
+                source_id: rec.id.clone(),
+                before: Box::new(before),
+                draft: Box::new(draft),
+            })
+            .unwrap();
+        let saved = loop {
+            match tokio::time::timeout(PATIENCE, h.responses.recv()).await {
+                Ok(Some(Response::SourceSaved { id, result })) if id == RequestId(7) => {
+                    break result;
+                }
+                Ok(Some(_)) => {}
+                other => panic!("no answer from the backend: {other:?}"),
+            }
+        };
+        h.shutdown(Duration::from_secs(2)).await;
+        saved
+    });
+    assert!(saved.is_ok(), "{saved:?}");
+    let (_, line) = last_line(home.root());
+    assert_eq!(line["event"], "source_updated");
+    assert_eq!(line["source_id"], rec.id.as_str());
+    assert_eq!(
+        line["changed"],
+        json!(["description", "connection.port", "connection.password"])
+    );
+    assert_eq!(line["new_values"]["connection.port"], 6432);
+    let log = std::fs::read_to_string(home.audit_path()).unwrap();
+    assert!(!log.contains("ui-old-secret-41") && !log.contains("ui-new-secret-42"));
+}
+
+/// The UI (in a real terminal) runs `select pg_sleep(60)`; `signal` reaches tdb meanwhile.
+fn ui_signal_during_a_query(signal: i32) {
+    use common::tmux::Tmux;
+    let f = fixture();
+    let dir = tempfile::tempdir().unwrap();
+    // A home of its own whose one source has a table, so the editor starts with one line.
+    let home = dir.path().join("home");
+    let c = pg::shared();
+    let mut connection = c.connection_json(&f.db, &f.role, &f.password);
+    connection["table"] = json!("slow");
+    connection["statement_timeout_s"] = json!(300);
+    let body = json!({"name": "ui", "source_type": "postgres", "connection": connection});
+    let out = run_stdin(
+        tdb(&home).args(["source", "add", "--from-json", "-", "--json"]),
+        &body.to_string(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let pid_file = dir.path().join("pid");
+    let status_file = dir.path().join("status");
+    let t = Tmux::start(dir.path());
+    t.wait_for("the shell prompt", |s| s.contains("e2e$"));
+    // The inner shell becomes tdb (exec), so its pid is tdb's; the outer one keeps the status.
+    t.type_text(&format!(
+        "sh -c 'echo $$ > {}; exec {} --home {}'; echo \"exit=$?\" > {}",
+        pid_file.display(),
+        env!("CARGO_BIN_EXE_tdb"),
+        home.display(),
+        status_file.display()
+    ));
+    t.keys(&["Enter"]);
+    t.wait_for("the editor", |s| {
+        s.contains("ui postgres") && s.contains("SELECT * FROM data")
+    });
+    let marker = pg::unique("ui_slept");
+    let sql = format!("SELECT pg_sleep(60), '{marker}' AS m");
+    t.keys(&["C-a", "C-k"]);
+    t.type_text(&sql);
+    t.keys(&["F5"]);
+    let deadline = Instant::now() + PATIENCE;
+    while sessions_with(f, &marker) == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the query never reached the server:\n{}",
+            t.screen()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let pid: i32 = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let sent = Instant::now();
+    // SAFETY: the pid of the tdb this test started, still running (its query is).
+    assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
+    let status = loop {
+        let s = std::fs::read_to_string(&status_file).unwrap_or_default();
+        if s.ends_with('\n') {
+            break s;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "tdb did not exit:\n{}",
+            t.screen()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status.trim(), format!("exit={}", 128 + signal));
+
+    let mine: Vec<Value> = lines(&home.join("tdb_audit.jsonl"))
+        .into_iter()
+        .filter(|l| l["sql"] == sql.as_str())
+        .collect();
+    let events: Vec<&str> = mine.iter().map(|l| l["event"].as_str().unwrap()).collect();
+    assert_eq!(events, ["query_started", "query_failed"]);
+    assert_eq!(mine[0]["query_id"], mine[1]["query_id"]);
+    assert!(
+        mine[1]["detail"].as_str().unwrap().contains("cancelled"),
+        "{}",
+        mine[1]
+    );
+    while sessions_with(f, &marker) > 0 {
+        assert!(
+            sent.elapsed() < Duration::from_secs(15),
+            "the server still runs the query"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn the_ui_cancels_and_audits_its_query_on_sighup() {
+    ui_signal_during_a_query(libc::SIGHUP);
+}
+
+#[test]
+fn the_ui_cancels_and_audits_its_query_on_sigterm() {
+    ui_signal_during_a_query(libc::SIGTERM);
 }
