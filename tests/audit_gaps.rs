@@ -379,7 +379,9 @@ fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(sha2::Sha256::digest(bytes))
 }
 
-/// The process's peak memory, from the kernel's accounting of the reaped child.
+/// The process's peak memory, from the kernel's accounting of the reaped child. It is
+/// reaped by `wait4` (which returns that accounting), not by `Child::wait`.
+#[allow(clippy::zombie_processes)]
 fn run_measured(cmd: &mut Command, stdin: Stdio) -> (i32, u64) {
     let child = cmd
         .stdin(stdin)
@@ -674,7 +676,10 @@ fn an_edit_from_the_ui_backend_is_audited_without_its_password() {
             .unwrap();
         let saved = loop {
             match tokio::time::timeout(PATIENCE, h.responses.recv()).await {
-                Ok(Some(Response::SourceSaved { id, result })) if id == RequestId(7) => {
+                Ok(Some(Response::SourceSaved {
+                    id: RequestId(7),
+                    result,
+                })) => {
                     break result;
                 }
                 Ok(Some(_)) => {}
