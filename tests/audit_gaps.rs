@@ -801,3 +801,47 @@ fn the_ui_cancels_and_audits_its_query_on_sighup() {
 fn the_ui_cancels_and_audits_its_query_on_sigterm() {
     ui_signal_during_a_query(libc::SIGTERM);
 }
+
+#[test]
+fn the_ui_shows_an_unwritable_log_as_an_error_and_keeps_running() {
+    use common::tui::Harness;
+    use tdb::tui::panes::results::ResultsView;
+
+    let dir = tempfile::tempdir().unwrap();
+    let home_dir = csv_home(dir.path());
+    let home = tdb::home::Home::at(&home_dir);
+    // The log's path is taken by a folder: nothing can be audited, so nothing may run.
+    std::fs::remove_file(home.audit_path()).unwrap();
+    std::fs::create_dir(home.audit_path()).unwrap();
+    let mut h = Harness::new(&home, 120, 40);
+    h.run_sql("SELECT a FROM data");
+    match &h.app.results {
+        ResultsView::Failed {
+            heading, message, ..
+        } => {
+            assert_eq!(*heading, "Audit log unavailable");
+            assert!(message.contains("the query was not run"), "{message}");
+            assert!(message.contains("a folder"), "{message}");
+        }
+        _ => panic!("not an error:\n{}", h.screen()),
+    }
+    assert!(
+        h.screen().contains("Audit log unavailable"),
+        "{}",
+        h.screen()
+    );
+
+    // Once the log can be written again, the same UI runs the query.
+    std::fs::remove_dir(home.audit_path()).unwrap();
+    h.run_sql("SELECT a FROM data");
+    assert!(
+        matches!(&h.app.results, ResultsView::Done(_)),
+        "{}",
+        h.screen()
+    );
+    let events: Vec<String> = lines(home.audit_path())
+        .iter()
+        .map(|l| l["event"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(events, ["query_started", "query"]);
+}
