@@ -1245,6 +1245,7 @@ mod tests {
                 sslmode: SslMode::Prefer,
                 connect_timeout_s: 10,
                 statement_timeout_s: 30,
+                allow_functions: vec![],
             }),
             has_password: true,
             description: "old".into(),

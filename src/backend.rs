@@ -112,10 +112,11 @@ pub enum Response {
         id: RequestId,
         result: Result<QueryOutcome>,
     },
+    /// A source test: the round trip and what the test warns of (a role that can write).
     Tested {
         id: RequestId,
         source_id: String,
-        result: Result<Duration>,
+        result: Result<(Duration, Vec<String>)>,
     },
     /// A source's record changed (its status, after a query, a schema read or a test).
     SourceChanged { source: SourceRecord },
@@ -184,7 +185,7 @@ enum Finished {
     Test {
         id: RequestId,
         source_id: String,
-        result: Result<Duration>,
+        result: Result<(Duration, Vec<String>)>,
     },
 }
 
@@ -475,7 +476,7 @@ impl Backend {
             let result = match connector {
                 Ok(c) => {
                     let started = Instant::now();
-                    c.test().await.map(|()| started.elapsed())
+                    c.test().await.map(|_| started.elapsed())
                 }
                 Err(e) => Err(e),
             };
@@ -568,7 +569,7 @@ impl Backend {
         let connector = match prepared {
             Ok(c) => c,
             Err(e) => {
-                let result: Result<Duration> = Err(e);
+                let result: Result<(Duration, Vec<String>)> = Err(e);
                 self.finish(
                     engine,
                     Finished::Test {
@@ -583,7 +584,10 @@ impl Backend {
         let done = self.done_tx.clone();
         self.tasks.spawn(async move {
             let started = Instant::now();
-            let result = connector.test().await.map(|()| started.elapsed());
+            let result = connector
+                .test()
+                .await
+                .map(|report| (started.elapsed(), report.warnings));
             let _ = done.send(Finished::Test {
                 id,
                 source_id,

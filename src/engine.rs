@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
 use crate::audit::{AuditLog, Event, SqlDigest, sql_prefix};
-use crate::connector::{self, Connector, ProgressFn, SchemaInfo, StoredSecret};
+use crate::connector::{self, Connector, ProgressFn, SchemaInfo, StoredSecret, TestReport};
 use crate::core::guard::{self, Guarded};
 use crate::core::history::{HistoryEntry, Outcome};
 use crate::core::source::{SourceRecord, Status};
@@ -276,7 +276,10 @@ impl Engine {
     }
 
     /// Connects and measures the round trip; `status` becomes active or failed.
-    pub async fn test(&mut self, reference: &str) -> Result<(SourceRecord, Duration, Result<()>)> {
+    pub async fn test(
+        &mut self,
+        reference: &str,
+    ) -> Result<(SourceRecord, Duration, Result<TestReport>)> {
         let source = self.registry.get(reference)?;
         self.registry.set_status(&source.id, Status::Testing)?;
         let started = Instant::now();
@@ -359,9 +362,7 @@ impl Planned {
         let started = Instant::now();
         let result = async {
             self.connector.prepare(progress).await?;
-            self.connector
-                .query(&self.guarded.executed_sql, self.guarded.limit, cancel)
-                .await
+            self.connector.query(&self.guarded, cancel).await
         }
         .await;
         let duration = started.elapsed();

@@ -49,7 +49,8 @@ fn fixture() -> &'static Fixture {
             &format!(
                 "GRANT CONNECT ON DATABASE \"{db}\" TO \"{role}\";
                  CREATE TABLE slow (x int);
-                 GRANT SELECT ON slow TO \"{role}\";"
+                 GRANT SELECT ON slow TO \"{role}\";
+                 CREATE FUNCTION not_built_in() RETURNS int LANGUAGE sql AS 'SELECT 1';"
             ),
         );
         let f = Fixture {
@@ -580,6 +581,28 @@ fn a_statement_the_source_refuses_closes_its_start_as_rejected() {
     let history = reg.history(&source.id, 10).unwrap();
     assert_eq!(history[0].sql, sql);
     assert_eq!(history[0].outcome, tdb::core::history::Outcome::Rejected);
+}
+
+#[test]
+fn a_function_the_server_policy_refuses_closes_its_start_as_rejected() {
+    let f = fixture();
+    let marker = pg::unique("policy");
+    let sql = format!("SELECT not_built_in(), '{marker}' AS m");
+    let out = tdb(&f.home())
+        .args(["query", "--source", "pg", "--json", "--sql", &sql])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(10), "{}", text(&out.stderr));
+    let detail = error_of(&out)["detail"].as_str().unwrap().to_string();
+    assert!(detail.starts_with("SQL validation failed: "), "{detail}");
+    let mine: Vec<Value> = lines(&f.log())
+        .into_iter()
+        .filter(|l| l["sql"] == sql.as_str())
+        .collect();
+    let events: Vec<&str> = mine.iter().map(|l| l["event"].as_str().unwrap()).collect();
+    assert_eq!(events, ["query_started", "query_rejected"]);
+    assert_eq!(mine[0]["query_id"], mine[1]["query_id"]);
+    assert_eq!(mine[1]["detail"], detail.as_str());
 }
 
 #[test]

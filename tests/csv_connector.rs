@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 use tdb::connector::csv::CsvConnector;
 use tdb::connector::{Connector, Progress};
 use tdb::core::Error;
+use tdb::core::guard::Guarded;
 use tdb::core::source::{Connection, CsvConnection, SourceRecord, Status};
 use tdb::core::value::{ResultSet, Value};
 use tdb::home::Home;
@@ -55,7 +56,9 @@ fn fixture(content: &str) -> Fixture {
 
 impl Fixture {
     async fn q(&self, sql: &str) -> Result<ResultSet, Error> {
-        self.conn.query(sql, 1000, CancellationToken::new()).await
+        self.conn
+            .query(&raw(sql, 1000), CancellationToken::new())
+            .await
     }
 
     async fn rows(&self, sql: &str) -> Vec<Vec<Value>> {
@@ -504,14 +507,14 @@ async fn limit_and_truncated() {
     let f = fixture("a\n1\n2\n3\n");
     let rs = f
         .conn
-        .query("SELECT a FROM data", 2, CancellationToken::new())
+        .query(&raw("SELECT a FROM data", 2), CancellationToken::new())
         .await
         .unwrap();
     assert_eq!(rs.rows.len(), 2);
     assert!(rs.truncated);
     let rs = f
         .conn
-        .query("SELECT a FROM data", 3, CancellationToken::new())
+        .query(&raw("SELECT a FROM data", 3), CancellationToken::new())
         .await
         .unwrap();
     assert_eq!(rs.rows.len(), 3);
@@ -637,14 +640,14 @@ async fn cancel_stops_a_running_query() {
         tokio::time::sleep(Duration::from_millis(200)).await;
         cancel.cancel();
     });
-    let e = f.conn.query(SLOW, 10, token).await.unwrap_err();
+    let e = f.conn.query(&raw(SLOW, 10), token).await.unwrap_err();
     assert_eq!(e, Error::QueryFailed("query cancelled".into()));
     // The connector still works afterwards.
     assert_eq!(f.one("SELECT a FROM data").await, Value::Int(1));
     // Cancelled before it starts.
     let token = CancellationToken::new();
     token.cancel();
-    let e = f.conn.query("SELECT 1", 10, token).await.unwrap_err();
+    let e = f.conn.query(&raw("SELECT 1", 10), token).await.unwrap_err();
     assert_eq!(e, Error::QueryFailed("query cancelled".into()));
 }
 
@@ -657,7 +660,7 @@ async fn cancel_stops_an_import_and_leaves_no_cache() {
     let f = fixture(&s);
     let token = CancellationToken::new();
     token.cancel();
-    let e = f.conn.query("SELECT 1", 10, token).await.unwrap_err();
+    let e = f.conn.query(&raw("SELECT 1", 10), token).await.unwrap_err();
     assert!(e.detail().ends_with("import cancelled"), "{e:?}");
     let cache_dir = f.conn.cache_path().parent().unwrap().to_path_buf();
     let left: Vec<_> = std::fs::read_dir(&cache_dir)
@@ -677,7 +680,7 @@ async fn statement_timeout_stops_a_running_query() {
     let conn = connector(&file, &dir.path().join("home"), ',', true)
         .with_statement_timeout(Duration::from_millis(300));
     let e = conn
-        .query(SLOW, 10, CancellationToken::new())
+        .query(&raw(SLOW, 10), CancellationToken::new())
         .await
         .unwrap_err();
     assert_eq!(e.exit_code(), 14);
@@ -745,8 +748,7 @@ fn two_preparers_at_once_both_succeed() {
                 rt.block_on(async {
                     conn.prepare(None).await?;
                     conn.query(
-                        "SELECT count(*), sum(a) FROM data",
-                        10,
+                        &raw("SELECT count(*), sum(a) FROM data", 10),
                         CancellationToken::new(),
                     )
                     .await
@@ -818,7 +820,10 @@ fn child_process_entry() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let conn = connector(Path::new(&file), Path::new(&home), ',', true);
     let rs = rt
-        .block_on(conn.query("SELECT count(*) FROM data", 1, CancellationToken::new()))
+        .block_on(conn.query(
+            &raw("SELECT count(*) FROM data", 1),
+            CancellationToken::new(),
+        ))
         .unwrap();
     println!("CHILD_ROWS={:?}", rs.rows[0][0]);
 }
@@ -881,8 +886,7 @@ fn a_killed_import_leaves_nothing_that_looks_valid() {
         let rt = tokio::runtime::Runtime::new().unwrap();
         let rs = rt
             .block_on(conn.query(
-                "SELECT count(*), sum(id) FROM data",
-                1,
+                &raw("SELECT count(*), sum(id) FROM data", 1),
                 CancellationToken::new(),
             ))
             .unwrap();
@@ -896,5 +900,15 @@ fn a_killed_import_leaves_nothing_that_looks_valid() {
             names.iter().all(|n| !n.contains(".tmp-")),
             "temp files left after a rebuild: {names:?}"
         );
+    }
+}
+
+/// A statement sent to the connector as is, past the guard: what the connector must stand
+/// on its own against.
+fn raw(sql: &str, limit: usize) -> Guarded {
+    Guarded {
+        executed_sql: sql.to_string(),
+        limit,
+        calls: Default::default(),
     }
 }

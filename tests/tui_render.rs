@@ -449,9 +449,34 @@ fn status_marks_and_test_results() {
     app.on_response(Response::Tested {
         id,
         source_id,
-        result: Ok(Duration::from_millis(3)),
+        result: Ok((Duration::from_millis(3), Vec::new())),
     });
     insta::assert_snapshot!(screen(&app));
+}
+
+#[test]
+fn a_test_that_warns_shows_the_warning_in_the_status_bar() {
+    let (mut app, _) = with_schema(140, 24);
+    app.update(Action::FocusPrev);
+    app.update(Action::FocusPrev);
+    let reqs = app.update(Action::TestSource);
+    let Request::Test { id, source_id } = reqs[0].clone() else {
+        panic!("a test request");
+    };
+    app.on_response(Response::Tested {
+        id,
+        source_id,
+        result: Ok((
+            Duration::from_millis(3),
+            vec!["role \"su\" is a superuser; connect as a reader".into()],
+        )),
+    });
+    let shown = screen(&app);
+    let status = shown.lines().last().unwrap_or_default();
+    assert!(
+        status.contains("reachable · 3 ms · role \"su\" is a superuser"),
+        "{shown}"
+    );
 }
 
 #[test]

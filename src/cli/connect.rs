@@ -61,8 +61,12 @@ pub fn test(ctx: &Context, reference: &str) -> Result<()> {
     let (source, elapsed, outcome) = rt.block_on(engine.test(reference))?;
     let latency_ms = (elapsed.as_secs_f64() * 1000.0 * 10.0).round() / 10.0;
     let detail = match &outcome {
-        Ok(()) => "ok".to_string(),
+        Ok(_) => "ok".to_string(),
         Err(e) => e.detail().to_string(),
+    };
+    let warnings = match &outcome {
+        Ok(report) => report.warnings.clone(),
+        Err(_) => Vec::new(),
     };
     if ctx.json {
         print_json(&json!({
@@ -71,14 +75,20 @@ pub fn test(ctx: &Context, reference: &str) -> Result<()> {
             "latency_ms": latency_ms,
             "status": source.status.as_str(),
             "detail": detail,
+            "warnings": warnings,
         }))?;
     } else {
         match &outcome {
-            Ok(()) => println!(
-                "{}: reachable in {latency_ms} ms (status {})",
-                super::output::for_terminal(&source.name),
-                source.status.as_str()
-            ),
+            Ok(_) => {
+                println!(
+                    "{}: reachable in {latency_ms} ms (status {})",
+                    super::output::for_terminal(&source.name),
+                    source.status.as_str()
+                );
+                for w in &warnings {
+                    println!("warning: {}", super::output::for_terminal(w));
+                }
+            }
             Err(_) => println!(
                 "{}: NOT reachable (status {}): {}",
                 super::output::for_terminal(&source.name),
@@ -88,5 +98,5 @@ pub fn test(ctx: &Context, reference: &str) -> Result<()> {
         }
     }
     // The result is on stdout; the error also goes to stderr with its exit code (13).
-    outcome
+    outcome.map(drop)
 }

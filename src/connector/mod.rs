@@ -10,7 +10,7 @@ use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
 use crate::core::Result;
-use crate::core::guard::{Dialect, TableName};
+use crate::core::guard::{Dialect, Guarded, TableName};
 use crate::core::source::{Connection, SourceRecord};
 use crate::core::value::ResultSet;
 use crate::home::Home;
@@ -58,6 +58,13 @@ pub struct SchemaInfo {
     pub tables: Option<Vec<TableInfo>>,
 }
 
+/// What a successful test found worth saying beyond "reachable".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TestReport {
+    /// Things the user should know, one sentence each: a role that can write, say.
+    pub warnings: Vec<String>,
+}
+
 /// The password a connector may use, as the registry could recover it.
 #[derive(Debug, Clone)]
 pub enum StoredSecret {
@@ -77,19 +84,21 @@ pub trait Connector: Send + Sync {
     /// Makes the source ready to query (a CSV import), reporting progress.
     fn prepare(&self, progress: Option<ProgressFn>) -> BoxFuture<'_, Result<()>>;
 
-    /// Runs already-guarded SQL, reading at most `limit + 1` rows; `truncated` says whether
-    /// the extra row existed. `cancel` stops it on the server.
+    /// Runs a guarded statement, reading at most `limit + 1` rows; `truncated` says whether
+    /// the extra row existed. `cancel` stops it on the server. A connector whose engine has
+    /// functions of its own resolves `guarded.calls` there first and refuses with
+    /// [`crate::core::Error::Invalid`] what its policy does not allow.
     fn query<'a>(
         &'a self,
-        sql: &'a str,
-        limit: usize,
+        guarded: &'a Guarded,
         cancel: CancellationToken,
     ) -> BoxFuture<'a, Result<ResultSet>>;
 
     fn schema(&self) -> BoxFuture<'_, Result<SchemaInfo>>;
 
-    /// Checks the source can be reached right now.
-    fn test(&self) -> BoxFuture<'_, Result<()>>;
+    /// Checks the source can be reached right now, and says what is worth knowing about
+    /// the access it has.
+    fn test(&self) -> BoxFuture<'_, Result<TestReport>>;
 }
 
 /// The connector for a record.

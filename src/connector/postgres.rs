@@ -7,6 +7,7 @@
 
 mod decode;
 mod pgpass;
+mod policy;
 mod tls;
 
 use std::fmt::Write as _;
@@ -24,8 +25,10 @@ use tokio_postgres_rustls::MakeRustlsConnect;
 use tokio_util::sync::CancellationToken;
 
 use self::decode::Raw;
-use super::{BoxFuture, ColumnInfo, Connector, ProgressFn, SchemaInfo, StoredSecret, TableInfo};
-use crate::core::guard::{Dialect, TableName};
+use super::{
+    BoxFuture, ColumnInfo, Connector, ProgressFn, SchemaInfo, StoredSecret, TableInfo, TestReport,
+};
+use crate::core::guard::{Dialect, Guarded, TableName};
 use crate::core::source::{PgConnection, SourceRecord, SslMode};
 use crate::core::value::{Column, ResultSet, Value};
 use crate::core::{Error, Result};
@@ -313,26 +316,19 @@ impl PgConnector {
         }
     }
 
-    async fn run_query(
-        &self,
-        sql: &str,
-        limit: usize,
-        cancel: CancellationToken,
-    ) -> Result<ResultSet> {
+    async fn run_query(&self, guarded: &Guarded, cancel: CancellationToken) -> Result<ResultSet> {
         let cancelled = || Error::QueryFailed("query cancelled".into());
         let (shared, mut obj) = tokio::select! {
             r = self.checkout() => r?,
             () = cancel.cancelled() => return Err(cancelled()),
         };
         let token = obj.cancel_token();
-        let timeout_ms = self
-            .spec
-            .statement_timeout_s
-            .saturating_mul(1000)
-            .to_string();
+        let timeout_ms = self.timeout_ms();
         let outcome = {
             let client: &mut Client = &mut obj;
-            let work = self.execute(client, sql, limit, &timeout_ms);
+            let check =
+                policy::CheckParams::new(timeout_ms, &guarded.calls, &self.spec.allow_functions);
+            let work = self.execute(client, &guarded.executed_sql, guarded.limit, &check);
             tokio::select! {
                 biased;
                 () = cancel.cancelled() => Outcome::Cancelled,
@@ -349,6 +345,8 @@ impl PgConnector {
                 }
                 Ok(rs)
             }
+            // A policy refusal rolled back cleanly before anything ran.
+            Outcome::Done(Err(e @ Error::Invalid(_))) => Err(e),
             Outcome::Done(Err(e)) => {
                 drop(Object::take(obj));
                 Err(e)
@@ -370,13 +368,20 @@ impl PgConnector {
         }
     }
 
+    fn timeout_ms(&self) -> String {
+        self.spec
+            .statement_timeout_s
+            .saturating_mul(1000)
+            .to_string()
+    }
+
     /// Runs one guarded statement; the flag says the connection ended clean (rolled back).
     async fn execute(
         &self,
         client: &mut Client,
         sql: &str,
         limit: usize,
-        timeout_ms: &str,
+        check: &policy::CheckParams,
     ) -> Result<(ResultSet, bool)> {
         let err = |e: tokio_postgres::Error| self.query_error(&e);
         let mut tx = client
@@ -388,11 +393,28 @@ impl PgConnector {
             .map_err(err)?;
         // One round trip for both: requests are sent in the order first polled, and the server
         // handles them in order, so the settings (standard_conforming_strings among them) are
-        // in force before the user's SQL is parsed.
-        let param: &(dyn ToSql + Sync) = &timeout_ms;
-        let params = [(param, Type::TEXT)];
-        let (set, stmt) = tokio::join!(tx.query_typed(SET_TIMEOUTS, &params), tx.prepare(sql));
-        set.map_err(err)?;
+        // in force before the user's SQL is parsed. The same statement resolves what the SQL
+        // calls; nothing is bound or executed until it has said every call is allowed (a
+        // Parse runs no function).
+        let params = check.as_params();
+        let (set, stmt) = tokio::join!(
+            tx.query_typed(policy::SET_TIMEOUTS_AND_CHECK, &params),
+            tx.prepare(sql)
+        );
+        let offenders: Vec<String> = set
+            .map_err(err)?
+            .first()
+            .map(|row| row.try_get(4))
+            .transpose()
+            .map_err(err)?
+            .unwrap_or_default();
+        if !offenders.is_empty() {
+            let clean = tx.rollback().await.is_ok();
+            if !clean {
+                tracing::debug!("rollback after a policy refusal failed");
+            }
+            return Err(Error::Invalid(policy::refusal(&offenders)));
+        }
         let stmt = stmt.map_err(err)?;
         if !stmt.params().is_empty() {
             return Err(Error::QueryFailed(format!(
@@ -463,11 +485,7 @@ impl PgConnector {
 
     async fn run_schema(&self) -> Result<SchemaInfo> {
         let (_, mut obj) = self.checkout().await?;
-        let timeout_ms = self
-            .spec
-            .statement_timeout_s
-            .saturating_mul(1000)
-            .to_string();
+        let timeout_ms = self.timeout_ms();
         let result = {
             let client: &mut Client = &mut obj;
             match tokio::time::timeout(self.query_ceiling(), self.schema_tx(client, &timeout_ms))
@@ -560,11 +578,24 @@ impl PgConnector {
         Ok((info, clean))
     }
 
-    async fn run_test(&self) -> Result<()> {
+    async fn run_test(&self) -> Result<TestReport> {
         let (_, obj) = self.checkout().await?;
-        let r = tokio::time::timeout(self.query_ceiling(), obj.query_one("SELECT 1", &[])).await;
+        let table = self
+            .spec
+            .table
+            .as_ref()
+            .map(|t| format!("{}.{}", quote_ident(&self.spec.schema), quote_ident(t)))
+            .unwrap_or_default();
+        let r = tokio::time::timeout(
+            self.query_ceiling(),
+            obj.query_one(ROLE_POWERS_SQL, &[&table]),
+        )
+        .await;
         match r {
-            Ok(Ok(_)) => Ok(()),
+            Ok(Ok(row)) => Ok(TestReport {
+                warnings: role_warnings(&row, &self.spec.user, self.spec.table.as_deref())
+                    .map_err(|e| self.query_error(&e))?,
+            }),
             Ok(Err(e)) => {
                 let e = self.query_error(&e);
                 drop(Object::take(obj));
@@ -579,6 +610,63 @@ impl PgConnector {
             }
         }
     }
+}
+
+/// What the source's role could do beyond reading, in the round trip that proves the source
+/// reachable. `$1` is the quoted `data` table, or '' for a whole-database source.
+const ROLE_POWERS_SQL: &str = "\
+SELECT r.rolsuper,
+       pg_catalog.pg_has_role(r.oid, 'pg_write_server_files', 'MEMBER'),
+       pg_catalog.pg_has_role(r.oid, 'pg_execute_server_program', 'MEMBER'),
+       CASE WHEN pg_catalog.to_regclass(NULLIF($1, '')) IS NULL THEN NULL
+            ELSE pg_catalog.has_table_privilege(pg_catalog.to_regclass(NULLIF($1, '')),
+                 'INSERT, UPDATE, DELETE, TRUNCATE') END
+FROM pg_catalog.pg_roles r WHERE r.rolname = current_user";
+
+/// Why a least-privilege role is safer, said once after the findings.
+const LEAST_PRIVILEGE: &str = "tdb only reads, but a role that cannot write protects the data \
+     even from what tdb cannot see (functions inside views, triggers): connect as a role with \
+     only pg_read_all_data or SELECT grants";
+
+/// The sentences `tdb source test` and the UI show for what the role can do.
+fn role_warnings(
+    row: &Row,
+    user: &str,
+    table: Option<&str>,
+) -> std::result::Result<Vec<String>, tokio_postgres::Error> {
+    let superuser: bool = row.try_get(0)?;
+    let write_files: bool = row.try_get(1)?;
+    let run_programs: bool = row.try_get(2)?;
+    let write_table: Option<bool> = row.try_get(3)?;
+    let mut found = Vec::new();
+    if superuser {
+        found.push(format!("role \"{user}\" is a superuser"));
+    } else {
+        if write_files {
+            found.push(format!(
+                "role \"{user}\" may write server files (member of pg_write_server_files)"
+            ));
+        }
+        if run_programs {
+            found.push(format!(
+                "role \"{user}\" may run server programs (member of pg_execute_server_program)"
+            ));
+        }
+        if let (Some(true), Some(t)) = (write_table, table) {
+            found.push(format!(
+                "role \"{user}\" may change table \"{t}\" (INSERT, UPDATE, DELETE or TRUNCATE granted)"
+            ));
+        }
+    }
+    if let Some(last) = found.last_mut() {
+        last.push_str(&format!("; {LEAST_PRIVILEGE}"));
+    }
+    Ok(found)
+}
+
+/// An identifier quoted for PostgreSQL (`"My ""Table"""`), for to_regclass's text input.
+fn quote_ident(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
 }
 
 /// `BEGIN READ ONLY` with this source's timeouts. Repeatable read gives the statement (and
@@ -863,18 +951,17 @@ impl Connector for PgConnector {
 
     fn query<'a>(
         &'a self,
-        sql: &'a str,
-        limit: usize,
+        guarded: &'a Guarded,
         cancel: CancellationToken,
     ) -> BoxFuture<'a, Result<ResultSet>> {
-        Box::pin(self.run_query(sql, limit, cancel))
+        Box::pin(self.run_query(guarded, cancel))
     }
 
     fn schema(&self) -> BoxFuture<'_, Result<SchemaInfo>> {
         Box::pin(self.run_schema())
     }
 
-    fn test(&self) -> BoxFuture<'_, Result<()>> {
+    fn test(&self) -> BoxFuture<'_, Result<TestReport>> {
         Box::pin(self.run_test())
     }
 }

@@ -358,6 +358,7 @@ mod tests {
                 sslmode: Default::default(),
                 connect_timeout_s: 10,
                 statement_timeout_s: 30,
+                allow_functions: Vec::new(),
             }),
             has_password: false,
             description: String::new(),

@@ -13,12 +13,13 @@
 //! server, and what runs is exactly what was checked (the printed SQL is parsed, checked
 //! once more and must print back to itself before it is returned).
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    Expr, Ident, LimitClause, ObjectName, ObjectNamePart, Query, Select, SetExpr, Statement,
-    TableAlias, TableFactor, UnaryOperator, Value, Visit, VisitMut, Visitor, VisitorMut,
+    AccessExpr, BinaryOperator, Expr, FunctionArgumentList, FunctionArguments, Ident, LimitClause,
+    ObjectName, ObjectNamePart, Query, Select, SetExpr, Statement, TableAlias, TableFactor,
+    UnaryOperator, Value, Visit, VisitMut, Visitor, VisitorMut,
 };
 use sqlparser::dialect::{PostgreSqlDialect, SQLiteDialect};
 use sqlparser::keywords::Keyword;
@@ -54,7 +55,47 @@ pub struct Guarded {
     /// The request's row limit; the connector reads at most `limit + 1` rows so it can tell
     /// whether the result was truncated.
     pub limit: usize,
+    /// Every function, operator and cast the executed SQL names, for the connector to resolve
+    /// on the server: which object a name reaches depends on the server's catalog and
+    /// search_path, which only the server knows.
+    pub calls: Calls,
 }
+
+/// What a statement may execute besides reading: the names it calls, as the server will
+/// look them up (unquoted names folded to lower case, as PostgreSQL does).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Calls {
+    pub functions: BTreeSet<FunctionCall>,
+    pub operators: BTreeSet<OperatorUse>,
+    /// Target types of casts and typed literals, as written (`integer`, `public.hstore`).
+    pub casts: BTreeSet<String>,
+}
+
+/// One function name the statement may call.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct FunctionCall {
+    /// The schema it was qualified with, if any.
+    pub schema: Option<String>,
+    pub name: String,
+    /// How many arguments it was given; `None` when the syntax does not say.
+    pub args: Option<usize>,
+    /// Written as `x.name`: PostgreSQL calls `name(x)` there when `x` is a row and has no
+    /// column of that name, so every qualified column reference is a possible call.
+    pub field_notation: bool,
+}
+
+/// One operator the statement uses.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct OperatorUse {
+    /// From `OPERATOR(schema.op)`.
+    pub schema: Option<String>,
+    pub symbol: String,
+}
+
+/// Comparisons that SQL uses without writing them (`IN`, `BETWEEN`, `CASE x WHEN`, `NULLIF`,
+/// `IS DISTINCT FROM`, `ANY`/`ALL`): always resolved, so an operator defined over built-in
+/// types is caught however it is reached.
+pub const IMPLICIT_OPERATORS: [&str; 6] = ["=", "<>", "<", ">", "<=", ">="];
 
 /// The prefix of every refusal, as the seed's API answers it.
 pub const REFUSAL_PREFIX: &str = "SQL validation failed: ";
@@ -175,6 +216,12 @@ pub const DENIED_FUNCTIONS: &[DeniedFamily] = &[
         ],
     },
     DeniedFamily {
+        // Each call assigns a transaction id even in a read-only transaction, using up
+        // the server's xid space and writing WAL; snapshot export writes a file.
+        family: "transaction ids and snapshots",
+        functions: &["txid_current", "pg_current_xact_id", "pg_export_snapshot"],
+    },
+    DeniedFamily {
         family: "notify",
         functions: &["pg_notify"],
     },
@@ -276,13 +323,14 @@ pub fn guard(
     // refusal, not as SQL that differs from what was checked. (Text, not tree, equality:
     // comparing trees recurses deeper than the stack allows on long flat chains.)
     let reparsed = parse_one_query(&executed_sql, dialect)?;
-    check_query(&reparsed, dialect)?;
+    let calls = check_query(&reparsed, dialect)?;
     if reparsed.to_string() != executed_sql {
         return Err(refuse("the SQL could not be printed back faithfully"));
     }
     Ok(Guarded {
         executed_sql,
         limit,
+        calls,
     })
 }
 
@@ -470,10 +518,15 @@ fn lone_table_command(
     Some(*query)
 }
 
-/// Walks the whole tree and refuses anything that is not a plain read.
-fn check_query(query: &Query, dialect: Dialect) -> Result<()> {
-    match query.visit(&mut Checker { dialect }) {
-        ControlFlow::Continue(()) => Ok(()),
+/// Walks the whole tree, refuses anything that is not a plain read, and returns what the
+/// statement calls.
+fn check_query(query: &Query, dialect: Dialect) -> Result<Calls> {
+    let mut checker = Checker {
+        dialect,
+        calls: Calls::default(),
+    };
+    match query.visit(&mut checker) {
+        ControlFlow::Continue(()) => Ok(checker.calls),
         ControlFlow::Break(err) => Err(err),
     }
 }
@@ -482,25 +535,103 @@ fn check_query(query: &Query, dialect: Dialect) -> Result<()> {
 /// LATERAL, set operation branches.
 struct Checker {
     dialect: Dialect,
+    calls: Calls,
 }
 
 impl Checker {
-    fn check_function_name(&self, name: &ObjectName) -> ControlFlow<Error> {
-        let last = match name.0.last() {
-            Some(ObjectNamePart::Identifier(ident)) => ident.value.as_str(),
-            // A name computed by a function (IDENTIFIER(…)) cannot be judged.
-            Some(ObjectNamePart::Function(_)) | None => {
-                return ControlFlow::Break(refuse(format!(
-                    "the query calls a function with a computed name ({name})"
-                )));
-            }
-        };
-        match denied_family(last) {
-            Some(family) => {
-                ControlFlow::Break(refuse(format!("the query calls {name} ({family})")))
-            }
-            None => ControlFlow::Continue(()),
+    /// The name as the server looks it up: PostgreSQL folds unquoted names to lower case.
+    fn lookup_name(&self, ident: &Ident) -> String {
+        match (self.dialect, ident.quote_style) {
+            (Dialect::Postgres, None) => ident.value.to_ascii_lowercase(),
+            _ => ident.value.clone(),
         }
+    }
+
+    fn check_function_name(
+        &mut self,
+        name: &ObjectName,
+        args: Option<usize>,
+    ) -> ControlFlow<Error> {
+        let mut idents = Vec::with_capacity(name.0.len());
+        for part in &name.0 {
+            match part {
+                ObjectNamePart::Identifier(ident) => idents.push(ident),
+                // A name computed by a function (IDENTIFIER(…)) cannot be judged.
+                ObjectNamePart::Function(_) => {
+                    return ControlFlow::Break(refuse(format!(
+                        "the query calls a function with a computed name ({name})"
+                    )));
+                }
+            }
+        }
+        let Some(last) = idents.last() else {
+            return ControlFlow::Break(refuse("the query calls a function without a name"));
+        };
+        if let Some(family) = denied_family(&last.value) {
+            return ControlFlow::Break(refuse(format!("the query calls {name} ({family})")));
+        }
+        let schema = match idents.as_slice() {
+            [.., schema, _] => Some(self.lookup_name(schema)),
+            _ => None,
+        };
+        self.calls.functions.insert(FunctionCall {
+            schema,
+            name: self.lookup_name(last),
+            args,
+            field_notation: false,
+        });
+        ControlFlow::Continue(())
+    }
+
+    /// `x.name`, a column or, for a row `x`, the call `name(x)`.
+    fn note_field_access(&mut self, ident: &Ident) {
+        self.calls.functions.insert(FunctionCall {
+            schema: None,
+            name: self.lookup_name(ident),
+            args: Some(1),
+            field_notation: true,
+        });
+    }
+
+    fn note_operator(&mut self, schema: Option<String>, symbol: String) {
+        // Words (AND, OR, OVERLAPS) are grammar, not catalog operators.
+        if !symbol.is_empty() && symbol.chars().all(|c| "+-*/<>=~!@#%^&|`?".contains(c)) {
+            self.calls.operators.insert(OperatorUse { schema, symbol });
+        }
+    }
+
+    fn note_binary_operator(&mut self, op: &BinaryOperator) {
+        match op {
+            BinaryOperator::PGCustomBinaryOperator(parts) => {
+                let (symbol, schema) = match parts.as_slice() {
+                    [.., schema, symbol] => (symbol.clone(), Some(schema.to_ascii_lowercase())),
+                    [symbol] => (symbol.clone(), None),
+                    [] => return,
+                };
+                self.note_operator(schema, symbol);
+            }
+            other => self.note_operator(None, other.to_string()),
+        }
+    }
+}
+
+/// How many arguments a call's list holds (`count(*)` has none).
+fn argument_count(args: &FunctionArguments) -> Option<usize> {
+    match args {
+        FunctionArguments::List(FunctionArgumentList { args, .. }) => Some(
+            args.iter()
+                .filter(|a| {
+                    !matches!(
+                        a,
+                        sqlparser::ast::FunctionArg::Unnamed(
+                            sqlparser::ast::FunctionArgExpr::Wildcard
+                        )
+                    )
+                })
+                .count(),
+        ),
+        FunctionArguments::Subquery(_) => Some(1),
+        FunctionArguments::None => None,
     }
 }
 
@@ -555,7 +686,64 @@ impl Visitor for Checker {
         // Method-style calls (`x.f()`) are `Expr::Function`s inside field access, so the
         // visitor reaches them here too.
         match expr {
-            Expr::Function(function) => self.check_function_name(&function.name),
+            // `CURRENT_USER`, `LOCALTIME`…: SQL keywords, not catalog functions.
+            Expr::Function(function) if matches!(function.args, FunctionArguments::None) => {
+                ControlFlow::Continue(())
+            }
+            Expr::Function(function) => {
+                self.check_function_name(&function.name, argument_count(&function.args))
+            }
+            // Parsed apart by sqlparser, but ordinary catalog functions to PostgreSQL (the
+            // grammar's EXTRACT, POSITION, SUBSTRING, TRIM and OVERLAY name pg_catalog's).
+            Expr::Ceil { .. } => {
+                self.check_function_name(&ObjectName::from(vec![Ident::new("ceil")]), Some(1))
+            }
+            Expr::Floor { .. } => {
+                self.check_function_name(&ObjectName::from(vec![Ident::new("floor")]), Some(1))
+            }
+            Expr::Convert { .. } => {
+                self.check_function_name(&ObjectName::from(vec![Ident::new("convert")]), None)
+            }
+            Expr::CompoundIdentifier(idents) if idents.len() > 1 => {
+                if let Some(last) = idents.last() {
+                    self.note_field_access(last);
+                }
+                ControlFlow::Continue(())
+            }
+            Expr::CompoundFieldAccess { access_chain, .. } => {
+                for access in access_chain {
+                    if let AccessExpr::Dot(Expr::Identifier(ident)) = access {
+                        self.note_field_access(ident);
+                    }
+                }
+                ControlFlow::Continue(())
+            }
+            Expr::BinaryOp { op, .. } => {
+                self.note_binary_operator(op);
+                ControlFlow::Continue(())
+            }
+            Expr::AnyOp { compare_op, .. } | Expr::AllOp { compare_op, .. } => {
+                self.note_binary_operator(compare_op);
+                ControlFlow::Continue(())
+            }
+            Expr::UnaryOp { op, .. } => {
+                self.note_operator(None, op.to_string());
+                ControlFlow::Continue(())
+            }
+            Expr::Like { .. } | Expr::ILike { .. } | Expr::SimilarTo { .. } => {
+                for symbol in ["~~", "~~*", "!~~", "!~~*", "~", "!~"] {
+                    self.note_operator(None, symbol.to_string());
+                }
+                ControlFlow::Continue(())
+            }
+            Expr::Cast { data_type, .. } => {
+                self.calls.casts.insert(data_type.to_string());
+                ControlFlow::Continue(())
+            }
+            Expr::TypedString(typed) => {
+                self.calls.casts.insert(typed.data_type.to_string());
+                ControlFlow::Continue(())
+            }
             _ => ControlFlow::Continue(()),
         }
     }
@@ -578,10 +766,12 @@ impl Visitor for Checker {
         match factor {
             TableFactor::Table {
                 name,
-                args: Some(_),
+                args: Some(args),
                 ..
+            } => self.check_function_name(name, Some(args.args.len())),
+            TableFactor::Function { name, args, .. } => {
+                self.check_function_name(name, Some(args.len()))
             }
-            | TableFactor::Function { name, .. } => self.check_function_name(name),
             _ => ControlFlow::Continue(()),
         }
     }
@@ -1222,6 +1412,85 @@ mod tests {
         limit_values: LITE, "VALUES (1), (2)" => "VALUES (1), (2) LIMIT 101";
     }
 
+    fn calls(sql: &str) -> Calls {
+        match run(PG, sql) {
+            Ok(g) => g.calls,
+            Err(e) => panic!("{sql:?} was refused: {e}"),
+        }
+    }
+
+    fn call(schema: Option<&str>, name: &str, args: Option<usize>, field: bool) -> FunctionCall {
+        FunctionCall {
+            schema: schema.map(String::from),
+            name: name.into(),
+            args,
+            field_notation: field,
+        }
+    }
+
+    #[test]
+    fn calls_name_every_function_as_the_server_looks_it_up() {
+        let c = calls(
+            "SELECT Upper(x), \"MixedCase\"(1, 2), public.crosstab('q'), count(*), \
+             ceil(1.5), floor(2.5), current_user FROM data, generate_series(1, 3) g, \
+             LATERAL jsonb_each('{}') j",
+        );
+        let got: Vec<_> = c.functions.iter().cloned().collect();
+        let want = [
+            call(None, "MixedCase", Some(2), false),
+            call(None, "ceil", Some(1), false),
+            call(None, "count", Some(0), false),
+            call(None, "floor", Some(1), false),
+            call(None, "generate_series", Some(2), false),
+            call(None, "jsonb_each", Some(1), false),
+            call(None, "upper", Some(1), false),
+            call(Some("public"), "crosstab", Some(1), false),
+        ];
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn calls_include_field_notation_operators_and_casts() {
+        let c = calls(
+            "SELECT t.fkill, (t).other, a ## b, a OPERATOR(myschema.+) b, -a, \
+             x LIKE 'y', '1'::int, CAST(y AS public.hstore), date '2024-01-01', \
+             z = ANY (ARRAY[1]) FROM t",
+        );
+        assert!(c.functions.contains(&call(None, "fkill", Some(1), true)));
+        assert!(c.functions.contains(&call(None, "other", Some(1), true)));
+        let ops: Vec<_> = c
+            .operators
+            .iter()
+            .map(|o| (o.schema.as_deref(), o.symbol.as_str()))
+            .collect();
+        for want in [
+            (None, "##"),
+            (Some("myschema"), "+"),
+            (None, "-"),
+            (None, "~~"),
+            (None, "="),
+        ] {
+            assert!(ops.contains(&want), "{want:?} missing from {ops:?}");
+        }
+        assert!(!ops.iter().any(|(_, s)| s.eq_ignore_ascii_case("and")));
+        let casts: Vec<_> = c.casts.iter().map(String::as_str).collect();
+        assert_eq!(casts, ["DATE", "INT", "public.hstore"]);
+    }
+
+    #[test]
+    fn transaction_id_functions_are_refused() {
+        for sql in [
+            "SELECT txid_current()",
+            "SELECT pg_current_xact_id()",
+            "SELECT pg_export_snapshot()",
+        ] {
+            assert!(
+                refusal(PG, sql).contains("transaction ids and snapshots"),
+                "{sql}"
+            );
+        }
+    }
+
     #[test]
     fn limit_follows_the_request() {
         let g = guard("SELECT 1", PG, None, 1).unwrap();
@@ -1229,7 +1498,8 @@ mod tests {
             g,
             Guarded {
                 executed_sql: "SELECT 1 LIMIT 2".into(),
-                limit: 1
+                limit: 1,
+                calls: Calls::default(),
             }
         );
         let g = guard("SELECT 1", LITE, None, MAX_LIMIT).unwrap();

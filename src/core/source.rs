@@ -146,6 +146,10 @@ pub struct PgConnection {
     pub sslmode: SslMode,
     pub connect_timeout_s: u64,
     pub statement_timeout_s: u64,
+    /// Functions beyond the built-in ones that queries may call: `name`, `schema.name`, an
+    /// extension's name (all of its functions), each with an optional trailing `*`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allow_functions: Vec<String>,
 }
 
 /// A CSV file; the path is absolute.
@@ -208,6 +212,9 @@ impl Connection {
                 m.insert("sslmode".into(), json!(c.sslmode.as_str()));
                 m.insert("connect_timeout_s".into(), json!(c.connect_timeout_s));
                 m.insert("statement_timeout_s".into(), json!(c.statement_timeout_s));
+                if !c.allow_functions.is_empty() {
+                    m.insert("allow_functions".into(), json!(c.allow_functions));
+                }
                 Json::Object(m)
             }
             Connection::Csv(c) => json!({
@@ -400,7 +407,7 @@ pub fn validate_tags(tags: Vec<String>) -> Result<Vec<String>> {
     Ok(out)
 }
 
-const PG_FIELDS: [&str; 12] = [
+const PG_FIELDS: [&str; 13] = [
     "host",
     "port",
     "dbname",
@@ -412,6 +419,7 @@ const PG_FIELDS: [&str; 12] = [
     "sslmode",
     "connect_timeout_s",
     "statement_timeout_s",
+    "allow_functions",
     "url",
 ];
 /// Fields a `url` already expresses, so they may not be given beside it.
@@ -578,8 +586,59 @@ fn parse_pg(conn: &Map<String, Json>) -> Result<(Connection, SecretChange)> {
         sslmode: sslmode.unwrap_or_default(),
         connect_timeout_s: connect_timeout_s.unwrap_or(10),
         statement_timeout_s: opt_uint(conn, "statement_timeout_s", 1, 86_400)?.unwrap_or(30),
+        allow_functions: allow_functions(conn)?,
     };
     Ok((Connection::Postgres(spec), secret))
+}
+
+/// At most this many entries in `allow_functions`, each at most 200 characters.
+const MAX_ALLOWED_FUNCTIONS: usize = 200;
+
+/// `allow_functions`: a list of names (`fn`, `schema.fn`, `extension`, optionally ending in
+/// `*`), kept in the order given without repeats.
+fn allow_functions(conn: &Map<String, Json>) -> Result<Vec<String>> {
+    let field = "connection.allow_functions";
+    let items = match conn.get("allow_functions") {
+        None | Some(Json::Null) => return Ok(Vec::new()),
+        Some(Json::Array(items)) => items,
+        Some(_) => {
+            return Err(Error::Invalid(format!(
+                "{field}: must be a list of function or extension names, e.g. [\"postgis\", \"public.my_fn\"]"
+            )));
+        }
+    };
+    if items.len() > MAX_ALLOWED_FUNCTIONS {
+        return Err(Error::Invalid(format!(
+            "{field}: at most {MAX_ALLOWED_FUNCTIONS} entries, got {}",
+            items.len()
+        )));
+    }
+    let mut out: Vec<String> = Vec::with_capacity(items.len());
+    for item in items {
+        let Some(name) = item.as_str().map(str::trim) else {
+            return Err(Error::Invalid(format!(
+                "{field}: every entry must be a string"
+            )));
+        };
+        let star = name.find('*');
+        let valid = !name.is_empty()
+            && name.chars().count() <= 200
+            && !has_control(name)
+            && star.is_none_or(|i| i == name.len() - 1)
+            && name.split('.').count() <= 2
+            && name.split('.').all(|part| !part.is_empty());
+        if !valid {
+            return Err(Error::Invalid(format!(
+                "{field}: \"{}\" is not a function or extension name (name, schema.name or \
+                 extension, with an optional * at the end)",
+                name.escape_debug()
+            )));
+        }
+        if !out.iter().any(|o| o == name) {
+            out.push(name.to_string());
+        }
+    }
+    Ok(out)
 }
 
 fn parse_csv(conn: &Map<String, Json>, cwd: &Path) -> Result<CsvConnection> {

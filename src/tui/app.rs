@@ -199,6 +199,13 @@ impl AppState {
         });
     }
 
+    fn warn(&mut self, text: impl Into<String>) {
+        self.message = Some(Message {
+            text: text.into(),
+            kind: MessageKind::Warning,
+        });
+    }
+
     fn error(&mut self, text: impl Into<String>) {
         self.message = Some(Message {
             text: text.into(),
@@ -623,9 +630,14 @@ impl AppState {
                     .map(|s| s.label.clone())
                     .unwrap_or_default();
                 match result {
-                    Ok(latency) => {
+                    Ok((latency, warnings)) if warnings.is_empty() => {
                         self.info(format!("{name}: reachable · {}", format_duration(latency)))
                     }
+                    Ok((latency, warnings)) => self.warn(format!(
+                        "{name}: reachable · {} · {}",
+                        format_duration(latency),
+                        for_terminal(&warnings.join(" · "))
+                    )),
                     Err(e) => self.error(format!("{name}: {}", for_terminal(e.detail()))),
                 }
             }

@@ -148,11 +148,16 @@ impl Cluster {
         self.root.join("ca.crt")
     }
 
+    /// A program of the server's own installation (`psql`, `pg_ctl`).
+    pub fn bin_path(&self, tool: &str) -> PathBuf {
+        self.bin.join(tool)
+    }
+
     pub fn socket_dir(&self) -> PathBuf {
         self.root.join("sock")
     }
 
-    fn data_dir(&self) -> PathBuf {
+    pub fn data_dir(&self) -> PathBuf {
         self.root.join("data")
     }
 
@@ -183,6 +188,7 @@ impl Cluster {
             sslmode: SslMode::Prefer,
             connect_timeout_s: 10,
             statement_timeout_s: 30,
+            allow_functions: Vec::new(),
         }
     }
 

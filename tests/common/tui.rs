@@ -108,6 +108,7 @@ pub fn pg_record(id: &str, name: &str, table: Option<&str>, status: Status) -> S
             sslmode: SslMode::Prefer,
             connect_timeout_s: 10,
             statement_timeout_s: 30,
+            allow_functions: Vec::new(),
         }),
         has_password: true,
         description: String::new(),
