@@ -18,6 +18,20 @@
 //! No secret can reach the log: an [`Event`] carries names, ids, SQL text and messages, never
 //! a connection description, and connectors keep passwords out of their error messages.
 //!
+//! # A query's lines
+//!
+//! A query that passed the guard is written down before its source sees it: a
+//! `query_started` line with a fresh `query_id`, and, when it is over, exactly one line with
+//! the same id: `query` (rows came back), `query_failed` (it failed, timed out, was
+//! cancelled, or tdb stopped first) or `query_rejected` (the source's own policy refused it
+//! unrun). If the first line cannot be written the query does not run at all (exit 15). SQL
+//! the guard refuses gets a `query_rejected` line without an id; SQL too long to run keeps
+//! only its first characters there, with its length and SHA-256.
+//!
+//! Only a regular file is ever written: a device, a FIFO or a folder at the log's path is
+//! refused before anything is opened for writing, and the mode of a file tdb did not create
+//! is never changed (tdb.log warns when others may read it).
+//!
 //! # The head file
 //!
 //! A chain alone cannot notice a change to its last line, or the last lines being removed:
