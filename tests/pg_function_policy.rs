@@ -40,7 +40,9 @@ fn fixture() -> &'static Fixture {
                AS 'SELECT pg_terminate_backend(r.id)';
              CREATE FUNCTION kill_op(a int, b int) RETURNS boolean LANGUAGE sql
                AS 'SELECT pg_terminate_backend(b)';
-             CREATE OPERATOR ### (LEFTARG = int, RIGHTARG = int, FUNCTION = kill_op);",
+             CREATE OPERATOR ### (LEFTARG = int, RIGHTARG = int, FUNCTION = kill_op);
+             CREATE OPERATOR #### (LEFTARG = int, RIGHTARG = bigint, FUNCTION = pg_terminate_backend);
+             CREATE OPERATOR ~=~ (LEFTARG = int, RIGHTARG = int, FUNCTION = int4eq);",
         );
         // A cast belongs to the whole database, so it gets one of its own.
         let cast_db = pg::unique("policy_cast");
@@ -271,6 +273,10 @@ fn sql_text_runners_and_extension_functions_are_refused_and_change_nothing() {
         (
             format!("select 1 ### {pid}"),
             "operator ### (function public.kill_op)",
+        ),
+        (
+            format!("select {pid} #### 0::bigint"),
+            "operator #### (function pg_catalog.pg_terminate_backend)",
         ),
         (
             "select x.fkill_row from t x".into(),

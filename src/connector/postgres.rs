@@ -324,11 +324,25 @@ impl PgConnector {
         };
         let token = obj.cancel_token();
         let timeout_ms = self.timeout_ms();
+        let check =
+            policy::CheckParams::new(timeout_ms, &guarded.calls, &self.spec.allow_functions);
         let outcome = {
-            let client: &mut Client = &mut obj;
-            let check =
-                policy::CheckParams::new(timeout_ms, &guarded.calls, &self.spec.allow_functions);
-            let work = self.execute(client, &guarded.executed_sql, guarded.limit, &check);
+            let work = async {
+                // A round trip the first time per connection, then the cached statement.
+                let check_stmt = obj
+                    .prepare_typed_cached(policy::SET_TIMEOUTS_AND_CHECK, &policy::PARAM_TYPES)
+                    .await
+                    .map_err(|e| self.query_error(&e))?;
+                let client: &mut Client = &mut obj;
+                self.execute(
+                    client,
+                    &guarded.executed_sql,
+                    guarded.limit,
+                    &check_stmt,
+                    &check,
+                )
+                .await
+            };
             tokio::select! {
                 biased;
                 () = cancel.cancelled() => Outcome::Cancelled,
@@ -381,6 +395,7 @@ impl PgConnector {
         client: &mut Client,
         sql: &str,
         limit: usize,
+        check_stmt: &tokio_postgres::Statement,
         check: &policy::CheckParams,
     ) -> Result<(ResultSet, bool)> {
         let err = |e: tokio_postgres::Error| self.query_error(&e);
@@ -397,10 +412,7 @@ impl PgConnector {
         // calls; nothing is bound or executed until it has said every call is allowed (a
         // Parse runs no function).
         let params = check.as_params();
-        let (set, stmt) = tokio::join!(
-            tx.query_typed(policy::SET_TIMEOUTS_AND_CHECK, &params),
-            tx.prepare(sql)
-        );
+        let (set, stmt) = tokio::join!(tx.query(check_stmt, &params), tx.prepare(sql));
         let offenders: Vec<String> = set
             .map_err(err)?
             .first()

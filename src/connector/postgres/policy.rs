@@ -3,8 +3,7 @@
 //! A deny list cannot keep up with extensions (dblink, tablefunc's crosstab running SQL
 //! text, pg_surgery deleting tuples below the transaction) or with functions a superuser
 //! wrote. So the rule is an allow list: a name the statement calls must resolve only to
-//! PostgreSQL's built-in functions (created by initdb: OID below 16384 and not part of an
-//! extension), unless the source's `allow_functions` names the function, its schema-qualified
+//! PostgreSQL's built-in functions (created by initdb), unless the source's `allow_functions` names the function, its schema-qualified
 //! name or its extension. The guard's deny list still applies to built-ins on top (signals,
 //! files, advisory locks, SQL text runners, transaction ids).
 //!
@@ -15,6 +14,10 @@
 //! allowed: overload resolution depends on argument types only the server knows, so the
 //! check is conservative.
 //!
+//! "Built-in" is decided by OID: initdb creates every built-in object below 16384
+//! (FirstNormalObjectId), and everything created later (extensions, a superuser's functions,
+//! even ones put into pg_catalog) gets a higher one.
+//!
 //! Operators and casts call functions too. An operator symbol is refused when a visible
 //! operator of that name, defined over built-in types, is implemented by a function that is
 //! not allowed (`CREATE OPERATOR +++ (int, int)` calling anything); operators over an
@@ -22,51 +25,69 @@
 //! types and stay usable. A cast is refused when a cast to the named type from a built-in type
 //! goes through a function that is not allowed.
 
+use std::sync::LazyLock;
+
 use tokio_postgres::types::{ToSql, Type};
 
-use crate::core::guard::{Calls, IMPLICIT_OPERATORS, REFUSAL_PREFIX};
+use crate::core::guard::{Calls, DENIED_FUNCTIONS, IMPLICIT_OPERATORS, REFUSAL_PREFIX};
 
 /// The timeouts (bound, never spliced) and the policy check in one statement, so the check
-/// costs no round trip of its own: it rides with the settings, pipelined with the Parse.
+/// costs no round trip of its own: it rides with the settings, pipelined with the Parse. It
+/// is prepared once per connection (the plan is cached), and only objects created after
+/// initdb are looked at in detail, so on a database without extensions the check reads a few
+/// index entries.
 ///
 /// `$1` timeout in ms; `$2..$5` the called functions (schema or '', name, argument count or
 /// -1, field notation); `$6..$7` operators (schema or '', symbol); `$8` cast target types;
-/// `$9` the allow list as LIKE patterns. The last column lists what is not allowed.
+/// `$9` the allow list and `$10` the guard's deny list as LIKE patterns. The last column
+/// lists what is not allowed.
+///
+/// Operators and casts a superuser created can reach any function, a denied built-in
+/// (`CREATE OPERATOR ### (…, FUNCTION = pg_terminate_backend)`) as well as one of their own,
+/// so for them a built-in function is checked against the deny list too.
 pub const SET_TIMEOUTS_AND_CHECK: &str = "\
 SELECT pg_catalog.set_config('statement_timeout', $1, true),
        pg_catalog.set_config('lock_timeout', $1, true),
        pg_catalog.set_config('idle_in_transaction_session_timeout', $1, true),
        pg_catalog.set_config('standard_conforming_strings', 'on', true),
        ARRAY(
-WITH allowed(pattern) AS (SELECT pg_catalog.unnest($9::text[])),
+WITH candidates(oid) AS (
+  SELECT p.oid FROM pg_catalog.pg_proc p
+  WHERE p.proname = ANY ($3::text[]) AND p.oid >= 16384
+  UNION
+  SELECT o.oprcode::oid FROM pg_catalog.pg_operator o
+  WHERE o.oid >= 16384 AND o.oprname = ANY ($7::text[])
+    AND o.oprleft < 16384 AND o.oprright < 16384
+  UNION
+  SELECT c.castfunc FROM pg_catalog.pg_cast c
+  WHERE c.oid >= 16384 AND c.castfunc <> 0 AND c.castsource < 16384
+    AND c.casttarget IN (SELECT pg_catalog.to_regtype(t) FROM pg_catalog.unnest($8::text[]) t)
+),
 procs AS (
   SELECT p.oid, p.proname, p.pronargs, p.pronargdefaults, p.provariadic, p.proargtypes,
-         n.nspname, e.extname,
-         NOT (p.oid >= 16384 OR e.oid IS NOT NULL)
-           OR EXISTS (SELECT 1 FROM allowed a
-                      WHERE p.proname::text LIKE a.pattern
-                         OR (n.nspname::text || '.' || p.proname::text) LIKE a.pattern
-                         OR e.extname::text LIKE a.pattern) AS ok
-  FROM pg_catalog.pg_proc p
+         n.nspname, e.extname
+  FROM candidates k
+  JOIN pg_catalog.pg_proc p ON p.oid = k.oid
   JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
   LEFT JOIN pg_catalog.pg_depend d
          ON d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND d.objid = p.oid
-        AND d.deptype = 'e'
+        AND d.objsubid = 0 AND d.deptype = 'e'
   LEFT JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid
-  WHERE p.proname = ANY ($3::text[])
-     OR p.oid IN (SELECT o.oprcode::oid FROM pg_catalog.pg_operator o WHERE o.oprname = ANY ($7::text[]))
-     OR p.oid IN (SELECT c.castfunc FROM pg_catalog.pg_cast c
-                  WHERE c.casttarget = ANY (SELECT pg_catalog.to_regtype(t) FROM pg_catalog.unnest($8::text[]) t))
+  WHERE CASE WHEN p.oid < 16384 THEN p.proname::text LIKE ANY ($10::text[])
+        ELSE NOT EXISTS (
+          SELECT 1 FROM pg_catalog.unnest($9::text[]) a(pattern)
+          WHERE p.proname::text LIKE a.pattern
+             OR (n.nspname::text || '.' || p.proname::text) LIKE a.pattern
+             OR e.extname::text LIKE a.pattern) END
 ),
 offenders(what) AS (
   SELECT pg_catalog.format('function %s.%s%s', pg_catalog.quote_ident(p.nspname),
            pg_catalog.quote_ident(p.proname),
            coalesce(' (extension ' || pg_catalog.quote_ident(p.extname) || ')', ''))
   FROM ROWS FROM (pg_catalog.unnest($2::text[]), pg_catalog.unnest($3::text[]),
-                 pg_catalog.unnest($4::int4[]), pg_catalog.unnest($5::bool[])) AS f(nsp, name, nargs, field)
+                  pg_catalog.unnest($4::int4[]), pg_catalog.unnest($5::bool[])) AS f(nsp, name, nargs, field)
   JOIN procs p ON p.proname = f.name
-  WHERE NOT p.ok
-    AND CASE WHEN f.nsp = '' THEN p.nspname = ANY (pg_catalog.current_schemas(true))
+  WHERE CASE WHEN f.nsp = '' THEN p.nspname = ANY (pg_catalog.current_schemas(true))
              ELSE p.nspname = f.nsp END
     AND (f.nargs < 0
          OR f.nargs BETWEEN p.pronargs - p.pronargdefaults AND p.pronargs
@@ -82,8 +103,7 @@ offenders(what) AS (
   JOIN pg_catalog.pg_operator o ON o.oprname = u.sym
   JOIN pg_catalog.pg_namespace ns ON ns.oid = o.oprnamespace
   JOIN procs p ON p.oid = o.oprcode::oid
-  WHERE NOT p.ok
-    AND CASE WHEN u.nsp = '' THEN ns.nspname = ANY (pg_catalog.current_schemas(true))
+  WHERE CASE WHEN u.nsp = '' THEN ns.nspname = ANY (pg_catalog.current_schemas(true))
              ELSE ns.nspname = u.nsp END
     AND o.oprleft < 16384 AND o.oprright < 16384
   UNION
@@ -93,9 +113,23 @@ offenders(what) AS (
   FROM pg_catalog.unnest($8::text[]) AS t(name)
   JOIN pg_catalog.pg_cast c ON c.casttarget = pg_catalog.to_regtype(t.name)
   JOIN procs p ON p.oid = c.castfunc
-  WHERE NOT p.ok AND c.castsource < 16384
+  WHERE c.castsource < 16384
 )
 SELECT what FROM offenders ORDER BY what)";
+
+/// The types of `$1..$10`, for preparing [`SET_TIMEOUTS_AND_CHECK`].
+pub const PARAM_TYPES: [Type; 10] = [
+    Type::TEXT,
+    Type::TEXT_ARRAY,
+    Type::TEXT_ARRAY,
+    Type::INT4_ARRAY,
+    Type::BOOL_ARRAY,
+    Type::TEXT_ARRAY,
+    Type::TEXT_ARRAY,
+    Type::TEXT_ARRAY,
+    Type::TEXT_ARRAY,
+    Type::TEXT_ARRAY,
+];
 
 /// The bound values of [`SET_TIMEOUTS_AND_CHECK`], owned so they outlive the request.
 pub struct CheckParams {
@@ -142,21 +176,30 @@ impl CheckParams {
         p
     }
 
-    /// The parameters with their types, in `$1..$9` order.
-    pub fn as_params(&self) -> [(&(dyn ToSql + Sync), Type); 9] {
+    /// The parameters in `$1..$10` order (their types are [`PARAM_TYPES`]).
+    pub fn as_params(&self) -> [&(dyn ToSql + Sync); 10] {
         [
-            (&self.timeout_ms, Type::TEXT),
-            (&self.fn_schemas, Type::TEXT_ARRAY),
-            (&self.fn_names, Type::TEXT_ARRAY),
-            (&self.fn_args, Type::INT4_ARRAY),
-            (&self.fn_field, Type::BOOL_ARRAY),
-            (&self.op_schemas, Type::TEXT_ARRAY),
-            (&self.op_symbols, Type::TEXT_ARRAY),
-            (&self.casts, Type::TEXT_ARRAY),
-            (&self.allowed, Type::TEXT_ARRAY),
+            &self.timeout_ms,
+            &self.fn_schemas,
+            &self.fn_names,
+            &self.fn_args,
+            &self.fn_field,
+            &self.op_schemas,
+            &self.op_symbols,
+            &self.casts,
+            &self.allowed,
+            &*DENIED_PATTERNS,
         ]
     }
 }
+
+/// The guard's deny list as LIKE patterns, built once.
+static DENIED_PATTERNS: LazyLock<Vec<String>> = LazyLock::new(|| {
+    DENIED_FUNCTIONS
+        .iter()
+        .flat_map(|family| family.functions.iter().map(|f| like_pattern(f)))
+        .collect()
+});
 
 /// `allow_functions` entries as LIKE patterns: `_` and `%` are literal, a trailing `*` is
 /// any suffix.
