@@ -230,10 +230,10 @@ fn answers_match_values_computed_independently() {
     assert_eq!(
         s["columns"],
         json!([
-            {"name":"id","type":"integer"},
-            {"name":"total","type":"real"},
-            {"name":"status","type":"text"},
-            {"name":"note","type":"text"}
+            {"name":"id","type":"integer","not_null":false,"primary_key":false,"references":null,"comment":null},
+            {"name":"total","type":"real","not_null":false,"primary_key":false,"references":null,"comment":null},
+            {"name":"status","type":"text","not_null":false,"primary_key":false,"references":null,"comment":null},
+            {"name":"note","type":"text","not_null":false,"primary_key":false,"references":null,"comment":null}
         ])
     );
 }

@@ -657,15 +657,26 @@ fn schema_of_a_table_and_of_a_database() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["source_name"], "ro");
-    assert_eq!(
-        v["columns"],
-        json!([
-            {"name":"id","type":"integer"},
-            {"name":"total","type":"numeric"},
-            {"name":"status","type":"text"},
-            {"name":"created_at","type":"timestamp with time zone"}
-        ])
-    );
+    let name_type: Vec<(String, String)> = v["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap().into(),
+                c["type"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    let want = [
+        ("id", "integer"),
+        ("total", "numeric(10,2)"),
+        ("status", "text"),
+        ("created_at", "timestamp with time zone"),
+    ];
+    assert_eq!(name_type, want.map(|(n, t)| (n.to_string(), t.to_string())));
+    assert_eq!(v["columns"][0]["primary_key"], json!(true));
+    assert_eq!(v["columns"][0]["not_null"], json!(true));
     assert!(v.get("tables").is_none());
     assert!(v["inspected_at"].as_str().unwrap().ends_with('Z'));
 

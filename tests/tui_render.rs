@@ -49,10 +49,7 @@ fn query_request(reqs: &[Request]) -> RequestId {
 }
 
 fn col(name: &str, t: &str) -> ColumnInfo {
-    ColumnInfo {
-        name: name.into(),
-        type_name: t.into(),
-    }
+    ColumnInfo::new(name, t)
 }
 
 fn orders_schema() -> SchemaInfo {
@@ -405,6 +402,46 @@ fn whole_database_tree_expands_and_inserts_quoted_names() {
             .text(Some("p1"))
             .ends_with(" \"Sales\".\"Order Items\"")
     );
+}
+
+#[test]
+fn schema_columns_show_keys_constraints_and_comments() {
+    let records = vec![pg_record("p1", "warehouse", Some("orders"), Status::Active)];
+    let (mut app, reqs, _) = loaded(120, 24, records);
+    let (id, source_id) = schema_request(&reqs);
+    let mut id_col = col("id", "integer");
+    id_col.primary_key = true;
+    id_col.not_null = true;
+    let mut customer = col("customer_id", "bigint");
+    customer.not_null = true;
+    customer.references = Some("public.customers(id)".into());
+    let mut total = col("total", "numeric(20,10)");
+    total.comment = Some("in cents\nnever negative".into());
+    app.on_response(Response::Schema {
+        id,
+        source_id,
+        result: Ok(SchemaInfo {
+            columns: vec![id_col, customer, total],
+            tables: None,
+        }),
+    });
+    let shown = screen(&app);
+    let lines: Vec<&str> = shown.lines().collect();
+    let has = |want: &str| lines.iter().any(|l| l.contains(want));
+    assert!(has("\"│   id integer PK            │"), "{shown}");
+    assert!(has("\"│   customer_id bigint not n…│"), "{shown}");
+    assert!(has("\"│   total numeric(20,10) — i…│"), "{shown}");
+    // What the narrow pane cuts is all there.
+    let tree = app
+        .schema
+        .get("p1")
+        .and_then(|e| e.tree.as_ref())
+        .expect("a tree");
+    let cols = &tree.tables[0].columns;
+    assert_eq!(cols[1].marks, "not null → public.customers(id)");
+    assert_eq!(cols[2].comment.as_deref(), Some("in cents↵never negative"));
+    // PostgreSQL's own SQL: no SQLite note in the title.
+    assert!(!shown.contains("SQLite SQL"), "{shown}");
 }
 
 #[test]

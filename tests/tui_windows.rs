@@ -39,10 +39,7 @@ fn ready(width: u16, height: u16) -> AppState {
         Request::Schema { id, source_id } => Some((*id, source_id.clone())),
         _ => None,
     });
-    let col = |n: &str, t: &str| ColumnInfo {
-        name: n.into(),
-        type_name: t.into(),
-    };
+    let col = ColumnInfo::new;
     app.on_response(Response::Schema {
         id,
         source_id,

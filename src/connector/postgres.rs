@@ -48,22 +48,47 @@ const SET_TIMEOUTS: &str = "SELECT pg_catalog.set_config('statement_timeout', $1
      pg_catalog.set_config('idle_in_transaction_session_timeout', $1, true), \
      pg_catalog.set_config('standard_conforming_strings', 'on', true)";
 
-const TABLE_COLUMNS_SQL: &str = "\
-SELECT c.column_name::text,
-       CASE WHEN c.data_type IN ('ARRAY', 'USER-DEFINED')
-            THEN coalesce(pg_catalog.format_type(t.oid, NULL), c.data_type::text)
-            ELSE c.data_type::text END
-FROM information_schema.columns c
-LEFT JOIN pg_catalog.pg_namespace tn ON tn.nspname = c.udt_schema
-LEFT JOIN pg_catalog.pg_type t ON t.typname = c.udt_name AND t.typnamespace = tn.oid
-WHERE c.table_schema = $1 AND c.table_name = $2
-ORDER BY c.ordinal_position";
+/// A column's spelling as psql's `\d` shows it (`format_type` with the modifier, a domain by
+/// its name) and its keys and comment; only columns the user may read.
+macro_rules! column_fields {
+    () => {
+        "a.attname::text,
+       pg_catalog.format_type(a.atttypid, a.atttypmod),
+       a.attnotnull,
+       EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k
+               WHERE k.conrelid = c.oid AND k.contype = 'p' AND a.attnum = ANY (k.conkey)),
+       (SELECT pg_catalog.format('%I.%I(%I)', fn.nspname, fc.relname, fa.attname)
+          FROM pg_catalog.pg_constraint k
+          JOIN pg_catalog.pg_class fc ON fc.oid = k.confrelid
+          JOIN pg_catalog.pg_namespace fn ON fn.oid = fc.relnamespace
+          JOIN pg_catalog.pg_attribute fa
+            ON fa.attrelid = k.confrelid
+           AND fa.attnum = k.confkey[pg_catalog.array_position(k.conkey, a.attnum)]
+         WHERE k.conrelid = c.oid AND k.contype = 'f' AND a.attnum = ANY (k.conkey)
+         ORDER BY k.conname LIMIT 1),
+       pg_catalog.col_description(c.oid, a.attnum)"
+    };
+}
+
+const TABLE_COLUMNS_SQL: &str = concat!(
+    "SELECT ",
+    column_fields!(),
+    "
+FROM pg_catalog.pg_class c
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+WHERE n.nspname = $1 AND c.relname = $2
+  AND pg_catalog.has_column_privilege(c.oid, a.attnum, 'SELECT')
+ORDER BY a.attnum"
+);
 
 /// pg_catalog rather than information_schema so materialized views show too; only relations
-/// the user may read, and not the partitions behind a partitioned table.
-const ALL_TABLES_SQL: &str = "\
-SELECT n.nspname::text, c.relname::text, c.relkind::text, a.attname::text,
-       pg_catalog.format_type(a.atttypid, NULL)
+/// the user may read, and not the partitions behind a partitioned table. A relation without
+/// readable columns still shows (its column fields are NULL).
+const ALL_TABLES_SQL: &str = concat!(
+    "SELECT n.nspname::text, c.relname::text, c.relkind::text, ",
+    column_fields!(),
+    "
 FROM pg_catalog.pg_class c
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_catalog.pg_attribute a
@@ -75,7 +100,8 @@ WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')
   AND pg_catalog.has_schema_privilege(n.oid, 'USAGE')
   AND (pg_catalog.has_table_privilege(c.oid, 'SELECT')
        OR pg_catalog.has_any_column_privilege(c.oid, 'SELECT'))
-ORDER BY n.nspname, c.relname, a.attnum";
+ORDER BY n.nspname, c.relname, a.attnum"
+);
 
 pub struct PgConnector {
     source_name: String,
@@ -535,13 +561,11 @@ impl PgConnector {
                     .map_err(err)?;
                 let columns = rows
                     .iter()
-                    .map(|r| {
-                        Ok(ColumnInfo {
-                            name: text_cell(r, 0)?,
-                            type_name: text_cell(r, 1)?,
-                        })
-                    })
-                    .collect::<Result<Vec<_>>>()?;
+                    .map(|r| column_info(r, 0))
+                    .collect::<Result<Vec<_>>>()?
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>();
                 if columns.is_empty() {
                     return Err(Error::QueryFailed(format!(
                         "table \"{}\".\"{}\" was not found in database \"{}\", or user \"{}\" \
@@ -571,13 +595,8 @@ impl PgConnector {
                             columns: Vec::new(),
                         });
                     }
-                    let col: Option<String> = r.try_get(3).map_err(err)?;
-                    let ty: Option<String> = r.try_get(4).map_err(err)?;
-                    if let (Some(name), Some(t)) = (col, tables.last_mut()) {
-                        t.columns.push(ColumnInfo {
-                            name,
-                            type_name: ty.unwrap_or_default(),
-                        });
+                    if let (Some(col), Some(t)) = (column_info(r, 3)?, tables.last_mut()) {
+                        t.columns.push(col);
                     }
                 }
                 SchemaInfo {
@@ -838,6 +857,33 @@ fn decode_row(row: &Row, types: &[Type], as_text: &[bool], wrapped: bool) -> Res
         });
     }
     Ok(cells)
+}
+
+/// The column whose fields start at `at` in a row of [`column_fields!`]; `None` for a
+/// relation without readable columns.
+fn column_info(row: &Row, at: usize) -> Result<Option<ColumnInfo>> {
+    let bad =
+        |e: tokio_postgres::Error| Error::QueryFailed(format!("unexpected catalog answer: {e}"));
+    let Some(name) = row.try_get::<_, Option<String>>(at).map_err(bad)? else {
+        return Ok(None);
+    };
+    Ok(Some(ColumnInfo {
+        name,
+        type_name: row
+            .try_get::<_, Option<String>>(at + 1)
+            .map_err(bad)?
+            .unwrap_or_default(),
+        not_null: row
+            .try_get::<_, Option<bool>>(at + 2)
+            .map_err(bad)?
+            .unwrap_or(false),
+        primary_key: row
+            .try_get::<_, Option<bool>>(at + 3)
+            .map_err(bad)?
+            .unwrap_or(false),
+        references: row.try_get(at + 4).map_err(bad)?,
+        comment: row.try_get(at + 5).map_err(bad)?,
+    }))
 }
 
 fn text_cell(row: &Row, idx: usize) -> Result<String> {

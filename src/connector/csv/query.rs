@@ -201,14 +201,14 @@ impl ReadOnlyDb {
             .map_err(|e| self.map_err(e, Why::None, Duration::ZERO))?;
         Ok(stmt
             .columns()
-            .map(|c| ColumnInfo {
-                name: c.name().to_string(),
-                type_name: c
-                    .decl_type()
-                    .and_then(ColumnType::from_decl)
-                    .unwrap_or(ColumnType::Text)
-                    .name()
-                    .to_string(),
+            .map(|c| {
+                ColumnInfo::new(
+                    c.name(),
+                    c.decl_type()
+                        .and_then(ColumnType::from_decl)
+                        .unwrap_or(ColumnType::Text)
+                        .name(),
+                )
             })
             .collect())
     }

@@ -184,6 +184,8 @@ mod tests {
         let col = |n: &str, sql: &str| ColumnNode {
             label: n.into(),
             type_label: "TEXT".into(),
+            marks: String::new(),
+            comment: None,
             sql: sql.into(),
         };
         SchemaTree {
@@ -246,6 +248,8 @@ mod tests {
         t.tables[0].columns.push(ColumnNode {
             label: "cu<U+202E>x".into(),
             type_label: "TEXT".into(),
+            marks: String::new(),
+            comment: None,
             sql: "\"cu\u{202e}x\"".into(),
         });
         assert!(

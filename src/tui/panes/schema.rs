@@ -15,6 +15,10 @@ use super::sources::SourceItem;
 pub struct ColumnNode {
     pub label: String,
     pub type_label: String,
+    /// `PK`, `not null`, `→ schema.table(column)`, as the source reports them.
+    pub marks: String,
+    /// The column's comment, on one line.
+    pub comment: Option<String>,
     pub sql: String,
 }
 
@@ -45,6 +49,20 @@ pub struct SchemaTree {
     pub offset: usize,
 }
 
+/// The keys and constraints of a column in a few characters.
+fn column_marks(c: &crate::connector::ColumnInfo) -> String {
+    let mut marks = Vec::new();
+    if c.primary_key {
+        marks.push("PK".to_string());
+    } else if c.not_null {
+        marks.push("not null".to_string());
+    }
+    if let Some(target) = &c.references {
+        marks.push(format!("→ {}", for_terminal(target)));
+    }
+    marks.join(" ")
+}
+
 impl SchemaTree {
     /// Builds the tree of a source. A source with a `data` table shows it as `data` (what
     /// SQL calls it), expanded; a whole database lists its tables collapsed.
@@ -54,6 +72,11 @@ impl SchemaTree {
                 .map(|c| ColumnNode {
                     label: for_terminal(&c.name).into_owned(),
                     type_label: for_terminal(&c.type_name).into_owned(),
+                    marks: column_marks(c),
+                    comment: c
+                        .comment
+                        .as_deref()
+                        .map(|text| for_terminal(text).into_owned()),
                     sql: quote_ident(&c.name).into_owned(),
                 })
                 .collect::<Vec<_>>()

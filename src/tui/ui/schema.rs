@@ -7,6 +7,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use super::layout::inner;
 use super::{fit, pane, progress_text, spinner};
+use crate::core::source::SourceType;
 use crate::tui::app::AppState;
 use crate::tui::panes::Focus;
 use crate::tui::panes::schema::SchemaTree;
@@ -16,6 +17,10 @@ pub fn draw(app: &AppState, f: &mut Frame, area: Rect) {
     let source = app.sources.selected();
     let entry = source.and_then(|s| app.schema.get(&s.id));
     let mut title = vec![Span::raw(" Schema ")];
+    // A CSV file is queried through SQLite: its SQL, not PostgreSQL's.
+    if source.is_some_and(|s| s.source_type == SourceType::Csv) {
+        title.push(Span::styled("· SQLite SQL ", t.dim));
+    }
     if let Some(e) = entry
         && e.pending.is_some()
     {
@@ -78,11 +83,18 @@ fn draw_tree(app: &AppState, f: &mut Frame, body: Rect, tree: &SchemaTree) {
                 }
                 Some(ci) => {
                     let c = &table.columns[ci];
-                    vec![
+                    let mut s = vec![
                         Span::raw("   "),
                         Span::raw(c.label.as_str()),
                         Span::styled(format!(" {}", c.type_label), t.dim),
-                    ]
+                    ];
+                    if !c.marks.is_empty() {
+                        s.push(Span::raw(format!(" {}", c.marks)));
+                    }
+                    if let Some(comment) = &c.comment {
+                        s.push(Span::styled(format!(" — {comment}"), t.dim));
+                    }
+                    s
                 }
             };
             let line = fit(spans, width);
