@@ -18,6 +18,20 @@
 //! No secret can reach the log: an [`Event`] carries names, ids, SQL text and messages, never
 //! a connection description, and connectors keep passwords out of their error messages.
 //!
+//! # A query's lines
+//!
+//! A query that passed the guard is written down before its source sees it: a
+//! `query_started` line with a fresh `query_id`, and, when it is over, exactly one line with
+//! the same id: `query` (rows came back), `query_failed` (it failed, timed out, was
+//! cancelled, or tdb stopped first) or `query_rejected` (the source's own policy refused it
+//! unrun). If the first line cannot be written the query does not run at all (exit 15). SQL
+//! the guard refuses gets a `query_rejected` line without an id; SQL too long to run keeps
+//! only its first characters there, with its length and SHA-256.
+//!
+//! Only a regular file is ever written: a device, a FIFO or a folder at the log's path is
+//! refused before anything is opened for writing, and the mode of a file tdb did not create
+//! is never changed (tdb.log warns when others may read it).
+//!
 //! # The head file
 //!
 //! A chain alone cannot notice a change to its last line, or the last lines being removed:
@@ -68,11 +82,55 @@ const MAX_LINE_BYTES: u64 = 16 << 20;
 /// Reads go through the file in blocks of this size.
 const CHUNK: usize = 64 << 10;
 
+/// How much of a query's SQL a line keeps when the SQL is too long to be run: enough to
+/// recognise it, little enough that the line stays small whatever was sent.
+pub const SQL_PREFIX_CHARS: usize = 1000;
+
+/// What identifies SQL too long to be kept whole in a line: its length and hash, and
+/// whether tdb stopped reading it (stdin that went on past what tdb reads), in which case
+/// the length and hash cover only what was read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqlDigest {
+    pub chars: u64,
+    pub bytes: u64,
+    pub sha256: String,
+    /// The input went on after `bytes`; nothing beyond them was read.
+    pub cut: bool,
+}
+
+impl SqlDigest {
+    /// The digest of a whole text.
+    pub fn of(text: &str) -> SqlDigest {
+        SqlDigest {
+            chars: text.chars().count() as u64,
+            bytes: text.len() as u64,
+            sha256: sha256_hex(text.as_bytes()),
+            cut: false,
+        }
+    }
+}
+
+/// The first [`SQL_PREFIX_CHARS`] characters of `sql`.
+pub fn sql_prefix(sql: &str) -> String {
+    sql.chars().take(SQL_PREFIX_CHARS).collect()
+}
+
 /// Something worth a line in the audit log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
+    /// A query about to be sent to its source. It is on disk before the source sees the
+    /// statement; the `query`, `query_failed` or `query_rejected` line that closes it repeats
+    /// its `query_id`.
+    QueryStarted {
+        query_id: String,
+        source_id: String,
+        source_name: String,
+        sql: String,
+        executed_sql: String,
+    },
     /// A query that ran and returned rows (every success: the seed's rule).
     Query {
+        query_id: String,
         source_id: String,
         source_name: String,
         /// What the user wrote.
@@ -83,16 +141,22 @@ pub enum Event {
         truncated: bool,
         duration_ms: u64,
     },
-    /// SQL the guard refused; nothing reached the source.
+    /// SQL that was refused; nothing ran. `query_id` is set when the refusal came from the
+    /// source after a `query_started` (a function the server resolved and the policy denies).
     QueryRejected {
+        query_id: Option<String>,
         source_id: String,
         source_name: String,
+        /// The SQL, or only its first [`SQL_PREFIX_CHARS`] characters when `digest` is set.
         sql: String,
+        /// Set for SQL too long to keep whole.
+        digest: Option<SqlDigest>,
         /// The refusal message the user saw.
         detail: String,
     },
     /// A query that reached the source and failed, timed out or was cancelled.
     QueryFailed {
+        query_id: String,
         source_id: String,
         source_name: String,
         sql: String,
@@ -105,6 +169,17 @@ pub enum Event {
         source_id: String,
         source_name: String,
         source_type: String,
+    },
+    /// A source was edited or given a new password. `changed` names the fields (`name`,
+    /// `tags`, `connection.port`, `connection.password`, …); the values maps hold their old
+    /// and new values except for secrets, which never have a value here.
+    SourceUpdated {
+        source_id: String,
+        /// The name after the change (a rename shows the old one in `previous_values`).
+        source_name: String,
+        changed: Vec<String>,
+        previous_values: Map<String, Value>,
+        new_values: Map<String, Value>,
     },
     SourceDeleted {
         source_id: String,
@@ -124,6 +199,42 @@ impl Event {
         }
     }
 
+    /// A source changed from `before` to `after`. The password cannot be compared from the
+    /// records (they only say one is stored), so the caller says whether it changed.
+    pub fn source_updated(
+        before: &SourceRecord,
+        after: &SourceRecord,
+        password_changed: bool,
+    ) -> Event {
+        let old = public_fields(before);
+        let new = public_fields(after);
+        let mut changed = Vec::new();
+        let mut previous_values = Map::new();
+        let mut new_values = Map::new();
+        let keys = new
+            .keys()
+            .chain(old.keys().filter(|k| !new.contains_key(*k)));
+        for key in keys {
+            let (a, b) = (old.get(key), new.get(key));
+            if a == b {
+                continue;
+            }
+            changed.push(key.clone());
+            previous_values.insert(key.clone(), a.cloned().unwrap_or(Value::Null));
+            new_values.insert(key.clone(), b.cloned().unwrap_or(Value::Null));
+        }
+        if password_changed {
+            changed.push("connection.password".into());
+        }
+        Event::SourceUpdated {
+            source_id: after.id.clone(),
+            source_name: after.name.clone(),
+            changed,
+            previous_values,
+            new_values,
+        }
+    }
+
     /// A source was deleted; `purged` says whether its record went too.
     pub fn source_deleted(rec: &SourceRecord, purged: bool) -> Event {
         Event::SourceDeleted {
@@ -136,21 +247,38 @@ impl Event {
     /// The `event` value of the line.
     pub fn name(&self) -> &'static str {
         match self {
+            Event::QueryStarted { .. } => "query_started",
             Event::Query { .. } => "query",
             Event::QueryRejected { .. } => "query_rejected",
             Event::QueryFailed { .. } => "query_failed",
             Event::SourceRegistered { .. } => "source_registered",
+            Event::SourceUpdated { .. } => "source_updated",
             Event::SourceDeleted { .. } => "source_deleted",
         }
     }
 
-    /// Appends the event's own keys in CONTRACT.md's order.
+    /// Appends the event's own keys in CONTRACT.md's order; `query_id` comes first, so the
+    /// lines of one query read alike.
     fn put_fields(&self, m: &mut Map<String, Value>) {
         let mut put = |k: &str, v: Value| {
             m.insert(k.to_string(), v);
         };
         match self {
+            Event::QueryStarted {
+                query_id,
+                source_id,
+                source_name,
+                sql,
+                executed_sql,
+            } => {
+                put("query_id", query_id.as_str().into());
+                put("source_id", source_id.as_str().into());
+                put("source_name", source_name.as_str().into());
+                put("sql", sql.as_str().into());
+                put("executed_sql", executed_sql.as_str().into());
+            }
             Event::Query {
+                query_id,
                 source_id,
                 source_name,
                 sql,
@@ -159,6 +287,7 @@ impl Event {
                 truncated,
                 duration_ms,
             } => {
+                put("query_id", query_id.as_str().into());
                 put("source_id", source_id.as_str().into());
                 put("source_name", source_name.as_str().into());
                 put("sql", sql.as_str().into());
@@ -168,17 +297,29 @@ impl Event {
                 put("duration_ms", (*duration_ms).into());
             }
             Event::QueryRejected {
+                query_id,
                 source_id,
                 source_name,
                 sql,
+                digest,
                 detail,
             } => {
+                if let Some(id) = query_id {
+                    put("query_id", id.as_str().into());
+                }
                 put("source_id", source_id.as_str().into());
                 put("source_name", source_name.as_str().into());
                 put("sql", sql.as_str().into());
+                if let Some(d) = digest {
+                    put("sql_chars", d.chars.into());
+                    put("sql_bytes", d.bytes.into());
+                    put("sql_sha256", d.sha256.as_str().into());
+                    put("sql_cut", d.cut.into());
+                }
                 put("detail", detail.as_str().into());
             }
             Event::QueryFailed {
+                query_id,
                 source_id,
                 source_name,
                 sql,
@@ -186,6 +327,7 @@ impl Event {
                 detail,
                 duration_ms,
             } => {
+                put("query_id", query_id.as_str().into());
                 put("source_id", source_id.as_str().into());
                 put("source_name", source_name.as_str().into());
                 put("sql", sql.as_str().into());
@@ -202,6 +344,19 @@ impl Event {
                 put("source_name", source_name.as_str().into());
                 put("source_type", source_type.as_str().into());
             }
+            Event::SourceUpdated {
+                source_id,
+                source_name,
+                changed,
+                previous_values,
+                new_values,
+            } => {
+                put("source_id", source_id.as_str().into());
+                put("source_name", source_name.as_str().into());
+                put("changed", changed.clone().into());
+                put("previous_values", Value::Object(previous_values.clone()));
+                put("new_values", Value::Object(new_values.clone()));
+            }
             Event::SourceDeleted {
                 source_id,
                 source_name,
@@ -213,6 +368,23 @@ impl Event {
             }
         }
     }
+}
+
+/// A record's fields as `source show --json` prints them, flattened (`connection.port`),
+/// without the masked password: what a `source_updated` line may show.
+fn public_fields(rec: &SourceRecord) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("name".into(), rec.name.as_str().into());
+    m.insert("description".into(), rec.description.as_str().into());
+    m.insert("tags".into(), rec.tags.clone().into());
+    if let Value::Object(conn) = rec.connection.to_public_json(false) {
+        for (k, v) in conn {
+            if k != "password" {
+                m.insert(format!("connection.{k}"), v);
+            }
+        }
+    }
+    m
 }
 
 /// The result of [`AuditLog::verify`].
@@ -290,26 +462,34 @@ impl AuditLog {
     }
 
     /// Appends one line for `event`; returns its seq. Creates the log (0600) if needed; the
-    /// folder must exist.
+    /// folder must exist. Any failure is [`Error::AuditUnwritable`]: whoever asked must not
+    /// go on as if the event had been recorded.
     pub fn record(&self, event: &Event) -> Result<u64> {
-        let file = OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create(true)
-            .mode(0o600)
-            .open(&self.path)
-            .map_err(|e| self.err("open", e))?;
-        make_private(&file).map_err(|e| self.err("restrict the permissions of", e))?;
-        file.lock().map_err(|e| self.err("lock", e))?;
+        let file = self.open_for_append()?;
+        file.lock().map_err(|e| self.write_err("lock", e))?;
         let seq = self.append_locked(&file, event);
         // Closing would release the lock as well; unlocking here keeps the order explicit.
         let _ = file.unlock();
         seq
     }
 
+    /// Opens the log for appending, refusing anything but a regular file (a device such as
+    /// /dev/null or /dev/full, a FIFO, a folder) before a byte is written, and never
+    /// changing the mode of a file tdb did not create.
+    fn open_for_append(&self) -> Result<File> {
+        let mut opts = OpenOptions::new();
+        opts.read(true).append(true).create(true).mode(0o600);
+        let file = open_regular(&self.path, &opts).map_err(|e| self.write_err("open", e))?;
+        warn_if_open_to_others(&self.path, &file);
+        Ok(file)
+    }
+
     fn append_locked(&self, file: &File, event: &Event) -> Result<u64> {
-        let len = file.metadata().map_err(|e| self.err("read", e))?.len();
-        let tip = read_tip(file, len).map_err(|e| self.err("read", e))?;
+        let len = file
+            .metadata()
+            .map_err(|e| self.write_err("read", e))?
+            .len();
+        let tip = read_tip(file, len).map_err(|e| self.write_err("read", e))?;
         let head_path = self.head_path();
         let head = read_head(&head_path).unwrap_or_else(|e| HeadState::Damaged(e.to_string()));
         let (prev_seq, prev_sha256) = self.chain_from(&tip, head);
@@ -330,8 +510,10 @@ impl AuditLog {
         buf.extend_from_slice(line.as_bytes());
         buf.push(b'\n');
         let mut writer = file;
-        writer.write_all(&buf).map_err(|e| self.err("write", e))?;
-        file.sync_data().map_err(|e| self.err("sync", e))?;
+        writer
+            .write_all(&buf)
+            .map_err(|e| self.write_err("write", e))?;
+        file.sync_data().map_err(|e| self.write_err("sync", e))?;
         let head = Head {
             seq,
             sha256: sha256_hex(line.as_bytes()),
@@ -509,7 +691,7 @@ impl AuditLog {
         // stop `tail` from reading the log.
         let head =
             || read_head(&self.head_path()).unwrap_or_else(|e| HeadState::Damaged(e.to_string()));
-        let file = match File::open(&self.path) {
+        let file = match open_regular(&self.path, OpenOptions::new().read(true)) {
             Ok(f) => f,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((None, head())),
             Err(e) => return Err(self.err("open", e)),
@@ -527,6 +709,72 @@ impl AuditLog {
             "cannot {what} the audit log {}: {e}",
             self.path.display()
         ))
+    }
+
+    fn write_err(&self, what: &str, e: impl std::fmt::Display) -> Error {
+        Error::AuditUnwritable(format!(
+            "cannot {what} the audit log {}: {e}; fix it or choose another file with \
+             --audit-log FILE or $TDB_AUDIT_LOG",
+            self.path.display()
+        ))
+    }
+}
+
+/// Opens `path` only if it is a regular file. The path is looked at first, so a FIFO or a
+/// device is never opened at all; the open itself does not block (O_NONBLOCK, which is
+/// meaningless for a regular file) and does not take a terminal as the controlling one
+/// (O_NOCTTY), in case the path was swapped in between; and the opened descriptor is
+/// checked again, which is what decides.
+fn open_regular(path: &Path, opts: &OpenOptions) -> io::Result<File> {
+    match fs::metadata(path) {
+        Ok(m) if !m.file_type().is_file() => return Err(not_regular(&m)),
+        Ok(_) => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    let mut opts = opts.clone();
+    opts.custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY);
+    let file = opts.open(path)?;
+    let meta = file.metadata()?;
+    if !meta.file_type().is_file() {
+        return Err(not_regular(&meta));
+    }
+    Ok(file)
+}
+
+fn not_regular(meta: &fs::Metadata) -> io::Error {
+    use std::os::unix::fs::FileTypeExt;
+    let t = meta.file_type();
+    let kind = if t.is_dir() {
+        "a folder"
+    } else if t.is_char_device() {
+        "a character device"
+    } else if t.is_block_device() {
+        "a block device"
+    } else if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_socket() {
+        "a socket"
+    } else {
+        "not a regular file"
+    };
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!("it is {kind}, not a regular file"),
+    )
+}
+
+/// tdb creates its files 0600 but never changes the mode of an existing one (it may be
+/// shared on purpose, or not be tdb's at all); a log others can read is worth a warning.
+fn warn_if_open_to_others(path: &Path, file: &File) {
+    if let Ok(m) = file.metadata()
+        && m.permissions().mode() & 0o077 != 0
+    {
+        tracing::warn!(
+            path = %path.display(),
+            mode = format!("{:o}", m.permissions().mode() & 0o777),
+            "the audit file can be read or written by other users; tdb leaves its mode alone (chmod 600 it to make it private)"
+        );
     }
 }
 
@@ -549,14 +797,6 @@ fn genesis() -> (u64, String) {
     (0, GENESIS_SHA256.to_string())
 }
 
-fn make_private(file: &File) -> io::Result<()> {
-    let mode = file.metadata()?.permissions().mode();
-    if mode & 0o077 != 0 {
-        file.set_permissions(fs::Permissions::from_mode(0o600))?;
-    }
-    Ok(())
-}
-
 /// The newest line tdb completed, as recorded in the head file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Head {
@@ -572,8 +812,10 @@ enum HeadState {
 }
 
 fn read_head(path: &Path) -> io::Result<HeadState> {
-    let bytes = match fs::read(path) {
-        Ok(b) => b,
+    let mut bytes = Vec::new();
+    match open_regular(path, OpenOptions::new().read(true)) {
+        // A head is one short line; anything longer is damage and need not be read whole.
+        Ok(f) => f.take(4096).read_to_end(&mut bytes)?,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(HeadState::Missing),
         Err(e) => return Err(e),
     };
@@ -601,13 +843,10 @@ fn read_head(path: &Path) -> io::Result<HeadState> {
 /// synced: after a power cut it may lag the log, which writers handle (they chain from a
 /// newer last line) and `verify` reports until the next write.
 fn write_head(path: &Path, head: &Head) -> io::Result<()> {
-    let file = OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(0o600)
-        .open(path)?;
-    make_private(&file)?;
+    let mut opts = OpenOptions::new();
+    opts.write(true).create(true).truncate(false).mode(0o600);
+    let file = open_regular(path, &opts)?;
+    warn_if_open_to_others(path, &file);
     let text = format!("{{\"seq\":{},\"sha256\":\"{}\"}}\n", head.seq, head.sha256);
     file.write_all_at(text.as_bytes(), 0)?;
     file.set_len(text.len() as u64)
@@ -862,6 +1101,7 @@ mod tests {
 
     fn query(rows: u64) -> Event {
         Event::Query {
+            query_id: "9b1e".into(),
             source_id: "3f0c".into(),
             source_name: "orders".into(),
             sql: "SELECT * FROM data".into(),
@@ -882,7 +1122,7 @@ mod tests {
         let line = render_line(42, &query(2), &fixed_stamp(Some("10.0.0.5")), "ab").unwrap();
         assert_eq!(
             line,
-            r#"{"seq":42,"event":"query","source_id":"3f0c","source_name":"orders","sql":"SELECT * FROM data","executed_sql":"SELECT * FROM \"public\".\"orders\" LIMIT 101","rows_returned":2,"truncated":false,"duration_ms":12,"actor":"alice@bastion-1","ssh_client":"10.0.0.5","session":"6f1c","timestamp":"2026-05-22T09:15:00.123456Z","prev_sha256":"ab"}"#
+            r#"{"seq":42,"event":"query","query_id":"9b1e","source_id":"3f0c","source_name":"orders","sql":"SELECT * FROM data","executed_sql":"SELECT * FROM \"public\".\"orders\" LIMIT 101","rows_returned":2,"truncated":false,"duration_ms":12,"actor":"alice@bastion-1","ssh_client":"10.0.0.5","session":"6f1c","timestamp":"2026-05-22T09:15:00.123456Z","prev_sha256":"ab"}"#
         );
     }
 
@@ -891,16 +1131,56 @@ mod tests {
         let tail = ["actor", "ssh_client", "session", "timestamp", "prev_sha256"];
         let cases: Vec<(Event, Vec<&str>)> = vec![
             (
+                Event::QueryStarted {
+                    query_id: "q".into(),
+                    source_id: "i".into(),
+                    source_name: "n".into(),
+                    sql: "SELECT 1".into(),
+                    executed_sql: "SELECT 1 LIMIT 101".into(),
+                },
+                vec![
+                    "query_id",
+                    "source_id",
+                    "source_name",
+                    "sql",
+                    "executed_sql",
+                ],
+            ),
+            (
                 Event::QueryRejected {
+                    query_id: None,
                     source_id: "i".into(),
                     source_name: "n".into(),
                     sql: "DELETE FROM t".into(),
+                    digest: None,
                     detail: "SQL validation failed: Only SELECT statements are allowed".into(),
                 },
                 vec!["source_id", "source_name", "sql", "detail"],
             ),
             (
+                Event::QueryRejected {
+                    query_id: Some("q".into()),
+                    source_id: "i".into(),
+                    source_name: "n".into(),
+                    sql: "SELECT 1".into(),
+                    digest: Some(SqlDigest::of("SELECT 1")),
+                    detail: "too long".into(),
+                },
+                vec![
+                    "query_id",
+                    "source_id",
+                    "source_name",
+                    "sql",
+                    "sql_chars",
+                    "sql_bytes",
+                    "sql_sha256",
+                    "sql_cut",
+                    "detail",
+                ],
+            ),
+            (
                 Event::QueryFailed {
+                    query_id: "q".into(),
                     source_id: "i".into(),
                     source_name: "n".into(),
                     sql: "SELECT 1/0".into(),
@@ -909,6 +1189,7 @@ mod tests {
                     duration_ms: 3,
                 },
                 vec![
+                    "query_id",
                     "source_id",
                     "source_name",
                     "sql",
@@ -924,6 +1205,22 @@ mod tests {
                     source_type: "postgres".into(),
                 },
                 vec!["source_id", "source_name", "source_type"],
+            ),
+            (
+                Event::SourceUpdated {
+                    source_id: "i".into(),
+                    source_name: "n".into(),
+                    changed: vec!["name".into()],
+                    previous_values: Map::new(),
+                    new_values: Map::new(),
+                },
+                vec![
+                    "source_id",
+                    "source_name",
+                    "changed",
+                    "previous_values",
+                    "new_values",
+                ],
             ),
             (
                 Event::SourceDeleted {
@@ -944,6 +1241,76 @@ mod tests {
             assert_eq!(v["event"], event.name());
             assert_eq!(v["ssh_client"], Value::Null);
         }
+    }
+
+    fn pg_source() -> SourceRecord {
+        use crate::core::source::{Connection, PgConnection, SslMode, Status};
+        SourceRecord {
+            id: "3f0c".into(),
+            name: "orders".into(),
+            connection: Connection::Postgres(PgConnection {
+                host: "db.internal".into(),
+                port: 5432,
+                dbname: "production".into(),
+                user: "reader".into(),
+                password_env: None,
+                table: Some("orders".into()),
+                schema: "public".into(),
+                sslmode: SslMode::Prefer,
+                connect_timeout_s: 10,
+                statement_timeout_s: 30,
+                allow_functions: vec![],
+            }),
+            has_password: true,
+            description: "old".into(),
+            tags: vec!["a".into()],
+            registered_by: "alice@bastion".into(),
+            registered_at: "2026-05-22T09:00:00Z".into(),
+            status: Status::Active,
+        }
+    }
+
+    #[test]
+    fn source_updated_names_what_changed_and_never_a_password() {
+        use crate::core::source::Connection;
+        let before = pg_source();
+        let mut after = before.clone();
+        after.name = "orders_eu".into();
+        after.tags = vec![];
+        if let Connection::Postgres(c) = &mut after.connection {
+            c.port = 6432;
+            c.password_env = Some("PG_PW".into());
+        }
+        after.has_password = false;
+        let event = Event::source_updated(&before, &after, true);
+        let line = render_line(1, &event, &fixed_stamp(None), GENESIS_SHA256).unwrap();
+        let v: Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(v["event"], "source_updated");
+        assert_eq!(v["source_name"], "orders_eu");
+        assert_eq!(
+            v["changed"],
+            serde_json::json!([
+                "name",
+                "tags",
+                "connection.port",
+                "connection.password_env",
+                "connection.password"
+            ])
+        );
+        assert_eq!(v["previous_values"]["name"], "orders");
+        assert_eq!(v["new_values"]["name"], "orders_eu");
+        assert_eq!(v["previous_values"]["connection.port"], 5432);
+        assert_eq!(v["new_values"]["connection.port"], 6432);
+        assert_eq!(v["previous_values"]["connection.password_env"], Value::Null);
+        assert_eq!(v["new_values"]["tags"], serde_json::json!([]));
+        assert!(!line.contains("********"), "{line}");
+        assert!(v["new_values"].get("connection.password").is_none());
+        // Nothing changed: an edit that saved the same values still leaves its line.
+        let same = Event::source_updated(&before, &before, false);
+        let Event::SourceUpdated { changed, .. } = same else {
+            panic!("{same:?}")
+        };
+        assert!(changed.is_empty());
     }
 
     #[test]
@@ -981,18 +1348,46 @@ mod tests {
     }
 
     #[test]
-    fn files_are_private_and_stay_private() {
+    fn files_tdb_creates_are_private_and_others_keep_their_mode() {
         let dir = tempfile::tempdir().unwrap();
         let log = AuditLog::new(dir.path().join("a.jsonl"));
         log.record(&query(1)).unwrap();
         let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode(log.path()), 0o600);
         assert_eq!(mode(&log.head_path()), 0o600);
+        // Someone opened them up on purpose (or they are not tdb's): tdb leaves them so.
         fs::set_permissions(log.path(), fs::Permissions::from_mode(0o644)).unwrap();
-        fs::set_permissions(log.head_path(), fs::Permissions::from_mode(0o644)).unwrap();
+        fs::set_permissions(log.head_path(), fs::Permissions::from_mode(0o640)).unwrap();
         log.record(&query(2)).unwrap();
-        assert_eq!(mode(log.path()), 0o600);
-        assert_eq!(mode(&log.head_path()), 0o600);
+        assert_eq!(mode(log.path()), 0o644);
+        assert_eq!(mode(&log.head_path()), 0o640);
+        assert_eq!(log.verify().unwrap(), Verification::Intact { lines: 2 });
+    }
+
+    #[test]
+    fn only_a_regular_file_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: a valid C string; mkfifo has no other preconditions.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+        let cases = [
+            (PathBuf::from("/dev/null"), "a character device"),
+            (PathBuf::from("/dev/full"), "a character device"),
+            (dir.path().to_path_buf(), "a folder"),
+            (fifo.clone(), "a FIFO"),
+        ];
+        for (path, kind) in cases {
+            let log = AuditLog::new(&path);
+            let err = log.record(&query(1)).unwrap_err();
+            assert!(matches!(err, Error::AuditUnwritable(_)), "{err:?}");
+            assert!(err.detail().contains(kind), "{err}");
+            assert!(err.detail().contains(&path.display().to_string()), "{err}");
+            // Reading does not block on a FIFO either.
+            assert!(log.verify().is_err(), "{}", path.display());
+        }
+        assert!(!PathBuf::from("/dev/null.head").exists());
+        assert!(!fifo.with_extension("head").exists());
     }
 
     #[test]
@@ -1033,9 +1428,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let log = AuditLog::new(dir.path().join("a.jsonl"));
         let big = |n: usize| Event::QueryRejected {
+            query_id: None,
             source_id: "i".into(),
             source_name: "n".into(),
             sql: "x".repeat(n),
+            digest: None,
             detail: "too long".into(),
         };
         for n in [10, CHUNK * 2 + 17, 5, CHUNK - 3, 1] {
@@ -1185,7 +1582,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let log = AuditLog::new(dir.path().join("nope/a.jsonl"));
         let err = log.record(&query(1)).unwrap_err();
-        assert!(matches!(err, Error::Internal(_)));
+        assert!(matches!(err, Error::AuditUnwritable(_)));
+        assert_eq!(err.exit_code(), 15);
         assert!(err.detail().contains("nope/a.jsonl"), "{err}");
     }
 }

@@ -684,8 +684,10 @@ fn edit_source(
     draft: &SourceDraft,
 ) -> Result<SourceRecord> {
     let patch = draft.connection_patch(before);
+    let old = engine.registry().get(source_id)?;
+    let old_secret = secret_or_unknown(engine, &old);
     let rec = engine.registry_mut().edit(
-        source_id,
+        &old.id,
         EditRequest {
             name: Some(draft.name.clone()),
             description: Some(draft.description.clone()),
@@ -693,8 +695,19 @@ fn edit_source(
             connection: (!patch.is_empty()).then_some(patch),
         },
     )?;
+    let changed = crate::engine::password_changed(&old_secret, &secret_or_unknown(engine, &rec));
+    audit(engine, &Event::source_updated(&old, &rec, changed));
     engine.forget(&rec.id);
     Ok(rec)
+}
+
+/// The stored password as far as it can be read; an error reading it is as good as an
+/// undecryptable one for telling whether an edit changed it.
+fn secret_or_unknown(engine: &Engine, rec: &SourceRecord) -> StoredSecret {
+    engine
+        .registry()
+        .secret(rec)
+        .unwrap_or(StoredSecret::Undecryptable)
 }
 
 fn delete_source(engine: &mut Engine, source_id: &str) -> Result<SourceRecord> {

@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
 
-use crate::audit::{AuditLog, Event};
-use crate::connector::{self, Connector, ProgressFn, SchemaInfo, TestReport};
+use crate::audit::{AuditLog, Event, SqlDigest, sql_prefix};
+use crate::connector::{self, Connector, ProgressFn, SchemaInfo, StoredSecret, TestReport};
 use crate::core::guard::{self, Guarded};
 use crate::core::history::{HistoryEntry, Outcome};
 use crate::core::source::{SourceRecord, Status};
@@ -126,10 +126,14 @@ impl Engine {
         self.connectors.remove(source_id);
     }
 
-    /// Resolves the source and guards the SQL. A refusal is audited as `query_rejected`.
+    /// Resolves the source and guards the SQL. A refusal is audited as `query_rejected`;
+    /// SQL too long to run is audited by its length, hash and first characters only.
     pub fn plan(&mut self, reference: &str, sql: &str, limit: usize) -> Result<Planned> {
         guard::check_limit(i64::try_from(limit).unwrap_or(i64::MAX))?;
         let source = self.registry.get(reference)?;
+        if sql.chars().count() > guard::MAX_SQL_CHARS {
+            return Err(self.refuse_oversize_of(&source, &sql_prefix(sql), SqlDigest::of(sql)));
+        }
         let connector = self.connector(&source)?;
         let table = connector.data_table();
         let guarded = if sql.trim().is_empty() {
@@ -141,27 +145,7 @@ impl Engine {
         };
         let guarded = match guarded {
             Ok(g) => g,
-            Err(e) => {
-                self.audit.record(&Event::QueryRejected {
-                    source_id: source.id.clone(),
-                    source_name: source.name.clone(),
-                    sql: sql.to_string(),
-                    detail: e.detail().to_string(),
-                })?;
-                if !sql.trim().is_empty() {
-                    self.remember(HistoryEntry {
-                        source_id: source.id.clone(),
-                        sql: sql.to_string(),
-                        started_at: now_rfc3339(),
-                        duration_ms: 0,
-                        rows: None,
-                        truncated: false,
-                        outcome: Outcome::Rejected,
-                        error: Some(e.detail().to_string()),
-                    });
-                }
-                return Err(e);
-            }
+            Err(e) => return Err(self.reject(&source, sql, None, e)),
         };
         Ok(Planned {
             source,
@@ -170,6 +154,81 @@ impl Engine {
             connector,
             audit: self.audit.clone(),
         })
+    }
+
+    /// Refuses SQL of which only `prefix` was kept (stdin too long to hold), auditing it by
+    /// `digest`. Returns the error to report: the refusal, or why the source or the audit
+    /// log stood in the way.
+    pub fn refuse_oversize(
+        &mut self,
+        reference: &str,
+        prefix: &str,
+        digest: SqlDigest,
+        limit: usize,
+    ) -> Error {
+        if let Err(e) = guard::check_limit(i64::try_from(limit).unwrap_or(i64::MAX)) {
+            return e;
+        }
+        match self.registry.get(reference) {
+            Ok(source) => self.refuse_oversize_of(&source, prefix, digest),
+            Err(e) => e,
+        }
+    }
+
+    fn refuse_oversize_of(&self, source: &SourceRecord, prefix: &str, digest: SqlDigest) -> Error {
+        let max = guard::MAX_SQL_CHARS;
+        let why = if digest.cut {
+            format!(
+                "the SQL is longer than {} characters (tdb stopped reading after {} bytes); \
+                 at most {max} are allowed",
+                digest.chars, digest.bytes
+            )
+        } else {
+            format!(
+                "the SQL is {} characters long; at most {max} are allowed",
+                digest.chars
+            )
+        };
+        let e = Error::Invalid(format!("{}{why}", guard::REFUSAL_PREFIX));
+        self.reject(source, prefix, Some(digest), e)
+    }
+
+    /// Audits and remembers a refusal; returns the error to report.
+    fn reject(
+        &self,
+        source: &SourceRecord,
+        sql: &str,
+        digest: Option<SqlDigest>,
+        e: Error,
+    ) -> Error {
+        let line = Event::QueryRejected {
+            query_id: None,
+            source_id: source.id.clone(),
+            source_name: source.name.clone(),
+            sql: sql.to_string(),
+            digest,
+            detail: e.detail().to_string(),
+        };
+        if let Err(audit) = self.audit.record(&line) {
+            return Error::AuditUnwritable(format!(
+                "{} (the SQL was refused anyway: {})",
+                audit.detail(),
+                e.detail()
+            ));
+        }
+        if !sql.trim().is_empty() {
+            self.remember(HistoryEntry {
+                source_id: source.id.clone(),
+                sql: sql.to_string(),
+                started_at: now_rfc3339(),
+                duration_ms: 0,
+                rows: None,
+                truncated: false,
+                outcome: Outcome::Rejected,
+                error: Some(e.detail().to_string()),
+            });
+        }
+        e
     }
 
     /// Records what a run said about the source's reachability.
@@ -255,7 +314,12 @@ impl Ticket {
                 self.started.elapsed(),
                 None,
                 false,
-                Outcome::Failed,
+                // The source refused it before running it (its function policy).
+                if matches!(e, Error::Invalid(_)) {
+                    Outcome::Rejected
+                } else {
+                    Outcome::Failed
+                },
                 Some(e.detail().to_string()),
             ),
         };
@@ -283,12 +347,17 @@ impl Planned {
         }
     }
 
-    /// Runs the query; the outcome, success or failure, is audited.
+    /// Runs the query. A `query_started` line is on disk before the source sees anything
+    /// (if it cannot be written, nothing runs: [`Error::AuditUnwritable`]), and one line with
+    /// the same `query_id` closes it whatever happens: `query`, `query_rejected` (the source
+    /// refused it before running it), `query_failed`, or, when the run is dropped before it
+    /// ends (tdb exiting), a `query_failed` saying so.
     pub async fn run(
         self,
         cancel: CancellationToken,
         progress: Option<ProgressFn>,
     ) -> Result<QueryOutcome> {
+        let mut open = OpenQuery::start(&self)?;
         let executed_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         let started = Instant::now();
         let result = async {
@@ -300,7 +369,8 @@ impl Planned {
         let duration_ms = u64::try_from(duration.as_millis()).unwrap_or(u64::MAX);
         match result {
             Ok(result) => {
-                self.audit.record(&Event::Query {
+                open.close(Event::Query {
+                    query_id: open.query_id.clone(),
                     source_id: self.source.id.clone(),
                     source_name: self.source.name.clone(),
                     sql: self.sql.clone(),
@@ -308,6 +378,13 @@ impl Planned {
                     rows_returned: result.rows.len() as u64,
                     truncated: result.truncated,
                     duration_ms,
+                })
+                .map_err(|e| {
+                    Error::Internal(format!(
+                        "the query ran, but the audit line that ends it could not be \
+                         written, so its rows are withheld: {}",
+                        e.detail()
+                    ))
                 })?;
                 Ok(QueryOutcome {
                     source_id: self.source.id,
@@ -320,20 +397,154 @@ impl Planned {
                 })
             }
             Err(e) => {
-                self.audit.record(&Event::QueryFailed {
-                    source_id: self.source.id.clone(),
-                    source_name: self.source.name.clone(),
-                    sql: self.sql.clone(),
-                    executed_sql: self.guarded.executed_sql.clone(),
-                    detail: e.detail().to_string(),
-                    duration_ms,
-                })?;
-                Err(e)
+                let line = if let Error::Invalid(detail) = &e {
+                    Event::QueryRejected {
+                        query_id: Some(open.query_id.clone()),
+                        source_id: self.source.id.clone(),
+                        source_name: self.source.name.clone(),
+                        sql: self.sql.clone(),
+                        digest: None,
+                        detail: detail.clone(),
+                    }
+                } else {
+                    open.failed(e.detail().to_string(), duration_ms)
+                };
+                match open.close(line) {
+                    Ok(_) => Err(e),
+                    Err(audit) => Err(Error::Internal(format!(
+                        "{} (and the audit line that ends the query could not be written: {})",
+                        e.detail(),
+                        audit.detail()
+                    ))),
+                }
             }
         }
     }
 }
 
+/// A query whose `query_started` line is written and whose closing line is not yet. If it
+/// is dropped open (the run's future dropped when tdb exits before the query ended), the
+/// drop writes that `query_failed` line, so no started query is left without an end.
+struct OpenQuery {
+    audit: AuditLog,
+    query_id: String,
+    source_id: String,
+    source_name: String,
+    sql: String,
+    executed_sql: String,
+    started: Instant,
+    open: bool,
+}
+
+impl OpenQuery {
+    fn start(p: &Planned) -> Result<OpenQuery> {
+        let mut q = OpenQuery {
+            audit: p.audit.clone(),
+            query_id: uuid::Uuid::new_v4().to_string(),
+            source_id: p.source.id.clone(),
+            source_name: p.source.name.clone(),
+            sql: p.sql.clone(),
+            executed_sql: p.guarded.executed_sql.clone(),
+            started: Instant::now(),
+            open: false,
+        };
+        q.audit
+            .record(&Event::QueryStarted {
+                query_id: q.query_id.clone(),
+                source_id: q.source_id.clone(),
+                source_name: q.source_name.clone(),
+                sql: q.sql.clone(),
+                executed_sql: q.executed_sql.clone(),
+            })
+            .map_err(|e| {
+                Error::AuditUnwritable(format!("the query was not run: {}", e.detail()))
+            })?;
+        q.open = true;
+        Ok(q)
+    }
+
+    fn failed(&self, detail: String, duration_ms: u64) -> Event {
+        Event::QueryFailed {
+            query_id: self.query_id.clone(),
+            source_id: self.source_id.clone(),
+            source_name: self.source_name.clone(),
+            sql: self.sql.clone(),
+            executed_sql: self.executed_sql.clone(),
+            detail,
+            duration_ms,
+        }
+    }
+
+    /// Writes the closing line; it is not tried again on drop, even if this write failed.
+    fn close(&mut self, line: Event) -> Result<u64> {
+        self.open = false;
+        self.audit.record(&line)
+    }
+}
+
+impl Drop for OpenQuery {
+    fn drop(&mut self) {
+        if !self.open {
+            return;
+        }
+        let ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let line = self.failed(
+            "tdb stopped before the query ended; its cancel may not have reached the server".into(),
+            ms,
+        );
+        if let Err(e) = self.audit.record(&line) {
+            tracing::warn!("cannot audit the end of query {}: {e}", self.query_id);
+        }
+    }
+}
+
+/// Whether a source's stored password differs between two readings (before and after an
+/// edit), for `source_updated`. One that cannot be decrypted on one side only counts as
+/// changed, so a change is never hidden (a new password is sealed with this machine's key,
+/// so two undecryptable readings are the same old one).
+pub fn password_changed(before: &StoredSecret, after: &StoredSecret) -> bool {
+    use secrecy::ExposeSecret;
+    match (before, after) {
+        (StoredSecret::None, StoredSecret::None)
+        | (StoredSecret::Undecryptable, StoredSecret::Undecryptable) => false,
+        (StoredSecret::Present(a), StoredSecret::Present(b)) => {
+            a.expose_secret() != b.expose_secret()
+        }
+        _ => true,
+    }
+}
+
 fn now_rfc3339() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::SecretString;
+
+    #[test]
+    fn a_password_change_is_never_hidden() {
+        let present = |s: &str| StoredSecret::Present(SecretString::from(s.to_string()));
+        let cases = [
+            (StoredSecret::None, StoredSecret::None, false),
+            (present("a"), present("a"), false),
+            (
+                StoredSecret::Undecryptable,
+                StoredSecret::Undecryptable,
+                false,
+            ),
+            (present("a"), present("b"), true),
+            (StoredSecret::None, present("a"), true),
+            (present("a"), StoredSecret::None, true),
+            (StoredSecret::Undecryptable, present("a"), true),
+        ];
+        for (before, after, changed) in cases {
+            assert_eq!(
+                password_changed(&before, &after),
+                changed,
+                "{before:?} -> {after:?}"
+            );
+        }
+    }
 }

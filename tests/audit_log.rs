@@ -11,6 +11,7 @@ use tdb::audit::{AuditLog, Event, Verification};
 
 fn query(source_name: &str, rows: u64) -> Event {
     Event::Query {
+        query_id: "9b1e0c2a-0000-4000-8000-000000000001".into(),
         source_id: "3f0c2a4e-0000-4000-8000-000000000001".into(),
         source_name: source_name.into(),
         sql: "SELECT * FROM data".into(),

@@ -824,7 +824,7 @@ fn audit_lines_follow_the_contract_and_verify_names_an_edited_line() {
     let line = f
         .audit_lines()
         .into_iter()
-        .find(|l| l["sql"] == sql.as_str())
+        .find(|l| l["sql"] == sql.as_str() && l["event"] == "query")
         .unwrap();
     let keys: Vec<&str> = line
         .as_object()
@@ -837,6 +837,7 @@ fn audit_lines_follow_the_contract_and_verify_names_an_edited_line() {
         [
             "seq",
             "event",
+            "query_id",
             "source_id",
             "source_name",
             "sql",

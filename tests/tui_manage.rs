@@ -182,7 +182,10 @@ fn editing_renames_and_delete_removes_after_confirming() {
             .unwrap()
             .is_empty()
     );
-    assert_eq!(events(&home), ["source_registered", "source_deleted"]);
+    assert_eq!(
+        events(&home),
+        ["source_registered", "source_updated", "source_deleted"]
+    );
     assert!(h.screen().contains("no sources yet"));
 }
 

@@ -63,6 +63,15 @@ fn show(ctx: &Context, log: &AuditLog, tail: Option<usize>) -> Result<()> {
                     format!("{} — {}", text(l, "sql"), text(l, "detail"))
                 }
                 Some("source_registered") => text(l, "source_type"),
+                Some("source_updated") => match l.get("changed").and_then(Json::as_array) {
+                    Some(names) => names
+                        .iter()
+                        .filter_map(Json::as_str)
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    None => String::new(),
+                },
+                Some("query_started") => text(l, "sql"),
                 Some("source_deleted") => {
                     if l.get("purged") == Some(&Json::Bool(true)) {
                         "purged".into()
@@ -129,6 +138,17 @@ fn verify(ctx: &Context, log: &AuditLog) -> Result<()> {
 /// Registry changes are audited too; a failure to audit is reported but does not undo them.
 pub fn source_registered(ctx: &Context, rec: &SourceRecord) {
     record(ctx, &Event::source_registered(rec));
+}
+
+/// `before` and `after` are the record around the change; the password is compared by the
+/// caller, which can read it.
+pub fn source_updated(
+    ctx: &Context,
+    before: &SourceRecord,
+    after: &SourceRecord,
+    password_changed: bool,
+) {
+    record(ctx, &Event::source_updated(before, after, password_changed));
 }
 
 pub fn source_deleted(ctx: &Context, rec: &SourceRecord, purged: bool) {

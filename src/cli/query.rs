@@ -2,13 +2,17 @@
 
 use std::io::{self, IsTerminal, Read, Write};
 
+use sha2::{Digest, Sha256};
+use tokio::signal::unix::{Signal, SignalKind, signal};
+
 use clap::Args;
 use tokio_util::sync::CancellationToken;
 
 use super::Context;
 use super::output::{for_terminal, print_json};
+use crate::audit::{SqlDigest, sql_prefix};
 use crate::core::export::{Format, RowWriter};
-use crate::core::guard::DEFAULT_LIMIT;
+use crate::core::guard::{DEFAULT_LIMIT, MAX_SQL_CHARS};
 use crate::core::sanitize;
 use crate::core::value::ResultSet;
 use crate::core::{Error, Result};
@@ -48,35 +52,48 @@ pub fn run(ctx: &Context, args: QueryArgs) -> Result<()> {
             "choose one output format: --json, --csv or --tsv".into(),
         ));
     }
+    let mut engine = Engine::open(&ctx.home)?;
+    let limit = crate::core::guard::check_limit(args.limit)?;
     let sql = if args.sql == "-" {
-        let mut s = String::new();
-        io::stdin()
-            .read_to_string(&mut s)
-            .map_err(|e| Error::Invalid(format!("sql: cannot read stdin: {e}")))?;
-        s
+        match read_sql(io::stdin().lock())? {
+            StdinSql::Whole(s) => s,
+            StdinSql::Oversize { prefix, digest } => {
+                return Err(engine.refuse_oversize(&args.source, &prefix, digest, limit));
+            }
+        }
     } else {
         args.sql
     };
-    let mut engine = Engine::open(&ctx.home)?;
-    let limit = crate::core::guard::check_limit(args.limit)?;
     let planned = engine.plan(&args.source, &sql, limit)?;
     let ticket = planned.ticket();
     let rt = super::runtime()?;
     let cancel = CancellationToken::new();
     let progress = super::progress::import_bar(ctx);
-    let outcome = rt.block_on(async {
+    let (outcome, signal) = rt.block_on(async {
+        // Listening replaces the signals' default action, so it starts before the run does:
+        // from the `query_started` line on, a signal cancels the query on the server and
+        // lets its `query_failed` line be written before tdb exits.
+        let mut signals = Signals::listen()?;
         let run = planned.run(cancel.clone(), progress.callback());
         tokio::pin!(run);
-        tokio::select! {
-            r = &mut run => r,
-            _ = tokio::signal::ctrl_c() => {
-                cancel.cancel();
-                run.await
-            }
-        }
-    });
+        let signal = tokio::select! {
+            r = &mut run => return Ok((r, None)),
+            s = signals.next() => s,
+        };
+        cancel.cancel();
+        Ok::<_, Error>((run.await, Some(signal)))
+    })?;
     progress.finish();
     engine.settle_query(&ticket, &outcome);
+    if let Some(signal) = signal {
+        return Err(match &outcome {
+            Err(e) => Error::interrupted(signal, e.detail()),
+            Ok(_) => Error::interrupted(
+                signal,
+                "the query ended meanwhile; its rows are not printed",
+            ),
+        });
+    }
     let outcome = outcome?;
     if ctx.json {
         print_json(&outcome)
@@ -87,6 +104,98 @@ pub fn run(ctx: &Context, args: QueryArgs) -> Result<()> {
     } else {
         print_human(&outcome)
     }
+}
+
+/// The signals that end a query: Ctrl-C, `kill`, and a closed terminal or SSH session.
+struct Signals {
+    int: Signal,
+    term: Signal,
+    hup: Signal,
+}
+
+impl Signals {
+    fn listen() -> Result<Signals> {
+        let on = |kind| signal(kind).map_err(|e| Error::internal("cannot listen for signals", e));
+        Ok(Signals {
+            int: on(SignalKind::interrupt())?,
+            term: on(SignalKind::terminate())?,
+            hup: on(SignalKind::hangup())?,
+        })
+    }
+
+    /// The number of the first signal to arrive.
+    async fn next(&mut self) -> i32 {
+        tokio::select! {
+            _ = self.int.recv() => libc::SIGINT,
+            _ = self.term.recv() => libc::SIGTERM,
+            _ = self.hup.recv() => libc::SIGHUP,
+        }
+    }
+}
+
+/// Bytes of stdin that can hold [`MAX_SQL_CHARS`] + 1 characters: up to this much is kept,
+/// so SQL the guard may accept arrives whole and SQL one character too long is still seen
+/// as too long.
+const KEEP_BYTES: usize = 4 * (MAX_SQL_CHARS + 1);
+
+/// How much of stdin is read at most. Past [`KEEP_BYTES`] only the length and SHA-256 are
+/// kept (for the audit line), so memory stays small; this caps the time an endless input
+/// (`< /dev/zero`) can take.
+const READ_CAP: u64 = 16 << 20;
+
+/// SQL read from stdin: whole, or too long to run.
+#[derive(Debug)]
+enum StdinSql {
+    Whole(String),
+    Oversize { prefix: String, digest: SqlDigest },
+}
+
+/// Reads `--sql -` in bounded memory and time.
+fn read_sql(mut input: impl Read) -> Result<StdinSql> {
+    let read_err = |e: io::Error| Error::Invalid(format!("sql: cannot read stdin: {e}"));
+    let mut kept = Vec::new();
+    let mut hasher = Sha256::new();
+    let mut bytes = 0u64;
+    let mut chars = 0u64;
+    let mut buf = vec![0u8; 64 << 10];
+    let cut = loop {
+        let room = usize::try_from(READ_CAP - bytes).unwrap_or(usize::MAX);
+        if room == 0 {
+            // Whether the input goes on decides if the digest covers all of it.
+            let n = input.read(&mut buf[..1]).map_err(read_err)?;
+            break n > 0;
+        }
+        let want = room.min(buf.len());
+        let n = match input.read(&mut buf[..want]) {
+            Ok(0) => break false,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(read_err(e)),
+        };
+        let chunk = &buf[..n];
+        hasher.update(chunk);
+        bytes += n as u64;
+        // UTF-8 starts a character on every byte that is not a continuation byte.
+        chars += chunk.iter().filter(|&&b| b & 0xC0 != 0x80).count() as u64;
+        if kept.len() < KEEP_BYTES {
+            let take = (KEEP_BYTES - kept.len()).min(n);
+            kept.extend_from_slice(&chunk[..take]);
+        }
+    };
+    if bytes as usize <= KEEP_BYTES && !cut {
+        let text = String::from_utf8(kept)
+            .map_err(|_| Error::Invalid("sql: stdin is not valid UTF-8".into()))?;
+        return Ok(StdinSql::Whole(text));
+    }
+    Ok(StdinSql::Oversize {
+        prefix: sql_prefix(&String::from_utf8_lossy(&kept)),
+        digest: SqlDigest {
+            chars,
+            bytes,
+            sha256: hex::encode(hasher.finalize()),
+            cut,
+        },
+    })
 }
 
 /// Streams the result row by row in `format` (CSV or TSV) with the same writer the clipboard
@@ -181,4 +290,68 @@ fn print_human(outcome: &QueryOutcome) -> Result<()> {
     )?;
     out.flush()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sha(bytes: &[u8]) -> String {
+        hex::encode(Sha256::digest(bytes))
+    }
+
+    #[test]
+    fn sql_the_guard_may_accept_arrives_whole() {
+        let sql = format!("SELECT '{}'", "é".repeat(MAX_SQL_CHARS - 9));
+        assert_eq!(sql.chars().count(), MAX_SQL_CHARS);
+        match read_sql(sql.as_bytes()).unwrap() {
+            StdinSql::Whole(s) => assert_eq!(s, sql),
+            other => panic!("{other:?}"),
+        }
+        // One character more, of four bytes each, still comes back whole for the guard.
+        let sql = "😀".repeat(MAX_SQL_CHARS + 1);
+        assert!(matches!(read_sql(sql.as_bytes()).unwrap(), StdinSql::Whole(s) if s == sql));
+    }
+
+    #[test]
+    fn a_long_input_is_hashed_whole_and_kept_as_a_prefix() {
+        let sql = format!("SELECT {}1", "1+".repeat(3 << 20));
+        match read_sql(sql.as_bytes()).unwrap() {
+            StdinSql::Oversize { prefix, digest } => {
+                assert_eq!(prefix, sql[..crate::audit::SQL_PREFIX_CHARS]);
+                assert_eq!(digest.chars, sql.len() as u64);
+                assert_eq!(digest.bytes, sql.len() as u64);
+                assert_eq!(digest.sha256, sha(sql.as_bytes()));
+                assert!(!digest.cut);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_endless_input_is_cut_and_says_so() {
+        match read_sql(io::repeat(0)).unwrap() {
+            StdinSql::Oversize { prefix, digest } => {
+                assert_eq!(prefix.chars().count(), crate::audit::SQL_PREFIX_CHARS);
+                assert_eq!(digest.bytes, READ_CAP);
+                assert_eq!(digest.chars, READ_CAP);
+                assert_eq!(digest.sha256, sha(&vec![0u8; READ_CAP as usize]));
+                assert!(digest.cut);
+            }
+            other => panic!("{other:?}"),
+        }
+        // Exactly the cap, then the end: all of it was read.
+        let exact = vec![b'x'; READ_CAP as usize];
+        match read_sql(exact.as_slice()).unwrap() {
+            StdinSql::Oversize { digest, .. } => assert!(!digest.cut),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn stdin_that_is_not_utf8_is_refused() {
+        let err = read_sql(&b"SELECT '\xff\xfe'"[..]).unwrap_err();
+        assert_eq!(err.exit_code(), 10);
+        assert!(err.detail().contains("UTF-8"), "{err}");
+    }
 }

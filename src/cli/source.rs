@@ -328,8 +328,10 @@ fn edit(ctx: &Context, reg: &mut Registry, args: EditArgs) -> Result<()> {
                 .into(),
         ));
     }
+    let old = reg.get(&args.source.reference)?;
+    let old_secret = secret_or_unknown(reg, &old);
     let rec = reg.edit(
-        &args.source.reference,
+        &old.id,
         EditRequest {
             name: args.name,
             description: args.description,
@@ -337,14 +339,26 @@ fn edit(ctx: &Context, reg: &mut Registry, args: EditArgs) -> Result<()> {
             connection,
         },
     )?;
+    let password_changed =
+        crate::engine::password_changed(&old_secret, &secret_or_unknown(reg, &rec));
+    super::audit::source_updated(ctx, &old, &rec, password_changed);
     print_record(ctx, &rec)
+}
+
+/// The stored password as far as it can be read; an error reading it is as good as an
+/// undecryptable one for telling whether an edit changed it.
+fn secret_or_unknown(reg: &Registry, rec: &SourceRecord) -> StoredSecret {
+    reg.secret(rec).unwrap_or(StoredSecret::Undecryptable)
 }
 
 fn set_password(ctx: &Context, reg: &mut Registry, reference: &str) -> Result<()> {
     // Fail before asking for a secret that could not be used.
     let rec = reg.get(reference)?;
     let secret = read_secret(&rec.name)?;
-    let rec = reg.set_password(&rec.id, &secret)?;
+    let old = rec;
+    let rec = reg.set_password(&old.id, &secret)?;
+    // A new password is a change even when it is the same text: the line says one was set.
+    super::audit::source_updated(ctx, &old, &rec, true);
     if ctx.json {
         print_json(&rec.to_json())
     } else {

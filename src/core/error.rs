@@ -22,6 +22,15 @@ pub enum Error {
     /// tdb's own files or state are broken (exit 1, status 500).
     #[error("{0}")]
     Internal(String),
+    /// The audit log cannot be written, so nothing was run (exit 15, status 500): a query
+    /// nobody could account for must not reach a source.
+    #[error("{0}")]
+    AuditUnwritable(String),
+    /// A signal (SIGINT, SIGTERM, SIGHUP) ended tdb after it cancelled and audited what was
+    /// running. The exit code is the shell's 128 + the signal's number, so a script or a
+    /// supervisor sees the same status as if the signal had killed tdb.
+    #[error("{detail}")]
+    Interrupted { signal: i32, detail: String },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -35,6 +44,8 @@ impl Error {
             Error::Unreachable(_) => 13,
             Error::QueryFailed(_) => 14,
             Error::Internal(_) => 1,
+            Error::AuditUnwritable(_) => 15,
+            Error::Interrupted { signal, .. } => 128 + signal,
         }
     }
 
@@ -45,7 +56,10 @@ impl Error {
             Error::NotFound(_) => 404,
             Error::Conflict(_) => 409,
             Error::Unreachable(_) => 503,
-            Error::QueryFailed(_) | Error::Internal(_) => 500,
+            Error::QueryFailed(_)
+            | Error::Internal(_)
+            | Error::AuditUnwritable(_)
+            | Error::Interrupted { .. } => 500,
         }
     }
 
@@ -56,13 +70,29 @@ impl Error {
             | Error::Conflict(m)
             | Error::Unreachable(m)
             | Error::QueryFailed(m)
-            | Error::Internal(m) => m,
+            | Error::Internal(m)
+            | Error::AuditUnwritable(m)
+            | Error::Interrupted { detail: m, .. } => m,
         }
     }
 
     /// `{"error":{"status":404,"detail":"…"}}`, the one-line JSON form of CONTRACT.md.
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::json!({"error": {"status": self.status(), "detail": self.detail()}})
+    }
+
+    /// tdb is stopping because of `signal`; `what` says what became of the work in hand.
+    pub fn interrupted(signal: i32, what: &str) -> Self {
+        let name = match signal {
+            libc::SIGINT => "interrupted (SIGINT)",
+            libc::SIGTERM => "terminated (SIGTERM)",
+            libc::SIGHUP => "hung up (SIGHUP)",
+            _ => "stopped by a signal",
+        };
+        Error::Interrupted {
+            signal,
+            detail: format!("{name}: {what}"),
+        }
     }
 
     pub fn internal(context: &str, err: impl std::fmt::Display) -> Self {
@@ -88,6 +118,24 @@ mod tests {
             (Error::Conflict("x".into()), 12, 409),
             (Error::Unreachable("x".into()), 13, 503),
             (Error::QueryFailed("x".into()), 14, 500),
+            (Error::AuditUnwritable("x".into()), 15, 500),
+            (Error::Internal("x".into()), 1, 500),
+            (
+                Error::Interrupted {
+                    signal: libc::SIGTERM,
+                    detail: "x".into(),
+                },
+                143,
+                500,
+            ),
+            (
+                Error::Interrupted {
+                    signal: libc::SIGHUP,
+                    detail: "x".into(),
+                },
+                129,
+                500,
+            ),
         ];
         for (e, code, status) in cases {
             assert_eq!(e.exit_code(), code);

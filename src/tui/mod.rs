@@ -36,8 +36,12 @@ use config::{Config, ConfigEnv};
 
 /// How often a spinner moves.
 const TICK: Duration = Duration::from_millis(100);
-/// How long quitting waits for running queries to be cancelled on their servers.
+/// How long quitting waits for running queries to be cancelled on their servers. A query
+/// still running after it is audited as stopped when the runtime drops it.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+
+/// What a signal that ends the UI did to the work in hand.
+const STOPPED: &str = "running queries were cancelled on their servers";
 
 /// Opens the UI on `home`'s registry and returns when the user quits. `config` is a
 /// settings file given on the command line (else the usual place is looked at).
@@ -86,7 +90,8 @@ async fn run_loop(home: Home, config: Config) -> Result<()> {
     send(&backend.requests, startup);
 
     // A closed SSH session (SIGHUP) or a `kill` (SIGTERM) ends tdb like Ctrl-Q does, so the
-    // terminal is restored, running queries are cancelled and `tdb demo` cleans up.
+    // terminal is restored, running queries are cancelled on their servers and audited, and
+    // `tdb demo` cleans up; then tdb exits with the signal's conventional status.
     let mut hangup = signal(SignalKind::hangup()).map_err(io_err)?;
     let mut terminate = signal(SignalKind::terminate()).map_err(io_err)?;
     let mut events = EventStream::new();
@@ -136,11 +141,11 @@ async fn run_loop(home: Home, config: Config) -> Result<()> {
             _ = tick.tick(), if app.animating() => dirty = true,
             _ = hangup.recv() => {
                 send(&backend.requests, app.update(Action::Quit));
-                break Ok(());
+                break Err(Error::interrupted(libc::SIGHUP, STOPPED));
             }
             _ = terminate.recv() => {
                 send(&backend.requests, app.update(Action::Quit));
-                break Ok(());
+                break Err(Error::interrupted(libc::SIGTERM, STOPPED));
             }
         }
     };

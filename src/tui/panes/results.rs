@@ -197,6 +197,8 @@ pub fn describe_error(e: &Error) -> (&'static str, String) {
         Error::Unreachable(_) => "Source unreachable",
         Error::QueryFailed(_) => "Query failed",
         Error::Internal(_) => "tdb failed",
+        Error::AuditUnwritable(_) => "Audit log unavailable",
+        Error::Interrupted { .. } => "Interrupted",
     };
     (heading, for_terminal_multiline(e.detail()).into_owned())
 }
