@@ -84,7 +84,10 @@ impl Fixture {
     }
 
     async fn err(&self) -> Error {
-        self.conn.prepare(None).await.unwrap_err()
+        self.conn
+            .prepare(None, CancellationToken::new())
+            .await
+            .unwrap_err()
     }
 }
 
@@ -564,7 +567,10 @@ async fn missing_file_is_unreachable() {
 #[tokio::test]
 async fn hostile_sql_is_refused_and_the_cache_is_untouched() {
     let f = fixture("a,b\n1,x\n2,y\n");
-    f.conn.prepare(None).await.unwrap();
+    f.conn
+        .prepare(None, CancellationToken::new())
+        .await
+        .unwrap();
     let cache = f.conn.cache_path().to_path_buf();
     let before = sha(&cache);
     let tmp = f.dir.path();
@@ -633,7 +639,10 @@ const SLOW: &str = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM
 #[tokio::test]
 async fn cancel_stops_a_running_query() {
     let f = fixture("a\n1\n");
-    f.conn.prepare(None).await.unwrap();
+    f.conn
+        .prepare(None, CancellationToken::new())
+        .await
+        .unwrap();
     let token = CancellationToken::new();
     let cancel = token.clone();
     tokio::spawn(async move {
@@ -746,7 +755,7 @@ fn two_preparers_at_once_both_succeed() {
                 let rt = tokio::runtime::Runtime::new().unwrap();
                 let conn = connector(&file, &home, ',', true);
                 rt.block_on(async {
-                    conn.prepare(None).await?;
+                    conn.prepare(None, CancellationToken::new()).await?;
                     conn.query(
                         &raw("SELECT count(*), sum(a) FROM data", 10),
                         CancellationToken::new(),
@@ -776,7 +785,10 @@ async fn progress_is_reported_and_ends_done() {
     let seen: Arc<Mutex<Vec<Progress>>> = Arc::default();
     let sink = Arc::clone(&seen);
     f.conn
-        .prepare(Some(Arc::new(move |p| sink.lock().unwrap().push(p))))
+        .prepare(
+            Some(Arc::new(move |p| sink.lock().unwrap().push(p))),
+            CancellationToken::new(),
+        )
         .await
         .unwrap();
     {
@@ -793,7 +805,10 @@ async fn progress_is_reported_and_ends_done() {
     let quiet: Arc<Mutex<Vec<Progress>>> = Arc::default();
     let sink = Arc::clone(&quiet);
     f.conn
-        .prepare(Some(Arc::new(move |p| sink.lock().unwrap().push(p))))
+        .prepare(
+            Some(Arc::new(move |p| sink.lock().unwrap().push(p))),
+            CancellationToken::new(),
+        )
         .await
         .unwrap();
     assert!(quiet.lock().unwrap().is_empty());

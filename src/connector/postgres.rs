@@ -1003,7 +1003,11 @@ impl Connector for PgConnector {
         })
     }
 
-    fn prepare(&self, _progress: Option<ProgressFn>) -> BoxFuture<'_, Result<()>> {
+    fn prepare(
+        &self,
+        _progress: Option<ProgressFn>,
+        _cancel: CancellationToken,
+    ) -> BoxFuture<'_, Result<()>> {
         Box::pin(async { Ok(()) })
     }
 
