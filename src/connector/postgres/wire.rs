@@ -701,7 +701,7 @@ mod tests {
         assert_eq!(sock.tcp_keepalive_time().unwrap(), Duration::from_secs(61));
 
         let mut config = tokio_postgres::Config::new();
-        config.host(&dir.path().display().to_string()).port(5999);
+        config.host(dir.path().display().to_string()).port(5999);
         assert!(matches!(open(&config).await.unwrap(), Socket::Unix(_)));
 
         let mut config = tokio_postgres::Config::new();
