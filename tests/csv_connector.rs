@@ -927,3 +927,49 @@ fn raw(sql: &str, limit: usize) -> Guarded {
         calls: Default::default(),
     }
 }
+
+#[tokio::test]
+async fn a_value_larger_than_the_result_budget_fails_at_once() {
+    // Each would allocate about a gigabyte in one step, which no timeout check can stop.
+    let f = fixture("a\n1\n");
+    let conn = connector(&f.file, &f.dir.path().join("home2"), ',', true)
+        .with_statement_timeout(Duration::from_secs(5));
+    for sql in [
+        "SELECT zeroblob(1000000000)",
+        "SELECT printf('%.*c', 1000000000, 'x')",
+        "SELECT length(replace(hex(zeroblob(40000000)), '0', 'ab'))",
+    ] {
+        let e = conn
+            .query(&raw(sql, 10), CancellationToken::new())
+            .await
+            .unwrap_err();
+        assert_eq!(e.exit_code(), 14, "{sql}: {e:?}");
+        assert!(
+            e.detail().starts_with(
+                "a value larger than the result budget of 64 MiB was asked for; select fewer"
+            ),
+            "{sql}: {e:?}"
+        );
+    }
+    // Under the budget a big value is still whole.
+    let one = f.one("SELECT length(zeroblob(30000000))").await;
+    assert_eq!(one, Value::Int(30_000_000));
+}
+
+#[tokio::test]
+async fn rows_past_the_result_budget_end_the_result_as_truncated() {
+    let f = fixture("a\n1\n");
+    // 10 MB a row: six fit in 64 MiB, the seventh would not.
+    let sql = "WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 20) \
+               SELECT n, zeroblob(10000000) FROM g";
+    let rs = f.q(sql).await.unwrap();
+    assert_eq!(rs.rows.len(), 6);
+    assert!(rs.truncated);
+    assert!(matches!(&rs.rows[5][1], Value::Bytes(b) if b.len() == 10_000_000));
+    let rs = f
+        .conn
+        .query(&raw(sql, 3), CancellationToken::new())
+        .await
+        .unwrap();
+    assert_eq!((rs.rows.len(), rs.truncated), (3, true));
+}

@@ -731,8 +731,8 @@ async fn schema_of_a_table_and_of_a_database() {
             [
                 ("id", "integer"),
                 ("customer_id", "integer"),
-                ("total", "numeric"),
-                ("status", "character varying"),
+                ("total", "numeric(10,2)"),
+                ("status", "character varying(20)"),
                 ("created_at", "timestamp without time zone"),
                 ("tags", "text[]"),
                 ("m", "mood"),
@@ -793,7 +793,7 @@ async fn schema_of_a_table_and_of_a_database() {
         ]);
         assert_eq!(listed, want, "{who}");
         let view = tables.iter().find(|t| t.name == "big_orders").unwrap();
-        assert_eq!(view.columns[1].type_name, "numeric");
+        assert_eq!(view.columns[1].type_name, "numeric(10,2)");
     }
 }
 

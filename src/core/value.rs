@@ -212,6 +212,88 @@ impl ResultSet {
     }
 }
 
+/// How many bytes of cell data one result may hold in tdb, besides its row limit: a row
+/// limit alone lets `SELECT repeat('x', 100000000) FROM generate_series(1, 40)` take gigabytes
+/// and abort the process. `TDB_RESULT_BYTES` sets it (bytes, or a number with `K`, `M` or `G`,
+/// binary multiples); it is read once per process, because every connector must agree on it
+/// and a test or a server must not see it change under a running query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResultBudget(u64);
+
+impl ResultBudget {
+    pub const DEFAULT: ResultBudget = ResultBudget(64 << 20);
+    /// Below this a legitimate server message (a wide row description, a long error) could
+    /// trip the PostgreSQL frame check, and a CSV cache row could become unreadable.
+    pub const MIN: ResultBudget = ResultBudget(1 << 20);
+    pub const ENV: &'static str = "TDB_RESULT_BYTES";
+
+    /// The process's budget: `TDB_RESULT_BYTES`, else [`Self::DEFAULT`].
+    pub fn from_env() -> crate::core::Result<ResultBudget> {
+        static BUDGET: std::sync::OnceLock<Result<ResultBudget, String>> =
+            std::sync::OnceLock::new();
+        BUDGET
+            .get_or_init(|| match std::env::var(Self::ENV) {
+                Ok(v) => ResultBudget::parse(&v).map_err(|e| format!("{}: {e}", Self::ENV)),
+                Err(std::env::VarError::NotPresent) => Ok(Self::DEFAULT),
+                Err(std::env::VarError::NotUnicode(_)) => Err(format!(
+                    "{}: not valid UTF-8; write a size such as 64M",
+                    Self::ENV
+                )),
+            })
+            .clone()
+            .map_err(crate::core::Error::Invalid)
+    }
+
+    /// `67108864`, `64M`, `64MiB`, `512k`, `1G`.
+    pub fn parse(text: &str) -> Result<ResultBudget, String> {
+        let t = text.trim();
+        let digits = t.bytes().take_while(u8::is_ascii_digit).count();
+        let (num, unit) = t.split_at(digits);
+        let shift = match unit.trim().to_ascii_lowercase().as_str() {
+            "" | "b" => 0,
+            "k" | "kb" | "kib" => 10,
+            "m" | "mb" | "mib" => 20,
+            "g" | "gb" | "gib" => 30,
+            _ => return Err(format!("\"{text}\" is not a size; write bytes or e.g. 64M")),
+        };
+        let bytes = num
+            .parse::<u64>()
+            .ok()
+            .and_then(|n| n.checked_mul(1 << shift))
+            .ok_or_else(|| format!("\"{text}\" is not a size; write bytes or e.g. 64M"))?;
+        if bytes < Self::MIN.0 {
+            return Err(format!("\"{text}\" is below the minimum of {}", Self::MIN));
+        }
+        Ok(ResultBudget(bytes))
+    }
+
+    /// A budget of exactly this many bytes (at least [`Self::MIN`]).
+    pub fn new(bytes: u64) -> ResultBudget {
+        ResultBudget(bytes.max(Self::MIN.0))
+    }
+
+    pub fn bytes(self) -> u64 {
+        self.0
+    }
+}
+
+/// `64 MiB`, `1.5 GiB`, `1000000 bytes`: how messages name the budget.
+impl std::fmt::Display for ResultBudget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self.0;
+        for (shift, unit) in [(30, "GiB"), (20, "MiB"), (10, "KiB")] {
+            if n >= 1 << shift {
+                return if n.is_multiple_of(1 << shift) {
+                    write!(f, "{} {unit}", n >> shift)
+                } else {
+                    write!(f, "{:.1} {unit}", n as f64 / (1u64 << shift) as f64)
+                };
+            }
+        }
+        write!(f, "{n} bytes")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -286,5 +368,28 @@ mod tests {
         };
         assert_eq!(rs.unique_column_names(), vec!["a", "a_2"]);
         assert_eq!(rs.json_rows()[0], json!({"a": 1, "a_2": 2}));
+    }
+
+    #[test]
+    fn budgets_parse_and_print_as_people_write_them() {
+        assert_eq!(ResultBudget::parse("64M"), Ok(ResultBudget::DEFAULT));
+        assert_eq!(ResultBudget::parse(" 64MiB "), Ok(ResultBudget::DEFAULT));
+        assert_eq!(ResultBudget::parse("67108864"), Ok(ResultBudget::DEFAULT));
+        assert_eq!(
+            ResultBudget::parse("2g").map(ResultBudget::bytes),
+            Ok(2 << 30)
+        );
+        assert_eq!(ResultBudget::parse("1024k"), Ok(ResultBudget::MIN));
+        for bad in ["", "abc", "64 X", "-1", "1.5M", "99999999999999999999G"] {
+            assert!(ResultBudget::parse(bad).is_err(), "{bad}");
+        }
+        assert!(
+            ResultBudget::parse("1000")
+                .unwrap_err()
+                .contains("minimum of 1 MiB")
+        );
+        assert_eq!(ResultBudget::DEFAULT.to_string(), "64 MiB");
+        assert_eq!(ResultBudget::new(3 << 19).to_string(), "1.5 MiB");
+        assert_eq!(ResultBudget::new(1).to_string(), "1 MiB");
     }
 }
