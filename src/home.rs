@@ -162,7 +162,10 @@ pub fn touch_private_file(path: &Path) -> Result<()> {
             }
             Ok(())
         }
-        Err(e) => Err(Error::Internal(format!("cannot open {}: {e}", path.display()))),
+        Err(e) => Err(Error::Internal(format!(
+            "cannot open {}: {e}",
+            path.display()
+        ))),
     }
 }
 

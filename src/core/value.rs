@@ -19,7 +19,9 @@ pub enum Value {
     Numeric(String),
     Text(String),
     Bytes(Vec<u8>),
-    Json(Json),
+    /// JSON as the engine's text: shown as it is, and embedded raw in JSON output (digits,
+    /// key order and duplicate keys untouched).
+    Json(String),
     Array(Vec<Value>),
 }
 
@@ -43,7 +45,9 @@ impl Value {
                 .unwrap_or_else(|| Json::String(float_text(*f))),
             Value::Numeric(s) | Value::Text(s) => Json::String(s.clone()),
             Value::Bytes(b) => Json::String(bytes_text(b)),
-            Value::Json(j) => j.clone(),
+            // A tree cannot hold the text's exact digits; output that must keep them
+            // serializes the value itself (see `Serialize`), which embeds the text raw.
+            Value::Json(t) => serde_json::from_str(t).unwrap_or_else(|_| Json::String(t.clone())),
             Value::Array(items) => Json::Array(items.iter().map(Value::to_json).collect()),
         }
     }
@@ -57,7 +61,7 @@ impl Value {
             Value::Float(f) => float_text(*f),
             Value::Numeric(s) | Value::Text(s) => s.clone(),
             Value::Bytes(b) => bytes_text(b),
-            Value::Json(j) => j.to_string(),
+            Value::Json(t) => t.clone(),
             Value::Array(items) => {
                 let mut out = String::from("{");
                 for (i, v) in items.iter().enumerate() {
@@ -93,7 +97,11 @@ impl Serialize for Value {
             Value::Float(f) => s.serialize_str(&float_text(*f)),
             Value::Numeric(t) | Value::Text(t) => s.serialize_str(t),
             Value::Bytes(b) => s.serialize_str(&bytes_text(b)),
-            Value::Json(j) => j.serialize(s),
+            Value::Json(t) => match serde_json::from_str::<&serde_json::value::RawValue>(t) {
+                Ok(raw) => raw.serialize(s),
+                // Not JSON after all (a server never sends that): the text as a string.
+                Err(_) => s.serialize_str(t),
+            },
             Value::Array(items) => {
                 let mut seq = s.serialize_seq(Some(items.len()))?;
                 for v in items {
@@ -102,6 +110,22 @@ impl Serialize for Value {
                 seq.end()
             }
         }
+    }
+}
+
+/// One row as a JSON object of the given names and cells, serialized without building a
+/// tree (so JSON cells keep their text).
+pub struct JsonObject<'a> {
+    pub pairs: Vec<(&'a str, &'a Value)>,
+}
+
+impl Serialize for JsonObject<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(self.pairs.len()))?;
+        for (name, v) in &self.pairs {
+            m.serialize_entry(name, v)?;
+        }
+        m.end()
     }
 }
 
@@ -146,14 +170,32 @@ fn needs_array_quotes(t: &str) -> bool {
             .any(|c| matches!(c, ',' | '{' | '}' | '"' | '\\') || c.is_whitespace())
 }
 
+/// A float as PostgreSQL's `float8out` prints it: the shortest digits that read back to the
+/// same value, in plain notation for decimal exponents from -4 to 14 and as `d.ddde±XX`
+/// outside them (`1e-05`, `1e+15`, `1.7976931348623157e+308`).
 fn float_text(f: f64) -> String {
     if f.is_nan() {
-        "NaN".into()
-    } else if f.is_infinite() {
-        if f > 0.0 { "Infinity" } else { "-Infinity" }.into()
-    } else {
-        f.to_string()
+        return "NaN".into();
     }
+    if f.is_infinite() {
+        return if f > 0.0 { "Infinity" } else { "-Infinity" }.into();
+    }
+    if f == 0.0 {
+        return if f.is_sign_negative() { "-0" } else { "0" }.into();
+    }
+    // `{:e}` gives the shortest round-trip digits with their exponent: `1.2345e17`.
+    let sci = format!("{f:e}");
+    let Some((mantissa, exp)) = sci.split_once('e') else {
+        return f.to_string();
+    };
+    let Ok(exp) = exp.parse::<i32>() else {
+        return f.to_string();
+    };
+    if (-4..15).contains(&exp) {
+        return f.to_string();
+    }
+    let sign = if exp < 0 { '-' } else { '+' };
+    format!("{mantissa}e{sign}{:02}", exp.unsigned_abs())
 }
 
 fn bytes_text(b: &[u8]) -> String {
@@ -303,6 +345,22 @@ mod tests {
     fn json_mapping_follows_the_contract() {
         assert_eq!(Value::Int(7).to_json(), json!(7));
         assert_eq!(Value::Float(1.5).to_json(), json!(1.5));
+        let text = |f: f64| Value::Float(f).to_text().unwrap_or_default();
+        for (f, want) in [
+            (1e-30, "1e-30"),
+            (1.7976931348623157e308, "1.7976931348623157e+308"),
+            (0.0001, "0.0001"),
+            (0.00001, "1e-05"),
+            (1e14, "100000000000000"),
+            (1e15, "1e+15"),
+            (123456789012345678.0, "1.2345678901234568e+17"),
+            (1.5, "1.5"),
+            (-0.000123456, "-0.000123456"),
+            (-0.0, "-0"),
+            (1e-310, "1e-310"),
+        ] {
+            assert_eq!(text(f), want, "{f:e}");
+        }
         assert_eq!(Value::Float(f64::NAN).to_json(), json!("NaN"));
         assert_eq!(
             Value::Numeric("12345678901234567890.000001".into()).to_json(),
@@ -342,12 +400,24 @@ mod tests {
             Value::Numeric("1.10".into()),
             Value::Text("é\u{1b}".into()),
             Value::Bytes(vec![1, 255]),
-            Value::Json(json!({"a": [1, null]})),
+            Value::Json(r#"{"a": [1, null]}"#.into()),
             Value::Array(vec![Value::Int(1), Value::Text("x".into())]),
         ];
         for v in values {
             assert_eq!(serde_json::to_value(&v).unwrap(), v.to_json(), "{v:?}");
         }
+    }
+
+    #[test]
+    fn json_keeps_the_servers_text() {
+        let text = r#"{"big": 12345678901234567890123, "p": 1.10, "p": 0.1000000000000000055511151231257827, "e": 1.0e2}"#;
+        let v = Value::Json(text.into());
+        assert_eq!(v.to_text().as_deref(), Some(text));
+        let out = serde_json::to_string(&JsonObject {
+            pairs: vec![("j", &v)],
+        })
+        .unwrap();
+        assert_eq!(out, format!(r#"{{"j":{text}}}"#));
     }
 
     #[test]
