@@ -493,13 +493,14 @@ impl PgConnector {
         // Parse runs no function).
         let params = check.as_params();
         let (set, stmt) = tokio::join!(tx.query(check_stmt, &params), tx.prepare(sql));
-        let offenders: Vec<String> = set
-            .map_err(err)?
-            .first()
-            .map(|row| row.try_get(4))
+        let settings = set.map_err(err)?;
+        let first = settings.first();
+        let offenders: Vec<String> = first
+            .map(|row| row.try_get(5))
             .transpose()
             .map_err(err)?
             .unwrap_or_default();
+        let time_zone: Option<String> = first.map(|row| row.try_get(6)).transpose().map_err(err)?;
         if !offenders.is_empty() {
             let clean = tx.rollback().await.is_ok();
             if !clean {
@@ -524,28 +525,38 @@ impl PgConnector {
                 type_name: decode::type_label(c.type_()),
             })
             .collect();
-        let as_text: Vec<bool> = types.iter().map(|t| !decode::binary_supported(t)).collect();
+        // A timestamptz's binary form is UTC; outside UTC its text in the session's zone is
+        // what psql shows, so the server writes it.
+        let zoned = !time_zone.as_deref().is_some_and(decode::is_utc);
+        let as_text: Vec<bool> = types
+            .iter()
+            .map(|t| !decode::binary_supported(t) || (zoned && decode::has_timestamptz(t)))
+            .collect();
 
         // Columns whose binary format we do not decode are fetched through a wrapper that
-        // casts them to text on the server. A savepoint keeps the transaction usable should
-        // the wrapper not parse (the original statement is then used as is).
-        let (exec, wrapped) = if as_text.contains(&true) {
-            let wrapped_sql = text_wrapper(sql, &types, &as_text);
-            let sp = tx.savepoint("tdb_text_cast").await.map_err(err)?;
-            match sp.prepare(&wrapped_sql).await {
-                Ok(w) => {
-                    sp.commit().await.map_err(err)?;
-                    (w, true)
-                }
-                Err(e) => {
-                    tracing::debug!("text cast wrapper refused ({e}); reading columns raw");
-                    sp.rollback().await.map_err(err)?;
-                    (stmt, false)
+        // casts them to text on the server: as one-element arrays first (an array's text is
+        // always the type's output function), then with a plain cast for types that have no
+        // array type (pg_node_tree, anyarray). A savepoint keeps the transaction usable should
+        // a wrapper not parse; with neither, the statement is used as is.
+        let mut exec = None;
+        if as_text.contains(&true) {
+            for cast in [Wrapped::ArrayText, Wrapped::PlainText] {
+                let wrapped_sql = text_wrapper(sql, &types, &as_text, cast);
+                let sp = tx.savepoint("tdb_text_cast").await.map_err(err)?;
+                match sp.prepare(&wrapped_sql).await {
+                    Ok(w) => {
+                        sp.commit().await.map_err(err)?;
+                        exec = Some((w, cast));
+                        break;
+                    }
+                    Err(e) => {
+                        tracing::debug!("text cast wrapper refused ({e})");
+                        sp.rollback().await.map_err(err)?;
+                    }
                 }
             }
-        } else {
-            (stmt, false)
-        };
+        }
+        let (exec, wrapped) = exec.unwrap_or((stmt, Wrapped::Raw));
 
         let portal = tx.bind(&exec, &[]).await.map_err(err)?;
         let max_rows = i32::try_from(limit.saturating_add(1)).unwrap_or(i32::MAX);
@@ -800,7 +811,18 @@ async fn begin<'c>(
 /// A plain `::text` is not always the type's output function (`inet::text` adds the netmask
 /// psql does not show), but an array's text form always is, and keeps NULL apart from
 /// `'NULL'`; so a scalar goes out as a one-element array and an array as itself.
-fn text_wrapper(sql: &str, types: &[Type], as_text: &[bool]) -> String {
+/// How the columns read as text reached tdb.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wrapped {
+    /// `ARRAY[c]::text`: the output function's text inside array quoting.
+    ArrayText,
+    /// `c::text`.
+    PlainText,
+    /// No wrapper: the statement as written.
+    Raw,
+}
+
+fn text_wrapper(sql: &str, types: &[Type], as_text: &[bool], cast: Wrapped) -> String {
     // A trailing `;` is fine for a statement but not inside parentheses.
     let inner = &sql[..statement_end(sql)];
     let mut select = String::new();
@@ -812,7 +834,7 @@ fn text_wrapper(sql: &str, types: &[Type], as_text: &[bool]) -> String {
         }
         let n = i + 1;
         let _ = write!(names, "c{n}");
-        let _ = match (text, decode::is_array(ty)) {
+        let _ = match (text, decode::is_array(ty) || cast != Wrapped::ArrayText) {
             (false, _) => write!(select, "c{n}"),
             (true, true) => write!(select, "c{n}::text"),
             (true, false) => write!(select, "ARRAY[c{n}]::text"),
@@ -912,7 +934,7 @@ fn statement_end(sql: &str) -> usize {
     end
 }
 
-fn decode_row(row: &Row, types: &[Type], as_text: &[bool], wrapped: bool) -> Result<Vec<Value>> {
+fn decode_row(row: &Row, types: &[Type], as_text: &[bool], wrapped: Wrapped) -> Result<Vec<Value>> {
     let mut cells = Vec::with_capacity(types.len());
     for (i, ty) in types.iter().enumerate() {
         let Raw(raw) = row
@@ -920,9 +942,13 @@ fn decode_row(row: &Row, types: &[Type], as_text: &[bool], wrapped: bool) -> Res
             .map_err(|e| Error::QueryFailed(format!("cannot read column {}: {e}", i + 1)))?;
         cells.push(match (as_text[i], wrapped) {
             (false, _) => decode::decode_binary(ty, raw),
-            (true, true) => decode::decode_text(ty, raw),
+            (true, Wrapped::ArrayText) => decode::decode_text(ty, raw),
+            (true, Wrapped::PlainText) if decode::is_array(ty) => decode::decode_text(ty, raw),
+            (true, Wrapped::PlainText) => raw.map_or(Value::Null, |b| {
+                Value::Text(String::from_utf8_lossy(b).into_owned())
+            }),
             // The wrapper was refused: show what came, as text when it is text.
-            (true, false) => match raw {
+            (true, Wrapped::Raw) => match raw {
                 None => Value::Null,
                 Some(b) => match std::str::from_utf8(b) {
                     Ok(s) if !s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') => {
@@ -1152,7 +1178,8 @@ mod tests {
             text_wrapper(
                 "SELECT 1, '1 day'::interval, '{}'::interval[];  ",
                 &[Type::INT4, Type::INTERVAL, Type::INTERVAL_ARRAY],
-                &[false, true, true]
+                &[false, true, true],
+                Wrapped::ArrayText
             ),
             "SELECT c1, ARRAY[c2]::text, c3::text FROM (\nSELECT 1, '1 day'::interval, \
              '{}'::interval[]\n) AS tdb_q(c1, c2, c3)"

@@ -71,6 +71,59 @@ pub(super) fn binary_supported(ty: &Type) -> bool {
     }
 }
 
+/// Whether a session TimeZone is UTC under one of its names, so binary timestamps (UTC) show
+/// as the session would.
+pub(super) fn is_utc(zone: &str) -> bool {
+    matches!(
+        zone.to_ascii_lowercase().as_str(),
+        "utc"
+            | "etc/utc"
+            | "gmt"
+            | "etc/gmt"
+            | "uct"
+            | "etc/uct"
+            | "universal"
+            | "etc/universal"
+            | "zulu"
+            | "etc/zulu"
+            | "z"
+            | "gmt0"
+            | "etc/gmt0"
+            | "greenwich"
+            | "etc/greenwich"
+    )
+}
+
+/// A timestamptz, or an array or domain of one.
+pub(super) fn has_timestamptz(ty: &Type) -> bool {
+    let base = base_type(ty);
+    match base.kind() {
+        Kind::Array(elem) => *base_type(elem) == Type::TIMESTAMPTZ,
+        _ => *base == Type::TIMESTAMPTZ,
+    }
+}
+
+/// The server's ISO text of a timestamptz (`2024-03-31 00:00:00+05:30`, `… -03`, `… BC`)
+/// in tdb's ISO 8601 form: `T` between date and time, the offset as `±HH:MM`.
+fn zoned_text(text: &str) -> String {
+    let (body, bc) = match text.strip_suffix(" BC") {
+        Some(b) => (b, " BC"),
+        None => (text, ""),
+    };
+    let mut s = body.replacen(' ', "T", 1);
+    // The offset is the last `+` or `-` after the time's start; psql drops `:00` minutes.
+    if let Some(t) = s.find('T')
+        && let Some(sign) = s[t..].rfind(['+', '-']).map(|i| t + i)
+    {
+        let offset = &s[sign + 1..];
+        if offset.len() == 2 && offset.bytes().all(|b| b.is_ascii_digit()) {
+            s.push_str(":00");
+        }
+    }
+    s.push_str(bc);
+    s
+}
+
 /// The type's name as a user reads it: `int4`, `text[]`, `mood`.
 pub(super) fn type_label(ty: &Type) -> String {
     match ty.kind() {
@@ -188,14 +241,28 @@ pub(super) fn decode_text(ty: &Type, raw: Option<&[u8]>) -> Value {
     };
     let text = String::from_utf8_lossy(raw).into_owned();
     let base = base_type(ty);
-    match base.kind() {
+    let value = match base.kind() {
         Kind::Array(elem) => parse_array_text(&text, array_delimiter(elem)),
         _ => match parse_array_text(&text, array_delimiter(base)) {
             Some(Value::Array(mut one)) if one.len() == 1 => one.pop(),
             _ => None,
         },
     }
-    .unwrap_or(Value::Text(text))
+    .unwrap_or(Value::Text(text));
+    if has_timestamptz(ty) {
+        zone_texts(value)
+    } else {
+        value
+    }
+}
+
+fn zone_texts(v: Value) -> Value {
+    match v {
+        Value::Text(t) if t.ends_with("infinity") => Value::Text(t),
+        Value::Text(t) => Value::Text(zoned_text(&t)),
+        Value::Array(items) => Value::Array(items.into_iter().map(zone_texts).collect()),
+        other => other,
+    }
 }
 
 /// PostgreSQL's binary array format: dimensions, then each element with its length.
@@ -601,6 +668,23 @@ mod tests {
         assert_eq!(n(numeric(0, 0, 0xD000, 0, &[])), "Infinity");
         assert_eq!(n(numeric(0, 0, 0xF000, 0, &[])), "-Infinity");
         assert!(numeric_text(&[0, 1]).is_none());
+    }
+
+    #[test]
+    fn zoned_timestamps_read_as_iso_8601_with_their_offset() {
+        assert_eq!(
+            zoned_text("2024-03-31 00:00:00+05:30"),
+            "2024-03-31T00:00:00+05:30"
+        );
+        assert_eq!(
+            zoned_text("2024-03-31 00:00:00.5-03"),
+            "2024-03-31T00:00:00.5-03:00"
+        );
+        assert_eq!(
+            zoned_text("0001-01-01 12:00:00+00 BC"),
+            "0001-01-01T12:00:00+00:00 BC"
+        );
+        assert!(is_utc("Etc/UTC") && is_utc("UTC") && !is_utc("Asia/Kolkata"));
     }
 
     #[test]

@@ -39,8 +39,9 @@ use crate::core::guard::{Calls, DENIED_FUNCTIONS, IMPLICIT_OPERATORS, REFUSAL_PR
 ///
 /// `$1` timeout in ms; `$2..$5` the called functions (schema or '', name, argument count or
 /// -1, field notation); `$6..$7` operators (schema or '', symbol); `$8` cast target types;
-/// `$9` the allow list and `$10` the guard's deny list as LIKE patterns. The last column
-/// lists what is not allowed.
+/// `$9` the allow list and `$10` the guard's deny list as LIKE patterns. Column 5 lists what
+/// is not allowed; column 6 is the session's TimeZone (timestamps with time zone are shown in
+/// it), and DateStyle is ISO so the server's text of a timestamp is ISO 8601 too.
 ///
 /// Operators and casts a superuser created can reach any function, a denied built-in
 /// (`CREATE OPERATOR ### (…, FUNCTION = pg_terminate_backend)`) as well as one of their own,
@@ -50,6 +51,7 @@ SELECT pg_catalog.set_config('statement_timeout', $1, true),
        pg_catalog.set_config('lock_timeout', $1, true),
        pg_catalog.set_config('idle_in_transaction_session_timeout', $1, true),
        pg_catalog.set_config('standard_conforming_strings', 'on', true),
+       pg_catalog.set_config('DateStyle', 'ISO, MDY', true),
        ARRAY(
 WITH candidates(oid) AS (
   SELECT p.oid FROM pg_catalog.pg_proc p
@@ -115,7 +117,8 @@ offenders(what) AS (
   JOIN procs p ON p.oid = c.castfunc
   WHERE c.castsource < 16384
 )
-SELECT what FROM offenders ORDER BY what)";
+SELECT what FROM offenders ORDER BY what),
+       pg_catalog.current_setting('TimeZone')";
 
 /// The types of `$1..$10`, for preparing [`SET_TIMEOUTS_AND_CHECK`].
 pub const PARAM_TYPES: [Type; 10] = [
