@@ -124,11 +124,32 @@ fn zoned_text(text: &str) -> String {
     s
 }
 
-/// The type's name as a user reads it: `int4`, `text[]`, `mood`.
+/// The type's name as `format_type` spells it (what psql's `\d` and the schema pane show):
+/// `integer`, `timestamp with time zone`, `text[]`, `mood`.
 pub(super) fn type_label(ty: &Type) -> String {
     match ty.kind() {
-        Kind::Array(elem) => format!("{}[]", elem.name()),
-        _ => ty.name().to_string(),
+        Kind::Array(elem) => format!("{}[]", sql_name(elem.name())),
+        _ => sql_name(ty.name()).to_string(),
+    }
+}
+
+/// The SQL spelling of a built-in type's internal name; other names are their own.
+fn sql_name(internal: &str) -> &str {
+    match internal {
+        "int2" => "smallint",
+        "int4" => "integer",
+        "int8" => "bigint",
+        "float4" => "real",
+        "float8" => "double precision",
+        "bool" => "boolean",
+        "bpchar" => "character",
+        "varchar" => "character varying",
+        "varbit" => "bit varying",
+        "timestamptz" => "timestamp with time zone",
+        "timestamp" => "timestamp without time zone",
+        "timetz" => "time with time zone",
+        "time" => "time without time zone",
+        other => other,
     }
 }
 
@@ -668,6 +689,17 @@ mod tests {
         assert_eq!(n(numeric(0, 0, 0xD000, 0, &[])), "Infinity");
         assert_eq!(n(numeric(0, 0, 0xF000, 0, &[])), "-Infinity");
         assert!(numeric_text(&[0, 1]).is_none());
+    }
+
+    #[test]
+    fn type_labels_are_format_types_spelling() {
+        assert_eq!(type_label(&Type::INT4), "integer");
+        assert_eq!(type_label(&Type::BPCHAR), "character");
+        assert_eq!(
+            type_label(&Type::TIMESTAMPTZ_ARRAY),
+            "timestamp with time zone[]"
+        );
+        assert_eq!(type_label(&Type::TEXT), "text");
     }
 
     #[test]
