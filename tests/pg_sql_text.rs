@@ -98,9 +98,9 @@ impl Fixture {
     fn audit_of(&self, sql: &str) -> Value {
         let log = std::fs::read_to_string(self.home().join("tdb_audit.jsonl")).unwrap();
         log.lines()
+            .rev()
             .map(|l| serde_json::from_str::<Value>(l).unwrap())
-            .filter(|v| v["event"] == "query" && v["sql"] == sql)
-            .last()
+            .find(|v| v["event"] == "query" && v["sql"] == sql)
             .unwrap_or_else(|| panic!("no audit line for {sql:?}"))
     }
 }
