@@ -17,9 +17,9 @@ use std::collections::{BTreeSet, HashMap};
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    AccessExpr, BinaryOperator, Expr, FunctionArgumentList, FunctionArguments, Ident, LimitClause,
-    ObjectName, ObjectNamePart, Query, Select, SetExpr, Statement, TableAlias, TableFactor,
-    UnaryOperator, Value, Visit, VisitMut, Visitor, VisitorMut,
+    AccessExpr, BinaryOperator, DescribeAlias, Expr, FunctionArgumentList, FunctionArguments,
+    Ident, LimitClause, ObjectName, ObjectNamePart, Query, Select, SetExpr, Statement, TableAlias,
+    TableFactor, UnaryOperator, Value, Visit, VisitMut, Visitor, VisitorMut,
 };
 use sqlparser::dialect::{PostgreSqlDialect, SQLiteDialect};
 use sqlparser::keywords::Keyword;
@@ -315,7 +315,9 @@ pub fn guard(
     }
     check_text(sql)?;
     let parsed = parse_one_query(sql, dialect)?;
-    check_query(&parsed.query, dialect)?;
+    if let Some(query) = inner_query(&parsed.statement) {
+        check_query(query, dialect)?;
+    }
     let index = LineIndex::new(sql);
     let keep = parsed
         .end
@@ -324,14 +326,14 @@ pub fn guard(
 
     // The tree the server must end up parsing: the checked one, rewritten.
     let Parsed {
-        query: mut expected,
+        statement: mut expected,
         tokens,
         table_command,
         ..
     } = parsed;
     let mut edits = Vec::new();
-    if let Some(table) = data_table {
-        for site in resolve_data_alias(&mut expected, dialect, table, !table_command) {
+    if let (Some(table), Some(query)) = (data_table, inner_query_mut(&mut expected)) {
+        for site in resolve_data_alias(query, dialect, table, !table_command) {
             let (Some(start), Some(end)) = (index.byte(site.span.start), index.byte(site.span.end))
             else {
                 return Err(refuse(UNSPLICEABLE));
@@ -345,7 +347,13 @@ pub fn guard(
         }
     }
     let wanted = (limit + 1).to_string();
-    if apply_limit(&mut expected, dialect, limit) {
+    // EXPLAIN and SHOW get no LIMIT (it would change the plan shown); the connector reads
+    // at most `limit + 1` rows of any statement.
+    let limited = match &mut expected {
+        Statement::Query(query) => apply_limit(query, dialect, limit),
+        _ => false,
+    };
+    if limited {
         // sqlparser's tree has no trace of `LIMIT ALL`, so the tokens decide: a top-level
         // LIMIT gets the number as its value; without one, the limit goes before a top-level
         // OFFSET (SQLite accepts no other order) or at the end.
@@ -380,8 +388,11 @@ pub fn guard(
     // parse to the rewritten tree. (Printed, not tree, equality: comparing trees recurses
     // deeper than the stack allows on long flat chains, and spans differ.)
     let reparsed = parse_one_query(&executed_sql, dialect)?;
-    let calls = check_query(&reparsed.query, dialect)?;
-    if reparsed.query.to_string() != expected.to_string() {
+    let calls = match inner_query(&reparsed.statement) {
+        Some(query) => check_query(query, dialect)?,
+        None => Calls::default(),
+    };
+    if reparsed.statement.to_string() != expected.to_string() {
         return Err(refuse(UNSPLICEABLE));
     }
     Ok(Guarded {
@@ -471,9 +482,10 @@ fn parse_error(err: ParserError) -> Error {
     refuse(format!("could not parse SQL: {detail}"))
 }
 
-/// A query parsed from the user's text, with the tokens its spans point into.
+/// A statement parsed from the user's text, with the tokens its spans point into: a query,
+/// `EXPLAIN` of a query, or `SHOW name`.
 struct Parsed {
-    query: Query,
+    statement: Statement,
     tokens: Vec<TokenWithSpan>,
     /// Where the statement's last token ends (before trailing `;`, blanks and comments).
     end: Option<Location>,
@@ -525,22 +537,45 @@ fn parse_one_query(sql: &str, dialect: Dialect) -> Result<Parsed> {
             )));
         }
     };
-    let Statement::Query(query) = statement else {
-        return Err(Error::Invalid(ONLY_SELECT.into()));
+    // `EXPLAIN ANALYZE` runs its query, in the same read-only transaction, so it gets the
+    // same checks as the query alone; SHOW reads one setting, as current_setting() does.
+    let allowed = match &statement {
+        Statement::Explain {
+            describe_alias: DescribeAlias::Explain,
+            statement: inner,
+            ..
+        } => matches!(**inner, Statement::Query(_)),
+        Statement::ShowVariable { .. } => dialect == Dialect::Postgres,
+        Statement::Query(_) => true,
+        _ => false,
     };
     // `WITH x AS (…) DELETE …` parses as a query whose body is the DELETE.
-    if matches!(
-        *query.body,
-        SetExpr::Insert(_) | SetExpr::Update(_) | SetExpr::Delete(_) | SetExpr::Merge(_)
-    ) {
+    if !allowed || inner_query(&statement).is_some_and(|q| write_kind(&q.body).is_some()) {
         return Err(Error::Invalid(ONLY_SELECT.into()));
     }
     Ok(Parsed {
-        query: *query,
+        statement,
         tokens,
         end,
         table_command,
     })
+}
+
+/// The query a statement the guard accepts reads through (none for SHOW).
+fn inner_query(statement: &Statement) -> Option<&Query> {
+    match statement {
+        Statement::Query(query) => Some(query),
+        Statement::Explain { statement, .. } => inner_query(statement),
+        _ => None,
+    }
+}
+
+fn inner_query_mut(statement: &mut Statement) -> Option<&mut Query> {
+    match statement {
+        Statement::Query(query) => Some(query),
+        Statement::Explain { statement, .. } => inner_query_mut(statement),
+        _ => None,
+    }
 }
 
 fn is_trivia(token: &Token) -> bool {
@@ -566,7 +601,9 @@ fn first_keyword(tokens: &[TokenWithSpan]) -> Option<Keyword> {
 fn opens_a_query(first: Option<Keyword>) -> bool {
     matches!(
         first,
-        None | Some(Keyword::SELECT | Keyword::WITH | Keyword::VALUES | Keyword::TABLE)
+        None | Some(
+            Keyword::SELECT | Keyword::WITH | Keyword::VALUES | Keyword::TABLE | Keyword::EXPLAIN
+        )
     )
 }
 
@@ -1227,6 +1264,8 @@ mod tests {
         cte_delete_in_where_subquery: PG, "SELECT 1 WHERE EXISTS (WITH d AS (DELETE FROM orders RETURNING 1) SELECT 1)" => "data-modifying CTE \"d\" (DELETE)";
         cte_delete_in_derived_table: PG, "SELECT * FROM (WITH d AS (DELETE FROM orders RETURNING 1) SELECT 1) s" => "data-modifying CTE \"d\" (DELETE)";
         cte_insert_in_union_branch: PG, "SELECT 1 UNION ALL (WITH i AS (INSERT INTO orders DEFAULT VALUES RETURNING 1) SELECT 2)" => "data-modifying CTE \"i\" (INSERT)";
+        explain_data_modifying_cte: PG, "EXPLAIN ANALYZE WITH d AS (DELETE FROM orders RETURNING 1) SELECT 1" => "data-modifying CTE \"d\" (DELETE)";
+        explain_denied_function: PG, "EXPLAIN ANALYZE SELECT pg_terminate_backend(1)" => "(backend signalling)";
         cte_delete_sqlite: LITE, "WITH d AS (DELETE FROM orders RETURNING *) SELECT 1" => "data-modifying CTE \"d\" (DELETE)";
         write_statement_in_derived_table: PG, "SELECT * FROM (WITH x AS (SELECT 1) DELETE FROM orders RETURNING *) s" => "data-modifying statement (DELETE) inside the query";
         select_into: PG, "SELECT * INTO stolen FROM orders" => "SELECT … INTO is not allowed";
@@ -1283,7 +1322,9 @@ mod tests {
         vacuum_full: PG, "VACUUM FULL";
         analyze: PG, "ANALYZE orders";
         explain_analyze_delete: PG, "EXPLAIN ANALYZE DELETE FROM orders";
-        explain_select_is_not_a_select: PG, "EXPLAIN SELECT 1";
+        explain_with_delete: PG, "EXPLAIN WITH x AS (SELECT 1) DELETE FROM orders";
+        describe_is_not_explain: PG, "DESCRIBE SELECT 1";
+        sqlite_show_is_not_a_query: LITE, "SHOW search_path";
         create_table: PG, "CREATE TABLE t (id int)";
         create_table_as: PG, "CREATE TABLE t AS SELECT * FROM orders";
         create_function: PG, "CREATE FUNCTION f() RETURNS int AS 'select 1' LANGUAGE sql";
@@ -1533,6 +1574,9 @@ mod tests {
         ok_table_command_gets_the_limit: PG, "TABLE orders ORDER BY a" => "TABLE orders ORDER BY a LIMIT 101";
         ok_from_only: PG, "SELECT * FROM ONLY orders, ONLY data JOIN ONLY items USING (id)"
             => "SELECT * FROM ONLY orders, ONLY \"public\".\"orders\" AS data JOIN ONLY items USING (id) LIMIT 101";
+        ok_explain: PG, "EXPLAIN SELECT * FROM data" => "EXPLAIN SELECT * FROM \"public\".\"orders\" AS data";
+        ok_explain_analyze_options: PG, "explain (analyze, format json) select 1;" => "explain (analyze, format json) select 1";
+        ok_show: PG, "SHOW search_path" => "SHOW search_path";
         ok_table_command: PG, "TABLE orders;" => "TABLE orders LIMIT 101";
         ok_table_command_quoted_schema: PG, "TABLE \"Sales\".\"My Orders\"" => "TABLE \"Sales\".\"My Orders\" LIMIT 101";
         ok_sqlite_filter: LITE, "SELECT * FROM data WHERE name LIKE 'a%' AND total > 1.5"
@@ -1676,7 +1720,9 @@ mod tests {
     #[test]
     fn union_limit_sits_on_the_set_operation() {
         let sql = executed(PG, "SELECT 1 UNION SELECT 2");
-        let query = parse_one_query(&sql, PG).unwrap().query;
+        let Statement::Query(query) = parse_one_query(&sql, PG).unwrap().statement else {
+            panic!("{sql} is not a query");
+        };
         assert!(matches!(*query.body, SetExpr::SetOperation { .. }));
         assert!(query.limit_clause.is_some());
     }
