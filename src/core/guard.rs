@@ -511,7 +511,7 @@ fn parse_one_query(sql: &str, dialect: Dialect) -> Result<Parsed> {
         .map(|t| t.span.end);
     let table_command = expand_table_command(&mut tokens);
     if dialect == Dialect::Postgres {
-        drop_only(&mut tokens);
+        drop_noise_words(&mut tokens);
     }
     let first = first_keyword(&tokens);
     let mut statements = match Parser::new(parser_dialect)
@@ -669,26 +669,73 @@ fn expand_table_command(tokens: &mut Vec<TokenWithSpan>) -> bool {
     true
 }
 
-/// sqlparser reads PostgreSQL's `FROM ONLY t` (no rows of inheriting tables) as a table
-/// named ONLY aliased t. ONLY is reserved there, so an unquoted ONLY after `FROM`, `JOIN` or
-/// a comma always means that; the parser is shown the plain `t`, which reads a superset of
-/// the same table's rows.
-fn drop_only(tokens: &mut Vec<TokenWithSpan>) {
-    let mut previous: Option<Token> = None;
-    tokens.retain(|t| {
-        if is_trivia(&t.token) {
-            return true;
+/// Words PostgreSQL reads that change nothing the guard checks but that sqlparser 0.63
+/// misreads or cannot parse, removed from what the parser is shown (the text sent keeps
+/// them). Each is a reserved word in PostgreSQL's grammar, or UESCAPE right after a U&
+/// string, so the server reads it exactly so; none can hide a call or a table:
+///
+/// - `FROM ONLY t` / `JOIN ONLY t` / `, ONLY t` (sqlparser reads a table named ONLY aliased
+///   t): the plain `t` reads a superset of the same table's rows;
+/// - `BETWEEN SYMMETRIC` / `BETWEEN ASYMMETRIC`: the same operands and comparisons;
+/// - `GROUP BY DISTINCT` / `GROUP BY ALL`: the same grouping expressions;
+/// - `FOR READ ONLY`: a locking clause that locks nothing;
+/// - `U&'…' UESCAPE '!'`: the escape character of a string literal, which stays a literal.
+fn drop_noise_words(tokens: &mut Vec<TokenWithSpan>) {
+    fn keyword(t: &Token) -> Option<Keyword> {
+        match t {
+            Token::Word(w) if w.quote_style.is_none() => Some(w.keyword),
+            _ => None,
         }
-        let after_from = match &previous {
-            Some(Token::Word(w)) => {
-                w.quote_style.is_none() && matches!(w.keyword, Keyword::FROM | Keyword::JOIN)
+    }
+    // Indexes of the significant tokens, to look back and ahead past whitespace.
+    let significant: Vec<usize> = (0..tokens.len())
+        .filter(|&i| !is_trivia(&tokens[i].token))
+        .collect();
+    let mut drop = vec![false; tokens.len()];
+    for (k, &i) in significant.iter().enumerate() {
+        let at = |offset: isize| {
+            k.checked_add_signed(offset)
+                .and_then(|j| significant.get(j))
+                .map(|&j| &tokens[j].token)
+        };
+        let kw = keyword(&tokens[i].token);
+        let before = at(-1).and_then(keyword);
+        let noise = match kw {
+            Some(Keyword::ONLY) => {
+                matches!(before, Some(Keyword::FROM | Keyword::JOIN))
+                    || at(-1) == Some(&Token::Comma)
             }
-            Some(Token::Comma) => true,
+            Some(Keyword::SYMMETRIC | Keyword::ASYMMETRIC) => before == Some(Keyword::BETWEEN),
+            Some(Keyword::DISTINCT | Keyword::ALL) => {
+                before == Some(Keyword::BY) && at(-2).and_then(keyword) == Some(Keyword::GROUP)
+            }
+            Some(Keyword::FOR) => {
+                at(1).and_then(keyword) == Some(Keyword::READ)
+                    && at(2).and_then(keyword) == Some(Keyword::ONLY)
+            }
+            Some(Keyword::UESCAPE) => {
+                matches!(at(-1), Some(Token::UnicodeStringLiteral(_)))
+                    && matches!(at(1), Some(Token::SingleQuotedString(_)))
+            }
             _ => false,
         };
-        let only = matches!(&t.token, Token::Word(w) if w.quote_style.is_none() && w.keyword == Keyword::ONLY);
-        previous = Some(t.token.clone());
-        !(only && after_from)
+        if noise {
+            drop[i] = true;
+            match kw {
+                Some(Keyword::FOR) => {
+                    for j in [k + 1, k + 2] {
+                        drop[significant[j]] = true;
+                    }
+                }
+                Some(Keyword::UESCAPE) => drop[significant[k + 1]] = true,
+                _ => {}
+            }
+        }
+    }
+    let mut i = 0;
+    tokens.retain(|_| {
+        i += 1;
+        !drop[i - 1]
     });
 }
 
@@ -1382,6 +1429,10 @@ mod tests {
         fn_lo_import_in_scalar_subquery: PG, "SELECT * FROM orders WHERE id = (SELECT lo_import('/etc/passwd'))" => "calls lo_import (large objects)";
         fn_lo_export: PG, "SELECT lo_export(16384, '/tmp/x')" => "(large objects)";
         fn_lowrite: PG, "SELECT lowrite(0, 'x')" => "(large objects)";
+        fn_behind_between_symmetric: PG, "SELECT 1 BETWEEN SYMMETRIC pg_terminate_backend(1) AND 2" => "(backend signalling)";
+        fn_behind_group_by_distinct: PG, "SELECT 1 GROUP BY DISTINCT pg_advisory_lock(1)" => "(advisory locks)";
+        fn_after_uescape: PG, "SELECT U&'!0061' UESCAPE '!', nextval('s')" => "(sequences)";
+        lock_after_for_read_only: PG, "SELECT * FROM orders FOR READ ONLY FOR UPDATE" => "locking clause FOR UPDATE";
         fn_hidden_behind_from_only_pg: PG, "SELECT * FROM ONLY pg_ls_dir(x)" => "calls pg_ls_dir (server files and programs)";
         fn_read_file_in_from: PG, "SELECT * FROM pg_read_file('/etc/passwd')" => "calls pg_read_file (server files and programs)";
         fn_ls_dir_lateral: PG, "SELECT * FROM orders, LATERAL pg_ls_dir('.') AS f" => "calls pg_ls_dir (server files and programs)";
@@ -1577,6 +1628,8 @@ mod tests {
         ok_explain: PG, "EXPLAIN SELECT * FROM data" => "EXPLAIN SELECT * FROM \"public\".\"orders\" AS data";
         ok_explain_analyze_options: PG, "explain (analyze, format json) select 1;" => "explain (analyze, format json) select 1";
         ok_show: PG, "SHOW search_path" => "SHOW search_path";
+        ok_noise_words_sent_as_written: PG, "SELECT 5 BETWEEN SYMMETRIC 10 AND 1, U&'d!0061t' UESCAPE '!' FROM data GROUP BY ALL 1 FOR READ ONLY"
+            => "SELECT 5 BETWEEN SYMMETRIC 10 AND 1, U&'d!0061t' UESCAPE '!' FROM \"public\".\"orders\" AS data GROUP BY ALL 1 FOR READ ONLY LIMIT 101";
         ok_table_command: PG, "TABLE orders;" => "TABLE orders LIMIT 101";
         ok_table_command_quoted_schema: PG, "TABLE \"Sales\".\"My Orders\"" => "TABLE \"Sales\".\"My Orders\" LIMIT 101";
         ok_sqlite_filter: LITE, "SELECT * FROM data WHERE name LIKE 'a%' AND total > 1.5"
