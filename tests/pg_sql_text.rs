@@ -207,3 +207,32 @@ fn table_commands_and_from_only_run() {
         "SELECT count(*) AS n FROM ONLY \"public\".\"orders\" AS data LIMIT 101"
     );
 }
+
+#[test]
+fn explain_shows_the_plan_and_show_a_setting() {
+    let f = fixture();
+    let v = f.ok("EXPLAIN (COSTS OFF) SELECT * FROM data WHERE id = 1");
+    assert_eq!(v["columns"], json!(["QUERY PLAN"]));
+    let plan: Vec<&str> = v["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["QUERY PLAN"].as_str())
+        .collect();
+    assert!(plan.iter().any(|l| l.contains("orders")), "{plan:?}");
+    // ANALYZE runs the query, still inside the read-only transaction.
+    let v = f.ok("EXPLAIN ANALYZE SELECT count(*) FROM data");
+    assert!(v["rows_returned"].as_u64().unwrap() > 0);
+    let v = f.ok("SHOW transaction_read_only");
+    assert_eq!(v["rows"], json!([{"transaction_read_only": "on"}]));
+    let v = f.ok("show search_path");
+    assert_eq!(v["columns"], json!(["search_path"]));
+    // What EXPLAIN ANALYZE would run is checked like the query alone.
+    let detail = f.fails("EXPLAIN ANALYZE SELECT pg_advisory_lock(1)", 10);
+    assert!(detail.contains("(advisory locks)"), "{detail}");
+    let detail = f.fails("EXPLAIN ANALYZE DELETE FROM orders", 10);
+    assert_eq!(
+        detail,
+        "SQL validation failed: Only SELECT statements are allowed"
+    );
+}
