@@ -1429,6 +1429,12 @@ mod tests {
         fn_lo_import_in_scalar_subquery: PG, "SELECT * FROM orders WHERE id = (SELECT lo_import('/etc/passwd'))" => "calls lo_import (large objects)";
         fn_lo_export: PG, "SELECT lo_export(16384, '/tmp/x')" => "(large objects)";
         fn_lowrite: PG, "SELECT lowrite(0, 'x')" => "(large objects)";
+        // If sqlparser read `e'…'` as a word and a standard string, the quote escaped by `\'`
+        // would end its string early and hide the call that PostgreSQL runs.
+        fn_after_lowercase_escape_string: PG, "SELECT e'\\'' , pg_terminate_backend(1) -- '" => "(backend signalling)";
+        fn_after_comment_ended_by_carriage_return: PG, "SELECT 1 -- note\r, pg_terminate_backend(1)" => "(backend signalling)";
+        fn_after_nested_comment: PG, "SELECT 1 /* a /* b */ c */, pg_terminate_backend(1)" => "(backend signalling)";
+        fn_in_identifier_with_dollars_is_not_a_dollar_quote: PG, "SELECT x$$, pg_terminate_backend(1), y$$ FROM t" => "(backend signalling)";
         fn_behind_between_symmetric: PG, "SELECT 1 BETWEEN SYMMETRIC pg_terminate_backend(1) AND 2" => "(backend signalling)";
         fn_behind_group_by_distinct: PG, "SELECT 1 GROUP BY DISTINCT pg_advisory_lock(1)" => "(advisory locks)";
         fn_after_uescape: PG, "SELECT U&'!0061' UESCAPE '!', nextval('s')" => "(sequences)";
