@@ -7,11 +7,15 @@
 //! backends, advisory locks, server files, dblink, configuration, WAL and slot control) and
 //! to give the user a precise refusal instead of a server error.
 //!
-//! Everything works on sqlparser's tree, never on text: the tree is checked with a
-//! [`Visitor`] that sees every node at every depth, rewritten with a [`VisitorMut`], and
-//! printed back. Comments vanish in the print, so nothing hidden in a comment can reach the
-//! server, and what runs is exactly what was checked (the printed SQL is parsed, checked
-//! once more and must print back to itself before it is returned).
+//! Every decision is made on sqlparser's tree, never on text: the tree is checked with a
+//! [`Visitor`] that sees every node at every depth. What runs is the user's own text, so
+//! comments and formatting reach the server's logs and its error positions can be mapped
+//! back ([`super::splice`]); it is changed only at the token spans the parser reports (the
+//! `data` table reference, the row limit), and the changed text is parsed, checked once
+//! more and must parse to the rewritten tree before it is returned. That the server reads
+//! the text as sqlparser did rests on their tokenizers agreeing; the cases where they could
+//! not (`U&"…"` identifiers) are refused, and the guard's tests pin the others (nested
+//! comments, comments ended by CR, `E''`/`U&''` strings, `$` in identifiers).
 
 use std::collections::{BTreeSet, HashMap};
 use std::ops::ControlFlow;
