@@ -194,7 +194,7 @@ fn first(file: &Path, home: &Path) -> Result<(), Box<dyn std::error::Error>> {
     });
     let rt = runtime()?;
     let t0 = Instant::now();
-    rt.block_on(conn.prepare(Some(progress)))?;
+    rt.block_on(conn.prepare(Some(progress), CancellationToken::new()))?;
     let import = t0.elapsed().as_secs_f64();
     let rs = rt.block_on(conn.query(&query(), CancellationToken::new()))?;
     let total = t0.elapsed().as_secs_f64();

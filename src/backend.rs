@@ -548,7 +548,9 @@ impl Backend {
         let done = self.done_tx.clone();
         self.tasks.spawn(async move {
             let result = async {
-                connector.prepare(Some(progress)).await?;
+                connector
+                    .prepare(Some(progress), CancellationToken::new())
+                    .await?;
                 connector.schema().await
             }
             .await;

@@ -267,7 +267,10 @@ impl Engine {
         let source = self.registry.get(reference)?;
         let connector = self.connector(&source)?;
         let outcome = async {
-            connector.prepare(progress).await?;
+            // Ctrl-C ends the process (no handler here), which stops an import anyway.
+            connector
+                .prepare(progress, CancellationToken::new())
+                .await?;
             connector.schema().await
         }
         .await;
@@ -361,7 +364,7 @@ impl Planned {
         let executed_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         let started = Instant::now();
         let result = async {
-            self.connector.prepare(progress).await?;
+            self.connector.prepare(progress, cancel.clone()).await?;
             self.connector.query(&self.guarded, cancel).await
         }
         .await;

@@ -140,19 +140,33 @@ pub fn create_private_dir(dir: &Path) -> Result<()> {
         .map_err(|e| Error::Internal(format!("cannot make {} private: {e}", dir.display())))
 }
 
-/// Makes sure `path` exists with mode 0600 (creating it empty if needed).
+/// Makes sure `path` exists, creating it empty with mode 0600 if needed. A file that was
+/// already there keeps its mode (tdb never changes the mode of a file it did not create);
+/// one readable by others is named in tdb.log.
 pub fn touch_private_file(path: &Path) -> Result<()> {
-    OpenOptions::new()
-        .create(true)
-        .append(true)
+    match OpenOptions::new()
+        .write(true)
+        .create_new(true)
         .mode(0o600)
         .open(path)
-        .map_err(|e| Error::Internal(format!("cannot open {}: {e}", path.display())))?;
-    let mode = fs::metadata(path)?.permissions().mode();
-    if mode & 0o077 != 0 {
-        fs::set_permissions(path, fs::Permissions::from_mode(0o600))?;
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            let mode = fs::metadata(path)?.permissions().mode();
+            if mode & 0o077 != 0 {
+                tracing::warn!(
+                    path = %path.display(),
+                    mode = format!("{:o}", mode & 0o777),
+                    "other users can read or write this file; tdb leaves its mode alone (chmod 600 it to make it private)"
+                );
+            }
+            Ok(())
+        }
+        Err(e) => Err(Error::Internal(format!(
+            "cannot open {}: {e}",
+            path.display()
+        ))),
     }
-    Ok(())
 }
 
 /// Writes a new file only if none exists (O_EXCL semantics through a hard link, so a reader
@@ -203,6 +217,15 @@ mod tests {
         assert_eq!(
             fs::metadata(&f).unwrap().permissions().mode() & 0o777,
             0o600
+        );
+        // A file that was there keeps its mode.
+        let theirs = home.root().join("theirs");
+        fs::write(&theirs, "").unwrap();
+        fs::set_permissions(&theirs, fs::Permissions::from_mode(0o644)).unwrap();
+        touch_private_file(&theirs).unwrap();
+        assert_eq!(
+            fs::metadata(&theirs).unwrap().permissions().mode() & 0o777,
+            0o644
         );
     }
 

@@ -84,7 +84,10 @@ impl Fixture {
     }
 
     async fn err(&self) -> Error {
-        self.conn.prepare(None).await.unwrap_err()
+        self.conn
+            .prepare(None, CancellationToken::new())
+            .await
+            .unwrap_err()
     }
 }
 
@@ -564,7 +567,10 @@ async fn missing_file_is_unreachable() {
 #[tokio::test]
 async fn hostile_sql_is_refused_and_the_cache_is_untouched() {
     let f = fixture("a,b\n1,x\n2,y\n");
-    f.conn.prepare(None).await.unwrap();
+    f.conn
+        .prepare(None, CancellationToken::new())
+        .await
+        .unwrap();
     let cache = f.conn.cache_path().to_path_buf();
     let before = sha(&cache);
     let tmp = f.dir.path();
@@ -633,7 +639,10 @@ const SLOW: &str = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM
 #[tokio::test]
 async fn cancel_stops_a_running_query() {
     let f = fixture("a\n1\n");
-    f.conn.prepare(None).await.unwrap();
+    f.conn
+        .prepare(None, CancellationToken::new())
+        .await
+        .unwrap();
     let token = CancellationToken::new();
     let cancel = token.clone();
     tokio::spawn(async move {
@@ -746,7 +755,7 @@ fn two_preparers_at_once_both_succeed() {
                 let rt = tokio::runtime::Runtime::new().unwrap();
                 let conn = connector(&file, &home, ',', true);
                 rt.block_on(async {
-                    conn.prepare(None).await?;
+                    conn.prepare(None, CancellationToken::new()).await?;
                     conn.query(
                         &raw("SELECT count(*), sum(a) FROM data", 10),
                         CancellationToken::new(),
@@ -776,7 +785,10 @@ async fn progress_is_reported_and_ends_done() {
     let seen: Arc<Mutex<Vec<Progress>>> = Arc::default();
     let sink = Arc::clone(&seen);
     f.conn
-        .prepare(Some(Arc::new(move |p| sink.lock().unwrap().push(p))))
+        .prepare(
+            Some(Arc::new(move |p| sink.lock().unwrap().push(p))),
+            CancellationToken::new(),
+        )
         .await
         .unwrap();
     {
@@ -793,7 +805,10 @@ async fn progress_is_reported_and_ends_done() {
     let quiet: Arc<Mutex<Vec<Progress>>> = Arc::default();
     let sink = Arc::clone(&quiet);
     f.conn
-        .prepare(Some(Arc::new(move |p| sink.lock().unwrap().push(p))))
+        .prepare(
+            Some(Arc::new(move |p| sink.lock().unwrap().push(p))),
+            CancellationToken::new(),
+        )
         .await
         .unwrap();
     assert!(quiet.lock().unwrap().is_empty());
@@ -912,4 +927,50 @@ fn raw(sql: &str, limit: usize) -> Guarded {
         calls: Default::default(),
         positions: Default::default(),
     }
+}
+
+#[tokio::test]
+async fn a_value_larger_than_the_result_budget_fails_at_once() {
+    // Each would allocate about a gigabyte in one step, which no timeout check can stop.
+    let f = fixture("a\n1\n");
+    let conn = connector(&f.file, &f.dir.path().join("home2"), ',', true)
+        .with_statement_timeout(Duration::from_secs(5));
+    for sql in [
+        "SELECT zeroblob(1000000000)",
+        "SELECT printf('%.*c', 1000000000, 'x')",
+        "SELECT length(replace(hex(zeroblob(40000000)), '0', 'ab'))",
+    ] {
+        let e = conn
+            .query(&raw(sql, 10), CancellationToken::new())
+            .await
+            .unwrap_err();
+        assert_eq!(e.exit_code(), 14, "{sql}: {e:?}");
+        assert!(
+            e.detail().starts_with(
+                "a value larger than the result budget of 64 MiB was asked for; select fewer"
+            ),
+            "{sql}: {e:?}"
+        );
+    }
+    // Under the budget a big value is still whole.
+    let one = f.one("SELECT length(zeroblob(30000000))").await;
+    assert_eq!(one, Value::Int(30_000_000));
+}
+
+#[tokio::test]
+async fn rows_past_the_result_budget_end_the_result_as_truncated() {
+    let f = fixture("a\n1\n");
+    // 10 MB a row: six fit in 64 MiB, the seventh would not.
+    let sql = "WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 20) \
+               SELECT n, zeroblob(10000000) FROM g";
+    let rs = f.q(sql).await.unwrap();
+    assert_eq!(rs.rows.len(), 6);
+    assert!(rs.truncated);
+    assert!(matches!(&rs.rows[5][1], Value::Bytes(b) if b.len() == 10_000_000));
+    let rs = f
+        .conn
+        .query(&raw(sql, 3), CancellationToken::new())
+        .await
+        .unwrap();
+    assert_eq!((rs.rows.len(), rs.truncated), (3, true));
 }

@@ -267,7 +267,7 @@ fn markdown_tables_hold_their_shape() {
     );
     assert_eq!(
         lines[5],
-        "| 4 | O'Brien | 1e3 | 0.0000001 | back\\\\slash | true |"
+        "| 4 | O'Brien | 1e3 | 1e-07 | back\\\\slash | true |"
     );
     for line in &lines {
         // Unescaped pipes: one more than the columns, on every line.

@@ -10,13 +10,17 @@ pub fn for_terminal(s: &str) -> Cow<'_, str> {
     crate::core::sanitize::for_terminal(s)
 }
 
-/// Prints one JSON value as one line on stdout.
+/// Prints one JSON value as one line on stdout. A reader that went away (`| head`) ends it
+/// quietly, as it does for cat.
 pub fn print_json(v: &impl serde::Serialize) -> Result<()> {
     let mut out = io::BufWriter::with_capacity(64 * 1024, io::stdout().lock());
-    write_json(&mut out, v)?;
-    writeln!(out)?;
-    out.flush()?;
-    Ok(())
+    let written = write_json(&mut out, v)
+        .and_then(|()| writeln!(out))
+        .and_then(|()| out.flush());
+    match written {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
 }
 
 /// One JSON value as text, escaped like [`print_json`]: for the error line on stderr.
@@ -36,7 +40,10 @@ pub fn json_line(v: &impl serde::Serialize) -> String {
 /// strings.
 fn write_json<W: Write>(w: W, v: &impl serde::Serialize) -> io::Result<()> {
     let mut ser = serde_json::Serializer::with_formatter(w, SafeFormatter);
-    v.serialize(&mut ser).map_err(io::Error::other)
+    v.serialize(&mut ser).map_err(|e| match e.io_error_kind() {
+        Some(kind) => io::Error::new(kind, e),
+        None => io::Error::other(e),
+    })
 }
 
 struct SafeFormatter;

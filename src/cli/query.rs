@@ -32,8 +32,8 @@ pub struct QueryArgs {
     /// The source's name or id
     #[arg(long, value_name = "REF")]
     source: String,
-    /// The SQL ("-" reads it from stdin)
-    #[arg(long, value_name = "SQL")]
+    /// The SQL ("-" reads it from stdin); may start with a comment (`-- …`)
+    #[arg(long, value_name = "SQL", allow_hyphen_values = true)]
     sql: String,
     /// Maximum rows to return, 1–1000
     #[arg(long, value_name = "N", default_value_t = DEFAULT_LIMIT as i64, allow_negative_numbers = true)]
@@ -96,14 +96,28 @@ pub fn run(ctx: &Context, args: QueryArgs) -> Result<()> {
     }
     let outcome = outcome?;
     if ctx.json {
-        print_json(&outcome)
-    } else if args.csv {
-        write_rows(&outcome.result, Format::Csv)
-    } else if args.tsv {
-        write_rows(&outcome.result, Format::Tsv)
-    } else {
-        print_human(&outcome)
+        return print_json(&outcome);
     }
+    let printed = match (args.csv, args.tsv) {
+        (true, _) => write_rows(&outcome.result, Format::Csv),
+        (_, true) => write_rows(&outcome.result, Format::Tsv),
+        _ => print_human(&outcome),
+    };
+    match printed {
+        Ok(()) => {}
+        // The reader went away (`| head`): what it wanted it has; say nothing, as cat does.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(()),
+        Err(e) => return Err(Error::Internal(format!("cannot write the result: {e}"))),
+    }
+    // The human table says so itself; CSV and TSV have no room for it.
+    if (args.csv || args.tsv) && outcome.result.truncated {
+        let n = outcome.result.rows.len();
+        let _ = writeln!(
+            io::stderr(),
+            "tdb: {n} rows shown, more exist (--limit {limit})"
+        );
+    }
+    Ok(())
 }
 
 /// The signals that end a query: Ctrl-C, `kill`, and a closed terminal or SSH session.
@@ -201,7 +215,7 @@ fn read_sql(mut input: impl Read) -> Result<StdinSql> {
 /// Streams the result row by row in `format` (CSV or TSV) with the same writer the clipboard
 /// and export files use. Data goes out raw when redirected; on a terminal, escapes are made
 /// visible.
-fn write_rows(rs: &ResultSet, format: Format) -> Result<()> {
+fn write_rows(rs: &ResultSet, format: Format) -> io::Result<()> {
     let stdout = io::stdout();
     let tty = stdout.is_terminal();
     let mut w = RowWriter::new(io::BufWriter::new(stdout.lock()), format);
@@ -209,20 +223,17 @@ fn write_rows(rs: &ResultSet, format: Format) -> Result<()> {
         w = w.with_text_filter(sanitize::for_terminal);
     }
     let names: Vec<&str> = rs.columns.iter().map(|c| c.name.as_str()).collect();
-    let write = || -> io::Result<()> {
-        w.header(&names)?;
-        for row in &rs.rows {
-            w.row(row)?;
-        }
-        w.finish()?.flush()
-    };
-    write().map_err(|e| Error::Internal(format!("cannot write {}: {e}", format.label())))
+    w.header(&names)?;
+    for row in &rs.rows {
+        w.row(row)?;
+    }
+    w.finish()?.flush()
 }
 
 /// Widest a column gets in the human table; the machine formats keep everything.
 const MAX_CELL_WIDTH: usize = 60;
 
-fn print_human(outcome: &QueryOutcome) -> Result<()> {
+fn print_human(outcome: &QueryOutcome) -> io::Result<()> {
     let rs = &outcome.result;
     let header: Vec<String> = rs
         .columns

@@ -103,8 +103,13 @@ pub trait Connector: Send + Sync {
     /// The table `data` names, if the source has one.
     fn data_table(&self) -> Option<TableName>;
 
-    /// Makes the source ready to query (a CSV import), reporting progress.
-    fn prepare(&self, progress: Option<ProgressFn>) -> BoxFuture<'_, Result<()>>;
+    /// Makes the source ready to query (a CSV import), reporting progress; `cancel` stops it
+    /// (Esc, Ctrl-C, a signal), like a query.
+    fn prepare(
+        &self,
+        progress: Option<ProgressFn>,
+        cancel: CancellationToken,
+    ) -> BoxFuture<'_, Result<()>>;
 
     /// Runs a guarded statement, reading at most `limit + 1` rows; `truncated` says whether
     /// the extra row existed. `cancel` stops it on the server. A connector whose engine has

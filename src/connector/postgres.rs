@@ -9,29 +9,35 @@ mod decode;
 mod pgpass;
 mod policy;
 mod tls;
+mod wire;
 
 use std::fmt::Write as _;
+use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool_postgres::{
     Connect, Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime,
 };
+use futures_util::TryStreamExt;
 use secrecy::{ExposeSecret, SecretString};
 use tokio::task::JoinHandle;
+use tokio_postgres::config::Host;
 use tokio_postgres::error::{DbError, ErrorPosition, Severity, SqlState};
+use tokio_postgres::tls::MakeTlsConnect;
 use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{CancelToken, Client, IsolationLevel, Row, Transaction};
 use tokio_postgres_rustls::MakeRustlsConnect;
 use tokio_util::sync::CancellationToken;
 
 use self::decode::Raw;
+use self::wire::{Guarded as GuardedStream, GuardedTls, Policy, Socket, WireError};
 use super::{
     BoxFuture, ColumnInfo, Connector, ProgressFn, SchemaInfo, StoredSecret, TableInfo, TestReport,
 };
 use crate::core::guard::{Dialect, Guarded, TableName};
 use crate::core::source::{PgConnection, SourceRecord, SslMode};
 use crate::core::splice::PositionMap;
-use crate::core::value::{Column, ResultSet, Value};
+use crate::core::value::{Column, ResultBudget, ResultSet, Value};
 use crate::core::{Error, Result};
 
 /// One person runs one query at a time; a few spare connections let the schema browser and a
@@ -108,6 +114,7 @@ pub struct PgConnector {
     source_name: String,
     spec: PgConnection,
     secret: StoredSecret,
+    budget: ResultBudget,
     /// Built on first use, so the password (`password_env`, `~/.pgpass`) is read at connect
     /// time and a source that is never queried costs nothing.
     shared: tokio::sync::OnceCell<Shared>,
@@ -115,8 +122,10 @@ pub struct PgConnector {
 
 struct Shared {
     pool: Pool,
-    /// Cancel requests open their own connection and need the same TLS settings.
+    /// Cancel requests open their own connection and need the same address and TLS settings.
     tls: MakeRustlsConnect,
+    config: tokio_postgres::Config,
+    policy: Arc<Policy>,
 }
 
 /// How a query's run ended, decided before the connection is given back or dropped.
@@ -132,8 +141,15 @@ impl PgConnector {
             source_name: record.name.clone(),
             spec,
             secret,
+            budget: ResultBudget::from_env()?,
             shared: tokio::sync::OnceCell::new(),
         })
+    }
+
+    /// The same connector with another result budget than the process's.
+    pub fn with_result_budget(mut self, budget: ResultBudget) -> Self {
+        self.budget = budget;
+        self
     }
 
     /// `host:port` for messages (never anything secret).
@@ -238,12 +254,21 @@ impl PgConnector {
                 let tls = tls::make_connector(self.spec.sslmode).map_err(|e| {
                     Error::Unreachable(format!("cannot connect to {}: {e}", self.target()))
                 })?;
+                // libpq's require_auth spirit: cleartext only where the source asked for no
+                // TLS at all, or on a Unix socket, which has no wire to listen on.
+                let policy = Arc::new(Policy::new(
+                    self.budget,
+                    self.spec.sslmode == SslMode::Disable || self.spec.host.starts_with('/'),
+                    self.target(),
+                ));
                 let connect = PgConnect {
                     tls: tls.clone(),
                     retry_without_tls: self.spec.sslmode == SslMode::Prefer,
+                    policy: Arc::clone(&policy),
                 };
+                let config = self.pg_config(password.as_ref());
                 let manager = Manager::from_connect(
-                    self.pg_config(password.as_ref()),
+                    config.clone(),
                     connect,
                     ManagerConfig {
                         // One round trip that both proves the connection alive (a restarted
@@ -259,7 +284,12 @@ impl PgConnector {
                     .recycle_timeout(Some(self.connect_timeout()))
                     .build()
                     .map_err(|e| Error::internal("cannot set up the connection pool", e))?;
-                Ok(Shared { pool, tls })
+                Ok(Shared {
+                    pool,
+                    tls,
+                    config,
+                    policy,
+                })
             })
             .await
     }
@@ -279,6 +309,9 @@ impl PgConnector {
                 self.spec.connect_timeout_s
             )),
             PoolError::Backend(e) => {
+                if let Some(w) = wire::find(&e) {
+                    return Error::Unreachable(w.to_string());
+                }
                 let mut cause = pg_error_text(&e);
                 let hint = match e.code() {
                     Some(c) if *c == SqlState::INVALID_PASSWORD => format!(
@@ -313,6 +346,12 @@ impl PgConnector {
     /// [`Self::query_error`] for the user's statement: `positions` takes the server's error
     /// position in the executed SQL back to the text the user wrote.
     fn query_error_in(&self, e: &tokio_postgres::Error, positions: Option<&PositionMap>) -> Error {
+        let wire_failure = || self.shared.get().and_then(|s| s.policy.take_failure());
+        if e.is_closed()
+            && let Some(w) = wire_failure()
+        {
+            return Error::QueryFailed(w.to_string());
+        }
         if let Some(db) = e.as_db_error() {
             let text = db_error_text(db, positions);
             let fatal = matches!(
@@ -341,8 +380,23 @@ impl PgConnector {
         Error::QueryFailed(format!("query failed: {cause}"))
     }
 
-    async fn cancel_on_server(&self, token: &CancelToken, tls: &MakeRustlsConnect) {
-        match tokio::time::timeout(self.connect_timeout(), token.cancel_query(tls.clone())).await {
+    async fn cancel_on_server(&self, token: &CancelToken, shared: &Shared) {
+        // Clients made by `connect_raw` know no address, so the socket is ours to open.
+        let send = async {
+            let socket = wire::open(&shared.config)
+                .await
+                .map_err(|e| e.to_string())?;
+            let tls = MakeTlsConnect::<Socket>::make_tls_connect(
+                &mut shared.tls.clone(),
+                &tls_host(&shared.config),
+            )
+            .unwrap_or_else(|never| match never {});
+            token
+                .cancel_query_raw(socket, tls)
+                .await
+                .map_err(|e| pg_error_text(&e))
+        };
+        match tokio::time::timeout(self.connect_timeout(), send).await {
             Ok(Ok(())) => {}
             Ok(Err(e)) => tracing::warn!(target = %self.target(), "cancel request failed: {e}"),
             Err(_) => tracing::warn!(target = %self.target(), "cancel request timed out"),
@@ -400,12 +454,12 @@ impl PgConnector {
                 Err(e)
             }
             Outcome::Cancelled => {
-                self.cancel_on_server(&token, &shared.tls).await;
+                self.cancel_on_server(&token, shared).await;
                 drop(Object::take(obj));
                 Err(cancelled())
             }
             Outcome::TimedOut => {
-                self.cancel_on_server(&token, &shared.tls).await;
+                self.cancel_on_server(&token, shared).await;
                 drop(Object::take(obj));
                 Err(Error::QueryFailed(format!(
                     "no answer from the server at {} within {} s; the query was cancelled",
@@ -504,8 +558,25 @@ impl PgConnector {
 
         let portal = tx.bind(&exec, &[]).await.map_err(err)?;
         let max_rows = i32::try_from(limit.saturating_add(1)).unwrap_or(i32::MAX);
-        let rows = tx.query_portal(&portal, max_rows).await.map_err(err)?;
-        let truncated = rows.len() > limit;
+        // Row by row, so the rows held stay within the byte budget; the first row that would
+        // pass it ends the fetch as a row past the limit does (`truncated`: more rows exist).
+        let (rows, over_budget) = {
+            let mut stream =
+                std::pin::pin!(tx.query_portal_raw(&portal, max_rows).await.map_err(err)?);
+            let mut rows = Vec::new();
+            let mut held = 0u64;
+            let mut over_budget = false;
+            while let Some(row) = stream.try_next().await.map_err(err)? {
+                held += row_bytes(&row);
+                if held > self.budget.bytes() {
+                    over_budget = true;
+                    break;
+                }
+                rows.push(row);
+            }
+            (rows, over_budget)
+        };
+        let truncated = over_budget || rows.len() > limit;
         drop(portal);
         // The rows are all here: the ROLLBACK goes out first and its round trip overlaps the
         // decoding (the yield lets the connection task write it before the CPU work starts).
@@ -517,9 +588,15 @@ impl PgConnector {
             }
             Ok::<_, Error>(out)
         };
-        let (rolled_back, out) = tokio::join!(tx.rollback(), decode);
+        // Past the budget the server is still sending rows: the connection is dropped rather
+        // than drained (the ROLLBACK would wait behind every one of them).
+        let (clean, out) = if over_budget {
+            (false, decode.await)
+        } else {
+            let (rolled_back, out) = tokio::join!(tx.rollback(), decode);
+            (rolled_back.is_ok(), out)
+        };
         let out = out?;
-        let clean = rolled_back.is_ok();
         Ok((
             ResultSet {
                 columns,
@@ -895,6 +972,16 @@ fn column_info(row: &Row, at: usize) -> Result<Option<ColumnInfo>> {
     }))
 }
 
+/// The bytes of cell data a row holds (its DataRow, less the framing).
+fn row_bytes(row: &Row) -> u64 {
+    (0..row.len())
+        .map(|i| match row.try_get::<_, Raw>(i) {
+            Ok(Raw(Some(b))) => b.len() as u64,
+            _ => 0,
+        })
+        .sum()
+}
+
 fn text_cell(row: &Row, idx: usize) -> Result<String> {
     row.try_get::<_, Option<String>>(idx)
         .map(Option::unwrap_or_default)
@@ -963,10 +1050,12 @@ fn shell_word(s: &str) -> String {
 
 /// Connects with the source's TLS settings and, for `prefer`, retries in plain text when
 /// the TLS handshake itself fails (as libpq does); a server that declines TLS is already
-/// handled by tokio-postgres.
+/// handled by tokio-postgres. The socket is opened here so that what the server sends is
+/// read through [`GuardedStream`] (see `wire.rs`).
 struct PgConnect {
     tls: MakeRustlsConnect,
     retry_without_tls: bool,
+    policy: Arc<Policy>,
 }
 
 impl Connect for PgConnect {
@@ -976,30 +1065,55 @@ impl Connect for PgConnect {
     ) -> BoxFuture<'_, std::result::Result<(Client, JoinHandle<()>), tokio_postgres::Error>> {
         let config = config.clone();
         Box::pin(async move {
-            let (client, task) = match connect_once(&config, self.tls.clone()).await {
+            match connect_once(&config, &self.tls, &self.policy).await {
                 Err(e) if self.retry_without_tls && is_tls_failure(&e) => {
                     let mut plain = config.clone();
                     plain.ssl_mode(tokio_postgres::config::SslMode::Disable);
-                    connect_once(&plain, self.tls.clone()).await?
+                    connect_once(&plain, &self.tls, &self.policy).await
                 }
-                other => other?,
-            };
-            Ok((client, task))
+                other => other,
+            }
         })
     }
 }
 
 async fn connect_once(
     config: &tokio_postgres::Config,
-    tls: MakeRustlsConnect,
+    tls: &MakeRustlsConnect,
+    policy: &Arc<Policy>,
 ) -> std::result::Result<(Client, JoinHandle<()>), tokio_postgres::Error> {
-    let (client, connection) = config.connect(tls).await?;
+    let socket = match wire::open(config).await {
+        Ok(s) => s,
+        Err(e) => {
+            let target = policy.target.clone();
+            let cause = e.to_string();
+            return Err(wire::into_pg_error(WireError::Socket { target, cause }).await);
+        }
+    };
+    let ssl_request = config.get_ssl_mode() != tokio_postgres::config::SslMode::Disable;
+    let stream = GuardedStream::socket(socket, Arc::clone(policy), ssl_request);
+    let rustls = MakeTlsConnect::<GuardedStream<Socket>>::make_tls_connect(
+        &mut tls.clone(),
+        &tls_host(config),
+    )
+    .unwrap_or_else(|never| match never {});
+    let (client, connection) = config
+        .connect_raw(stream, GuardedTls::new(rustls, Arc::clone(policy)))
+        .await?;
     let task = tokio::spawn(async move {
         if let Err(e) = connection.await {
             tracing::debug!("postgres connection ended: {e}");
         }
     });
     Ok((client, task))
+}
+
+/// The name TLS checks the certificate against (and sends as SNI).
+fn tls_host(config: &tokio_postgres::Config) -> String {
+    match config.get_hosts().first() {
+        Some(Host::Tcp(h)) => h.clone(),
+        _ => String::new(),
+    }
 }
 
 fn is_tls_failure(e: &tokio_postgres::Error) -> bool {
@@ -1018,7 +1132,11 @@ impl Connector for PgConnector {
         })
     }
 
-    fn prepare(&self, _progress: Option<ProgressFn>) -> BoxFuture<'_, Result<()>> {
+    fn prepare(
+        &self,
+        _progress: Option<ProgressFn>,
+        _cancel: CancellationToken,
+    ) -> BoxFuture<'_, Result<()>> {
         Box::pin(async { Ok(()) })
     }
 

@@ -37,9 +37,7 @@ use std::borrow::Cow;
 use std::collections::HashSet;
 use std::io::{self, Write};
 
-use serde_json::{Map, Value as Json};
-
-use super::value::{ResultSet, Value};
+use super::value::{JsonObject, ResultSet, Value};
 
 /// How the rendered text looks. See the module documentation for the rules of each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -250,18 +248,23 @@ fn numeric_column(rs: &ResultSet, col: usize) -> bool {
     any
 }
 
-fn row_object(names: &[String], cols: &[usize], row: Option<&[Value]>) -> Json {
-    let mut m = Map::with_capacity(cols.len());
-    for &c in cols {
-        let v = row.and_then(|r| r.get(c)).unwrap_or(&NULL);
-        m.insert(names[c].clone(), v.to_json());
+fn row_object<'a>(names: &'a [String], cols: &[usize], row: Option<&'a [Value]>) -> JsonObject<'a> {
+    JsonObject {
+        pairs: cols
+            .iter()
+            .map(|&c| {
+                (
+                    names[c].as_str(),
+                    row.and_then(|r| r.get(c)).unwrap_or(&NULL),
+                )
+            })
+            .collect(),
     }
-    Json::Object(m)
 }
 
 fn write_cell<W: Write>(mut out: W, v: &Value, format: Format) -> io::Result<()> {
     match format {
-        Format::Json | Format::JsonLines => serde_json::to_writer(&mut out, &v.to_json())?,
+        Format::Json | Format::JsonLines => serde_json::to_writer(&mut out, v)?,
         Format::Csv => {
             // One field, quoted as a record would quote it, without the record terminator.
             // An empty field stays empty (the csv crate writes `""` for a lone empty field
@@ -588,12 +591,10 @@ impl<W: Write> RowWriter<W> {
         self.write_plain(line.as_bytes())
     }
 
-    fn object<'v>(&self, values: impl IntoIterator<Item = &'v Value>) -> Json {
-        let mut m = Map::with_capacity(self.names.len());
-        for (name, v) in self.names.iter().zip(values) {
-            m.insert(name.clone(), v.to_json());
-        }
-        Json::Object(m)
+    fn object<'s, 'v: 's>(&'s self, values: impl IntoIterator<Item = &'v Value>) -> JsonObject<'s> {
+        let pairs: Vec<(&'s str, &'v Value)> =
+            self.names.iter().map(String::as_str).zip(values).collect();
+        JsonObject { pairs }
     }
 
     /// Closes what the format opened, flushes, and hands the writer back.

@@ -19,7 +19,9 @@ pub enum Value {
     Numeric(String),
     Text(String),
     Bytes(Vec<u8>),
-    Json(Json),
+    /// JSON as the engine's text: shown as it is, and embedded raw in JSON output (digits,
+    /// key order and duplicate keys untouched).
+    Json(String),
     Array(Vec<Value>),
 }
 
@@ -43,7 +45,9 @@ impl Value {
                 .unwrap_or_else(|| Json::String(float_text(*f))),
             Value::Numeric(s) | Value::Text(s) => Json::String(s.clone()),
             Value::Bytes(b) => Json::String(bytes_text(b)),
-            Value::Json(j) => j.clone(),
+            // A tree cannot hold the text's exact digits; output that must keep them
+            // serializes the value itself (see `Serialize`), which embeds the text raw.
+            Value::Json(t) => serde_json::from_str(t).unwrap_or_else(|_| Json::String(t.clone())),
             Value::Array(items) => Json::Array(items.iter().map(Value::to_json).collect()),
         }
     }
@@ -57,7 +61,7 @@ impl Value {
             Value::Float(f) => float_text(*f),
             Value::Numeric(s) | Value::Text(s) => s.clone(),
             Value::Bytes(b) => bytes_text(b),
-            Value::Json(j) => j.to_string(),
+            Value::Json(t) => t.clone(),
             Value::Array(items) => {
                 let mut out = String::from("{");
                 for (i, v) in items.iter().enumerate() {
@@ -93,7 +97,11 @@ impl Serialize for Value {
             Value::Float(f) => s.serialize_str(&float_text(*f)),
             Value::Numeric(t) | Value::Text(t) => s.serialize_str(t),
             Value::Bytes(b) => s.serialize_str(&bytes_text(b)),
-            Value::Json(j) => j.serialize(s),
+            Value::Json(t) => match serde_json::from_str::<&serde_json::value::RawValue>(t) {
+                Ok(raw) => raw.serialize(s),
+                // Not JSON after all (a server never sends that): the text as a string.
+                Err(_) => s.serialize_str(t),
+            },
             Value::Array(items) => {
                 let mut seq = s.serialize_seq(Some(items.len()))?;
                 for v in items {
@@ -102,6 +110,22 @@ impl Serialize for Value {
                 seq.end()
             }
         }
+    }
+}
+
+/// One row as a JSON object of the given names and cells, serialized without building a
+/// tree (so JSON cells keep their text).
+pub struct JsonObject<'a> {
+    pub pairs: Vec<(&'a str, &'a Value)>,
+}
+
+impl Serialize for JsonObject<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(self.pairs.len()))?;
+        for (name, v) in &self.pairs {
+            m.serialize_entry(name, v)?;
+        }
+        m.end()
     }
 }
 
@@ -146,14 +170,32 @@ fn needs_array_quotes(t: &str) -> bool {
             .any(|c| matches!(c, ',' | '{' | '}' | '"' | '\\') || c.is_whitespace())
 }
 
+/// A float as PostgreSQL's `float8out` prints it: the shortest digits that read back to the
+/// same value, in plain notation for decimal exponents from -4 to 14 and as `d.ddde±XX`
+/// outside them (`1e-05`, `1e+15`, `1.7976931348623157e+308`).
 fn float_text(f: f64) -> String {
     if f.is_nan() {
-        "NaN".into()
-    } else if f.is_infinite() {
-        if f > 0.0 { "Infinity" } else { "-Infinity" }.into()
-    } else {
-        f.to_string()
+        return "NaN".into();
     }
+    if f.is_infinite() {
+        return if f > 0.0 { "Infinity" } else { "-Infinity" }.into();
+    }
+    if f == 0.0 {
+        return if f.is_sign_negative() { "-0" } else { "0" }.into();
+    }
+    // `{:e}` gives the shortest round-trip digits with their exponent: `1.2345e17`.
+    let sci = format!("{f:e}");
+    let Some((mantissa, exp)) = sci.split_once('e') else {
+        return f.to_string();
+    };
+    let Ok(exp) = exp.parse::<i32>() else {
+        return f.to_string();
+    };
+    if (-4..15).contains(&exp) {
+        return f.to_string();
+    }
+    let sign = if exp < 0 { '-' } else { '+' };
+    format!("{mantissa}e{sign}{:02}", exp.unsigned_abs())
 }
 
 fn bytes_text(b: &[u8]) -> String {
@@ -212,6 +254,88 @@ impl ResultSet {
     }
 }
 
+/// How many bytes of cell data one result may hold in tdb, besides its row limit: a row
+/// limit alone lets `SELECT repeat('x', 100000000) FROM generate_series(1, 40)` take gigabytes
+/// and abort the process. `TDB_RESULT_BYTES` sets it (bytes, or a number with `K`, `M` or `G`,
+/// binary multiples); it is read once per process, because every connector must agree on it
+/// and a test or a server must not see it change under a running query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResultBudget(u64);
+
+impl ResultBudget {
+    pub const DEFAULT: ResultBudget = ResultBudget(64 << 20);
+    /// Below this a legitimate server message (a wide row description, a long error) could
+    /// trip the PostgreSQL frame check, and a CSV cache row could become unreadable.
+    pub const MIN: ResultBudget = ResultBudget(1 << 20);
+    pub const ENV: &'static str = "TDB_RESULT_BYTES";
+
+    /// The process's budget: `TDB_RESULT_BYTES`, else [`Self::DEFAULT`].
+    pub fn from_env() -> crate::core::Result<ResultBudget> {
+        static BUDGET: std::sync::OnceLock<Result<ResultBudget, String>> =
+            std::sync::OnceLock::new();
+        BUDGET
+            .get_or_init(|| match std::env::var(Self::ENV) {
+                Ok(v) => ResultBudget::parse(&v).map_err(|e| format!("{}: {e}", Self::ENV)),
+                Err(std::env::VarError::NotPresent) => Ok(Self::DEFAULT),
+                Err(std::env::VarError::NotUnicode(_)) => Err(format!(
+                    "{}: not valid UTF-8; write a size such as 64M",
+                    Self::ENV
+                )),
+            })
+            .clone()
+            .map_err(crate::core::Error::Invalid)
+    }
+
+    /// `67108864`, `64M`, `64MiB`, `512k`, `1G`.
+    pub fn parse(text: &str) -> Result<ResultBudget, String> {
+        let t = text.trim();
+        let digits = t.bytes().take_while(u8::is_ascii_digit).count();
+        let (num, unit) = t.split_at(digits);
+        let shift = match unit.trim().to_ascii_lowercase().as_str() {
+            "" | "b" => 0,
+            "k" | "kb" | "kib" => 10,
+            "m" | "mb" | "mib" => 20,
+            "g" | "gb" | "gib" => 30,
+            _ => return Err(format!("\"{text}\" is not a size; write bytes or e.g. 64M")),
+        };
+        let bytes = num
+            .parse::<u64>()
+            .ok()
+            .and_then(|n| n.checked_mul(1 << shift))
+            .ok_or_else(|| format!("\"{text}\" is not a size; write bytes or e.g. 64M"))?;
+        if bytes < Self::MIN.0 {
+            return Err(format!("\"{text}\" is below the minimum of {}", Self::MIN));
+        }
+        Ok(ResultBudget(bytes))
+    }
+
+    /// A budget of exactly this many bytes (at least [`Self::MIN`]).
+    pub fn new(bytes: u64) -> ResultBudget {
+        ResultBudget(bytes.max(Self::MIN.0))
+    }
+
+    pub fn bytes(self) -> u64 {
+        self.0
+    }
+}
+
+/// `64 MiB`, `1.5 GiB`, `1000000 bytes`: how messages name the budget.
+impl std::fmt::Display for ResultBudget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self.0;
+        for (shift, unit) in [(30, "GiB"), (20, "MiB"), (10, "KiB")] {
+            if n >= 1 << shift {
+                return if n.is_multiple_of(1 << shift) {
+                    write!(f, "{} {unit}", n >> shift)
+                } else {
+                    write!(f, "{:.1} {unit}", n as f64 / (1u64 << shift) as f64)
+                };
+            }
+        }
+        write!(f, "{n} bytes")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -221,6 +345,22 @@ mod tests {
     fn json_mapping_follows_the_contract() {
         assert_eq!(Value::Int(7).to_json(), json!(7));
         assert_eq!(Value::Float(1.5).to_json(), json!(1.5));
+        let text = |f: f64| Value::Float(f).to_text().unwrap_or_default();
+        for (f, want) in [
+            (1e-30, "1e-30"),
+            (1.7976931348623157e308, "1.7976931348623157e+308"),
+            (0.0001, "0.0001"),
+            (0.00001, "1e-05"),
+            (1e14, "100000000000000"),
+            (1e15, "1e+15"),
+            (123456789012345678.0, "1.2345678901234568e+17"),
+            (1.5, "1.5"),
+            (-0.000123456, "-0.000123456"),
+            (-0.0, "-0"),
+            (1e-310, "1e-310"),
+        ] {
+            assert_eq!(text(f), want, "{f:e}");
+        }
         assert_eq!(Value::Float(f64::NAN).to_json(), json!("NaN"));
         assert_eq!(
             Value::Numeric("12345678901234567890.000001".into()).to_json(),
@@ -260,12 +400,24 @@ mod tests {
             Value::Numeric("1.10".into()),
             Value::Text("é\u{1b}".into()),
             Value::Bytes(vec![1, 255]),
-            Value::Json(json!({"a": [1, null]})),
+            Value::Json(r#"{"a": [1, null]}"#.into()),
             Value::Array(vec![Value::Int(1), Value::Text("x".into())]),
         ];
         for v in values {
             assert_eq!(serde_json::to_value(&v).unwrap(), v.to_json(), "{v:?}");
         }
+    }
+
+    #[test]
+    fn json_keeps_the_servers_text() {
+        let text = r#"{"big": 12345678901234567890123, "p": 1.10, "p": 0.1000000000000000055511151231257827, "e": 1.0e2}"#;
+        let v = Value::Json(text.into());
+        assert_eq!(v.to_text().as_deref(), Some(text));
+        let out = serde_json::to_string(&JsonObject {
+            pairs: vec![("j", &v)],
+        })
+        .unwrap();
+        assert_eq!(out, format!(r#"{{"j":{text}}}"#));
     }
 
     #[test]
@@ -286,5 +438,28 @@ mod tests {
         };
         assert_eq!(rs.unique_column_names(), vec!["a", "a_2"]);
         assert_eq!(rs.json_rows()[0], json!({"a": 1, "a_2": 2}));
+    }
+
+    #[test]
+    fn budgets_parse_and_print_as_people_write_them() {
+        assert_eq!(ResultBudget::parse("64M"), Ok(ResultBudget::DEFAULT));
+        assert_eq!(ResultBudget::parse(" 64MiB "), Ok(ResultBudget::DEFAULT));
+        assert_eq!(ResultBudget::parse("67108864"), Ok(ResultBudget::DEFAULT));
+        assert_eq!(
+            ResultBudget::parse("2g").map(ResultBudget::bytes),
+            Ok(2 << 30)
+        );
+        assert_eq!(ResultBudget::parse("1024k"), Ok(ResultBudget::MIN));
+        for bad in ["", "abc", "64 X", "-1", "1.5M", "99999999999999999999G"] {
+            assert!(ResultBudget::parse(bad).is_err(), "{bad}");
+        }
+        assert!(
+            ResultBudget::parse("1000")
+                .unwrap_err()
+                .contains("minimum of 1 MiB")
+        );
+        assert_eq!(ResultBudget::DEFAULT.to_string(), "64 MiB");
+        assert_eq!(ResultBudget::new(3 << 19).to_string(), "1.5 MiB");
+        assert_eq!(ResultBudget::new(1).to_string(), "1 MiB");
     }
 }

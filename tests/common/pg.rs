@@ -25,7 +25,10 @@ static COUNTER: AtomicUsize = AtomicUsize::new(0);
 /// ([`Cluster::create_database`], [`Cluster::create_role`]) so tests stay independent.
 pub fn shared() -> &'static Cluster {
     SHARED.get_or_init(|| {
-        let c = Cluster::start_with(Options { tls: true });
+        let c = Cluster::start_with(Options {
+            tls: true,
+            ..Options::default()
+        });
         // Statics are never dropped: stop the server when the test binary exits.
         // SAFETY: registering a plain `extern "C" fn` has no preconditions.
         unsafe {
@@ -54,6 +57,8 @@ pub fn unique(prefix: &str) -> String {
 pub struct Options {
     /// Serve TLS with a certificate for `localhost` signed by [`Cluster::ca_cert`].
     pub tls: bool,
+    /// Ask TCP clients for their password in cleartext (pg_hba `password`), not scram.
+    pub cleartext_passwords: bool,
 }
 
 pub struct Cluster {
@@ -102,7 +107,12 @@ impl Cluster {
             .arg("-D")
             .arg(c.data_dir())
             .args(["-U", SUPERUSER, "-E", "UTF8", "--no-locale", "--no-sync"])
-            .args(["--auth-local=trust", "--auth-host=scram-sha-256"])
+            .arg("--auth-local=trust")
+            .arg(if opts.cleartext_passwords {
+                "--auth-host=password"
+            } else {
+                "--auth-host=scram-sha-256"
+            })
             .arg(format!("--pwfile={}", pwfile.display()))
             .output()
             .expect("run initdb");

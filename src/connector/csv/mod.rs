@@ -251,9 +251,13 @@ impl Connector for CsvConnector {
         })
     }
 
-    fn prepare(&self, progress: Option<ProgressFn>) -> BoxFuture<'_, Result<()>> {
+    fn prepare(
+        &self,
+        progress: Option<ProgressFn>,
+        cancel: CancellationToken,
+    ) -> BoxFuture<'_, Result<()>> {
         let inner = Arc::clone(&self.inner);
-        Box::pin(blocking(CancellationToken::new(), move |cancel| {
+        Box::pin(blocking(cancel.child_token(), move |cancel| {
             inner.ensure(progress.as_ref(), cancel).map(drop)
         }))
     }

@@ -9,6 +9,12 @@
 //! still claims it would write (`sqlite3_stmt_readonly` is false, e.g. VACUUM INTO) is refused
 //! before it runs. A progress handler stops a statement when its caller cancels or its time
 //! is up.
+//!
+//! A result holds at most the result budget of cell data ([`ResultBudget`]): the row that
+//! would pass it ends the result as a row past the limit does (`truncated`). No single value
+//! may exceed the budget either (`SQLITE_LIMIT_LENGTH`), so `zeroblob(1000000000)` or a huge
+//! `printf('%.*c', …)` fails at once instead of allocating a gigabyte in one step, which the
+//! progress handler (called between steps) could not stop in time.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -18,6 +24,7 @@ use std::time::{Duration, Instant};
 use rusqlite::config::DbConfig;
 use rusqlite::ffi::ErrorCode;
 use rusqlite::hooks::{AuthAction, AuthContext, Authorization};
+use rusqlite::limits::Limit;
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags};
 use tokio_util::sync::CancellationToken;
@@ -25,7 +32,7 @@ use tokio_util::sync::CancellationToken;
 use super::infer::ColumnType;
 use crate::connector::ColumnInfo;
 use crate::core::Error;
-use crate::core::value::{Column, ResultSet, Value};
+use crate::core::value::{Column, ResultBudget, ResultSet, Value};
 
 /// Pragmas that only read, allowed with or without an argument.
 const READ_PRAGMAS: &[&str] = &[
@@ -224,6 +231,13 @@ impl ReadOnlyDb {
         if cancel.is_cancelled() {
             return Err(Error::QueryFailed("query cancelled".into()).into());
         }
+        let budget = ResultBudget::from_env()?;
+        self.conn
+            .set_limit(
+                Limit::SQLITE_LIMIT_LENGTH,
+                i32::try_from(budget.bytes()).unwrap_or(i32::MAX),
+            )
+            .map_err(|e| Error::internal("cannot set the result budget", e))?;
         let why = Arc::new(AtomicU8::new(Why::None as u8));
         let deadline = Instant::now() + timeout;
         {
@@ -246,15 +260,28 @@ impl ReadOnlyDb {
                 )
                 .map_err(|e| Error::internal("cannot watch the query", e))?;
         }
-        let result = self.run_inner(sql, limit);
+        let result = self.run_inner(sql, limit, budget);
         let _ = self.conn.progress_handler(0, None::<fn() -> bool>);
         result.map_err(|e| match e {
+            Failure::Sqlite(e) if e.sqlite_error_code() == Some(ErrorCode::TooBig) => {
+                Error::QueryFailed(format!(
+                    "a value larger than the result budget of {budget} was asked for; select \
+                     fewer or smaller values (e.g. substr(col, 1, 1000)), or raise {}",
+                    ResultBudget::ENV
+                ))
+                .into()
+            }
             Failure::Sqlite(e) => self.map_err(e, Why::from(why.load(Ordering::Relaxed)), timeout),
             Failure::Refused(what) => self.refused(Some(what)).into(),
         })
     }
 
-    fn run_inner(&self, sql: &str, limit: usize) -> std::result::Result<ResultSet, Failure> {
+    fn run_inner(
+        &self,
+        sql: &str,
+        limit: usize,
+        budget: ResultBudget,
+    ) -> std::result::Result<ResultSet, Failure> {
         if let Ok(mut slot) = self.denied.lock() {
             *slot = None;
         }
@@ -270,8 +297,16 @@ impl ReadOnlyDb {
         let mut rows = stmt.raw_query();
         let mut out: Vec<Vec<Value>> = Vec::new();
         let mut truncated = false;
+        let mut held = 0u64;
         while let Some(row) = rows.next().map_err(Failure::Sqlite)? {
             if out.len() >= limit {
+                truncated = true;
+                break;
+            }
+            for i in 0..decls.len() {
+                held += cell_bytes(row.get_ref(i).map_err(Failure::Sqlite)?);
+            }
+            if held > budget.bytes() {
                 truncated = true;
                 break;
             }
@@ -362,6 +397,15 @@ fn to_value(v: ValueRef<'_>, decl: Option<ColumnType>) -> Value {
         ValueRef::Real(f) => Value::Float(f),
         ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
         ValueRef::Blob(b) => Value::Bytes(b.to_vec()),
+    }
+}
+
+/// What a cell costs against the result budget.
+fn cell_bytes(v: ValueRef<'_>) -> u64 {
+    match v {
+        ValueRef::Null => 0,
+        ValueRef::Integer(_) | ValueRef::Real(_) => 8,
+        ValueRef::Text(b) | ValueRef::Blob(b) => b.len() as u64,
     }
 }
 

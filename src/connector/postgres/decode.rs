@@ -8,7 +8,6 @@
 
 use std::fmt::Write as _;
 
-use serde_json::Value as Json;
 use tokio_postgres::types::{FromSql, Kind, Type};
 
 use crate::core::value::Value;
@@ -157,11 +156,9 @@ fn f32_to_f64(f: f32) -> f64 {
     }
 }
 
+/// json and jsonb as the server's text (jsonb's binary form is its version byte and text).
 fn json_value(raw: &[u8]) -> Value {
-    match serde_json::from_slice::<Json>(raw) {
-        Ok(j) => Value::Json(j),
-        Err(_) => Value::Text(String::from_utf8_lossy(raw).into_owned()),
-    }
+    Value::Json(String::from_utf8_lossy(raw).into_owned())
 }
 
 /// Whether a result column is an array (domains arrive as their base type already).
@@ -372,38 +369,39 @@ fn timestamp_text(micros: i64, zone: &str) -> String {
             // Built by hand: a result of 1,000 timestamps spent more time in `format!`
             // than in everything else the query did.
             let mut s = String::with_capacity(32);
-            push_ymd(&mut s, m.div_euclid(MICROS_PER_DAY) + PG_EPOCH_DAYS);
+            let bc = push_ymd(&mut s, m.div_euclid(MICROS_PER_DAY) + PG_EPOCH_DAYS);
             s.push('T');
             push_time(&mut s, m.rem_euclid(MICROS_PER_DAY));
             s.push_str(zone);
+            if bc {
+                s.push_str(" BC");
+            }
             s
         }
     }
 }
 
-/// `YYYY-MM-DD` in ISO 8601's proleptic Gregorian calendar: year 0 is 1 BC, and years
-/// outside 0000–9999 carry a sign.
+/// `YYYY-MM-DD` in the proleptic Gregorian calendar, `YYYY-MM-DD BC` before year 1, as
+/// PostgreSQL prints dates.
 fn ymd_text(unix_days: i64) -> String {
-    let mut s = String::with_capacity(12);
-    push_ymd(&mut s, unix_days);
+    let mut s = String::with_capacity(15);
+    if push_ymd(&mut s, unix_days) {
+        s.push_str(" BC");
+    }
     s
 }
 
-fn push_ymd(s: &mut String, unix_days: i64) {
+/// Pushes `YYYY-MM-DD` as PostgreSQL prints it and says whether the date is BC: there is no
+/// year 0, so ISO year 0 is 1 BC and -1999 is 2000 BC; years past 9999 have more digits.
+fn push_ymd(s: &mut String, unix_days: i64) -> bool {
     let (y, m, d) = civil_from_days(unix_days);
-    if (0..=9999).contains(&y) {
-        push_digits(s, y, 4);
-    } else if y < 0 {
-        s.push('-');
-        push_digits(s, -y, 4);
-    } else {
-        s.push('+');
-        let _ = write!(s, "{y}");
-    }
+    let bc = y <= 0;
+    push_digits(s, if bc { 1 - y } else { y }, 4);
     s.push('-');
     push_digits(s, m, 2);
     s.push('-');
     push_digits(s, d, 2);
+    bc
 }
 
 /// `n` zero-padded to at least `width` digits (`n` is never negative here).
@@ -606,19 +604,22 @@ mod tests {
     }
 
     #[test]
-    fn dates_are_iso_8601() {
+    fn dates_are_printed_as_postgresql_prints_them() {
         assert_eq!(date_text(0), "2000-01-01");
         assert_eq!(date_text(-1), "1999-12-31");
         assert_eq!(date_text(i32::MAX), "infinity");
         assert_eq!(ymd_text(0), "1970-01-01");
-        assert_eq!(ymd_text(-719_528), "0000-01-01");
-        assert_eq!(ymd_text(-719_529), "-0001-12-31");
-        assert_eq!(ymd_text(2_932_897), "+10000-01-01");
+        assert_eq!(ymd_text(-719_528), "0001-01-01 BC");
+        assert_eq!(ymd_text(-719_529), "0002-12-31 BC");
+        assert_eq!(ymd_text(2_932_897), "10000-01-01");
         assert_eq!(
             timestamp_text(86_400_000_000 + 1_500_000, ""),
             "2000-01-02T00:00:01.5"
         );
         assert_eq!(timestamp_text(-1, "Z"), "1999-12-31T23:59:59.999999Z");
+        // Noon of 0001-01-01 BC (ISO year 0), 730,485 days before 2000-01-01.
+        let bc = -730_485 * 86_400_000_000 + 12 * 3_600_000_000;
+        assert_eq!(timestamp_text(bc, ""), "0001-01-01T12:00:00 BC");
         assert_eq!(time_text(86_400_000_000), "24:00:00");
         assert_eq!(offset_text(-(5 * 3600 + 30 * 60)), "-05:30");
         assert_eq!(offset_text(0), "+00:00");
