@@ -925,6 +925,7 @@ fn raw(sql: &str, limit: usize) -> Guarded {
         executed_sql: sql.to_string(),
         limit,
         calls: Default::default(),
+        positions: Default::default(),
     }
 }
 

@@ -897,5 +897,6 @@ fn raw(sql: &str, limit: usize) -> Guarded {
         executed_sql: sql.to_string(),
         limit,
         calls: Default::default(),
+        positions: Default::default(),
     }
 }

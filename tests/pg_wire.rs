@@ -45,6 +45,7 @@ async fn run(c: &PgConnector, sql: &str, limit: usize) -> Result<ResultSet, Erro
         executed_sql: sql.to_string(),
         limit,
         calls: Default::default(),
+        positions: Default::default(),
     };
     c.query(&statement, CancellationToken::new()).await
 }

@@ -36,6 +36,7 @@ use super::{
 };
 use crate::core::guard::{Dialect, Guarded, TableName};
 use crate::core::source::{PgConnection, SourceRecord, SslMode};
+use crate::core::splice::PositionMap;
 use crate::core::value::{Column, ResultBudget, ResultSet, Value};
 use crate::core::{Error, Result};
 
@@ -339,6 +340,12 @@ impl PgConnector {
 
     /// A failure after the connection was made: the server's own words when it sent some.
     fn query_error(&self, e: &tokio_postgres::Error) -> Error {
+        self.query_error_in(e, None)
+    }
+
+    /// [`Self::query_error`] for the user's statement: `positions` takes the server's error
+    /// position in the executed SQL back to the text the user wrote.
+    fn query_error_in(&self, e: &tokio_postgres::Error, positions: Option<&PositionMap>) -> Error {
         let wire_failure = || self.shared.get().and_then(|s| s.policy.take_failure());
         if e.is_closed()
             && let Some(w) = wire_failure()
@@ -346,7 +353,7 @@ impl PgConnector {
             return Error::QueryFailed(w.to_string());
         }
         if let Some(db) = e.as_db_error() {
-            let text = db_error_text(db);
+            let text = db_error_text(db, positions);
             let fatal = matches!(
                 db.parsed_severity(),
                 Some(Severity::Fatal | Severity::Panic)
@@ -420,6 +427,7 @@ impl PgConnector {
                     guarded.limit,
                     &check_stmt,
                     &check,
+                    &guarded.positions,
                 )
                 .await
             };
@@ -477,6 +485,7 @@ impl PgConnector {
         limit: usize,
         check_stmt: &tokio_postgres::Statement,
         check: &policy::CheckParams,
+        positions: &PositionMap,
     ) -> Result<(ResultSet, bool)> {
         let err = |e: tokio_postgres::Error| self.query_error(&e);
         let mut tx = client
@@ -508,7 +517,7 @@ impl PgConnector {
             }
             return Err(Error::Invalid(policy::refusal(&offenders)));
         }
-        let stmt = stmt.map_err(err)?;
+        let stmt = stmt.map_err(|e| self.query_error_in(&e, Some(positions)))?;
         if !stmt.params().is_empty() {
             return Err(Error::QueryFailed(format!(
                 "the query has {} parameter placeholder(s) ($1, …) and tdb has no values to \
@@ -1017,10 +1026,16 @@ fn relkind_name(kind: &str) -> &'static str {
 }
 
 /// `message (SQLSTATE xxxxx)` plus the position, detail and hint when the server gave them.
-fn db_error_text(db: &DbError) -> String {
+/// The position is shown as a line and column of what the user wrote when `positions` can
+/// place it there, as the server's character count otherwise.
+fn db_error_text(db: &DbError, positions: Option<&PositionMap>) -> String {
     let mut s = format!("{} (SQLSTATE {}", db.message(), db.code().code());
     if let Some(ErrorPosition::Original(p)) = db.position() {
-        let _ = write!(s, ", at character {p}");
+        let written = positions.and_then(|m| m.written_location(usize::try_from(*p).ok()?));
+        let _ = match written {
+            Some(at) => write!(s, ", at line {}, column {}", at.line, at.column),
+            None => write!(s, ", at character {p}"),
+        };
     }
     s.push(')');
     if let Some(d) = db.detail() {
@@ -1036,7 +1051,7 @@ fn db_error_text(db: &DbError) -> String {
 /// (os error 111)`); its errors never carry the password.
 fn pg_error_text(e: &tokio_postgres::Error) -> String {
     if let Some(db) = e.as_db_error() {
-        return db_error_text(db);
+        return db_error_text(db, None);
     }
     let mut s = e.to_string();
     let mut source = std::error::Error::source(e);

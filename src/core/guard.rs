@@ -7,26 +7,31 @@
 //! backends, advisory locks, server files, dblink, configuration, WAL and slot control) and
 //! to give the user a precise refusal instead of a server error.
 //!
-//! Everything works on sqlparser's tree, never on text: the tree is checked with a
-//! [`Visitor`] that sees every node at every depth, rewritten with a [`VisitorMut`], and
-//! printed back. Comments vanish in the print, so nothing hidden in a comment can reach the
-//! server, and what runs is exactly what was checked (the printed SQL is parsed, checked
-//! once more and must print back to itself before it is returned).
+//! Every decision is made on sqlparser's tree, never on text: the tree is checked with a
+//! [`Visitor`] that sees every node at every depth. What runs is the user's own text, so
+//! comments and formatting reach the server's logs and its error positions can be mapped
+//! back ([`super::splice`]); it is changed only at the token spans the parser reports (the
+//! `data` table reference, the row limit), and the changed text is parsed, checked once
+//! more and must parse to the rewritten tree before it is returned. That the server reads
+//! the text as sqlparser did rests on their tokenizers agreeing; the cases where they could
+//! not (`U&"…"` identifiers) are refused, and the guard's tests pin the others (nested
+//! comments, comments ended by CR, `E''`/`U&''` strings, `$` in identifiers).
 
 use std::collections::{BTreeSet, HashMap};
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    AccessExpr, BinaryOperator, Expr, FunctionArgumentList, FunctionArguments, Ident, LimitClause,
-    ObjectName, ObjectNamePart, Query, Select, SetExpr, Statement, TableAlias, TableFactor,
-    UnaryOperator, Value, Visit, VisitMut, Visitor, VisitorMut,
+    AccessExpr, BinaryOperator, DescribeAlias, Expr, FunctionArgumentList, FunctionArguments,
+    Ident, LimitClause, ObjectName, ObjectNamePart, Query, Select, SetExpr, Statement, TableAlias,
+    TableFactor, UnaryOperator, Value, Visit, VisitMut, Visitor, VisitorMut,
 };
 use sqlparser::dialect::{PostgreSqlDialect, SQLiteDialect};
 use sqlparser::keywords::Keyword;
 use sqlparser::parser::{Parser, ParserError};
-use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer};
+use sqlparser::tokenizer::{Location, Span, Token, TokenWithSpan, Tokenizer, Whitespace};
 
 use super::error::{Error, Result};
+use super::splice::{self, Edit, LineIndex, PositionMap};
 
 /// The SQL dialect a source speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,8 +54,8 @@ pub const DEFAULT_LIMIT: usize = 100;
 /// SQL the guard accepted, rewritten for execution.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Guarded {
-    /// The checked tree printed back: `data` resolved, `LIMIT limit+1` added when the
-    /// query had no limit of its own, comments gone.
+    /// The user's own text, changed only where it must be: `data` resolved, `LIMIT limit+1`
+    /// added when the query had no limit of its own, trailing `;` and comments dropped.
     pub executed_sql: String,
     /// The request's row limit; the connector reads at most `limit + 1` rows so it can tell
     /// whether the result was truncated.
@@ -59,6 +64,8 @@ pub struct Guarded {
     /// on the server: which object a name reaches depends on the server's catalog and
     /// search_path, which only the server knows.
     pub calls: Calls,
+    /// Takes an error position in `executed_sql` back to the text the user wrote.
+    pub positions: PositionMap,
 }
 
 /// What a statement may execute besides reading: the names it calls, as the server will
@@ -103,9 +110,9 @@ pub const REFUSAL_PREFIX: &str = "SQL validation failed: ";
 /// The seed's message for anything that is not a query.
 pub const ONLY_SELECT: &str = "SQL validation failed: Only SELECT statements are allowed";
 
-/// `TABLE name` works only as the whole statement (see [`lone_table_command`]).
+/// `TABLE name` works only at the start of the statement (see [`expand_table_command`]).
 const TABLE_ONLY_ALONE: &str =
-    "TABLE is only supported as a whole statement, TABLE name; write SELECT * FROM … instead";
+    "TABLE is only supported at the start of the statement; write SELECT * FROM … instead";
 
 /// A group of functions the guard refuses wherever they are called, named in the refusal
 /// so the user learns why (`… calls pg_terminate_backend (backend signalling)`).
@@ -311,27 +318,143 @@ pub fn guard(
         return Err(limit_error(limit));
     }
     check_text(sql)?;
-    let mut query = parse_one_query(sql, dialect)?;
-    check_query(&query, dialect)?;
-    if let Some(table) = data_table {
-        resolve_data_alias(&mut query, dialect, table);
+    let parsed = parse_one_query(sql, dialect)?;
+    if let Some(query) = inner_query(&parsed.statement) {
+        check_query(query, dialect)?;
     }
-    apply_limit(&mut query, dialect, limit);
-    let executed_sql = query.to_string();
-    // What runs is the printed text, so it must pass the same checks as the input did and
-    // print back to itself. A printer that dropped quotes or escapes shows up here as a
-    // refusal, not as SQL that differs from what was checked. (Text, not tree, equality:
-    // comparing trees recurses deeper than the stack allows on long flat chains.)
+    let index = LineIndex::new(sql);
+    let keep = parsed
+        .end
+        .and_then(|end| index.byte(end))
+        .ok_or_else(|| refuse("no SQL statement found"))?;
+
+    // The tree the server must end up parsing: the checked one, rewritten.
+    let Parsed {
+        statement: mut expected,
+        tokens,
+        table_command,
+        ..
+    } = parsed;
+    let mut edits = Vec::new();
+    if let (Some(table), Some(query)) = (data_table, inner_query_mut(&mut expected)) {
+        for site in resolve_data_alias(query, dialect, table, !table_command) {
+            let (Some(start), Some(end)) = (index.byte(site.span.start), index.byte(site.span.end))
+            else {
+                return Err(refuse(UNSPLICEABLE));
+            };
+            let mut text = target_name(table).to_string();
+            if site.add_alias {
+                text.push_str(" AS ");
+                text.push_str(&sql[start..end]);
+            }
+            edits.push(Edit { start, end, text });
+        }
+    }
+    let wanted = (limit + 1).to_string();
+    // EXPLAIN and SHOW get no LIMIT (it would change the plan shown); the connector reads
+    // at most `limit + 1` rows of any statement.
+    let limited = match &mut expected {
+        Statement::Query(query) => apply_limit(query, dialect, limit),
+        _ => false,
+    };
+    if limited {
+        // sqlparser's tree has no trace of `LIMIT ALL`, so the tokens decide: a top-level
+        // LIMIT gets the number as its value; without one, the limit goes before a top-level
+        // OFFSET (SQLite accepts no other order) or at the end.
+        let edit = match top_level_clause(&tokens, Keyword::LIMIT) {
+            Some((start, end)) => index
+                .byte(start)
+                .zip(index.byte(end))
+                .map(|(start, end)| Edit {
+                    start,
+                    end,
+                    text: wanted.clone(),
+                }),
+            None => match top_level_keyword(&tokens, Keyword::OFFSET) {
+                Some(offset) => index.byte(offset).map(|start| Edit {
+                    start,
+                    end: start,
+                    text: format!("LIMIT {wanted} "),
+                }),
+                None => Some(Edit {
+                    start: keep,
+                    end: keep,
+                    text: format!(" LIMIT {wanted}"),
+                }),
+            },
+        };
+        edits.push(edit.ok_or_else(|| refuse(UNSPLICEABLE))?);
+    }
+    edits.sort_by_key(|e| (e.start, e.end));
+    let (executed_sql, positions) = splice::apply(sql, keep, &edits);
+
+    // What runs is the spliced text, so it must pass the same checks as the input did and
+    // parse to the rewritten tree. (Printed, not tree, equality: comparing trees recurses
+    // deeper than the stack allows on long flat chains, and spans differ.)
     let reparsed = parse_one_query(&executed_sql, dialect)?;
-    let calls = check_query(&reparsed, dialect)?;
-    if reparsed.to_string() != executed_sql {
-        return Err(refuse("the SQL could not be printed back faithfully"));
+    let calls = match inner_query(&reparsed.statement) {
+        Some(query) => check_query(query, dialect)?,
+        None => Calls::default(),
+    };
+    if reparsed.statement.to_string() != expected.to_string() {
+        return Err(refuse(UNSPLICEABLE));
     }
     Ok(Guarded {
         executed_sql,
         limit,
         calls,
+        positions,
     })
+}
+
+const UNSPLICEABLE: &str =
+    "the SQL could not be rewritten for execution (the data alias or the row limit)";
+
+/// Where the last `keyword` outside parentheses starts.
+fn top_level_keyword(tokens: &[TokenWithSpan], keyword: Keyword) -> Option<Location> {
+    top_level_index(tokens, keyword).map(|i| tokens[i].span.start)
+}
+
+fn top_level_index(tokens: &[TokenWithSpan], keyword: Keyword) -> Option<usize> {
+    let mut depth = 0i64;
+    let mut found = None;
+    for (i, t) in tokens.iter().enumerate() {
+        match &t.token {
+            Token::LParen | Token::LBracket => depth += 1,
+            Token::RParen | Token::RBracket => depth -= 1,
+            Token::Word(w) if depth == 0 && w.keyword == keyword && w.quote_style.is_none() => {
+                found = Some(i);
+            }
+            _ => {}
+        }
+    }
+    found
+}
+
+/// The span of the value of the last top-level `keyword` clause (`LIMIT ALL`, `LIMIT
+/// NULL`, `LIMIT -1`): up to the next `OFFSET`/`FETCH`/`;` outside parentheses or the
+/// statement's end.
+fn top_level_clause(tokens: &[TokenWithSpan], keyword: Keyword) -> Option<(Location, Location)> {
+    let mut depth = 0i64;
+    let mut value: Option<(Location, Location)> = None;
+    for t in &tokens[top_level_index(tokens, keyword)? + 1..] {
+        match &t.token {
+            Token::Whitespace(_) => continue,
+            Token::EOF | Token::SemiColon if depth == 0 => break,
+            Token::Word(w)
+                if depth == 0
+                    && w.quote_style.is_none()
+                    && matches!(w.keyword, Keyword::OFFSET | Keyword::FETCH) =>
+            {
+                break;
+            }
+            Token::LParen | Token::LBracket => depth += 1,
+            Token::RParen | Token::RBracket => depth -= 1,
+            _ => {}
+        }
+        value = Some((value.map_or(t.span.start, |v| v.0), t.span.end));
+    }
+    value
 }
 
 /// Size and NUL checks come before parsing so a huge or binary input costs nothing.
@@ -363,29 +486,43 @@ fn parse_error(err: ParserError) -> Error {
     refuse(format!("could not parse SQL: {detail}"))
 }
 
+/// A statement parsed from the user's text, with the tokens its spans point into: a query,
+/// `EXPLAIN` of a query, or `SHOW name`.
+struct Parsed {
+    statement: Statement,
+    tokens: Vec<TokenWithSpan>,
+    /// Where the statement's last token ends (before trailing `;`, blanks and comments).
+    end: Option<Location>,
+    /// Written as `TABLE name …`, which takes no alias.
+    table_command: bool,
+}
+
 /// Parses `sql` into exactly one query (`SELECT`, `WITH … SELECT`, `VALUES`, a set
-/// operation, or a lone `TABLE name`).
-fn parse_one_query(sql: &str, dialect: Dialect) -> Result<Query> {
+/// operation, or `TABLE name …`).
+fn parse_one_query(sql: &str, dialect: Dialect) -> Result<Parsed> {
     let parser_dialect = parser_dialect(dialect);
-    let tokens = Tokenizer::new(parser_dialect, sql)
+    let mut tokens = Tokenizer::new(parser_dialect, sql)
         .with_unescape(true)
         .tokenize_with_location()
         .map_err(|e| refuse(format!("could not parse SQL: {e}")))?;
     if dialect == Dialect::Postgres {
         reject_unicode_identifiers(&tokens)?;
     }
-    if let Some(query) = lone_table_command(&tokens, parser_dialect) {
-        return Ok(query);
+    let end = tokens
+        .iter()
+        .rev()
+        .find(|t| !is_trivia(&t.token) && t.token != Token::SemiColon)
+        .map(|t| t.span.end);
+    let table_command = expand_table_command(&mut tokens);
+    if dialect == Dialect::Postgres {
+        drop_noise_words(&mut tokens);
     }
     let first = first_keyword(&tokens);
     let mut statements = match Parser::new(parser_dialect)
-        .with_tokens_with_locations(tokens)
+        .with_tokens_with_locations(tokens.clone())
         .parse_statements()
     {
         Ok(statements) => statements,
-        Err(_) if first == Some(Keyword::TABLE) => {
-            return Err(refuse(TABLE_ONLY_ALONE));
-        }
         // A statement sqlparser cannot parse (`VACUUM (…)`, `LISTEN`, PL/pgSQL `DO`) is
         // still not a query: say so with the seed's message rather than a syntax error.
         Err(_) if !opens_a_query(first) => return Err(Error::Invalid(ONLY_SELECT.into())),
@@ -404,17 +541,45 @@ fn parse_one_query(sql: &str, dialect: Dialect) -> Result<Query> {
             )));
         }
     };
-    let Statement::Query(query) = statement else {
-        return Err(Error::Invalid(ONLY_SELECT.into()));
+    // `EXPLAIN ANALYZE` runs its query, in the same read-only transaction, so it gets the
+    // same checks as the query alone; SHOW reads one setting, as current_setting() does.
+    let allowed = match &statement {
+        Statement::Explain {
+            describe_alias: DescribeAlias::Explain,
+            statement: inner,
+            ..
+        } => matches!(**inner, Statement::Query(_)),
+        Statement::ShowVariable { .. } => dialect == Dialect::Postgres,
+        Statement::Query(_) => true,
+        _ => false,
     };
     // `WITH x AS (…) DELETE …` parses as a query whose body is the DELETE.
-    if matches!(
-        *query.body,
-        SetExpr::Insert(_) | SetExpr::Update(_) | SetExpr::Delete(_) | SetExpr::Merge(_)
-    ) {
+    if !allowed || inner_query(&statement).is_some_and(|q| write_kind(&q.body).is_some()) {
         return Err(Error::Invalid(ONLY_SELECT.into()));
     }
-    Ok(*query)
+    Ok(Parsed {
+        statement,
+        tokens,
+        end,
+        table_command,
+    })
+}
+
+/// The query a statement the guard accepts reads through (none for SHOW).
+fn inner_query(statement: &Statement) -> Option<&Query> {
+    match statement {
+        Statement::Query(query) => Some(query),
+        Statement::Explain { statement, .. } => inner_query(statement),
+        _ => None,
+    }
+}
+
+fn inner_query_mut(statement: &mut Statement) -> Option<&mut Query> {
+    match statement {
+        Statement::Query(query) => Some(query),
+        Statement::Explain { statement, .. } => inner_query_mut(statement),
+        _ => None,
+    }
 }
 
 fn is_trivia(token: &Token) -> bool {
@@ -440,7 +605,9 @@ fn first_keyword(tokens: &[TokenWithSpan]) -> Option<Keyword> {
 fn opens_a_query(first: Option<Keyword>) -> bool {
     matches!(
         first,
-        None | Some(Keyword::SELECT | Keyword::WITH | Keyword::VALUES | Keyword::TABLE)
+        None | Some(
+            Keyword::SELECT | Keyword::WITH | Keyword::VALUES | Keyword::TABLE | Keyword::EXPLAIN
+        )
     )
 }
 
@@ -475,47 +642,105 @@ fn reject_unicode_identifiers(tokens: &[TokenWithSpan]) -> Result<()> {
     Ok(())
 }
 
-/// sqlparser 0.63 cannot parse a statement-level `TABLE name` (and its parser for `TABLE`
-/// inside set operations loses quotes), so the lone form is built here as the tree of
-/// `SELECT * FROM name`, which PostgreSQL defines it to mean.
-fn lone_table_command(
-    tokens: &[TokenWithSpan],
-    dialect: &dyn sqlparser::dialect::Dialect,
-) -> Option<Query> {
-    let mut words = tokens
+/// sqlparser 0.63 cannot parse a statement-level `TABLE name`, which PostgreSQL and SQLite
+/// define to mean `SELECT * FROM name`, so the parser is given those tokens instead (in the
+/// `TABLE` token's place, so spans still point into the written text). The text sent keeps
+/// `TABLE`. Returns whether the statement was written that way.
+fn expand_table_command(tokens: &mut Vec<TokenWithSpan>) -> bool {
+    let Some(i) = tokens
         .iter()
-        .filter(|t| !is_trivia(&t.token))
-        .collect::<Vec<_>>();
-    while words.last().is_some_and(|t| t.token == Token::SemiColon) {
-        words.pop();
-    }
-    let (first, rest) = words.split_first()?;
-    match &first.token {
+        .position(|t| !is_trivia(&t.token) && t.token != Token::SemiColon)
+    else {
+        return false;
+    };
+    match &tokens[i].token {
         Token::Word(w) if w.keyword == Keyword::TABLE && w.quote_style.is_none() => {}
-        _ => return None,
+        _ => return false,
     }
-    let ident = |t: &TokenWithSpan| match &t.token {
-        Token::Word(w) => Some(w.clone().into_ident(t.span)),
-        _ => None,
-    };
-    let parts = match rest {
-        [name] => vec![ident(name)?],
-        [schema, dot, name] if dot.token == Token::Period => vec![ident(schema)?, ident(name)?],
-        _ => return None,
-    };
-    let mut statements = Parser::parse_sql(dialect, "SELECT * FROM t").ok()?;
-    let Some(Statement::Query(mut query)) = statements.pop() else {
-        return None;
-    };
-    let SetExpr::Select(select) = query.body.as_mut() else {
-        return None;
-    };
-    let from = select.from.first_mut()?;
-    let TableFactor::Table { name, .. } = &mut from.relation else {
-        return None;
-    };
-    *name = ObjectName::from(parts);
-    Some(*query)
+    let span = tokens[i].span;
+    let word = |s: &str| TokenWithSpan::new(Token::make_keyword(s), span);
+    let space = || TokenWithSpan::new(Token::Whitespace(Whitespace::Space), span);
+    tokens.splice(
+        i..=i,
+        [
+            word("SELECT"),
+            space(),
+            TokenWithSpan::new(Token::Mul, span),
+            space(),
+            word("FROM"),
+        ],
+    );
+    true
+}
+
+/// Words PostgreSQL reads that change nothing the guard checks but that sqlparser 0.63
+/// misreads or cannot parse, removed from what the parser is shown (the text sent keeps
+/// them). Each is a reserved word in PostgreSQL's grammar, or UESCAPE right after a U&
+/// string, so the server reads it exactly so; none can hide a call or a table:
+///
+/// - `FROM ONLY t` / `JOIN ONLY t` / `, ONLY t` (sqlparser reads a table named ONLY aliased
+///   t): the plain `t` reads a superset of the same table's rows;
+/// - `BETWEEN SYMMETRIC` / `BETWEEN ASYMMETRIC`: the same operands and comparisons;
+/// - `GROUP BY DISTINCT` / `GROUP BY ALL`: the same grouping expressions;
+/// - `FOR READ ONLY`: a locking clause that locks nothing;
+/// - `U&'…' UESCAPE '!'`: the escape character of a string literal, which stays a literal.
+fn drop_noise_words(tokens: &mut Vec<TokenWithSpan>) {
+    fn keyword(t: &Token) -> Option<Keyword> {
+        match t {
+            Token::Word(w) if w.quote_style.is_none() => Some(w.keyword),
+            _ => None,
+        }
+    }
+    // Indexes of the significant tokens, to look back and ahead past whitespace.
+    let significant: Vec<usize> = (0..tokens.len())
+        .filter(|&i| !is_trivia(&tokens[i].token))
+        .collect();
+    let mut drop = vec![false; tokens.len()];
+    for (k, &i) in significant.iter().enumerate() {
+        let at = |offset: isize| {
+            k.checked_add_signed(offset)
+                .and_then(|j| significant.get(j))
+                .map(|&j| &tokens[j].token)
+        };
+        let kw = keyword(&tokens[i].token);
+        let before = at(-1).and_then(keyword);
+        let noise = match kw {
+            Some(Keyword::ONLY) => {
+                matches!(before, Some(Keyword::FROM | Keyword::JOIN))
+                    || at(-1) == Some(&Token::Comma)
+            }
+            Some(Keyword::SYMMETRIC | Keyword::ASYMMETRIC) => before == Some(Keyword::BETWEEN),
+            Some(Keyword::DISTINCT | Keyword::ALL) => {
+                before == Some(Keyword::BY) && at(-2).and_then(keyword) == Some(Keyword::GROUP)
+            }
+            Some(Keyword::FOR) => {
+                at(1).and_then(keyword) == Some(Keyword::READ)
+                    && at(2).and_then(keyword) == Some(Keyword::ONLY)
+            }
+            Some(Keyword::UESCAPE) => {
+                matches!(at(-1), Some(Token::UnicodeStringLiteral(_)))
+                    && matches!(at(1), Some(Token::SingleQuotedString(_)))
+            }
+            _ => false,
+        };
+        if noise {
+            drop[i] = true;
+            match kw {
+                Some(Keyword::FOR) => {
+                    for j in [k + 1, k + 2] {
+                        drop[significant[j]] = true;
+                    }
+                }
+                Some(Keyword::UESCAPE) => drop[significant[k + 1]] = true,
+                _ => {}
+            }
+        }
+    }
+    let mut i = 0;
+    tokens.retain(|_| {
+        i += 1;
+        !drop[i - 1]
+    });
 }
 
 /// Walks the whole tree, refuses anything that is not a plain read, and returns what the
@@ -820,17 +1045,33 @@ fn is_data_ident(ident: &Ident, dialect: Dialect) -> bool {
     }
 }
 
+/// A `data` reference that was resolved: where it was written, and whether an alias had to
+/// be added.
+struct DataSite {
+    span: Span,
+    add_alias: bool,
+}
+
 /// Replaces each unqualified table reference `data` that no CTE in scope shadows by the
-/// source's table, keeping `data` as the alias so `data.col` still resolves.
-fn resolve_data_alias(query: &mut Query, dialect: Dialect, table: &TableName) {
+/// source's table, keeping `data` as the alias so `data.col` still resolves (unless `alias`
+/// is false: `TABLE data` takes none and needs none).
+fn resolve_data_alias(
+    query: &mut Query,
+    dialect: Dialect,
+    table: &TableName,
+    alias: bool,
+) -> Vec<DataSite> {
     let mut resolver = DataAlias {
         dialect,
         target: target_name(table),
+        alias,
         scopes: Vec::new(),
         cte_scopes: HashMap::new(),
+        sites: Vec::new(),
     };
     // The resolver never breaks.
     let _ = query.visit(&mut resolver);
+    resolver.sites
 }
 
 fn target_name(table: &TableName) -> ObjectName {
@@ -846,11 +1087,13 @@ fn target_name(table: &TableName) -> ObjectName {
 struct DataAlias {
     dialect: Dialect,
     target: ObjectName,
+    alias: bool,
     /// One entry per query being walked: is `data` shadowed inside it?
     scopes: Vec<bool>,
     /// CTE bodies not yet reached, by address, with whether `data` is shadowed in them.
     /// A CTE body sees only the CTEs before it unless the WITH is recursive.
     cte_scopes: HashMap<*const Query, bool>,
+    sites: Vec<DataSite>,
 }
 
 impl VisitorMut for DataAlias {
@@ -903,7 +1146,12 @@ impl VisitorMut for DataAlias {
             && let [ObjectNamePart::Identifier(ident)] = name.0.as_slice()
             && is_data_ident(ident, self.dialect)
         {
-            if alias.is_none() {
+            let add_alias = self.alias && alias.is_none();
+            self.sites.push(DataSite {
+                span: ident.span,
+                add_alias,
+            });
+            if add_alias {
                 *alias = Some(TableAlias {
                     explicit: true,
                     name: ident.clone(),
@@ -918,10 +1166,11 @@ impl VisitorMut for DataAlias {
 }
 
 /// Gives a query without a row limit of its own `LIMIT limit+1`, so the connector can tell
-/// a truncated result from a complete one; a limit the user wrote is kept.
-fn apply_limit(query: &mut Query, dialect: Dialect, limit: usize) {
+/// a truncated result from a complete one; a limit the user wrote is kept. Returns whether
+/// the tree changed.
+fn apply_limit(query: &mut Query, dialect: Dialect, limit: usize) -> bool {
     if query.fetch.is_some() {
-        return;
+        return false;
     }
     let wanted = Expr::value(Value::Number((limit + 1).to_string(), false));
     match &mut query.limit_clause {
@@ -931,13 +1180,17 @@ fn apply_limit(query: &mut Query, dialect: Dialect, limit: usize) {
                 offset: None,
                 limit_by: Vec::new(),
             });
+            true
         }
         Some(LimitClause::LimitOffset { limit: user, .. }) => {
             if user.as_ref().is_none_or(|e| means_no_limit(e, dialect)) {
                 *user = Some(wanted);
+                true
+            } else {
+                false
             }
         }
-        Some(LimitClause::OffsetCommaLimit { .. }) => {}
+        Some(LimitClause::OffsetCommaLimit { .. }) => false,
     }
 }
 
@@ -1040,10 +1293,7 @@ mod tests {
         empty_sql: PG, "" => "no SQL statement found";
         only_a_comment: PG, "-- SELECT 1" => "no SQL statement found";
         only_semicolons: LITE, " ; ;" => "no SQL statement found";
-        table_inside_set_operation: PG, "SELECT 1 UNION TABLE orders" => "TABLE is only supported as a whole statement";
-        table_with_trailing_clause: PG, "TABLE orders LIMIT 5" => "TABLE is only supported as a whole statement";
-        from_only_misread_by_sqlparser_pg: PG, "SELECT * FROM ONLY orders" => "FROM ONLY … is not supported";
-        from_only_hiding_a_function_name_pg: PG, "SELECT * FROM ONLY pg_ls_dir(x)" => "FROM ONLY … is not supported";
+        table_inside_set_operation: PG, "SELECT 1 UNION TABLE orders" => "TABLE is only supported at the start of the statement";
         nesting_too_deep_is_parse_error: PG, &format!("SELECT {}1{}", "(".repeat(200), ")".repeat(200)) => "nested too deeply";
     }
 
@@ -1065,6 +1315,8 @@ mod tests {
         cte_delete_in_where_subquery: PG, "SELECT 1 WHERE EXISTS (WITH d AS (DELETE FROM orders RETURNING 1) SELECT 1)" => "data-modifying CTE \"d\" (DELETE)";
         cte_delete_in_derived_table: PG, "SELECT * FROM (WITH d AS (DELETE FROM orders RETURNING 1) SELECT 1) s" => "data-modifying CTE \"d\" (DELETE)";
         cte_insert_in_union_branch: PG, "SELECT 1 UNION ALL (WITH i AS (INSERT INTO orders DEFAULT VALUES RETURNING 1) SELECT 2)" => "data-modifying CTE \"i\" (INSERT)";
+        explain_data_modifying_cte: PG, "EXPLAIN ANALYZE WITH d AS (DELETE FROM orders RETURNING 1) SELECT 1" => "data-modifying CTE \"d\" (DELETE)";
+        explain_denied_function: PG, "EXPLAIN ANALYZE SELECT pg_terminate_backend(1)" => "(backend signalling)";
         cte_delete_sqlite: LITE, "WITH d AS (DELETE FROM orders RETURNING *) SELECT 1" => "data-modifying CTE \"d\" (DELETE)";
         write_statement_in_derived_table: PG, "SELECT * FROM (WITH x AS (SELECT 1) DELETE FROM orders RETURNING *) s" => "data-modifying statement (DELETE) inside the query";
         select_into: PG, "SELECT * INTO stolen FROM orders" => "SELECT … INTO is not allowed";
@@ -1121,7 +1373,9 @@ mod tests {
         vacuum_full: PG, "VACUUM FULL";
         analyze: PG, "ANALYZE orders";
         explain_analyze_delete: PG, "EXPLAIN ANALYZE DELETE FROM orders";
-        explain_select_is_not_a_select: PG, "EXPLAIN SELECT 1";
+        explain_with_delete: PG, "EXPLAIN WITH x AS (SELECT 1) DELETE FROM orders";
+        describe_is_not_explain: PG, "DESCRIBE SELECT 1";
+        sqlite_show_is_not_a_query: LITE, "SHOW search_path";
         create_table: PG, "CREATE TABLE t (id int)";
         create_table_as: PG, "CREATE TABLE t AS SELECT * FROM orders";
         create_function: PG, "CREATE FUNCTION f() RETURNS int AS 'select 1' LANGUAGE sql";
@@ -1179,6 +1433,17 @@ mod tests {
         fn_lo_import_in_scalar_subquery: PG, "SELECT * FROM orders WHERE id = (SELECT lo_import('/etc/passwd'))" => "calls lo_import (large objects)";
         fn_lo_export: PG, "SELECT lo_export(16384, '/tmp/x')" => "(large objects)";
         fn_lowrite: PG, "SELECT lowrite(0, 'x')" => "(large objects)";
+        // If sqlparser read `e'…'` as a word and a standard string, the quote escaped by `\'`
+        // would end its string early and hide the call that PostgreSQL runs.
+        fn_after_lowercase_escape_string: PG, "SELECT e'\\'' , pg_terminate_backend(1) -- '" => "(backend signalling)";
+        fn_after_comment_ended_by_carriage_return: PG, "SELECT 1 -- note\r, pg_terminate_backend(1)" => "(backend signalling)";
+        fn_after_nested_comment: PG, "SELECT 1 /* a /* b */ c */, pg_terminate_backend(1)" => "(backend signalling)";
+        fn_in_identifier_with_dollars_is_not_a_dollar_quote: PG, "SELECT x$$, pg_terminate_backend(1), y$$ FROM t" => "(backend signalling)";
+        fn_behind_between_symmetric: PG, "SELECT 1 BETWEEN SYMMETRIC pg_terminate_backend(1) AND 2" => "(backend signalling)";
+        fn_behind_group_by_distinct: PG, "SELECT 1 GROUP BY DISTINCT pg_advisory_lock(1)" => "(advisory locks)";
+        fn_after_uescape: PG, "SELECT U&'!0061' UESCAPE '!', nextval('s')" => "(sequences)";
+        lock_after_for_read_only: PG, "SELECT * FROM orders FOR READ ONLY FOR UPDATE" => "locking clause FOR UPDATE";
+        fn_hidden_behind_from_only_pg: PG, "SELECT * FROM ONLY pg_ls_dir(x)" => "calls pg_ls_dir (server files and programs)";
         fn_read_file_in_from: PG, "SELECT * FROM pg_read_file('/etc/passwd')" => "calls pg_read_file (server files and programs)";
         fn_ls_dir_lateral: PG, "SELECT * FROM orders, LATERAL pg_ls_dir('.') AS f" => "calls pg_ls_dir (server files and programs)";
         fn_ls_waldir_cross_join_lateral: PG, "SELECT * FROM orders CROSS JOIN LATERAL pg_ls_waldir() w" => "(server files and programs)";
@@ -1313,30 +1578,30 @@ mod tests {
         ok_seed_registered_name_with_limit: PG, "SELECT * FROM orders WHERE status = 'shipped' LIMIT 20"
             => "SELECT * FROM orders WHERE status = 'shipped' LIMIT 20";
         ok_joins: PG, "SELECT o.id, c.name FROM orders o JOIN customers c ON c.id = o.customer_id LEFT JOIN items i USING (order_id)"
-            => "SELECT o.id, c.name FROM orders o JOIN customers c ON c.id = o.customer_id LEFT JOIN items i USING(order_id) LIMIT 101";
+            => "SELECT o.id, c.name FROM orders o JOIN customers c ON c.id = o.customer_id LEFT JOIN items i USING (order_id) LIMIT 101";
         ok_window_function: PG, "SELECT id, row_number() OVER (PARTITION BY country ORDER BY id) AS rn, sum(total) OVER w FROM data WINDOW w AS (ORDER BY id)"
             => "SELECT id, row_number() OVER (PARTITION BY country ORDER BY id) AS rn, sum(total) OVER w FROM \"public\".\"orders\" AS data WINDOW w AS (ORDER BY id) LIMIT 101";
         ok_cte: PG, "WITH us AS (SELECT * FROM data WHERE country = 'US') SELECT count(*) FROM us"
             => "WITH us AS (SELECT * FROM \"public\".\"orders\" AS data WHERE country = 'US') SELECT count(*) FROM us LIMIT 101";
         ok_recursive_cte: PG, "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 5) SELECT n FROM r"
-            => "WITH RECURSIVE r (n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 5) SELECT n FROM r LIMIT 101";
+            => "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 5) SELECT n FROM r LIMIT 101";
         ok_values: PG, "VALUES (1, 'a'), (2, 'b')" => "VALUES (1, 'a'), (2, 'b') LIMIT 101";
         ok_union_all: PG, "SELECT id FROM data UNION ALL SELECT id FROM archive"
             => "SELECT id FROM \"public\".\"orders\" AS data UNION ALL SELECT id FROM archive LIMIT 101";
         ok_intersect_except: PG, "SELECT id FROM a INTERSECT SELECT id FROM b EXCEPT SELECT id FROM c"
             => "SELECT id FROM a INTERSECT SELECT id FROM b EXCEPT SELECT id FROM c LIMIT 101";
         ok_casts: PG, "SELECT '1'::int, created_at::date, CAST(total AS numeric(10, 2)) FROM data"
-            => "SELECT '1'::INT, created_at::DATE, CAST(total AS NUMERIC(10,2)) FROM \"public\".\"orders\" AS data LIMIT 101";
+            => "SELECT '1'::int, created_at::date, CAST(total AS numeric(10, 2)) FROM \"public\".\"orders\" AS data LIMIT 101";
         ok_json_operators: PG, "SELECT payload->>'name', payload->'a'->'b', payload #>> '{a,b}' FROM data WHERE payload @> '{}'::jsonb"
-            => "SELECT payload ->> 'name', payload -> 'a' -> 'b', payload #>> '{a,b}' FROM \"public\".\"orders\" AS data WHERE payload @> '{}'::JSONB LIMIT 101";
+            => "SELECT payload->>'name', payload->'a'->'b', payload #>> '{a,b}' FROM \"public\".\"orders\" AS data WHERE payload @> '{}'::jsonb LIMIT 101";
         ok_arrays: PG, "SELECT ARRAY[1,2,3], tags[1], 'a' = ANY(tags) FROM data"
-            => "SELECT ARRAY[1, 2, 3], tags[1], 'a' = ANY(tags) FROM \"public\".\"orders\" AS data LIMIT 101";
+            => "SELECT ARRAY[1,2,3], tags[1], 'a' = ANY(tags) FROM \"public\".\"orders\" AS data LIMIT 101";
         ok_ilike_and_regex: PG, "SELECT * FROM data WHERE email ILIKE '%@example.com' AND name ~* '^a'"
             => "SELECT * FROM \"public\".\"orders\" AS data WHERE email ILIKE '%@example.com' AND name ~* '^a' LIMIT 101";
         ok_generate_series_in_from: PG, "SELECT g FROM generate_series(1, 10) AS g"
             => "SELECT g FROM generate_series(1, 10) AS g LIMIT 101";
         ok_generate_series_with_ordinality: PG, "SELECT * FROM generate_series(1, 3) WITH ORDINALITY AS g(n, i)"
-            => "SELECT * FROM generate_series(1, 3) WITH ORDINALITY AS g (n, i) LIMIT 101";
+            => "SELECT * FROM generate_series(1, 3) WITH ORDINALITY AS g(n, i) LIMIT 101";
         ok_lateral_subquery: PG, "SELECT * FROM data d, LATERAL (SELECT count(*) FROM items i WHERE i.order_id = d.id) c"
             => "SELECT * FROM \"public\".\"orders\" d, LATERAL (SELECT count(*) FROM items i WHERE i.order_id = d.id) c LIMIT 101";
         ok_dollar_quoted_strings: PG, "SELECT $$delete from orders$$, $tag$DROP TABLE x$tag$"
@@ -1344,7 +1609,7 @@ mod tests {
         ok_keyword_named_identifiers: PG, "SELECT \"delete\", \"drop\" FROM \"update\""
             => "SELECT \"delete\", \"drop\" FROM \"update\" LIMIT 101";
         ok_comments_with_delete: PG, "SELECT id -- delete from orders\nFROM data /* drop table orders; */"
-            => "SELECT id FROM \"public\".\"orders\" AS data LIMIT 101";
+            => "SELECT id -- delete from orders\nFROM \"public\".\"orders\" AS data LIMIT 101";
         ok_string_that_looks_like_injection: PG, "SELECT * FROM data WHERE note = '; DROP TABLE x'"
             => "SELECT * FROM \"public\".\"orders\" AS data WHERE note = '; DROP TABLE x' LIMIT 101";
         ok_column_named_like_denied_function: PG, "SELECT nextval_count, setval, lo_total FROM data"
@@ -1352,7 +1617,7 @@ mod tests {
         ok_distinct_on: PG, "SELECT DISTINCT ON (country) country, id FROM data ORDER BY country, id"
             => "SELECT DISTINCT ON (country) country, id FROM \"public\".\"orders\" AS data ORDER BY country, id LIMIT 101";
         ok_dates_and_intervals: PG, "SELECT date_trunc('day', created_at), extract(year FROM created_at) FROM data WHERE created_at > now() - interval '1 day'"
-            => "SELECT date_trunc('day', created_at), EXTRACT(YEAR FROM created_at) FROM \"public\".\"orders\" AS data WHERE created_at > now() - INTERVAL '1 day' LIMIT 101";
+            => "SELECT date_trunc('day', created_at), extract(year FROM created_at) FROM \"public\".\"orders\" AS data WHERE created_at > now() - interval '1 day' LIMIT 101";
         ok_case_coalesce_nullif: PG, "SELECT CASE WHEN total > 1 THEN 'big' ELSE 'small' END, COALESCE(a, 0), NULLIF(b, '') FROM data"
             => "SELECT CASE WHEN total > 1 THEN 'big' ELSE 'small' END, COALESCE(a, 0), NULLIF(b, '') FROM \"public\".\"orders\" AS data LIMIT 101";
         ok_aggregate_filter_and_order: PG, "SELECT count(*) FILTER (WHERE total > 0), string_agg(email, ', ' ORDER BY email) FROM data"
@@ -1365,9 +1630,18 @@ mod tests {
         ok_information_schema: PG, "SELECT column_name FROM information_schema.columns WHERE table_name = 'orders'"
             => "SELECT column_name FROM information_schema.columns WHERE table_name = 'orders' LIMIT 101";
         ok_escape_string: PG, "SELECT E'it\\'s'" => "SELECT E'it\\'s' LIMIT 101";
-        ok_delete_as_bare_column_alias: PG, "SELECT 1 DELETE FROM orders" => "SELECT 1 AS DELETE FROM orders LIMIT 101";
-        ok_table_command: PG, "TABLE orders;" => "SELECT * FROM orders LIMIT 101";
-        ok_table_command_quoted_schema: PG, "TABLE \"Sales\".\"My Orders\"" => "SELECT * FROM \"Sales\".\"My Orders\" LIMIT 101";
+        ok_delete_as_bare_column_alias: PG, "SELECT 1 DELETE FROM orders" => "SELECT 1 DELETE FROM orders LIMIT 101";
+        ok_table_command_with_clauses: PG, "table orders order by a limit 2" => "table orders order by a limit 2";
+        ok_table_command_gets_the_limit: PG, "TABLE orders ORDER BY a" => "TABLE orders ORDER BY a LIMIT 101";
+        ok_from_only: PG, "SELECT * FROM ONLY orders, ONLY data JOIN ONLY items USING (id)"
+            => "SELECT * FROM ONLY orders, ONLY \"public\".\"orders\" AS data JOIN ONLY items USING (id) LIMIT 101";
+        ok_explain: PG, "EXPLAIN SELECT * FROM data" => "EXPLAIN SELECT * FROM \"public\".\"orders\" AS data";
+        ok_explain_analyze_options: PG, "explain (analyze, format json) select 1;" => "explain (analyze, format json) select 1";
+        ok_show: PG, "SHOW search_path" => "SHOW search_path";
+        ok_noise_words_sent_as_written: PG, "SELECT 5 BETWEEN SYMMETRIC 10 AND 1, U&'d!0061t' UESCAPE '!' FROM data GROUP BY ALL 1 FOR READ ONLY"
+            => "SELECT 5 BETWEEN SYMMETRIC 10 AND 1, U&'d!0061t' UESCAPE '!' FROM \"public\".\"orders\" AS data GROUP BY ALL 1 FOR READ ONLY LIMIT 101";
+        ok_table_command: PG, "TABLE orders;" => "TABLE orders LIMIT 101";
+        ok_table_command_quoted_schema: PG, "TABLE \"Sales\".\"My Orders\"" => "TABLE \"Sales\".\"My Orders\" LIMIT 101";
         ok_sqlite_filter: LITE, "SELECT * FROM data WHERE name LIKE 'a%' AND total > 1.5"
             => "SELECT * FROM \"public\".\"orders\" AS data WHERE name LIKE 'a%' AND total > 1.5 LIMIT 101";
         ok_sqlite_json_and_dates: LITE, "SELECT json_extract(payload, '$.a'), strftime('%Y', created_at) FROM data"
@@ -1385,7 +1659,7 @@ mod tests {
         limit_kept_as_written: PG, "SELECT 1 LIMIT 5" => "SELECT 1 LIMIT 5";
         limit_larger_than_request_kept: PG, "SELECT 1 LIMIT 5000" => "SELECT 1 LIMIT 5000";
         limit_and_offset_kept: PG, "SELECT 1 LIMIT 5 OFFSET 2" => "SELECT 1 LIMIT 5 OFFSET 2";
-        limit_after_offset_kept: PG, "SELECT 1 OFFSET 2 LIMIT 5" => "SELECT 1 LIMIT 5 OFFSET 2";
+        limit_after_offset_kept: PG, "SELECT 1 OFFSET 2 LIMIT 5" => "SELECT 1 OFFSET 2 LIMIT 5";
         limit_all_replaced: PG, "SELECT 1 LIMIT ALL" => "SELECT 1 LIMIT 101";
         limit_all_with_offset_replaced: PG, "SELECT 1 LIMIT ALL OFFSET 3" => "SELECT 1 LIMIT 101 OFFSET 3";
         limit_null_replaced: PG, "SELECT 1 LIMIT NULL" => "SELECT 1 LIMIT 101";
@@ -1395,8 +1669,8 @@ mod tests {
         limit_offset_rows_only: PG, "SELECT 1 OFFSET 5 ROWS" => "SELECT 1 LIMIT 101 OFFSET 5 ROWS";
         limit_offset_only_sqlite: LITE, "SELECT 1 OFFSET 5" => "SELECT 1 LIMIT 101 OFFSET 5";
         limit_fetch_first_kept: PG, "SELECT 1 FETCH FIRST 3 ROWS ONLY" => "SELECT 1 FETCH FIRST 3 ROWS ONLY";
-        limit_fetch_next_with_offset_kept: PG, "SELECT 1 OFFSET 2 ROWS FETCH NEXT 3 ROWS ONLY" => "SELECT 1 OFFSET 2 ROWS FETCH FIRST 3 ROWS ONLY";
-        limit_fetch_first_row_only_kept: PG, "SELECT 1 FETCH FIRST ROW ONLY" => "SELECT 1 FETCH FIRST ROWS ONLY";
+        limit_fetch_next_with_offset_kept: PG, "SELECT 1 OFFSET 2 ROWS FETCH NEXT 3 ROWS ONLY" => "SELECT 1 OFFSET 2 ROWS FETCH NEXT 3 ROWS ONLY";
+        limit_fetch_first_row_only_kept: PG, "SELECT 1 FETCH FIRST ROW ONLY" => "SELECT 1 FETCH FIRST ROW ONLY";
         limit_union_applies_to_whole: PG, "SELECT 1 UNION SELECT 2" => "SELECT 1 UNION SELECT 2 LIMIT 101";
         limit_union_branch_limit_is_not_top_level: PG, "SELECT 1 UNION (SELECT 2 LIMIT 1)" => "SELECT 1 UNION (SELECT 2 LIMIT 1) LIMIT 101";
         limit_union_with_order_by: PG, "SELECT a FROM t UNION SELECT b FROM u ORDER BY 1" => "SELECT a FROM t UNION SELECT b FROM u ORDER BY 1 LIMIT 101";
@@ -1494,14 +1768,9 @@ mod tests {
     #[test]
     fn limit_follows_the_request() {
         let g = guard("SELECT 1", PG, None, 1).unwrap();
-        assert_eq!(
-            g,
-            Guarded {
-                executed_sql: "SELECT 1 LIMIT 2".into(),
-                limit: 1,
-                calls: Calls::default(),
-            }
-        );
+        assert_eq!(g.executed_sql, "SELECT 1 LIMIT 2");
+        assert_eq!(g.limit, 1);
+        assert_eq!(g.calls, Calls::default());
         let g = guard("SELECT 1", LITE, None, MAX_LIMIT).unwrap();
         assert_eq!(g.executed_sql, "SELECT 1 LIMIT 1001");
         assert_eq!(g.limit, MAX_LIMIT);
@@ -1514,7 +1783,9 @@ mod tests {
     #[test]
     fn union_limit_sits_on_the_set_operation() {
         let sql = executed(PG, "SELECT 1 UNION SELECT 2");
-        let query = parse_one_query(&sql, PG).unwrap();
+        let Statement::Query(query) = parse_one_query(&sql, PG).unwrap().statement else {
+            panic!("{sql} is not a query");
+        };
         assert!(matches!(*query.body, SetExpr::SetOperation { .. }));
         assert!(query.limit_clause.is_some());
     }
@@ -1555,7 +1826,7 @@ mod tests {
             => "SELECT a.id FROM \"public\".\"orders\" a JOIN \"public\".\"orders\" b ON a.id = b.parent_id LIMIT 101";
         data_as_column_untouched: PG, "SELECT data, t.data FROM t WHERE data IS NOT NULL" => "SELECT data, t.data FROM t WHERE data IS NOT NULL LIMIT 101";
         data_as_alias_of_other_table_untouched: PG, "SELECT data.id FROM orders AS data" => "SELECT data.id FROM orders AS data LIMIT 101";
-        data_table_command: PG, "TABLE data" => "SELECT * FROM \"public\".\"orders\" AS data LIMIT 101";
+        data_table_command: PG, "TABLE data" => "TABLE \"public\".\"orders\" LIMIT 101";
     }
 
     #[test]

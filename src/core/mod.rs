@@ -9,6 +9,7 @@ pub mod ident;
 pub mod regular_file;
 pub mod sanitize;
 pub mod source;
+pub mod splice;
 pub mod value;
 
 pub use error::{Error, Result};
