@@ -21,7 +21,7 @@ python3 - "$work" <<'PY'
 import re, sys
 work = sys.argv[1]
 src = open("src/connector/postgres/policy.rs").read()
-sql = re.search(r'pub const SET_TIMEOUTS_AND_CHECK: &str = "\\\n(.*?)";\n', src, re.S).group(1)
+sql = re.search(r'pub const SET_TIMEOUTS_AND_PROBE: &str = "\\\n(.*?)";\n', src, re.S).group(1)
 guard = open("src/core/guard.rs").read()
 deny = guard[guard.index("pub const DENIED_FUNCTIONS"):guard.index("pub fn denied_family")]
 denied = [n.replace("_", "\\_").replace("*", "%") for n in re.findall(r'"([a-z0-9_*]+)"', deny)]

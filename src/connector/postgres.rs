@@ -417,7 +417,7 @@ impl PgConnector {
             let work = async {
                 // A round trip the first time per connection, then the cached statement.
                 let check_stmt = obj
-                    .prepare_typed_cached(policy::SET_TIMEOUTS_AND_CHECK, &policy::PARAM_TYPES)
+                    .prepare_typed_cached(policy::SET_TIMEOUTS_AND_PROBE, &policy::PARAM_TYPES)
                     .await
                     .map_err(|e| self.query_error(&e))?;
                 let client: &mut Client = &mut obj;
@@ -504,12 +504,29 @@ impl PgConnector {
         let (set, stmt) = tokio::join!(tx.query(check_stmt, &params), tx.prepare(sql));
         let settings = set.map_err(err)?;
         let first = settings.first();
-        let offenders: Vec<String> = first
+        let worth_a_look: bool = first
             .map(|row| row.try_get(5))
             .transpose()
             .map_err(err)?
-            .unwrap_or_default();
+            .unwrap_or(true);
         let time_zone: Option<String> = first.map(|row| row.try_get(6)).transpose().map_err(err)?;
+        let offenders: Vec<String> = if worth_a_look {
+            let typed: Vec<(&(dyn ToSql + Sync), Type)> = params
+                .iter()
+                .copied()
+                .zip(policy::PARAM_TYPES.iter().cloned())
+                .collect();
+            tx.query_typed(policy::CHECK, &typed)
+                .await
+                .map_err(err)?
+                .first()
+                .map(|row| row.try_get(0))
+                .transpose()
+                .map_err(err)?
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        };
         if !offenders.is_empty() {
             let clean = tx.rollback().await.is_ok();
             if !clean {

@@ -31,28 +31,44 @@ use tokio_postgres::types::{ToSql, Type};
 
 use crate::core::guard::{Calls, DENIED_FUNCTIONS, IMPLICIT_OPERATORS, REFUSAL_PREFIX};
 
-/// The timeouts (bound, never spliced) and the policy check in one statement, so the check
-/// costs no round trip of its own: it rides with the settings, pipelined with the Parse. It
-/// is prepared once per connection (the plan is cached), and only objects created after
-/// initdb are looked at in detail, so on a database without extensions the check reads a few
-/// index entries.
+/// The timeouts (bound, never spliced) and a probe of the policy in one statement, so the
+/// check costs no round trip of its own: it rides with the settings, pipelined with the
+/// Parse. Every object the policy could refuse was created after initdb (OID 16384 up), so
+/// the probe asks only whether a named function, operator or cast is such an object: a few
+/// index lookups, cheap to plan on a fresh connection (each `tdb query` is one). Only when it
+/// says yes does [`CHECK`] go out to name what is not allowed.
 ///
 /// `$1` timeout in ms; `$2..$5` the called functions (schema or '', name, argument count or
 /// -1, field notation); `$6..$7` operators (schema or '', symbol); `$8` cast target types;
-/// `$9` the allow list and `$10` the guard's deny list as LIKE patterns. Column 5 lists what
-/// is not allowed; column 6 is the session's TimeZone (timestamps with time zone are shown in
-/// it), and DateStyle is ISO so the server's text of a timestamp is ISO 8601 too.
+/// `$9` the allow list and `$10` the guard's deny list as LIKE patterns. Column 5 is the
+/// probe; column 6 is the session's TimeZone (timestamps with time zone are shown in it), and
+/// DateStyle is ISO so the server's text of a timestamp is ISO 8601 too.
 ///
 /// Operators and casts a superuser created can reach any function, a denied built-in
 /// (`CREATE OPERATOR ### (…, FUNCTION = pg_terminate_backend)`) as well as one of their own,
 /// so for them a built-in function is checked against the deny list too.
-pub const SET_TIMEOUTS_AND_CHECK: &str = "\
+pub const SET_TIMEOUTS_AND_PROBE: &str = "\
 SELECT pg_catalog.set_config('statement_timeout', $1, true),
        pg_catalog.set_config('lock_timeout', $1, true),
        pg_catalog.set_config('idle_in_transaction_session_timeout', $1, true),
        pg_catalog.set_config('standard_conforming_strings', 'on', true),
        pg_catalog.set_config('DateStyle', 'ISO, MDY', true),
-       ARRAY(
+       EXISTS (SELECT 1 FROM pg_catalog.pg_proc p
+               WHERE p.oid >= 16384 AND p.proname = ANY ($3::text[]))
+       OR EXISTS (SELECT 1 FROM pg_catalog.pg_operator o
+                  WHERE o.oid >= 16384 AND o.oprname = ANY ($7::text[])
+                    AND o.oprleft < 16384 AND o.oprright < 16384)
+       OR EXISTS (SELECT 1 FROM pg_catalog.pg_cast c
+                  WHERE c.oid >= 16384 AND c.castfunc <> 0 AND c.castsource < 16384
+                    AND c.casttarget IN (SELECT pg_catalog.to_regtype(t)
+                                         FROM pg_catalog.unnest($8::text[]) t)),
+       pg_catalog.current_setting('TimeZone')";
+
+/// What [`SET_TIMEOUTS_AND_PROBE`] found worth a closer look, judged: sent only when the
+/// probe says some named function, operator or cast was created after initdb. Same
+/// parameters; its one column lists what is not allowed.
+pub const CHECK: &str = "\
+SELECT ARRAY(
 WITH candidates(oid) AS (
   SELECT p.oid FROM pg_catalog.pg_proc p
   WHERE p.proname = ANY ($3::text[]) AND p.oid >= 16384
@@ -117,10 +133,9 @@ offenders(what) AS (
   JOIN procs p ON p.oid = c.castfunc
   WHERE c.castsource < 16384
 )
-SELECT what FROM offenders ORDER BY what),
-       pg_catalog.current_setting('TimeZone')";
+SELECT what FROM offenders ORDER BY what)";
 
-/// The types of `$1..$10`, for preparing [`SET_TIMEOUTS_AND_CHECK`].
+/// The types of `$1..$10`, for preparing [`SET_TIMEOUTS_AND_PROBE`] and sending [`CHECK`].
 pub const PARAM_TYPES: [Type; 10] = [
     Type::TEXT,
     Type::TEXT_ARRAY,
@@ -134,7 +149,7 @@ pub const PARAM_TYPES: [Type; 10] = [
     Type::TEXT_ARRAY,
 ];
 
-/// The bound values of [`SET_TIMEOUTS_AND_CHECK`], owned so they outlive the request.
+/// The bound values of [`SET_TIMEOUTS_AND_PROBE`] and [`CHECK`], owned so they outlive the request.
 pub struct CheckParams {
     timeout_ms: String,
     fn_schemas: Vec<String>,
