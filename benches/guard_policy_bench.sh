@@ -5,7 +5,9 @@
 # tdb sends them (prepared once per connection, then bound and executed), with pgbench on
 # one loopback connection, interleaved, on a database with the contrib extensions the security review
 # used; the difference is the policy's added latency per query.
-#   benches/guard_policy_bench.sh      (T=5 seconds per run, 3 rounds by default)
+#   benches/guard_policy_bench.sh      (T=5 seconds per run, ROUNDS=3 by default;
+#                                       MODE=extended times them unprepared, as a statement
+#                                       planned anew each time)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . benches/pglocal.sh
@@ -44,7 +46,7 @@ open(f"{work}/new.sql", "w").write(check.replace("\n", " ") + ";\n")
 PY
 t=${T:-5}
 run() {
-  pgbench -n -M prepared -c 1 -T "$t" -f "$work/$1.sql" 2>/dev/null |
+  pgbench -n -M "${MODE:-prepared}" -c 1 -T "$t" -f "$work/$1.sql" 2>/dev/null |
     sed -nE 's/^latency average = ([0-9.]+) ms/\1/p'
 }
 echo "== timeouts only (today) vs timeouts + function check, one loopback connection, ${t}s each"
