@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use common::pg;
-use common::process::run_stdin;
+use common::process::{run_stdin, tdb, text};
 use serde_json::{Value, json};
 use sha2::Digest;
 
@@ -81,19 +81,6 @@ impl Fixture {
     fn log(&self) -> PathBuf {
         self.home().join("tdb_audit.jsonl")
     }
-}
-
-fn tdb(home: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_tdb"));
-    c.arg("--home")
-        .arg(home)
-        .env_remove("TDB_MASTER_KEY")
-        .env_remove("TDB_AUDIT_LOG");
-    c
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
 }
 
 fn error_of(out: &Output) -> Value {

@@ -1,14 +1,10 @@
 //! What `tdb query` prints around its rows: a leading comment in `--sql`, the note on stderr
 //! when `--csv`/`--tsv` are cut at the limit, and a reader that goes away early (`| head`).
 
-use std::path::Path;
-use std::process::Command;
+mod common;
 
-fn tdb(home: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_tdb"));
-    c.arg("--home").arg(home).env_remove("TDB_MASTER_KEY");
-    c
-}
+use common::process::tdb;
+use std::process::Command;
 
 /// A home with source `wide`: 1,000 rows of about 300 bytes each.
 fn home_with_rows() -> (tempfile::TempDir, std::path::PathBuf) {

@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use common::pg::{self, Cluster};
-use common::process::run_stdin;
+use common::process::{error_detail, run_stdin, text};
 use serde_json::{Value, json};
 
 struct Fixture {
@@ -143,19 +143,6 @@ impl Fixture {
     }
 }
 
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-fn detail(out: &Output) -> String {
-    let v: Value = serde_json::from_slice(&out.stderr)
-        .unwrap_or_else(|_| panic!("stderr is not JSON: {}", text(&out.stderr)));
-    v["error"]["detail"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string()
-}
-
 /// What must not change, whatever hostile SQL was sent.
 #[derive(Debug, PartialEq)]
 struct ServerState {
@@ -273,7 +260,7 @@ fn hostile_sql_is_refused_and_nothing_persists() {
                 text(&out.stdout),
                 text(&out.stderr)
             );
-            let d = detail(&out);
+            let d = error_detail(&out);
             assert!(d.starts_with("SQL validation failed: "), "{sql}: {d}");
             assert!(out.stdout.is_empty(), "{sql}: printed rows");
         }
@@ -291,7 +278,7 @@ fn hostile_sql_is_refused_and_nothing_persists() {
     // The seed's message for a plain write.
     let out = f.query("ro", "DELETE FROM orders", None);
     assert_eq!(
-        detail(&out),
+        error_detail(&out),
         "SQL validation failed: Only SELECT statements are allowed"
     );
 }
@@ -521,7 +508,7 @@ fn limit_and_truncation_case_by_case() {
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(10), "--limit {bad}");
-        assert!(detail(&out).starts_with("limit:"));
+        assert!(error_detail(&out).starts_with("limit:"));
     }
 }
 
@@ -579,9 +566,9 @@ fn the_data_alias_case_by_case() {
     let out = f.query("whole", "SELECT * FROM data", None);
     assert_eq!(out.status.code(), Some(14), "{}", text(&out.stderr));
     assert!(
-        detail(&out).contains("\"data\" does not exist"),
+        error_detail(&out).contains("\"data\" does not exist"),
         "{}",
-        detail(&out)
+        error_detail(&out)
     );
     assert_eq!(
         one("whole", "SELECT count(*) AS n FROM orders"),
@@ -755,7 +742,7 @@ fn test_reports_latency_and_status_and_unreachable_is_13() {
     assert_eq!(show["status"], "failed");
     let out = f.query(&name, "SELECT 1", None);
     assert_eq!(out.status.code(), Some(13));
-    let d = detail(&out);
+    let d = error_detail(&out);
     assert!(d.contains(&format!("127.0.0.1:{port}")), "{d}");
     for o in [&out.stdout, &out.stderr] {
         assert!(!text(o).contains("hunter2-do-not-leak"));
@@ -803,7 +790,7 @@ fn a_killed_server_gives_14_and_a_restart_recovers() {
     c.kill();
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(14), "{}", text(&out.stderr));
-    let d = detail(&out);
+    let d = error_detail(&out);
     assert!(d.contains("lost the connection"), "{d}");
     c.restart();
     let v = f.ok(&name, "SELECT 1 AS back", None);

@@ -15,7 +15,7 @@ mod common;
 use std::process::Command;
 
 use common::pg;
-use common::process::run_stdin;
+use common::process::{run_stdin, tdb};
 use serde_json::{Value, json};
 
 /// Each row: a label and an expression of one type family.
@@ -78,12 +78,6 @@ const CASES: &[(&str, &str)] = &[
         "(SELECT histogram_bounds FROM pg_stats WHERE tablename = 'h' AND attname = 'v')",
     ),
 ];
-
-fn tdb(home: &std::path::Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_tdb"));
-    c.arg("--home").arg(home).env_remove("TDB_MASTER_KEY");
-    c
-}
 
 fn select() -> String {
     let cols: Vec<String> = CASES

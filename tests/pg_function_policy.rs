@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use common::pg;
-use common::process::run_stdin;
+use common::process::{error_detail, run_stdin, text};
 use serde_json::{Value, json};
 
 struct Fixture {
@@ -167,19 +167,6 @@ impl Drop for Victim {
     }
 }
 
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-fn detail(out: &Output) -> String {
-    let v: Value = serde_json::from_slice(&out.stderr)
-        .unwrap_or_else(|_| panic!("stderr is not JSON: {}", text(&out.stderr)));
-    v["error"]["detail"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string()
-}
-
 fn refused(f: &Fixture, source: &str, sql: &str, fragment: &str) {
     let out = f.query(source, sql);
     assert_eq!(
@@ -189,7 +176,7 @@ fn refused(f: &Fixture, source: &str, sql: &str, fragment: &str) {
         text(&out.stdout),
         text(&out.stderr)
     );
-    let d = detail(&out);
+    let d = error_detail(&out);
     assert!(
         d.starts_with("SQL validation failed: ") && d.contains(fragment),
         "{sql}: want {fragment:?} in {d:?}"
@@ -486,7 +473,10 @@ fn a_bad_allow_list_is_refused_at_registration() {
             &body.to_string(),
         );
         assert_eq!(out.status.code(), Some(10), "{bad}: {}", text(&out.stderr));
-        assert!(detail(&out).contains("connection.allow_functions"), "{bad}");
+        assert!(
+            error_detail(&out).contains("connection.allow_functions"),
+            "{bad}"
+        );
     }
 }
 

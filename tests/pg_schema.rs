@@ -4,17 +4,9 @@
 
 mod common;
 
-use std::process::Command;
-
 use common::pg;
-use common::process::run_stdin;
+use common::process::{run_stdin, tdb};
 use serde_json::{Value, json};
-
-fn tdb(home: &std::path::Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_tdb"));
-    c.arg("--home").arg(home).env_remove("TDB_MASTER_KEY");
-    c
-}
 
 fn schema(home: &std::path::Path, source: &str) -> Value {
     let out = tdb(home)

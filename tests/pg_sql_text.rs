@@ -10,7 +10,7 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 use common::pg;
-use common::process::run_stdin;
+use common::process::{run_stdin, text};
 use serde_json::{Value, json};
 
 struct Fixture {
@@ -103,10 +103,6 @@ impl Fixture {
             .find(|v| v["event"] == "query" && v["sql"] == sql)
             .unwrap_or_else(|| panic!("no audit line for {sql:?}"))
     }
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
 }
 
 #[test]

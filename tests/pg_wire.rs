@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::process::tdb;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::os::unix::process::ExitStatusExt;
@@ -227,15 +228,6 @@ fn run_measured(cmd: &mut Command) -> (ExitStatus, String, String, i64) {
         stderr,
         usage.ru_maxrss,
     )
-}
-
-fn tdb(home: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_tdb"));
-    c.arg("--home")
-        .arg(home)
-        .env_remove("TDB_MASTER_KEY")
-        .env_remove("TDB_RESULT_BYTES");
-    c
 }
 
 fn add_source(home: &Path, name: &str, connection: Json) {

@@ -5,19 +5,13 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use common::pg;
-use common::process::run_stdin;
+use common::process::{run_stdin, tdb};
 use common::tmux::{PATIENCE, Tmux, text};
 use serde_json::json;
-
-fn tdb(home: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_tdb"));
-    c.arg("--home").arg(home).env_remove("TDB_MASTER_KEY");
-    c
-}
 
 /// A database whose `orders` hold a note with a window-title escape, a screen clear, a
 /// carriage return and a right-to-left override.
