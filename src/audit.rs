@@ -260,9 +260,6 @@ impl Event {
     /// Appends the event's own keys in CONTRACT.md's order; `query_id` comes first, so the
     /// lines of one query read alike.
     fn put_fields(&self, m: &mut Map<String, Value>) {
-        let mut put = |k: &str, v: Value| {
-            m.insert(k.to_string(), v);
-        };
         match self {
             Event::QueryStarted {
                 query_id,
@@ -271,11 +268,8 @@ impl Event {
                 sql,
                 executed_sql,
             } => {
-                put("query_id", query_id.as_str().into());
-                put("source_id", source_id.as_str().into());
-                put("source_name", source_name.as_str().into());
-                put("sql", sql.as_str().into());
-                put("executed_sql", executed_sql.as_str().into());
+                put_query_head(m, Some(query_id), source_id, source_name, sql);
+                put(m, "executed_sql", executed_sql.as_str().into());
             }
             Event::Query {
                 query_id,
@@ -287,14 +281,11 @@ impl Event {
                 truncated,
                 duration_ms,
             } => {
-                put("query_id", query_id.as_str().into());
-                put("source_id", source_id.as_str().into());
-                put("source_name", source_name.as_str().into());
-                put("sql", sql.as_str().into());
-                put("executed_sql", executed_sql.as_str().into());
-                put("rows_returned", (*rows_returned).into());
-                put("truncated", (*truncated).into());
-                put("duration_ms", (*duration_ms).into());
+                put_query_head(m, Some(query_id), source_id, source_name, sql);
+                put(m, "executed_sql", executed_sql.as_str().into());
+                put(m, "rows_returned", (*rows_returned).into());
+                put(m, "truncated", (*truncated).into());
+                put(m, "duration_ms", (*duration_ms).into());
             }
             Event::QueryRejected {
                 query_id,
@@ -304,19 +295,14 @@ impl Event {
                 digest,
                 detail,
             } => {
-                if let Some(id) = query_id {
-                    put("query_id", id.as_str().into());
-                }
-                put("source_id", source_id.as_str().into());
-                put("source_name", source_name.as_str().into());
-                put("sql", sql.as_str().into());
+                put_query_head(m, query_id.as_ref(), source_id, source_name, sql);
                 if let Some(d) = digest {
-                    put("sql_chars", d.chars.into());
-                    put("sql_bytes", d.bytes.into());
-                    put("sql_sha256", d.sha256.as_str().into());
-                    put("sql_cut", d.cut.into());
+                    put(m, "sql_chars", d.chars.into());
+                    put(m, "sql_bytes", d.bytes.into());
+                    put(m, "sql_sha256", d.sha256.as_str().into());
+                    put(m, "sql_cut", d.cut.into());
                 }
-                put("detail", detail.as_str().into());
+                put(m, "detail", detail.as_str().into());
             }
             Event::QueryFailed {
                 query_id,
@@ -327,22 +313,19 @@ impl Event {
                 detail,
                 duration_ms,
             } => {
-                put("query_id", query_id.as_str().into());
-                put("source_id", source_id.as_str().into());
-                put("source_name", source_name.as_str().into());
-                put("sql", sql.as_str().into());
-                put("executed_sql", executed_sql.as_str().into());
-                put("detail", detail.as_str().into());
-                put("duration_ms", (*duration_ms).into());
+                put_query_head(m, Some(query_id), source_id, source_name, sql);
+                put(m, "executed_sql", executed_sql.as_str().into());
+                put(m, "detail", detail.as_str().into());
+                put(m, "duration_ms", (*duration_ms).into());
             }
             Event::SourceRegistered {
                 source_id,
                 source_name,
                 source_type,
             } => {
-                put("source_id", source_id.as_str().into());
-                put("source_name", source_name.as_str().into());
-                put("source_type", source_type.as_str().into());
+                put(m, "source_id", source_id.as_str().into());
+                put(m, "source_name", source_name.as_str().into());
+                put(m, "source_type", source_type.as_str().into());
             }
             Event::SourceUpdated {
                 source_id,
@@ -351,23 +334,44 @@ impl Event {
                 previous_values,
                 new_values,
             } => {
-                put("source_id", source_id.as_str().into());
-                put("source_name", source_name.as_str().into());
-                put("changed", changed.clone().into());
-                put("previous_values", Value::Object(previous_values.clone()));
-                put("new_values", Value::Object(new_values.clone()));
+                put(m, "source_id", source_id.as_str().into());
+                put(m, "source_name", source_name.as_str().into());
+                put(m, "changed", changed.clone().into());
+                put(m, "previous_values", Value::Object(previous_values.clone()));
+                put(m, "new_values", Value::Object(new_values.clone()));
             }
             Event::SourceDeleted {
                 source_id,
                 source_name,
                 purged,
             } => {
-                put("source_id", source_id.as_str().into());
-                put("source_name", source_name.as_str().into());
-                put("purged", (*purged).into());
+                put(m, "source_id", source_id.as_str().into());
+                put(m, "source_name", source_name.as_str().into());
+                put(m, "purged", (*purged).into());
             }
         }
     }
+}
+
+/// Adds one key to an audit line (keys keep their insertion order).
+fn put(m: &mut Map<String, Value>, key: &str, value: Value) {
+    m.insert(key.to_string(), value);
+}
+
+/// The keys every query line starts with, in CONTRACT.md's order.
+fn put_query_head(
+    m: &mut Map<String, Value>,
+    query_id: Option<&String>,
+    source_id: &str,
+    source_name: &str,
+    sql: &str,
+) {
+    if let Some(id) = query_id {
+        put(m, "query_id", id.as_str().into());
+    }
+    put(m, "source_id", source_id.into());
+    put(m, "source_name", source_name.into());
+    put(m, "sql", sql.into());
 }
 
 /// A record's fields as `source show --json` prints them, flattened (`connection.port`),
