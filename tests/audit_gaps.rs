@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use common::pg;
-use common::process::{run_stdin, tdb, text};
+use common::process::{add_postgres_source, run_stdin, tdb, text};
 use serde_json::{Value, json};
 use sha2::Digest;
 
@@ -63,12 +63,7 @@ fn fixture() -> &'static Fixture {
         // before a test gives up on it.
         let mut connection = c.connection_json(&f.db, &f.role, &f.password);
         connection["statement_timeout_s"] = json!(300);
-        let body = json!({"name": "pg", "source_type": "postgres", "connection": connection});
-        let out = run_stdin(
-            tdb(&f.home()).args(["source", "add", "--from-json", "-", "--json"]),
-            &body.to_string(),
-        );
-        assert!(out.status.success(), "{}", text(&out.stderr));
+        add_postgres_source(&f.home(), "pg", connection);
         f
     })
 }
@@ -106,6 +101,33 @@ fn server_log() -> String {
 }
 
 /// Sessions other than ours whose current or last statement holds `marker`.
+/// The lines of `sql` in `log`: a `query_started` and one `closing` line with its
+/// `query_id`, and nothing else; returns the closing line.
+fn started_then(log: &Path, sql: &str, closing: &str) -> Value {
+    let mine: Vec<Value> = lines(log).into_iter().filter(|l| l["sql"] == sql).collect();
+    let events: Vec<&str> = mine.iter().map(|l| l["event"].as_str().unwrap()).collect();
+    assert_eq!(events, ["query_started", closing]);
+    assert_eq!(mine[0]["query_id"], mine[1]["query_id"]);
+    mine[1].clone()
+}
+
+/// A query cut short: audited as cancelled, and gone from the server (not left sleeping
+/// for the rest of its minute) well within its statement timeout.
+fn assert_cancelled_and_audited(f: &Fixture, log: &Path, sql: &str, marker: &str, sent: Instant) {
+    let failed = started_then(log, sql, "query_failed");
+    assert!(
+        failed["detail"].as_str().unwrap().contains("cancelled"),
+        "{failed}"
+    );
+    while sessions_with(f, marker) > 0 {
+        assert!(
+            sent.elapsed() < Duration::from_secs(15),
+            "the server still runs the query"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 fn sessions_with(f: &Fixture, marker: &str) -> usize {
     pg::shared()
         .psql(
@@ -303,27 +325,7 @@ fn signal_during_a_query(signal: i32) {
     assert!(e["detail"].as_str().unwrap().contains("cancelled"), "{e}");
     assert!(out.stdout.is_empty());
 
-    let mine: Vec<Value> = lines(&f.log())
-        .into_iter()
-        .filter(|l| l["sql"] == sql.as_str())
-        .collect();
-    let events: Vec<&str> = mine.iter().map(|l| l["event"].as_str().unwrap()).collect();
-    assert_eq!(events, ["query_started", "query_failed"]);
-    assert_eq!(mine[0]["query_id"], mine[1]["query_id"]);
-    assert!(
-        mine[1]["detail"].as_str().unwrap().contains("cancelled"),
-        "{}",
-        mine[1]
-    );
-
-    // Cancelled on the server, not left sleeping for the rest of its minute.
-    while sessions_with(f, &marker) > 0 {
-        assert!(
-            sent.elapsed() < Duration::from_secs(15),
-            "the server still runs the query"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    assert_cancelled_and_audited(f, &f.log(), &sql, &marker, sent);
     assert!(server_log().contains("canceling statement due to user request"));
 }
 
@@ -582,14 +584,8 @@ fn a_function_the_server_policy_refuses_closes_its_start_as_rejected() {
     assert_eq!(out.status.code(), Some(10), "{}", text(&out.stderr));
     let detail = error_of(&out)["detail"].as_str().unwrap().to_string();
     assert!(detail.starts_with("SQL validation failed: "), "{detail}");
-    let mine: Vec<Value> = lines(&f.log())
-        .into_iter()
-        .filter(|l| l["sql"] == sql.as_str())
-        .collect();
-    let events: Vec<&str> = mine.iter().map(|l| l["event"].as_str().unwrap()).collect();
-    assert_eq!(events, ["query_started", "query_rejected"]);
-    assert_eq!(mine[0]["query_id"], mine[1]["query_id"]);
-    assert_eq!(mine[1]["detail"], detail.as_str());
+    let closing = started_then(&f.log(), &sql, "query_rejected");
+    assert_eq!(closing["detail"], detail.as_str());
 }
 
 #[test]
@@ -781,25 +777,7 @@ fn ui_signal_during_a_query(signal: i32) {
     };
     assert_eq!(status.trim(), format!("exit={}", 128 + signal));
 
-    let mine: Vec<Value> = lines(&home.join("tdb_audit.jsonl"))
-        .into_iter()
-        .filter(|l| l["sql"] == sql.as_str())
-        .collect();
-    let events: Vec<&str> = mine.iter().map(|l| l["event"].as_str().unwrap()).collect();
-    assert_eq!(events, ["query_started", "query_failed"]);
-    assert_eq!(mine[0]["query_id"], mine[1]["query_id"]);
-    assert!(
-        mine[1]["detail"].as_str().unwrap().contains("cancelled"),
-        "{}",
-        mine[1]
-    );
-    while sessions_with(f, &marker) > 0 {
-        assert!(
-            sent.elapsed() < Duration::from_secs(15),
-            "the server still runs the query"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    assert_cancelled_and_audited(f, &home.join("tdb_audit.jsonl"), &sql, &marker, sent);
 }
 
 #[test]

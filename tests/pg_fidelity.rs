@@ -15,7 +15,7 @@ mod common;
 use std::process::Command;
 
 use common::pg;
-use common::process::{run_stdin, tdb};
+use common::process::{add_postgres_source, tdb};
 use serde_json::{Value, json};
 
 /// Each row: a label and an expression of one type family.
@@ -192,13 +192,11 @@ fn every_cell_is_what_psql_prints(zone: &str) {
     );
     let home = tempfile::tempdir().unwrap();
     let home = home.path().join("home");
-    let body = json!({"name": "f", "source_type": "postgres",
-                      "connection": c.connection_json(&db, pg::SUPERUSER, c.superuser_password())});
-    let out = run_stdin(
-        tdb(&home).args(["source", "add", "--from-json", "-"]),
-        &body.to_string(),
+    add_postgres_source(
+        &home,
+        "f",
+        c.connection_json(&db, pg::SUPERUSER, c.superuser_password()),
     );
-    assert!(out.status.success());
     let sql = select();
 
     let psql = Command::new(c.bin_path("psql"))

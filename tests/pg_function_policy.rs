@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use common::pg;
-use common::process::{error_detail, run_stdin, text};
+use common::process::{add_postgres_source, error_detail, run_stdin, tdb, text};
 use serde_json::{Value, json};
 
 struct Fixture {
@@ -75,21 +75,11 @@ fn fixture() -> &'static Fixture {
 
 impl Fixture {
     fn cmd(&self) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_tdb"));
-        c.arg("--home")
-            .arg(self.home.path().join("home"))
-            .env_remove("TDB_MASTER_KEY");
-        c
+        tdb(&self.home.path().join("home"))
     }
 
     fn add(&self, name: &str, connection: Value) {
-        let body = json!({"name": name, "source_type": "postgres", "connection": connection});
-        let out = run_stdin(
-            self.cmd()
-                .args(["source", "add", "--from-json", "-", "--json"]),
-            &body.to_string(),
-        );
-        assert!(out.status.success(), "{}", text(&out.stderr));
+        add_postgres_source(&self.home.path().join("home"), name, connection);
     }
 
     fn query(&self, source: &str, sql: &str) -> Output {

@@ -5,7 +5,7 @@
 mod common;
 
 use common::pg;
-use common::process::{run_stdin, tdb};
+use common::process::{add_postgres_source, tdb};
 use serde_json::{Value, json};
 
 fn schema(home: &std::path::Path, source: &str) -> Value {
@@ -48,12 +48,7 @@ fn columns_carry_the_servers_spelling_keys_and_comments_in_both_shapes() {
         if let Some(t) = table {
             conn["table"] = json!(t);
         }
-        let body = json!({"name": name, "source_type": "postgres", "connection": conn});
-        let out = run_stdin(
-            tdb(&home).args(["source", "add", "--from-json", "-"]),
-            &body.to_string(),
-        );
-        assert!(out.status.success());
+        add_postgres_source(&home, name, conn);
     }
     let want = json!([
         {"name": "id", "type": "bigint", "not_null": true, "primary_key": true, "references": null, "comment": null},

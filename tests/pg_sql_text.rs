@@ -10,7 +10,7 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 use common::pg;
-use common::process::{run_stdin, text};
+use common::process::{add_postgres_source, run_stdin, tdb, text};
 use serde_json::{Value, json};
 
 struct Fixture {
@@ -34,13 +34,7 @@ fn fixture() -> &'static Fixture {
         };
         let mut conn = c.connection_json(&db, pg::SUPERUSER, c.superuser_password());
         conn["table"] = json!("orders");
-        let body = json!({"name": "pg", "source_type": "postgres", "connection": conn});
-        let out = run_stdin(
-            f.cmd()
-                .args(["source", "add", "--from-json", "-", "--json"]),
-            &body.to_string(),
-        );
-        assert!(out.status.success(), "{}", text(&out.stderr));
+        add_postgres_source(&f.home(), "pg", conn);
         f
     })
 }
@@ -51,11 +45,7 @@ impl Fixture {
     }
 
     fn cmd(&self) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_tdb"));
-        c.arg("--home")
-            .arg(self.home())
-            .env_remove("TDB_MASTER_KEY");
-        c
+        tdb(&self.home())
     }
 
     fn query(&self, sql: &str) -> Output {

@@ -230,19 +230,6 @@ fn run_measured(cmd: &mut Command) -> (ExitStatus, String, String, i64) {
     )
 }
 
-fn add_source(home: &Path, name: &str, connection: Json) {
-    let body = json!({"name": name, "source_type": "postgres", "connection": connection});
-    let out = common::process::run_stdin(
-        tdb(home).args(["source", "add", "--from-json", "-", "--json"]),
-        &body.to_string(),
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 fn audit_events(home: &Path) -> Vec<Json> {
     std::fs::read_to_string(home.join("tdb_audit.jsonl"))
         .unwrap_or_default()
@@ -256,7 +243,7 @@ fn a_hostile_length_header_fails_fast_in_little_memory() {
     let port = hostile_server();
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("home");
-    add_source(
+    common::process::add_postgres_source(
         &home,
         "evil",
         json!({"host": "127.0.0.1", "port": port, "dbname": "d", "user": "u",
@@ -281,7 +268,7 @@ fn huge_rows_through_the_binary_end_in_an_error_or_a_truncated_result_never_an_a
     let cluster = pg::shared();
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("home");
-    add_source(
+    common::process::add_postgres_source(
         &home,
         "su",
         cluster.connection_json("postgres", pg::SUPERUSER, cluster.superuser_password()),

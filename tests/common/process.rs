@@ -16,6 +16,18 @@ pub fn tdb(home: &Path) -> Command {
     c
 }
 
+/// Registers a PostgreSQL source on `home` through `source add --from-json -`, the seed's
+/// request body; the test fails with tdb's message if it is refused.
+pub fn add_postgres_source(home: &Path, name: &str, connection: serde_json::Value) {
+    let body =
+        serde_json::json!({"name": name, "source_type": "postgres", "connection": connection});
+    let out = run_stdin(
+        tdb(home).args(["source", "add", "--from-json", "-", "--json"]),
+        &body.to_string(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
 /// A process's output as text.
 pub fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
