@@ -16,9 +16,11 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use tdb::connector::csv::CsvConnector;
+use tdb::connector::csv::{Csv, CsvConnection};
 use tdb::connector::{Connector, Progress};
-use tdb::core::guard::{self, Dialect};
-use tdb::core::source::{Connection, CsvConnection, SourceRecord, Status};
+use tdb::core::guard;
+use tdb::core::kind::KindRules;
+use tdb::core::source::{SourceRecord, Status};
 use tdb::home::Home;
 use tokio_util::sync::CancellationToken;
 
@@ -160,7 +162,7 @@ fn connector(file: &Path, home: &Path) -> Result<CsvConnector, Box<dyn std::erro
     let record = SourceRecord {
         id: "bench".into(),
         name: "bench".into(),
-        connection: Connection::Csv(spec.clone()),
+        connection: Csv::connection(&spec).unwrap(),
         has_password: false,
         description: String::new(),
         tags: Vec::new(),
@@ -235,7 +237,7 @@ fn warm(file: &Path, home: &Path, n: usize) -> Result<(), Box<dyn std::error::Er
 
 /// The bench's query as the guard passes it on.
 fn query() -> guard::Guarded {
-    match guard::guard(QUERY, Dialect::Sqlite, None, 100) {
+    match guard::guard(QUERY, &tdb::connector::csv::KIND.policy(), None, 100) {
         Ok(g) => g,
         Err(e) => panic!("the bench's query was refused: {e}"),
     }

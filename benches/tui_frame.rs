@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use tdb::backend::{Request, Response};
-use tdb::core::source::{Connection, CsvConnection, SourceRecord, Status};
+use tdb::connector::csv::{Csv, CsvConnection};
+use tdb::core::source::{SourceRecord, Status};
 use tdb::core::value::{Column, ResultSet, Value};
 use tdb::engine::QueryOutcome;
 use tdb::tui::action::{Action, Motion};
@@ -62,11 +63,12 @@ fn app_with(rs: ResultSet, width: u16, height: u16) -> AppState {
     let rec = SourceRecord {
         id: "s".into(),
         name: "bench".into(),
-        connection: Connection::Csv(CsvConnection {
+        connection: Csv::connection(&CsvConnection {
             path: "/bench.csv".into(),
             delimiter: ',',
             has_header: true,
-        }),
+        })
+        .unwrap(),
         has_password: false,
         description: String::new(),
         tags: vec!["bench".into()],

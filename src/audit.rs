@@ -1247,12 +1247,14 @@ mod tests {
         }
     }
 
+    use crate::connector::postgres::{PgConnection, Postgres, SslMode};
+
     fn pg_source() -> SourceRecord {
-        use crate::core::source::{Connection, PgConnection, SslMode, Status};
+        use crate::core::source::Status;
         SourceRecord {
             id: "3f0c".into(),
             name: "orders".into(),
-            connection: Connection::Postgres(PgConnection {
+            connection: Postgres::connection(&PgConnection {
                 host: "db.internal".into(),
                 port: 5432,
                 dbname: "production".into(),
@@ -1264,7 +1266,8 @@ mod tests {
                 connect_timeout_s: 10,
                 statement_timeout_s: 30,
                 allow_functions: vec![],
-            }),
+            })
+            .unwrap(),
             has_password: true,
             description: "old".into(),
             tags: vec!["a".into()],
@@ -1276,15 +1279,14 @@ mod tests {
 
     #[test]
     fn source_updated_names_what_changed_and_never_a_password() {
-        use crate::core::source::Connection;
         let before = pg_source();
         let mut after = before.clone();
         after.name = "orders_eu".into();
         after.tags = vec![];
-        if let Connection::Postgres(c) = &mut after.connection {
-            c.port = 6432;
-            c.password_env = Some("PG_PW".into());
-        }
+        let mut spec: PgConnection = after.connection.spec().unwrap();
+        spec.port = 6432;
+        spec.password_env = Some("PG_PW".into());
+        after.connection = Postgres::connection(&spec).unwrap();
         after.has_password = false;
         let event = Event::source_updated(&before, &after, true);
         let line = render_line(1, &event, &fixed_stamp(None), GENESIS_SHA256).unwrap();

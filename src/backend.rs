@@ -23,11 +23,11 @@ use crate::connector::{self, Connector, Progress, ProgressFn, SchemaInfo, Stored
 use crate::core::draft::SourceDraft;
 use crate::core::export::Format;
 use crate::core::history::{HistoryEntry, KEEP_PER_SOURCE};
-use crate::core::source::{Connection, SourceRecord, Status};
+use crate::core::source::{SourceRecord, Status};
 use crate::core::value::ResultSet;
 use crate::core::{Error, Result};
 use crate::engine::{Engine, QueryOutcome, Ticket};
-use crate::home::Home;
+use crate::home::{Here, Home};
 use crate::registry::{EditRequest, Removal};
 
 /// Pairs a [`Response`] with the [`Request`] that asked for it.
@@ -659,11 +659,6 @@ impl Backend {
     }
 }
 
-fn cwd() -> Result<std::path::PathBuf> {
-    std::env::current_dir()
-        .map_err(|e| Error::Invalid(format!("cannot resolve a relative path: {e}")))
-}
-
 /// A failure to audit a registry change is logged; the change itself stands (as with the
 /// command line, which warns).
 fn audit(engine: &Engine, event: &Event) {
@@ -673,7 +668,7 @@ fn audit(engine: &Engine, event: &Event) {
 }
 
 fn add_source(engine: &mut Engine, draft: &SourceDraft) -> Result<SourceRecord> {
-    let new = draft.to_new_source(&cwd()?)?;
+    let new = draft.to_new_source(&Here::now().context())?;
     let rec = engine.registry_mut().add(new, &crate::identity::actor())?;
     audit(engine, &Event::source_registered(&rec));
     Ok(rec)
@@ -726,8 +721,13 @@ fn draft_connector(
     source_id: Option<&str>,
     draft: &SourceDraft,
 ) -> Result<Box<dyn Connector>> {
-    let mut new = draft.to_new_source(&cwd()?)?;
-    let from_env = matches!(&new.connection, Connection::Postgres(c) if c.password_env.is_some());
+    let mut new = draft.to_new_source(&Here::now().context())?;
+    // A password from the environment replaces the stored one.
+    let from_env = new
+        .connection
+        .stored()
+        .get("password_env")
+        .is_some_and(|v| !v.is_null());
     let secret = match (new.secret.take(), source_id) {
         (Some(s), _) => StoredSecret::Present(s),
         (None, Some(id)) if !from_env => {

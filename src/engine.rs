@@ -141,7 +141,7 @@ impl Engine {
                 "SQL validation failed: the SQL is empty".into(),
             ))
         } else {
-            guard::guard(sql, connector.dialect(), table.as_ref(), limit)
+            guard::guard(sql, &connector.policy(), table.as_ref(), limit)
         };
         let guarded = match guarded {
             Ok(g) => g,

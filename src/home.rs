@@ -115,6 +115,32 @@ fn absolute(p: &Path) -> PathBuf {
     }
 }
 
+/// Where the user is: the working directory and their home, which validation resolves
+/// typed paths against (it reads neither itself).
+#[derive(Debug, Clone)]
+pub struct Here {
+    pub cwd: PathBuf,
+    pub user_home: Option<PathBuf>,
+}
+
+impl Here {
+    pub fn now() -> Here {
+        Here {
+            cwd: std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/")),
+            user_home: std::env::var_os("HOME")
+                .filter(|h| !h.is_empty())
+                .map(PathBuf::from),
+        }
+    }
+
+    pub fn context(&self) -> crate::core::kind::Context<'_> {
+        crate::core::kind::Context {
+            cwd: &self.cwd,
+            user_home: self.user_home.as_deref(),
+        }
+    }
+}
+
 /// Creates `dir` and its parents; `dir` itself, when tdb creates it, is 0700. A folder that
 /// already exists is left as it is: tdb never changes the mode of what it did not create.
 pub fn create_private_dir(dir: &Path) -> Result<()> {

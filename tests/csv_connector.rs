@@ -8,10 +8,11 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 use tdb::connector::csv::CsvConnector;
+use tdb::connector::csv::{Csv, CsvConnection};
 use tdb::connector::{Connector, Progress};
 use tdb::core::Error;
 use tdb::core::guard::Guarded;
-use tdb::core::source::{Connection, CsvConnection, SourceRecord, Status};
+use tdb::core::source::{SourceRecord, Status};
 use tdb::core::value::{ResultSet, Value};
 use tdb::home::Home;
 use tokio_util::sync::CancellationToken;
@@ -31,7 +32,7 @@ fn connector(file: &Path, home: &Path, delimiter: char, has_header: bool) -> Csv
     let record = SourceRecord {
         id: "3f0c2d1e-0000-4000-8000-000000000001".into(),
         name: "t".into(),
-        connection: Connection::Csv(spec.clone()),
+        connection: Csv::connection(&spec).unwrap(),
         has_password: false,
         description: String::new(),
         tags: vec![],
@@ -818,7 +819,7 @@ async fn progress_is_reported_and_ends_done() {
 async fn data_table_and_dialect() {
     let f = fixture("a\n1\n");
     assert_eq!(f.conn.data_table().unwrap().name, "data");
-    assert_eq!(f.conn.dialect(), tdb::core::guard::Dialect::Sqlite);
+    assert_eq!(f.conn.policy().dialect, tdb::core::guard::Dialect::Sqlite);
     f.conn.test().await.unwrap();
 }
 

@@ -8,7 +8,9 @@
 mod common;
 
 use common::pg;
-use tdb::core::guard::{DEFAULT_LIMIT, Dialect, TableName, guard};
+use tdb::connector::postgres::KIND;
+use tdb::core::guard::{DEFAULT_LIMIT, TableName, guard};
+use tdb::core::kind::KindRules;
 
 /// Read-only statements: PostgreSQL runs each in a read-only transaction; tdb accepts each.
 const READ_ONLY: &[&str] = &[
@@ -532,7 +534,7 @@ fn guarded(sql: &str) -> Result<String, String> {
         schema: Some("public".into()),
         name: "orders".into(),
     };
-    guard(sql, Dialect::Postgres, Some(&table), DEFAULT_LIMIT)
+    guard(sql, &KIND.policy(), Some(&table), DEFAULT_LIMIT)
         .map(|g| g.executed_sql)
         .map_err(|e| e.to_string())
 }

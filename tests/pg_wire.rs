@@ -15,10 +15,11 @@ use common::pg::{self, Cluster, Options};
 use secrecy::SecretString;
 use serde_json::{Value as Json, json};
 use tdb::connector::postgres::PgConnector;
+use tdb::connector::postgres::{PgConnection, Postgres, SslMode};
 use tdb::connector::{Connector, StoredSecret};
 use tdb::core::Error;
 use tdb::core::guard::Guarded;
-use tdb::core::source::{Connection, PgConnection, SourceRecord, SslMode, Status};
+use tdb::core::source::{SourceRecord, Status};
 use tdb::core::value::{ResultBudget, ResultSet, Value};
 use tokio_util::sync::CancellationToken;
 
@@ -26,7 +27,7 @@ fn record(spec: &PgConnection) -> SourceRecord {
     SourceRecord {
         id: uuid::Uuid::new_v4().to_string(),
         name: "src".into(),
-        connection: Connection::Postgres(spec.clone()),
+        connection: Postgres::connection(spec).unwrap(),
         has_password: true,
         description: String::new(),
         tags: Vec::new(),

@@ -46,7 +46,13 @@ fn csv_source(reg: &mut Registry, dir: &Path, name: &str) -> String {
     let body = json!({"name": name, "source_type": "csv", "connection": {"path": path}});
     let new = RegisterRequest::from_json_text(&body.to_string())
         .unwrap()
-        .validate(dir)
+        .validate(
+            tdb::connector::find_kind,
+            &tdb::core::kind::Context {
+                cwd: dir,
+                user_home: None,
+            },
+        )
         .unwrap();
     reg.add(new, "tester").unwrap().id
 }

@@ -49,7 +49,13 @@ fn register(home: &Home, name: &str, connection: serde_json::Value) {
     let body = json!({"name": name, "source_type": "postgres", "connection": connection});
     let new = RegisterRequest::from_json_text(&body.to_string())
         .unwrap()
-        .validate(Path::new("/"))
+        .validate(
+            tdb::connector::find_kind,
+            &tdb::core::kind::Context {
+                cwd: Path::new("/"),
+                user_home: None,
+            },
+        )
         .unwrap();
     Registry::open(home).unwrap().add(new, "tester").unwrap();
 }
@@ -334,7 +340,13 @@ fn csv_home() -> (tempfile::TempDir, Home) {
     let body = json!({"name": "orders", "source_type": "csv", "connection": {"path": csv}});
     let new = RegisterRequest::from_json_text(&body.to_string())
         .unwrap()
-        .validate(dir.path())
+        .validate(
+            tdb::connector::find_kind,
+            &tdb::core::kind::Context {
+                cwd: dir.path(),
+                user_home: None,
+            },
+        )
         .unwrap();
     Registry::open(&home).unwrap().add(new, "tester").unwrap();
     (dir, home)

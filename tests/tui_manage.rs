@@ -17,7 +17,7 @@ use tdb::tui::app::AppState;
 use tdb::tui::panes::Focus;
 use tdb::tui::panes::modal::Modal;
 use tdb::tui::panes::results::ResultsView;
-use tdb::tui::panes::source_form::{Check, Row};
+use tdb::tui::panes::source_form::{Check, FieldKey, Row};
 
 /// An empty home and a small CSV file beside it.
 fn setup() -> (tempfile::TempDir, Home, PathBuf) {
@@ -37,7 +37,7 @@ fn form_field(h: &mut Harness, label: &str) {
         let Some(Modal::Form(f)) = &h.app.modal else {
             panic!("no form")
         };
-        if matches!(f.current(), Some(Row::Field(k)) if k.label() == label) {
+        if matches!(f.current(), Some(Row::Field(k)) if f.label(k) == label) {
             return;
         }
         h.act(Action::NextField);
@@ -131,11 +131,27 @@ fn a_test_that_fails_says_why_before_anything_is_saved() {
     let s = h.screen();
     assert!(
         s.contains(&format!(
-            "✗ connection.path: no such file: {}",
+            "✗ cannot read the CSV file {}: no such file",
             missing.display()
         )),
         "{s}"
     );
+    assert!(
+        Registry::open(&home)
+            .unwrap()
+            .list(None)
+            .unwrap()
+            .is_empty()
+    );
+    // Saving asks the disk the same, and the answer sits beside the path.
+    h.act(Action::SaveForm);
+    h.settle_until("the refused save", |a| {
+        matches!(&a.modal, Some(Modal::Form(f))
+            if f.saving.is_none() && f.problem(FieldKey::Conn("path")).is_some())
+    });
+    let s = h.screen();
+    assert!(s.contains("path"), "{s}");
+    assert!(s.contains("no such file"), "{s}");
     assert!(
         Registry::open(&home)
             .unwrap()
@@ -326,7 +342,13 @@ fn a_source_added_by_another_process_appears_by_itself() {
         serde_json::json!({"name": "elsewhere", "source_type": "csv", "connection": {"path": csv}});
     let new = tdb::core::source::RegisterRequest::from_json_text(&body.to_string())
         .unwrap()
-        .validate(dir.path())
+        .validate(
+            tdb::connector::find_kind,
+            &tdb::core::kind::Context {
+                cwd: dir.path(),
+                user_home: None,
+            },
+        )
         .unwrap();
     Registry::open(&home).unwrap().add(new, "other").unwrap();
     h.settle_until("the pushed list", |a| {

@@ -6,7 +6,8 @@
 use std::path::Path;
 
 use super::Context;
-use crate::core::source::{Connection, CsvConnection, NewSource};
+use crate::connector::csv::{Csv, CsvConnection};
+use crate::core::source::NewSource;
 use crate::core::{Error, Result};
 use crate::home::{Home, create_private_dir};
 use crate::registry::Registry;
@@ -71,11 +72,11 @@ fn populate(home: &Home, data: &Path) -> Result<()> {
         let rec = registry.add(
             NewSource {
                 name: sample.name.to_string(),
-                connection: Connection::Csv(CsvConnection {
+                connection: Csv::connection(&CsvConnection {
                     path,
                     delimiter: ',',
                     has_header: true,
-                }),
+                })?,
                 secret: None,
                 description: sample.description.to_string(),
                 tags: sample.tags.iter().map(|t| t.to_string()).collect(),

@@ -4,6 +4,7 @@
 mod audit;
 mod connect;
 mod demo;
+mod flags;
 mod logging;
 mod output;
 mod progress;

@@ -7,11 +7,13 @@ use clap::{Args, Subcommand};
 use secrecy::SecretString;
 use serde_json::{Map, Value as Json, json};
 
+use super::flags::ConnectionFlags;
 use super::output::{print_fields, print_json, print_table};
 use super::{Context, SourceRef};
 use crate::connector::StoredSecret;
 use crate::core::source::{RegisterRequest, SourceRecord};
 use crate::core::{Error, Result};
+use crate::home::Here;
 use crate::registry::{EditRequest, Registry, Removal};
 
 #[derive(Debug, Subcommand)]
@@ -20,6 +22,8 @@ pub enum SourceCommand {
     #[command(after_help = "\
 Examples:
   tdb source add people --type csv --path ./people.csv --tag demo
+  tdb source add orders --type postgres --host db.internal --dbname prod --user reader \\
+      --table orders --password-env PGPASSWORD_PROD
   tdb source add orders --type postgres --url 'postgres://reader@db.internal/prod' \\
       --connection '{\"table\":\"orders\",\"password_env\":\"PGPASSWORD_PROD\"}'
   tdb source add --from-json orders.json
@@ -45,6 +49,7 @@ A password given in --url or --connection is encrypted at rest and never printed
 Examples:
   tdb source edit orders --description 'Order records' --tag finance --tag prod
   tdb source edit orders --connection '{\"port\":6432,\"sslmode\":\"require\"}'
+  tdb source edit orders --port 6432 --sslmode require
   tdb source edit orders --name orders_eu
 
 --tag replaces all tags; --connection merges the given keys (null removes one).")]
@@ -68,20 +73,15 @@ pub struct AddArgs {
     /// Name of the new source (1–100 characters, unique)
     name: Option<String>,
     /// Read the seed's request body {name, source_type, connection, description, tags} ("-" = stdin)
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["name", "source_type", "url", "path", "connection", "description", "tags"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["name", "source_type", "connection", "description", "tags"])]
     from_json: Option<PathBuf>,
-    /// Connector type: postgres or csv
-    #[arg(long = "type", value_name = "T")]
+    #[arg(long = "type", value_name = "T", help = super::flags::type_help())]
     source_type: Option<String>,
-    /// postgres://user[:password]@host[:port]/dbname[?sslmode=…]
-    #[arg(long, value_name = "URL")]
-    url: Option<String>,
-    /// Path of a CSV file
-    #[arg(long, value_name = "PATH")]
-    path: Option<String>,
-    /// Connection fields as a JSON object, e.g. '{"table":"orders"}'
+    /// Connection fields as a JSON object, e.g. '{"table":"orders"}' (flags below win)
     #[arg(long, value_name = "JSON")]
     connection: Option<String>,
+    #[command(flatten)]
+    fields: ConnectionFlags,
     /// Human-readable description (at most 500 characters)
     #[arg(long, value_name = "TEXT")]
     description: Option<String>,
@@ -113,9 +113,11 @@ pub struct EditArgs {
     /// Remove every tag
     #[arg(long, conflicts_with = "tags")]
     clear_tags: bool,
-    /// Connection keys to change, as a JSON object
+    /// Connection keys to change, as a JSON object (null removes one)
     #[arg(long, value_name = "JSON")]
     connection: Option<String>,
+    #[command(flatten)]
+    fields: ConnectionFlags,
 }
 
 #[derive(Debug, Args)]
@@ -148,11 +150,16 @@ pub fn run(ctx: &Context, cmd: SourceCommand) -> Result<()> {
 
 fn add(ctx: &Context, reg: &mut Registry, args: AddArgs) -> Result<()> {
     let request = match &args.from_json {
+        Some(_) if !args.fields.0.is_empty() => {
+            return Err(Error::Invalid(
+                "connection: --from-json holds the whole request; give no connection flags beside it"
+                    .into(),
+            ));
+        }
         Some(file) => RegisterRequest::from_json_text(&read_input(file)?)?,
         None => request_from_flags(args)?,
     };
-    let cwd = std::env::current_dir()?;
-    let new = request.validate(&cwd)?;
+    let new = request.validate(crate::connector::find_kind, &Here::now().context())?;
     let rec = reg.add(new, &crate::identity::actor())?;
     super::audit::source_registered(ctx, &rec);
     if ctx.json {
@@ -173,19 +180,17 @@ fn request_from_flags(args: AddArgs) -> Result<RegisterRequest> {
     let name = args.name.ok_or_else(|| {
         Error::Invalid("name: give the new source's name, or --from-json FILE".into())
     })?;
-    let source_type = args
-        .source_type
-        .ok_or_else(|| Error::Invalid("source_type: give --type (postgres or csv)".into()))?;
+    let source_type = args.source_type.ok_or_else(|| {
+        Error::Invalid(format!(
+            "source_type: give --type ({})",
+            crate::connector::kind_names().join(", ")
+        ))
+    })?;
     let mut connection = match &args.connection {
         Some(text) => parse_object("--connection", text)?,
         None => Map::new(),
     };
-    if let Some(url) = args.url {
-        connection.insert("url".into(), Json::String(url));
-    }
-    if let Some(path) = args.path {
-        connection.insert("path".into(), Json::String(path));
-    }
+    connection.extend(args.fields.0);
     Ok(RegisterRequest {
         name: Json::String(name),
         source_type: Json::String(source_type),
@@ -318,13 +323,18 @@ fn edit(ctx: &Context, reg: &mut Registry, args: EditArgs) -> Result<()> {
     } else {
         Some(args.tags)
     };
-    let connection = match &args.connection {
-        Some(text) => Some(parse_object("--connection", text)?),
-        None => None,
+    let connection = match (&args.connection, args.fields.0.is_empty()) {
+        (Some(text), _) => {
+            let mut patch = parse_object("--connection", text)?;
+            patch.extend(args.fields.0);
+            Some(patch)
+        }
+        (None, false) => Some(args.fields.0),
+        (None, true) => None,
     };
     if args.name.is_none() && args.description.is_none() && tags.is_none() && connection.is_none() {
         return Err(Error::Invalid(
-            "nothing to change: give --name, --description, --tag, --clear-tags or --connection"
+            "nothing to change: give --name, --description, --tag, --clear-tags, --connection or a connection field flag"
                 .into(),
         ));
     }

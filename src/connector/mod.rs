@@ -1,5 +1,9 @@
-//! One connector per source type behind one trait. The backend and the command line hold a
+//! One connector per source kind behind one trait. The backend and the command line hold a
 //! `Box<dyn Connector>` and never care which kind it is.
+//!
+//! Each kind lives in its own folder: its connection fields and rules ([`KindRules`]), how
+//! to open its connector ([`SourceKind`]), and the connector itself. The [`kinds!`] line at
+//! the bottom of this file is the one place that lists them.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -9,14 +13,12 @@ use secrecy::SecretString;
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
-use crate::core::Result;
-use crate::core::guard::{Dialect, Guarded, TableName};
+use crate::core::guard::{Guarded, TableName};
+use crate::core::kind::{GuardPolicy, Kind, KindRules};
 use crate::core::source::{Connection, SourceRecord};
 use crate::core::value::ResultSet;
+use crate::core::{Error, Result};
 use crate::home::Home;
-
-pub mod csv;
-pub mod postgres;
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -97,8 +99,8 @@ pub enum StoredSecret {
 }
 
 pub trait Connector: Send + Sync {
-    /// The SQL dialect the guard parses with.
-    fn dialect(&self) -> Dialect;
+    /// How the guard checks this source's SQL.
+    fn policy(&self) -> GuardPolicy;
 
     /// The table `data` names, if the source has one.
     fn data_table(&self) -> Option<TableName>;
@@ -128,16 +130,112 @@ pub trait Connector: Send + Sync {
     fn test(&self) -> BoxFuture<'_, Result<TestReport>>;
 }
 
+/// A source kind: its rules, and how to reach a source of it.
+pub trait SourceKind: KindRules {
+    /// The connector for a stored source of this kind.
+    fn open(
+        &self,
+        record: &SourceRecord,
+        secret: StoredSecret,
+        home: &Home,
+    ) -> Result<Box<dyn Connector>>;
+
+    /// The checks a new or edited connection must pass before it is stored that touch the
+    /// disk (a file exists and is a regular file); may also settle what validation could
+    /// not (a path with its links resolved). Never blocks for long: no network.
+    fn admit(&self, connection: Connection) -> Result<Connection> {
+        Ok(connection)
+    }
+}
+
+/// Declares the kinds of this build: one module each, listed in the order help shows them.
+macro_rules! kinds {
+    ($($kind:ident),+ $(,)?) => {
+        $(pub mod $kind;)+
+
+        /// Every kind this build has.
+        pub static KINDS: &[&dyn SourceKind] = &[$(&$kind::KIND),+];
+    };
+}
+
+kinds!(postgres, csv);
+
+/// The names `source_type` takes in this build, for messages and help.
+pub fn kind_names() -> Vec<&'static str> {
+    KINDS.iter().map(|k| k.name()).collect()
+}
+
+fn lookup(name: &str) -> Option<&'static dyn SourceKind> {
+    KINDS
+        .iter()
+        .copied()
+        .find(|k| k.name() == name || k.aliases().contains(&name))
+}
+
+/// The kind called `name` (or one of its aliases); an unknown name lists the known ones.
+pub fn find_kind(name: &str) -> Result<Kind> {
+    lookup(name).map(|k| Kind(k)).ok_or_else(|| {
+        Error::Invalid(format!(
+            "invalid source_type \"{}\": this build has {}",
+            name.escape_debug(),
+            kind_names().join(", ")
+        ))
+    })
+}
+
+fn source_kind(kind: Kind) -> Result<&'static dyn SourceKind> {
+    lookup(kind.name())
+        .ok_or_else(|| Error::Internal(format!("the {kind} kind is not registered in this build")))
+}
+
 /// The connector for a record.
 pub fn open(
     record: &SourceRecord,
     secret: StoredSecret,
     home: &Home,
 ) -> Result<Box<dyn Connector>> {
-    Ok(match &record.connection {
-        Connection::Postgres(spec) => {
-            Box::new(postgres::PgConnector::new(record, spec.clone(), secret)?)
+    source_kind(record.connection.kind())?.open(record, secret, home)
+}
+
+/// A connection about to be stored, after its kind's checks that touch the disk.
+pub fn admit(connection: Connection) -> Result<Connection> {
+    source_kind(connection.kind())?.admit(connection)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_kinds_list_the_known_ones() {
+        let e = find_kind("mysqlx").unwrap_err();
+        assert_eq!(e.exit_code(), 10);
+        assert!(e.detail().contains("source_type"), "{e}");
+        assert!(e.detail().contains("postgres, csv"), "{e}");
+        assert_eq!(find_kind("postgresql").unwrap().name(), "postgres");
+    }
+
+    #[test]
+    fn kinds_have_distinct_names_and_well_formed_fields() {
+        let mut names: Vec<&str> = KINDS
+            .iter()
+            .flat_map(|k| std::iter::once(k.name()).chain(k.aliases().iter().copied()))
+            .collect();
+        let n = names.len();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), n, "a name or alias is used twice");
+        for k in KINDS {
+            let keys: Vec<&str> = k.fields().iter().map(|f| f.key).collect();
+            for (i, key) in keys.iter().enumerate() {
+                assert!(!keys[..i].contains(key), "{}: {key} twice", k.name());
+                assert!(
+                    key.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+                    "{}: {key}",
+                    k.name()
+                );
+            }
+            assert!(!k.about().is_empty());
         }
-        Connection::Csv(spec) => Box::new(csv::CsvConnector::new(record, spec.clone(), home)?),
-    })
+    }
 }

@@ -6,6 +6,7 @@
 //! from a portal, however many the query would produce.
 
 mod decode;
+mod kind;
 mod pgpass;
 mod policy;
 mod tls;
@@ -34,8 +35,10 @@ use self::wire::{Guarded as GuardedStream, GuardedTls, Policy, Socket, WireError
 use super::{
     BoxFuture, ColumnInfo, Connector, ProgressFn, SchemaInfo, StoredSecret, TableInfo, TestReport,
 };
-use crate::core::guard::{Dialect, Guarded, TableName};
-use crate::core::source::{PgConnection, SourceRecord, SslMode};
+use crate::core::guard::{Guarded, TableName};
+use crate::core::kind::{GuardPolicy, KindRules};
+use crate::core::source::SourceRecord;
+pub use kind::{KIND, PgConnection, Postgres, SslMode};
 use crate::core::splice::PositionMap;
 use crate::core::value::{Column, ResultBudget, ResultSet, Value};
 use crate::core::{Error, Result};
@@ -1164,8 +1167,8 @@ fn is_tls_failure(e: &tokio_postgres::Error) -> bool {
 }
 
 impl Connector for PgConnector {
-    fn dialect(&self) -> Dialect {
-        Dialect::Postgres
+    fn policy(&self) -> GuardPolicy {
+        KIND.policy()
     }
 
     fn data_table(&self) -> Option<TableName> {

@@ -1,19 +1,21 @@
 //! A source as a form holds it while someone types: every field as text, the password
-//! apart. The rules are the registry's own ([`validate_name`], [`parse_connection`], …):
-//! this module only maps them onto fields, so the form shows each problem next to the field
-//! it is about, and turns a finished draft into a registration or an edit.
+//! apart. The rules are the registry's own ([`validate_name`], the kind's
+//! [`KindRules::validate`], …): this module only maps them onto fields, so the form shows
+//! each problem next to the field it is about, and turns a finished draft into a
+//! registration or an edit.
 
 use std::collections::BTreeSet;
 use std::fmt;
-use std::path::Path;
 
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value as Json};
 
 use super::Result;
+#[cfg(doc)]
+use super::kind::KindRules;
+use super::kind::{Context, Kind};
 use super::source::{
-    Connection, NewSource, RegisterRequest, SourceRecord, SourceType, parse_connection,
-    validate_description, validate_name, validate_tags,
+    NewSource, RegisterRequest, SourceRecord, validate_description, validate_name, validate_tags,
 };
 
 /// A typed password. Requests carry it to the backend, so it compares and clones like a
@@ -49,7 +51,7 @@ impl fmt::Debug for Password {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceDraft {
     pub name: String,
-    pub source_type: SourceType,
+    pub source_type: Kind,
     /// Connection fields as typed: text, `has_header` a boolean; empty fields left out, the
     /// password never in here.
     pub connection: Map<String, Json>,
@@ -67,42 +69,11 @@ impl SourceDraft {
     /// A draft holding a stored source, for editing it: every connection field as the form
     /// shows it, no password (a stored one stays unless another is typed).
     pub fn from_record(rec: &SourceRecord) -> SourceDraft {
-        let mut m = Map::new();
-        let mut put = |k: &str, v: String| {
-            m.insert(k.into(), Json::String(v));
-        };
-        match &rec.connection {
-            Connection::Postgres(c) => {
-                put("host", c.host.clone());
-                put("port", c.port.to_string());
-                put("dbname", c.dbname.clone());
-                put("user", c.user.clone());
-                if let Some(var) = &c.password_env {
-                    put("password_env", var.clone());
-                }
-                if let Some(t) = &c.table {
-                    put("table", t.clone());
-                }
-                put("schema", c.schema.clone());
-                put("sslmode", c.sslmode.as_str().into());
-                put("connect_timeout_s", c.connect_timeout_s.to_string());
-                put("statement_timeout_s", c.statement_timeout_s.to_string());
-            }
-            Connection::Csv(c) => {
-                put("path", c.path.to_string_lossy().into_owned());
-                put(
-                    "delimiter",
-                    match c.delimiter {
-                        '\t' => "\\t".into(),
-                        d => d.to_string(),
-                    },
-                );
-                m.insert("has_header".into(), Json::Bool(c.has_header));
-            }
-        }
+        let kind = rec.connection.kind();
+        let m = kind.to_form(rec.connection.stored());
         SourceDraft {
             name: rec.name.clone(),
-            source_type: rec.source_type(),
+            source_type: kind,
             connection: m,
             password: None,
             description: rec.description.clone(),
@@ -135,7 +106,7 @@ impl SourceDraft {
     pub fn register_request(&self) -> RegisterRequest {
         RegisterRequest {
             name: Json::String(self.name.clone()),
-            source_type: Json::String(self.source_type.as_str().into()),
+            source_type: Json::String(self.source_type.name().into()),
             connection: Json::Object(self.connection_with_password()),
             description: Some(Json::String(self.description.clone())),
             tags: Some(Json::Array(
@@ -144,37 +115,35 @@ impl SourceDraft {
         }
     }
 
-    /// The validated registration; relative paths resolve against `cwd`.
-    pub fn to_new_source(&self, cwd: &Path) -> Result<NewSource> {
-        self.register_request().validate(cwd)
+    /// The validated registration; paths resolve through `cx`.
+    pub fn to_new_source(&self, cx: &Context<'_>) -> Result<NewSource> {
+        self.register_request().validate_as(self.source_type, cx)
     }
 
-    /// Every problem of the draft, by field. The registry's rules stop at the first problem
-    /// of a connection, so each problem found is set aside (its field replaced by a value
-    /// that passes) and the rest checked again, until the connection passes.
-    pub fn problems(&self, cwd: &Path) -> Vec<Problem> {
+    /// Every problem of the draft, by field (the connection's fields by their key).
+    pub fn problems(&self, cx: &Context<'_>) -> Vec<Problem> {
         let mut out = Vec::new();
+        let mut field = |e: crate::core::Error| {
+            let detail = e.detail();
+            out.push(match detail.split_once(": ") {
+                Some((field, message)) => (field.to_string(), message.to_string()),
+                None => (String::new(), detail.to_string()),
+            });
+        };
         if let Err(e) = validate_name(&self.name) {
-            out.push(split(e.detail()));
+            field(e);
         }
         if let Err(e) = validate_description(&self.description) {
-            out.push(split(e.detail()));
+            field(e);
         }
         if let Err(e) = validate_tags(self.tag_list()) {
-            out.push(split(e.detail()));
+            field(e);
         }
-        let mut conn = self.connection_with_password();
-        // Each round sets one field aside, so this many rounds always suffice.
-        for _ in 0..=conn.len() + 3 {
-            let Err(e) = parse_connection(self.source_type, &conn, cwd) else {
-                break;
-            };
-            let (field, message) = split(e.detail());
-            if out.iter().any(|(f, _)| *f == field) {
-                break; // setting it aside did not help: report what is known
-            }
-            set_aside(&mut conn, &field);
-            out.push((field, message));
+        if let Err(errors) = self
+            .source_type
+            .validate(&self.connection_with_password(), cx)
+        {
+            out.extend(errors.into_iter().map(|e| (e.field, e.message)));
         }
         out
     }
@@ -208,51 +177,87 @@ impl SourceDraft {
     }
 }
 
-/// `connection.port: must be …` as `("port", "must be …")`.
-fn split(detail: &str) -> Problem {
-    let rest = detail.strip_prefix("connection.").unwrap_or(detail);
-    match rest.split_once(": ") {
-        Some((field, message)) if !field.contains(' ') => (field.into(), message.into()),
-        _ => (String::new(), detail.into()),
-    }
-}
-
-/// Replaces a field found wrong by a value that passes, so the next check looks further.
-fn set_aside(conn: &mut Map<String, Json>, field: &str) {
-    let mut put = |k: &str, v: &str| {
-        conn.insert(k.into(), Json::String(v.into()));
-    };
-    match field {
-        // Stand-ins for what the URL would have given.
-        "url" => {
-            conn.remove("url");
-            for k in ["host", "dbname", "user"] {
-                conn.entry(k)
-                    .or_insert_with(|| Json::String("placeholder".into()));
-            }
-        }
-        "host" | "dbname" | "user" => put(field, "placeholder"),
-        // A regular file every Unix system has, readable by anyone (a device such as
-        // /dev/null is refused as a CSV path).
-        "path" => put(field, "/etc/passwd"),
-        _ => {
-            conn.remove(field);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::guard::{Dialect, GuardPolicy, SQLITE_DENIED};
+    use crate::core::kind::{FieldError, FieldSpec, Fields, KindRules, SecretChange, Validated};
+    use crate::core::source::{Connection, Status};
     use serde_json::json;
+    use std::path::Path;
 
-    fn draft(source_type: SourceType, conn: Json) -> SourceDraft {
+    /// A kind with one required field and a password, standing for any.
+    struct Test;
+
+    const FIELDS: &[FieldSpec] = &[
+        FieldSpec::text("host", "host", "").required(),
+        FieldSpec::text("port", "port", "")
+            .input(crate::core::kind::Input::Number { min: 1, max: 9 }),
+        FieldSpec::text("password", "password", "").input(crate::core::kind::Input::Secret),
+        FieldSpec::text("password_env", "password env", ""),
+    ];
+
+    impl KindRules for Test {
+        fn name(&self) -> &'static str {
+            "test"
+        }
+        fn about(&self) -> &'static str {
+            "a test kind"
+        }
+        fn fields(&self) -> &'static [FieldSpec] {
+            FIELDS
+        }
+        fn validate(
+            &self,
+            input: &Map<String, Json>,
+            _cx: &Context<'_>,
+        ) -> std::result::Result<Validated, Vec<FieldError>> {
+            let mut f = Fields::new(input, "test", FIELDS);
+            let host = f.required_text("host");
+            let port = f.number("port", 1, 9);
+            let password = f.string("password");
+            let env = f.text("password_env");
+            if password.is_some() && env.is_some() {
+                f.error(
+                    "password_env",
+                    "give either password or password_env, not both",
+                );
+            }
+            let secret = match password {
+                Some(p) => SecretChange::Set(SecretString::from(p)),
+                None => SecretChange::Keep,
+            };
+            f.finish(
+                || json!({"host": host, "port": port.unwrap_or(1), "password_env": env}),
+                secret,
+            )
+        }
+        fn target(&self, stored: &Map<String, Json>) -> String {
+            stored["host"].to_string()
+        }
+        fn policy(&self) -> GuardPolicy {
+            GuardPolicy {
+                dialect: Dialect::Sqlite,
+                denied: SQLITE_DENIED,
+            }
+        }
+    }
+
+    static TEST: Test = Test;
+    fn cx() -> Context<'static> {
+        Context {
+            cwd: Path::new("/"),
+            user_home: None,
+        }
+    }
+
+    fn draft(conn: Json) -> SourceDraft {
         let Json::Object(connection) = conn else {
             panic!("an object")
         };
         SourceDraft {
             name: "orders".into(),
-            source_type,
+            source_type: Kind(&TEST),
             connection,
             password: None,
             description: String::new(),
@@ -266,123 +271,65 @@ mod tests {
 
     #[test]
     fn every_wrong_field_is_named_not_only_the_first() {
-        let mut d = draft(
-            SourceType::Postgres,
-            json!({"host": "db", "port": "99999", "sslmode": "on", "connect_timeout_s": "x"}),
-        );
+        let mut d = draft(json!({"port": "99"}));
         d.name = String::new();
-        d.tags = "a, , b".into();
-        let p = d.problems(Path::new("/"));
-        assert_eq!(
-            fields(&p),
-            [
-                "name",
-                "port",
-                "sslmode",
-                "connect_timeout_s",
-                "dbname",
-                "user"
-            ]
-        );
+        d.tags = "a, b\u{7}".into();
+        let p = d.problems(&cx());
+        assert_eq!(fields(&p), ["name", "tags", "host", "port"]);
         assert_eq!(p[0].1, "must not be empty");
-        assert_eq!(p[1].1, "must be a whole number from 1 to 65535");
-        assert_eq!(p[4].1, "field is required");
-    }
-
-    #[test]
-    fn a_url_replaces_the_separate_fields() {
-        let d = draft(
-            SourceType::Postgres,
-            json!({"url": "postgres://u@db/prod", "table": "orders"}),
-        );
-        assert!(d.problems(Path::new("/")).is_empty());
-        let d = draft(
-            SourceType::Postgres,
-            json!({"url": "mysql://u@db/prod", "port": "0"}),
-        );
-        assert_eq!(fields(&d.problems(Path::new("/"))), ["port", "url"]);
-        let d = draft(
-            SourceType::Postgres,
-            json!({"url": "postgres://u@db/prod", "host": "other"}),
-        );
-        let p = d.problems(Path::new("/"));
-        assert_eq!(fields(&p), ["url"]);
-        assert!(p[0].1.starts_with("give either url or host"), "{p:?}");
-    }
-
-    #[test]
-    fn csv_paths_resolve_and_are_checked() {
-        let dir = tempfile::tempdir().unwrap();
-        let d = draft(
-            SourceType::Csv,
-            json!({"path": "missing.csv", "delimiter": ";;"}),
-        );
-        let p = d.problems(dir.path());
-        assert_eq!(fields(&p), ["path", "delimiter"]);
-        assert!(p[0].1.starts_with("no such file"), "{p:?}");
-        std::fs::write(dir.path().join("a.csv"), "x\n1\n").unwrap();
-        let d = draft(
-            SourceType::Csv,
-            json!({"path": "a.csv", "has_header": false}),
-        );
-        assert!(d.problems(dir.path()).is_empty());
-        let new = d.to_new_source(dir.path()).unwrap();
-        assert_eq!(new.name, "orders");
+        assert_eq!(p[2].1, "field is required");
+        assert_eq!(p[3].1, "must be a whole number from 1 to 9");
+        let d = draft(json!({"host": "h"}));
+        assert!(d.problems(&cx()).is_empty());
+        assert_eq!(d.to_new_source(&cx()).unwrap().name, "orders");
     }
 
     #[test]
     fn the_password_never_prints_and_conflicts_with_password_env() {
-        let mut d = draft(
-            SourceType::Postgres,
-            json!({"host": "h", "dbname": "d", "user": "u", "password_env": "PGPASS"}),
-        );
+        let mut d = draft(json!({"host": "h", "password_env": "PGPASS"}));
         d.password = Some(Password::new("hunter2"));
         assert!(!format!("{d:?}").contains("hunter2"));
-        let p = d.problems(Path::new("/"));
+        let p = d.problems(&cx());
         assert_eq!(fields(&p), ["password_env"]);
         assert!(!p[0].1.contains("hunter2"));
     }
 
     #[test]
     fn an_edit_patches_only_what_changed() {
+        let Json::Object(stored) = json!({"host": "db", "port": 5, "password_env": "PGPASS"})
+        else {
+            panic!()
+        };
         let rec = SourceRecord {
             id: "s1".into(),
             name: "orders".into(),
-            connection: Connection::Postgres(crate::core::source::PgConnection {
-                host: "db".into(),
-                port: 5432,
-                dbname: "prod".into(),
-                user: "reader".into(),
-                password_env: Some("PGPASS".into()),
-                table: Some("orders".into()),
-                schema: "public".into(),
-                sslmode: Default::default(),
-                connect_timeout_s: 10,
-                statement_timeout_s: 30,
-                allow_functions: Vec::new(),
-            }),
+            connection: Connection::new(Kind(&TEST), stored),
             has_password: false,
             description: String::new(),
             tags: vec!["a".into(), "b".into()],
             registered_by: "x".into(),
             registered_at: "y".into(),
-            status: crate::core::source::Status::Active,
+            status: Status::Active,
         };
         let before = SourceDraft::from_record(&rec);
         assert_eq!(before.tags, "a, b");
-        assert!(before.problems(Path::new("/")).is_empty());
+        assert_eq!(
+            Json::Object(before.connection.clone()),
+            json!({"host": "db", "port": "5", "password_env": "PGPASS"})
+        );
+        assert!(before.problems(&cx()).is_empty());
         let mut after = before.clone();
-        after.connection.insert("port".into(), json!("6432"));
-        after.connection.remove("table");
+        after.connection.insert("port".into(), json!("6"));
+        after.connection.remove("host");
         assert_eq!(
             Json::Object(after.connection_patch(&before)),
-            json!({"port": "6432", "table": null})
+            json!({"host": null, "port": "6"})
         );
         after.connection.remove("password_env");
         after.password = Some(Password::new("pw"));
         assert_eq!(
             Json::Object(after.connection_patch(&before)),
-            json!({"port": "6432", "table": null, "password": "pw"})
+            json!({"host": null, "port": "6", "password": "pw"})
         );
     }
 }

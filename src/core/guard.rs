@@ -40,6 +40,14 @@ pub enum Dialect {
     Sqlite,
 }
 
+/// How the guard checks a kind's SQL: the parser's dialect and the functions refused
+/// wherever they are called.
+#[derive(Debug, Clone, Copy)]
+pub struct GuardPolicy {
+    pub dialect: Dialect,
+    pub denied: &'static [DeniedFamily],
+}
+
 /// A table the `data` alias resolves to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TableName {
@@ -129,7 +137,7 @@ pub struct DeniedFamily {
 /// Names are matched on the last part of the called name (so `pg_catalog.nextval` and
 /// `x.nextval` both match), ASCII case-insensitively, quoted or not. In PostgreSQL a quoted
 /// `"NEXTVAL"` is a different function from `nextval`; refusing it too costs nothing real
-/// and keeps the rule simple. The list applies to both dialects for the same reason.
+/// and keeps the rule simple.
 ///
 /// Deliberately NOT listed: `pg_sleep`, `pg_sleep_for`, `pg_sleep_until`. They only hold a
 /// read-only snapshot, exactly like any slow query, and the connector's
@@ -139,7 +147,7 @@ pub struct DeniedFamily {
 /// transaction (dblink, pg_background, aws_s3, http). Only call syntax is checked:
 /// PostgreSQL's field notation (`x.f` for `f(x)`) works only on a composite argument, which
 /// no listed function takes.
-pub const DENIED_FUNCTIONS: &[DeniedFamily] = &[
+pub const POSTGRES_DENIED: &[DeniedFamily] = &[
     DeniedFamily {
         family: "backend signalling",
         functions: &[
@@ -187,8 +195,6 @@ pub const DENIED_FUNCTIONS: &[DeniedFamily] = &[
             "pg_background_*",
             "query_export_to_s3",
             "table_import_from_s3",
-            // SQLite's eval extension runs SQL strings.
-            "eval",
         ],
     },
     DeniedFamily {
@@ -254,6 +260,11 @@ pub const DENIED_FUNCTIONS: &[DeniedFamily] = &[
             "gin_clean_pending_list",
         ],
     },
+];
+
+/// SQLite's functions that reach beyond the database: the shell's and extensions' file
+/// functions, loading code, SQL run from a string, and the internal schema rewriters.
+pub const SQLITE_DENIED: &[DeniedFamily] = &[
     DeniedFamily {
         family: "SQLite files and extensions",
         functions: &[
@@ -269,12 +280,17 @@ pub const DENIED_FUNCTIONS: &[DeniedFamily] = &[
             "sqlite_drop_column",
         ],
     },
+    DeniedFamily {
+        family: "dblink and foreign execution",
+        // SQLite's eval extension runs SQL strings.
+        functions: &["eval"],
+    },
 ];
 
-/// The family that denies `name` (the last part of a called name), if any.
-pub fn denied_family(name: &str) -> Option<&'static str> {
+/// The family of `denied` that refuses `name` (the last part of a called name), if any.
+pub fn denied_family(denied: &'static [DeniedFamily], name: &str) -> Option<&'static str> {
     let name = name.to_ascii_lowercase();
-    DENIED_FUNCTIONS
+    denied
         .iter()
         .find(|family| {
             family
@@ -310,17 +326,18 @@ fn refuse(detail: impl std::fmt::Display) -> Error {
 /// sources without one). `limit` is the request's row limit, 1 to [`MAX_LIMIT`].
 pub fn guard(
     sql: &str,
-    dialect: Dialect,
+    policy: &GuardPolicy,
     data_table: Option<&TableName>,
     limit: usize,
 ) -> Result<Guarded> {
+    let dialect = policy.dialect;
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(limit_error(limit));
     }
     check_text(sql)?;
     let parsed = parse_one_query(sql, dialect)?;
     if let Some(query) = inner_query(&parsed.statement) {
-        check_query(query, dialect)?;
+        check_query(query, policy)?;
     }
     let index = LineIndex::new(sql);
     let keep = parsed
@@ -393,7 +410,7 @@ pub fn guard(
     // deeper than the stack allows on long flat chains, and spans differ.)
     let reparsed = parse_one_query(&executed_sql, dialect)?;
     let calls = match inner_query(&reparsed.statement) {
-        Some(query) => check_query(query, dialect)?,
+        Some(query) => check_query(query, policy)?,
         None => Calls::default(),
     };
     if reparsed.statement.to_string() != expected.to_string() {
@@ -745,9 +762,10 @@ fn drop_noise_words(tokens: &mut Vec<TokenWithSpan>) {
 
 /// Walks the whole tree, refuses anything that is not a plain read, and returns what the
 /// statement calls.
-fn check_query(query: &Query, dialect: Dialect) -> Result<Calls> {
+fn check_query(query: &Query, policy: &GuardPolicy) -> Result<Calls> {
     let mut checker = Checker {
-        dialect,
+        dialect: policy.dialect,
+        denied: policy.denied,
         calls: Calls::default(),
     };
     match query.visit(&mut checker) {
@@ -760,6 +778,7 @@ fn check_query(query: &Query, dialect: Dialect) -> Result<Calls> {
 /// LATERAL, set operation branches.
 struct Checker {
     dialect: Dialect,
+    denied: &'static [DeniedFamily],
     calls: Calls,
 }
 
@@ -792,7 +811,7 @@ impl Checker {
         let Some(last) = idents.last() else {
             return ControlFlow::Break(refuse("the query calls a function without a name"));
         };
-        if let Some(family) = denied_family(&last.value) {
+        if let Some(family) = denied_family(self.denied, &last.value) {
             return ControlFlow::Break(refuse(format!("the query calls {name} ({family})")));
         }
         let schema = match idents.as_slice() {
@@ -1212,8 +1231,14 @@ fn means_no_limit(expr: &Expr, dialect: Dialect) -> bool {
 mod tests {
     use super::*;
 
-    const PG: Dialect = Dialect::Postgres;
-    const LITE: Dialect = Dialect::Sqlite;
+    const PG: GuardPolicy = GuardPolicy {
+        dialect: Dialect::Postgres,
+        denied: POSTGRES_DENIED,
+    };
+    const LITE: GuardPolicy = GuardPolicy {
+        dialect: Dialect::Sqlite,
+        denied: SQLITE_DENIED,
+    };
 
     fn orders() -> TableName {
         TableName {
@@ -1222,19 +1247,19 @@ mod tests {
         }
     }
 
-    fn run(dialect: Dialect, sql: &str) -> Result<Guarded> {
-        guard(sql, dialect, Some(&orders()), DEFAULT_LIMIT)
+    fn run(policy: GuardPolicy, sql: &str) -> Result<Guarded> {
+        guard(sql, &policy, Some(&orders()), DEFAULT_LIMIT)
     }
 
-    fn executed(dialect: Dialect, sql: &str) -> String {
-        match run(dialect, sql) {
+    fn executed(policy: GuardPolicy, sql: &str) -> String {
+        match run(policy, sql) {
             Ok(g) => g.executed_sql,
             Err(e) => panic!("{sql:?} was refused: {e}"),
         }
     }
 
-    fn refusal(dialect: Dialect, sql: &str) -> String {
-        match run(dialect, sql) {
+    fn refusal(policy: GuardPolicy, sql: &str) -> String {
+        match run(policy, sql) {
             Err(Error::Invalid(m)) => {
                 assert!(m.starts_with(REFUSAL_PREFIX), "{sql:?}: {m:?}");
                 m
@@ -1547,7 +1572,7 @@ mod tests {
     fn request_limit_must_be_1_to_1000() {
         for bad in [0, MAX_LIMIT + 1] {
             assert_eq!(
-                guard("SELECT 1", PG, None, bad),
+                guard("SELECT 1", &PG, None, bad),
                 Err(Error::Invalid(format!(
                     "limit: must be from 1 to 1000, got {bad}"
                 )))
@@ -1767,15 +1792,15 @@ mod tests {
 
     #[test]
     fn limit_follows_the_request() {
-        let g = guard("SELECT 1", PG, None, 1).unwrap();
+        let g = guard("SELECT 1", &PG, None, 1).unwrap();
         assert_eq!(g.executed_sql, "SELECT 1 LIMIT 2");
         assert_eq!(g.limit, 1);
         assert_eq!(g.calls, Calls::default());
-        let g = guard("SELECT 1", LITE, None, MAX_LIMIT).unwrap();
+        let g = guard("SELECT 1", &LITE, None, MAX_LIMIT).unwrap();
         assert_eq!(g.executed_sql, "SELECT 1 LIMIT 1001");
         assert_eq!(g.limit, MAX_LIMIT);
         // A LIMIT the user wrote is kept, but the request's limit still bounds reading.
-        let g = guard("SELECT 1 LIMIT 5000", PG, None, 7).unwrap();
+        let g = guard("SELECT 1 LIMIT 5000", &PG, None, 7).unwrap();
         assert_eq!(g.executed_sql, "SELECT 1 LIMIT 5000");
         assert_eq!(g.limit, 7);
     }
@@ -1783,7 +1808,7 @@ mod tests {
     #[test]
     fn union_limit_sits_on_the_set_operation() {
         let sql = executed(PG, "SELECT 1 UNION SELECT 2");
-        let Statement::Query(query) = parse_one_query(&sql, PG).unwrap().statement else {
+        let Statement::Query(query) = parse_one_query(&sql, PG.dialect).unwrap().statement else {
             panic!("{sql} is not a query");
         };
         assert!(matches!(*query.body, SetExpr::SetOperation { .. }));
@@ -1831,7 +1856,7 @@ mod tests {
 
     #[test]
     fn data_left_alone_without_a_table() {
-        let g = guard("SELECT data.id FROM data", PG, None, DEFAULT_LIMIT).unwrap();
+        let g = guard("SELECT data.id FROM data", &PG, None, DEFAULT_LIMIT).unwrap();
         assert_eq!(g.executed_sql, "SELECT data.id FROM data LIMIT 101");
     }
 
@@ -1841,7 +1866,7 @@ mod tests {
             schema: None,
             name: "imported".into(),
         };
-        let g = guard("SELECT * FROM data", LITE, Some(&table), DEFAULT_LIMIT).unwrap();
+        let g = guard("SELECT * FROM data", &LITE, Some(&table), DEFAULT_LIMIT).unwrap();
         assert_eq!(
             g.executed_sql,
             "SELECT * FROM \"imported\" AS data LIMIT 101"
@@ -1854,7 +1879,7 @@ mod tests {
             schema: Some("Sales Dept".into()),
             name: "x\"; DROP TABLE y; --".into(),
         };
-        let g = guard("SELECT * FROM data", PG, Some(&table), DEFAULT_LIMIT).unwrap();
+        let g = guard("SELECT * FROM data", &PG, Some(&table), DEFAULT_LIMIT).unwrap();
         assert_eq!(
             g.executed_sql,
             "SELECT * FROM \"Sales Dept\".\"x\"\"; DROP TABLE y; --\" AS data LIMIT 101"
@@ -1866,24 +1891,27 @@ mod tests {
     #[test]
     fn deny_list_matches_names_and_prefixes() {
         assert_eq!(
-            denied_family("pg_terminate_backend"),
+            denied_family(POSTGRES_DENIED, "pg_terminate_backend"),
             Some("backend signalling")
         );
         assert_eq!(
-            denied_family("PG_ADVISORY_XACT_LOCK_SHARED"),
+            denied_family(POSTGRES_DENIED, "PG_ADVISORY_XACT_LOCK_SHARED"),
             Some("advisory locks")
         );
-        assert_eq!(denied_family("lo_unlink"), Some("large objects"));
         assert_eq!(
-            denied_family("pg_ls_tmpdir"),
+            denied_family(POSTGRES_DENIED, "lo_unlink"),
+            Some("large objects")
+        );
+        assert_eq!(
+            denied_family(POSTGRES_DENIED, "pg_ls_tmpdir"),
             Some("server files and programs")
         );
         assert_eq!(
-            denied_family("dblink_connect_u"),
+            denied_family(POSTGRES_DENIED, "dblink_connect_u"),
             Some("dblink and foreign execution")
         );
         assert_eq!(
-            denied_family("pg_stat_reset_shared"),
+            denied_family(POSTGRES_DENIED, "pg_stat_reset_shared"),
             Some("statistics reset")
         );
         for allowed in [
@@ -1895,13 +1923,13 @@ mod tests {
             "count",
             "pg_stat_get_live_tuples",
         ] {
-            assert_eq!(denied_family(allowed), None, "{allowed}");
+            assert_eq!(denied_family(POSTGRES_DENIED, allowed), None, "{allowed}");
         }
     }
 
     #[test]
     fn deny_list_entries_are_lower_case_and_families_named() {
-        for family in DENIED_FUNCTIONS {
+        for family in POSTGRES_DENIED.iter().chain(SQLITE_DENIED) {
             assert!(!family.family.is_empty());
             assert!(!family.functions.is_empty());
             for f in family.functions {

@@ -6,6 +6,7 @@ pub mod export;
 pub mod guard;
 pub mod history;
 pub mod ident;
+pub mod kind;
 pub mod regular_file;
 pub mod sanitize;
 pub mod source;

@@ -16,10 +16,12 @@ use rusqlite::{Connection as Db, ErrorCode, OptionalExtension, TransactionBehavi
 use secrecy::SecretString;
 use serde_json::{Map, Value as Json};
 
+use crate::connector;
 use crate::connector::StoredSecret;
+use crate::core::kind::field_errors;
 use crate::core::source::{
-    Connection, NewSource, SecretChange, SourceRecord, SourceType, Status, parse_connection,
-    validate_description, validate_name, validate_tags,
+    Connection, NewSource, SecretChange, SourceRecord, Status, validate_description, validate_name,
+    validate_tags,
 };
 use crate::core::{Error, Result};
 use crate::home::{Home, touch_private_file};
@@ -285,7 +287,9 @@ impl Registry {
     }
 
     /// Registers a source (seed 000 "Register"); the name must be free among live sources.
-    pub fn add(&mut self, new: NewSource, actor: &str) -> Result<SourceRecord> {
+    /// The connection passes its kind's checks on the disk first (a CSV file must exist).
+    pub fn add(&mut self, mut new: NewSource, actor: &str) -> Result<SourceRecord> {
+        new.connection = connector::admit(new.connection)?;
         let id = uuid::Uuid::new_v4().to_string();
         let secret = match &new.secret {
             Some(s) => Some(self.keys.get_or_create()?.seal(&id, s)?),
@@ -303,7 +307,7 @@ impl Registry {
             params![
                 id,
                 new.name,
-                new.connection.source_type().as_str(),
+                new.connection.kind().name(),
                 new.connection.to_stored_json().to_string(),
                 secret,
                 new.description,
@@ -427,32 +431,14 @@ impl Registry {
         let connection = match &edit.connection {
             None => rec.connection.clone(),
             Some(patch) => {
-                let mut merged = match rec.connection.to_stored_json() {
-                    Json::Object(m) => m,
-                    _ => Map::new(),
-                };
-                for (k, v) in patch {
-                    if v.is_null() && k != "password" {
-                        merged.remove(k);
-                    } else {
-                        merged.insert(k.clone(), v.clone());
-                    }
-                }
-                if patch.contains_key("url") {
-                    for k in ["host", "port", "dbname", "user"] {
-                        if !patch.contains_key(k) {
-                            merged.remove(k);
-                        }
-                    }
-                }
-                if patch.contains_key("password") || patch.contains_key("url") {
-                    merged.remove("password_env");
-                }
-                if patch.contains_key("password_env") {
-                    merged.remove("password");
-                }
-                let cwd = std::env::current_dir().unwrap_or_else(|_| "/".into());
-                let (conn, change) = parse_connection(rec.source_type(), &merged, &cwd)?;
+                let kind = rec.connection.kind();
+                let merged = kind.merge(rec.connection.stored(), patch);
+                let here = crate::home::Here::now();
+                let valid = kind
+                    .validate(&merged, &here.context())
+                    .map_err(|e| field_errors(&e))?;
+                let conn = connector::admit(Connection::new(kind, valid.stored))?;
+                let change = valid.secret;
                 secret_change = change;
                 conn
             }
@@ -504,14 +490,15 @@ impl Registry {
     /// stored password now wins.
     pub fn set_password(&mut self, reference: &str, secret: &SecretString) -> Result<SourceRecord> {
         let rec = self.get(reference)?;
-        let Connection::Postgres(mut spec) = rec.connection.clone() else {
+        let kind = rec.connection.kind();
+        if !kind.takes_password() {
             return Err(Error::Invalid(format!(
-                "source \"{}\" is a {} source; it has no password",
-                rec.name,
-                rec.source_type()
+                "source \"{}\" is a {kind} source; it has no password",
+                rec.name
             )));
-        };
-        spec.password_env = None;
+        }
+        let mut stored = rec.connection.stored().clone();
+        stored.remove("password_env");
         let sealed = self.keys.get_or_create()?.seal(&rec.id, secret)?;
         let n = self
             .db
@@ -520,7 +507,7 @@ impl Registry {
                 params![
                     rec.id,
                     sealed,
-                    Connection::Postgres(spec).to_stored_json().to_string()
+                    Json::Object(stored).to_string()
                 ],
             )
             .map_err(db_err("set password"))?;
@@ -628,7 +615,7 @@ fn row_to_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<SourceRecord>
     let registered_by: String = r.get(7)?;
     let registered_at: String = r.get(8)?;
     Ok((|| {
-        let source_type = SourceType::parse(&source_type).map_err(|_| {
+        let source_type = connector::find_kind(&source_type).map_err(|_| {
             Error::Internal(format!(
                 "registry: source \"{name}\" has type \"{source_type}\", which this build of tdb does not know; upgrade tdb"
             ))

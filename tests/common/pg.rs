@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::json;
-use tdb::core::source::{PgConnection, SslMode};
+use tdb::connector::postgres::{PgConnection, SslMode};
 
 /// The superuser initdb creates; its password is random per cluster.
 pub const SUPERUSER: &str = "tdb_super";

@@ -9,7 +9,9 @@ use ratatui::backend::TestBackend;
 use ratatui::layout::Rect;
 use tdb::backend::{self, Request, Response};
 use tdb::clipboard::{Clipboard, ClipboardEnv};
-use tdb::core::source::{Connection, CsvConnection, PgConnection, SourceRecord, SslMode, Status};
+use tdb::connector::csv::{Csv, CsvConnection};
+use tdb::connector::postgres::{PgConnection, Postgres, SslMode};
+use tdb::core::source::{SourceRecord, Status};
 use tdb::home::Home;
 use tdb::tui::action::Action;
 use tdb::tui::app::AppState;
@@ -79,11 +81,12 @@ pub fn csv_record(id: &str, name: &str, tags: &[&str], status: Status) -> Source
     SourceRecord {
         id: id.into(),
         name: name.into(),
-        connection: Connection::Csv(CsvConnection {
+        connection: Csv::connection(&CsvConnection {
             path: format!("/data/{name}.csv").into(),
             delimiter: ',',
             has_header: true,
-        }),
+        })
+        .unwrap(),
         has_password: false,
         description: String::new(),
         tags: tags.iter().map(|t| t.to_string()).collect(),
@@ -97,7 +100,7 @@ pub fn pg_record(id: &str, name: &str, table: Option<&str>, status: Status) -> S
     SourceRecord {
         id: id.into(),
         name: name.into(),
-        connection: Connection::Postgres(PgConnection {
+        connection: Postgres::connection(&PgConnection {
             host: "db.internal".into(),
             port: 5432,
             dbname: "production".into(),
@@ -109,7 +112,8 @@ pub fn pg_record(id: &str, name: &str, table: Option<&str>, status: Status) -> S
             connect_timeout_s: 10,
             statement_timeout_s: 30,
             allow_functions: Vec::new(),
-        }),
+        })
+        .unwrap(),
         has_password: true,
         description: String::new(),
         tags: vec![],

@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::types::Value as SqlValue;
 
 use super::query::ReadOnlyDb;
-use crate::core::source::CsvConnection;
+use super::CsvConnection;
 use crate::core::{Error, Result};
 
 /// Version of the import rules; a cache built under other rules is rebuilt.

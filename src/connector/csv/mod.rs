@@ -15,6 +15,7 @@
 mod cache;
 mod import;
 mod infer;
+mod kind;
 mod insert;
 mod query;
 mod reader;
@@ -26,9 +27,11 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::{BoxFuture, Connector, Progress, ProgressFn, SchemaInfo, TestReport};
-use crate::core::guard::{Dialect, Guarded, TableName};
+use crate::core::guard::{Guarded, TableName};
+use crate::core::kind::{GuardPolicy, KindRules};
 use crate::core::regular_file::{OpenError, open_regular, stat_regular};
-use crate::core::source::{CsvConnection, SourceRecord};
+use crate::core::source::SourceRecord;
+pub use kind::{Csv, CsvConnection, KIND};
 use crate::core::value::ResultSet;
 use crate::core::{Error, Result};
 use crate::home::Home;
@@ -240,8 +243,8 @@ impl Inner {
 }
 
 impl Connector for CsvConnector {
-    fn dialect(&self) -> Dialect {
-        Dialect::Sqlite
+    fn policy(&self) -> GuardPolicy {
+        KIND.policy()
     }
 
     fn data_table(&self) -> Option<TableName> {

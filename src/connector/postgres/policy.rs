@@ -29,7 +29,7 @@ use std::sync::LazyLock;
 
 use tokio_postgres::types::{ToSql, Type};
 
-use crate::core::guard::{Calls, DENIED_FUNCTIONS, IMPLICIT_OPERATORS, REFUSAL_PREFIX};
+use crate::core::guard::{Calls, IMPLICIT_OPERATORS, POSTGRES_DENIED, REFUSAL_PREFIX};
 
 /// The timeouts (bound, never spliced) and a probe of the policy in one statement, so the
 /// check costs no round trip of its own: it rides with the settings, pipelined with the
@@ -213,7 +213,7 @@ impl CheckParams {
 
 /// The guard's deny list as LIKE patterns, built once.
 static DENIED_PATTERNS: LazyLock<Vec<String>> = LazyLock::new(|| {
-    DENIED_FUNCTIONS
+    POSTGRES_DENIED
         .iter()
         .flat_map(|family| family.functions.iter().map(|f| like_pattern(f)))
         .collect()

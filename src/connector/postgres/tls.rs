@@ -18,7 +18,7 @@ use rustls::{
 };
 use tokio_postgres_rustls::MakeRustlsConnect;
 
-use crate::core::source::SslMode;
+use super::SslMode;
 
 /// The connector tokio-postgres uses for this mode (also for cancel requests).
 pub(super) fn make_connector(mode: SslMode) -> Result<MakeRustlsConnect, String> {

@@ -340,7 +340,7 @@ impl AppState {
         self.texts
             .saved
             .entry(source.id.clone())
-            .or_insert_with(|| source.starter_sql());
+            .or_insert_with(|| source.starter_sql.clone());
         if self.texts.requested.insert(source.id.clone()) {
             let id = self.next_id();
             out.push(Request::LoadEditorText {

@@ -6,18 +6,15 @@ use crate::backend::{Request, RequestId};
 use crate::core::Result;
 use crate::core::sanitize::for_terminal;
 use crate::core::source::{SourceRecord, validate_name};
+use crate::home::Here;
 use crate::tui::panes::modal::{ConfirmDelete, Modal};
 use crate::tui::panes::source_form::{Button, Check, Mode, Row, SourceForm};
 
 /// Where relative paths typed in the form resolve: where tdb was started, as on the command
 /// line.
-fn cwd() -> std::path::PathBuf {
-    std::env::current_dir().unwrap_or_else(|_| "/".into())
-}
-
 impl AppState {
     pub(super) fn open_add_form(&mut self) {
-        self.modal = Some(Modal::Form(Box::new(SourceForm::add(cwd()))));
+        self.modal = Some(Modal::Form(Box::new(SourceForm::add(Here::now()))));
     }
 
     pub(super) fn open_edit_form(&mut self) {
@@ -28,7 +25,7 @@ impl AppState {
         else {
             return;
         };
-        self.modal = Some(Modal::Form(Box::new(SourceForm::edit(&rec, cwd()))));
+        self.modal = Some(Modal::Form(Box::new(SourceForm::edit(&rec, Here::now()))));
     }
 
     fn form(&mut self) -> Option<&mut SourceForm> {

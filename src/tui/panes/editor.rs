@@ -68,7 +68,12 @@ impl EditorPane {
     /// Makes sure a source has its editor, starting with [`SourceItem::starter_sql`].
     pub fn ensure(&mut self, source: &SourceItem) {
         if !self.texts.contains_key(&source.id) {
-            let lines = source.starter_sql().lines().map(String::from).collect();
+            let lines = source
+                .starter_sql
+                .clone()
+                .lines()
+                .map(String::from)
+                .collect();
             let mut area = TextArea::new(lines);
             area.move_cursor(ratatui_textarea::CursorMove::Bottom);
             area.move_cursor(ratatui_textarea::CursorMove::End);
@@ -154,7 +159,7 @@ impl EditorPane {
     pub fn untouched(&self, source: &SourceItem) -> bool {
         self.texts
             .get(&source.id)
-            .is_some_and(|a| a.lines().join("\n") == source.starter_sql())
+            .is_some_and(|a| a.lines().join("\n") == source.starter_sql)
     }
 
     pub fn undo(&mut self, source_id: Option<&str>) -> bool {

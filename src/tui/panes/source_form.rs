@@ -3,130 +3,44 @@
 //! [`SourceDraft::problems`]), a masked password, and buttons to test the connection, save
 //! or cancel. It holds state only; the app sends what its buttons ask for to the backend.
 
-use std::path::PathBuf;
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use ratatui_textarea::{Input, Key};
 use serde_json::Value as Json;
 
 use crate::backend::RequestId;
+use crate::connector::KINDS;
 use crate::core::draft::{Password, SourceDraft};
+use crate::core::kind::{FieldSpec, Input as Typed, Kind};
 use crate::core::sanitize::for_terminal;
-use crate::core::source::{SourceRecord, SourceType};
+use crate::core::source::SourceRecord;
+use crate::home::Here;
 
 use super::line_input::LineInput;
 
+/// A line of the form: the fields every source has, or a connection field of the chosen
+/// kind (by its key; the kind's [`FieldSpec`] says how it is typed).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FieldKey {
     Name,
     Type,
-    Url,
-    Host,
-    Port,
-    Dbname,
-    User,
-    Password,
-    PasswordEnv,
-    Table,
-    Schema,
-    SslMode,
-    ConnectTimeout,
-    StatementTimeout,
-    Path,
-    Delimiter,
-    HasHeader,
+    Conn(&'static str),
     Description,
     Tags,
 }
 
-const PG_FIELDS: &[FieldKey] = &[
-    FieldKey::Url,
-    FieldKey::Host,
-    FieldKey::Port,
-    FieldKey::Dbname,
-    FieldKey::User,
-    FieldKey::Password,
-    FieldKey::PasswordEnv,
-    FieldKey::Table,
-    FieldKey::Schema,
-    FieldKey::SslMode,
-    FieldKey::ConnectTimeout,
-    FieldKey::StatementTimeout,
-];
-const CSV_FIELDS: &[FieldKey] = &[FieldKey::Path, FieldKey::Delimiter, FieldKey::HasHeader];
-const TYPES: &[&str] = &["postgres", "csv"];
-const SSL_MODES: &[&str] = &["prefer", "disable", "require", "verify-ca", "verify-full"];
 const YES_NO: &[&str] = &["yes", "no"];
 
 impl FieldKey {
-    pub fn label(self) -> &'static str {
-        match self {
-            FieldKey::Name => "name",
-            FieldKey::Type => "type",
-            FieldKey::Url => "url",
-            FieldKey::Host => "host",
-            FieldKey::Port => "port",
-            FieldKey::Dbname => "database",
-            FieldKey::User => "user",
-            FieldKey::Password => "password",
-            FieldKey::PasswordEnv => "password env",
-            FieldKey::Table => "table",
-            FieldKey::Schema => "schema",
-            FieldKey::SslMode => "sslmode",
-            FieldKey::ConnectTimeout => "connect timeout",
-            FieldKey::StatementTimeout => "query timeout",
-            FieldKey::Path => "path",
-            FieldKey::Delimiter => "delimiter",
-            FieldKey::HasHeader => "header row",
-            FieldKey::Description => "description",
-            FieldKey::Tags => "tags",
-        }
-    }
-
     /// The field's name in the registry's messages (`connection.port: …` is about `port`).
     pub fn problem_key(self) -> &'static str {
         match self {
             FieldKey::Name => "name",
             FieldKey::Type => "source_type",
-            FieldKey::Url => "url",
-            FieldKey::Host => "host",
-            FieldKey::Port => "port",
-            FieldKey::Dbname => "dbname",
-            FieldKey::User => "user",
-            FieldKey::Password => "password",
-            FieldKey::PasswordEnv => "password_env",
-            FieldKey::Table => "table",
-            FieldKey::Schema => "schema",
-            FieldKey::SslMode => "sslmode",
-            FieldKey::ConnectTimeout => "connect_timeout_s",
-            FieldKey::StatementTimeout => "statement_timeout_s",
-            FieldKey::Path => "path",
-            FieldKey::Delimiter => "delimiter",
-            FieldKey::HasHeader => "has_header",
+            FieldKey::Conn(key) => key,
             FieldKey::Description => "description",
             FieldKey::Tags => "tags",
-        }
-    }
-
-    fn placeholder(self) -> &'static str {
-        match self {
-            FieldKey::Name => "unique, 1-100 characters",
-            FieldKey::Url => "postgres://user@host/db",
-            FieldKey::Host => "db.example.com",
-            FieldKey::Port => "5432",
-            FieldKey::Dbname => "the database",
-            FieldKey::User => "who connects",
-            FieldKey::Password => "never shown (optional)",
-            FieldKey::PasswordEnv => "or a variable holding it",
-            FieldKey::Table => "behind `data` (optional)",
-            FieldKey::Schema => "public",
-            FieldKey::ConnectTimeout => "10 (seconds)",
-            FieldKey::StatementTimeout => "30 (seconds)",
-            FieldKey::Path => "a .csv file",
-            FieldKey::Delimiter => ", (\\t for a tab)",
-            FieldKey::Description => "optional",
-            FieldKey::Tags => "comma, separated",
-            FieldKey::Type | FieldKey::SslMode | FieldKey::HasHeader => "",
         }
     }
 }
@@ -154,6 +68,10 @@ impl Value {
 #[derive(Debug)]
 pub struct Field {
     pub key: FieldKey,
+    /// The kind whose field this is (`None` for the fields every source has).
+    kind: Option<Kind>,
+    /// How a connection field is typed (`None` for the fields every source has).
+    spec: Option<&'static FieldSpec>,
     pub value: Value,
     /// Typed in or left: from then on its problem shows.
     touched: bool,
@@ -224,18 +142,23 @@ pub struct SourceForm {
     pub failure: Option<String>,
     /// Save was pressed: every problem shows, touched or not.
     attempted: bool,
-    /// Where relative CSV paths resolve, as the backend will resolve them.
-    cwd: PathBuf,
+    /// Where typed paths resolve, as the backend will resolve them.
+    here: Here,
 }
 
 impl SourceForm {
-    pub fn add(cwd: PathBuf) -> SourceForm {
-        let all = [FieldKey::Name, FieldKey::Type]
-            .iter()
-            .chain(PG_FIELDS)
-            .chain(CSV_FIELDS)
-            .chain(&[FieldKey::Description, FieldKey::Tags]);
-        let fields = all.map(|k| new_field(*k)).collect();
+    pub fn add(here: Here) -> SourceForm {
+        let mut fields = vec![
+            common_field(FieldKey::Name, "unique, 1-100 characters"),
+            type_field(),
+        ];
+        for kind in KINDS {
+            for spec in kind.fields() {
+                fields.push(conn_field(Kind(*kind), spec));
+            }
+        }
+        fields.push(common_field(FieldKey::Description, "optional"));
+        fields.push(common_field(FieldKey::Tags, "comma, separated"));
         let mut form = SourceForm {
             mode: Mode::Add,
             fields,
@@ -244,7 +167,7 @@ impl SourceForm {
             saving: None,
             failure: None,
             attempted: false,
-            cwd,
+            here,
         };
         form.refocus();
         form.revalidate();
@@ -253,11 +176,16 @@ impl SourceForm {
 
     /// The form for a stored source: its values filled in, the password left empty (a
     /// stored one stays unless another is typed).
-    pub fn edit(rec: &SourceRecord, cwd: PathBuf) -> SourceForm {
+    pub fn edit(rec: &SourceRecord, here: Here) -> SourceForm {
         let before = SourceDraft::from_record(rec);
-        let mut form = SourceForm::add(cwd);
-        form.set_choice(FieldKey::Type, rec.source_type().as_str());
-        for f in &mut form.fields {
+        let mut form = SourceForm::add(here);
+        form.set_choice(FieldKey::Type, rec.source_type().name());
+        let kind = rec.source_type();
+        for f in form
+            .fields
+            .iter_mut()
+            .filter(|f| f.kind.is_none_or(|k| k == kind))
+        {
             let value = match f.key {
                 FieldKey::Name => Some(Json::String(before.name.clone())),
                 FieldKey::Description => Some(Json::String(before.description.clone())),
@@ -266,6 +194,10 @@ impl SourceForm {
             };
             match (&mut f.value, value) {
                 (Value::Text(t), Some(Json::String(s))) => t.set_text(&s),
+                (Value::Text(t), Some(Json::Array(items))) => {
+                    let items: Vec<&str> = items.iter().filter_map(Json::as_str).collect();
+                    t.set_text(&items.join(", "));
+                }
                 (Value::Choice { options, index }, Some(v)) => {
                     let want = match v {
                         Json::Bool(b) => if b { "yes" } else { "no" }.to_string(),
@@ -277,10 +209,15 @@ impl SourceForm {
                 _ => {}
             }
         }
-        if rec.has_password
-            && let Some(Value::Text(t)) = form.value_mut(FieldKey::Password)
-        {
-            t.set_placeholder("stored; type to replace");
+        if rec.has_password {
+            for f in form.fields.iter_mut() {
+                if f.kind == Some(kind)
+                    && f.spec.is_some_and(FieldSpec::is_secret)
+                    && let Value::Text(t) = &mut f.value
+                {
+                    t.set_placeholder("stored; type to replace");
+                }
+            }
         }
         form.mode = Mode::Edit {
             source_id: rec.id.clone(),
@@ -292,42 +229,72 @@ impl SourceForm {
         form
     }
 
-    pub fn source_type(&self) -> SourceType {
-        match self.value(FieldKey::Type).map(Value::text) {
-            Some("csv") => SourceType::Csv,
-            _ => SourceType::Postgres,
-        }
+    /// The kind chosen in the type field.
+    pub fn source_type(&self) -> Kind {
+        let chosen = self
+            .fields
+            .iter()
+            .find(|f| f.key == FieldKey::Type)
+            .map_or("", |f| f.value.text());
+        let kind = KINDS
+            .iter()
+            .find(|k| k.name() == chosen)
+            .unwrap_or(&KINDS[0]);
+        Kind(*kind)
+    }
+
+    fn field(&self, key: FieldKey) -> Option<&Field> {
+        let kind = self.source_type();
+        self.fields
+            .iter()
+            .find(|f| f.key == key && f.kind.is_none_or(|k| k == kind))
+    }
+
+    fn field_mut(&mut self, key: FieldKey) -> Option<&mut Field> {
+        let kind = self.source_type();
+        self.fields
+            .iter_mut()
+            .find(|f| f.key == key && f.kind.is_none_or(|k| k == kind))
     }
 
     pub fn value(&self, key: FieldKey) -> Option<&Value> {
-        self.fields.iter().find(|f| f.key == key).map(|f| &f.value)
+        self.field(key).map(|f| &f.value)
     }
 
-    fn value_mut(&mut self, key: FieldKey) -> Option<&mut Value> {
-        self.fields
-            .iter_mut()
-            .find(|f| f.key == key)
-            .map(|f| &mut f.value)
+    /// The label beside a field.
+    pub fn label(&self, key: FieldKey) -> &'static str {
+        match key {
+            FieldKey::Name => "name",
+            FieldKey::Type => "type",
+            FieldKey::Description => "description",
+            FieldKey::Tags => "tags",
+            FieldKey::Conn(k) => self.field(key).and_then(|f| f.spec).map_or(k, |s| s.label),
+        }
     }
 
     fn set_choice(&mut self, key: FieldKey, option: &str) {
-        if let Some(Value::Choice { options, index }) = self.value_mut(key) {
+        if let Some(Field {
+            value: Value::Choice { options, index },
+            ..
+        }) = self.field_mut(key)
+        {
             *index = options.iter().position(|o| *o == option).unwrap_or(0);
         }
     }
 
-    /// The lines the cursor moves over: the fields of the chosen type, then the buttons.
-    /// The type cannot change once a source exists, so editing does not offer it.
+    /// The lines the cursor moves over: the fields of the chosen kind, then the buttons.
+    /// The kind cannot change once a source exists, so editing does not offer it.
     pub fn rows(&self) -> Vec<Row> {
         let mut rows = vec![Row::Field(FieldKey::Name)];
         if matches!(self.mode, Mode::Add) {
             rows.push(Row::Field(FieldKey::Type));
         }
-        let specific = match self.source_type() {
-            SourceType::Postgres => PG_FIELDS,
-            SourceType::Csv => CSV_FIELDS,
-        };
-        rows.extend(specific.iter().map(|k| Row::Field(*k)));
+        let kind = self.source_type();
+        rows.extend(
+            kind.fields()
+                .iter()
+                .map(|s| Row::Field(FieldKey::Conn(s.key))),
+        );
         rows.push(Row::Field(FieldKey::Description));
         rows.push(Row::Field(FieldKey::Tags));
         rows.extend(Button::ALL.map(Row::Button));
@@ -341,7 +308,7 @@ impl SourceForm {
     /// Moves to the next (or previous) line, wrapping; the field left shows its problem.
     pub fn step(&mut self, forward: bool) {
         if let Some(Row::Field(k)) = self.current()
-            && let Some(f) = self.fields.iter_mut().find(|f| f.key == k)
+            && let Some(f) = self.field_mut(k)
         {
             f.touched = true;
         }
@@ -356,9 +323,11 @@ impl SourceForm {
 
     fn refocus(&mut self) {
         let current = self.current();
+        let kind = self.source_type();
         for f in &mut self.fields {
+            let here = f.kind.is_none_or(|k| k == kind);
             if let Value::Text(t) = &mut f.value {
-                t.set_focused(current == Some(Row::Field(f.key)));
+                t.set_focused(here && current == Some(Row::Field(f.key)));
             }
         }
     }
@@ -369,7 +338,7 @@ impl SourceForm {
         let Some(Row::Field(key)) = self.current() else {
             return;
         };
-        let Some(field) = self.fields.iter_mut().find(|f| f.key == key) else {
+        let Some(field) = self.field_mut(key) else {
             return;
         };
         let changed = match &mut field.value {
@@ -392,7 +361,7 @@ impl SourceForm {
 
     pub fn paste(&mut self, text: &str) {
         if let Some(Row::Field(key)) = self.current()
-            && let Some(field) = self.fields.iter_mut().find(|f| f.key == key)
+            && let Some(field) = self.field_mut(key)
             && let Value::Text(t) = &mut field.value
         {
             t.paste(text);
@@ -413,20 +382,32 @@ impl SourceForm {
         let mut connection = serde_json::Map::new();
         let mut password = None;
         for row in self.rows() {
-            let Row::Field(key) = row else { continue };
-            match key {
-                FieldKey::Name | FieldKey::Type | FieldKey::Description | FieldKey::Tags => {}
-                FieldKey::Password => {
-                    let p = text(key);
-                    password = (!p.is_empty()).then(|| Password::new(&p));
+            let Row::Field(key @ FieldKey::Conn(name)) = row else {
+                continue;
+            };
+            let Some(spec) = self.field(key).and_then(|f| f.spec) else {
+                continue;
+            };
+            let v = text(key);
+            match spec.input {
+                Typed::Secret => password = (!v.is_empty()).then(|| Password::new(&v)),
+                Typed::Bool => {
+                    connection.insert(name.into(), Json::Bool(v == "yes"));
                 }
-                FieldKey::HasHeader => {
-                    connection.insert(key.problem_key().into(), Json::Bool(text(key) == "yes"));
+                Typed::List => {
+                    let items: Vec<Json> = v
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|i| !i.is_empty())
+                        .map(|i| Json::String(i.into()))
+                        .collect();
+                    if !items.is_empty() {
+                        connection.insert(name.into(), Json::Array(items));
+                    }
                 }
-                _ => {
-                    let v = text(key);
+                Typed::Text | Typed::Number { .. } | Typed::Choice(_) => {
                     if !v.is_empty() {
-                        connection.insert(key.problem_key().into(), Json::String(v));
+                        connection.insert(name.into(), Json::String(v));
                     }
                 }
             }
@@ -443,7 +424,7 @@ impl SourceForm {
 
     /// Checks every field again with the registry's rules.
     pub fn revalidate(&mut self) {
-        let problems = self.draft().problems(&self.cwd);
+        let problems = self.draft().problems(&self.here.context());
         for f in &mut self.fields {
             f.problem = problems
                 .iter()
@@ -454,7 +435,7 @@ impl SourceForm {
 
     /// The problem to show beside a field: once it was touched, or after a save attempt.
     pub fn problem(&self, key: FieldKey) -> Option<&str> {
-        let f = self.fields.iter().find(|f| f.key == key)?;
+        let f = self.field(key)?;
         (f.touched || self.attempted)
             .then_some(f.problem.as_deref())
             .flatten()
@@ -484,12 +465,14 @@ impl SourceForm {
     pub fn fail(&mut self, detail: &str) {
         let detail = for_terminal(detail).into_owned();
         let taken = detail.starts_with("a source named");
+        let kind = self.source_type();
         match self.fields.iter_mut().find(|f| {
-            (taken && f.key == FieldKey::Name)
-                || detail
-                    .strip_prefix("connection.")
-                    .unwrap_or(&detail)
-                    .starts_with(&format!("{}:", f.key.problem_key()))
+            f.kind.is_none_or(|k| k == kind)
+                && ((taken && f.key == FieldKey::Name)
+                    || detail
+                        .strip_prefix("connection.")
+                        .unwrap_or(&detail)
+                        .starts_with(&format!("{}:", f.key.problem_key())))
         }) {
             Some(f) => {
                 f.problem = Some(detail);
@@ -505,33 +488,71 @@ impl SourceForm {
     }
 }
 
-fn new_field(key: FieldKey) -> Field {
-    let value = match key {
-        FieldKey::Type => Value::Choice {
-            options: TYPES,
-            index: 0,
-        },
-        FieldKey::SslMode => Value::Choice {
-            options: SSL_MODES,
-            index: 0,
-        },
-        FieldKey::HasHeader => Value::Choice {
-            options: YES_NO,
-            index: 0,
-        },
-        FieldKey::Password => {
-            let mut t = LineInput::masked();
-            t.set_placeholder(key.placeholder());
-            Value::Text(Box::new(t))
-        }
-        _ => {
-            let mut t = LineInput::new("");
-            t.set_placeholder(key.placeholder());
-            Value::Text(Box::new(t))
-        }
+fn text_value(placeholder: &str, masked: bool) -> Value {
+    let mut t = if masked {
+        LineInput::masked()
+    } else {
+        LineInput::new("")
     };
+    t.set_placeholder(placeholder);
+    Value::Text(Box::new(t))
+}
+
+fn common_field(key: FieldKey, placeholder: &str) -> Field {
     Field {
         key,
+        kind: None,
+        spec: None,
+        value: text_value(placeholder, false),
+        touched: false,
+        problem: None,
+    }
+}
+
+/// The kinds of this build, for the type field's choices.
+fn kind_names() -> &'static [&'static str] {
+    static NAMES: OnceLock<Vec<&'static str>> = OnceLock::new();
+    NAMES.get_or_init(crate::connector::kind_names)
+}
+
+fn type_field() -> Field {
+    Field {
+        key: FieldKey::Type,
+        kind: None,
+        spec: None,
+        value: Value::Choice {
+            options: kind_names(),
+            index: 0,
+        },
+        touched: false,
+        problem: None,
+    }
+}
+
+/// A connection field as its kind describes it: choices start at the default.
+fn conn_field(kind: Kind, spec: &'static FieldSpec) -> Field {
+    let choice = |options: &'static [&'static str]| Value::Choice {
+        options,
+        index: spec
+            .default
+            .map(|d| match (spec.input, d) {
+                (Typed::Bool, "false") => "no",
+                (Typed::Bool, _) => "yes",
+                (_, d) => d,
+            })
+            .and_then(|d| options.iter().position(|o| *o == d))
+            .unwrap_or(0),
+    };
+    let value = match spec.input {
+        Typed::Choice(options) => choice(options),
+        Typed::Bool => choice(YES_NO),
+        Typed::Secret => text_value(spec.placeholder, true),
+        Typed::Text | Typed::Number { .. } | Typed::List => text_value(spec.placeholder, false),
+    };
+    Field {
+        key: FieldKey::Conn(spec.key),
+        kind: Some(kind),
+        spec: Some(spec),
         value,
         touched: false,
         problem: None,
@@ -553,45 +574,90 @@ mod tests {
         }
     }
 
+    fn here(dir: &std::path::Path) -> Here {
+        Here {
+            cwd: dir.into(),
+            user_home: None,
+        }
+    }
+
     #[test]
     fn problems_show_once_a_field_was_left() {
-        let mut f = SourceForm::add("/".into());
+        let mut f = SourceForm::add(here("/".as_ref()));
         assert_eq!(f.current(), Some(Row::Field(FieldKey::Name)));
         assert_eq!(f.problem(FieldKey::Name), None, "not before it was touched");
         f.step(true);
         assert_eq!(f.problem(FieldKey::Name), Some("must not be empty"));
         assert_eq!(f.current(), Some(Row::Field(FieldKey::Type)));
         f.input(key(Key::Right));
-        assert_eq!(f.source_type(), SourceType::Csv);
+        assert_eq!(f.source_type().name(), "csv");
         f.step(true);
-        assert_eq!(f.current(), Some(Row::Field(FieldKey::Path)));
-        typed(&mut f, "/no/such.csv");
+        assert_eq!(f.current(), Some(Row::Field(FieldKey::Conn("path"))));
+        f.step(true);
+        assert_eq!(f.problem(FieldKey::Conn("path")), Some("field is required"));
+        typed(&mut f, ";;");
         assert!(
-            f.problem(FieldKey::Path)
-                .is_some_and(|p| p.starts_with("no such file")),
+            f.problem(FieldKey::Conn("delimiter"))
+                .is_some_and(|p| p.starts_with("must be one character")),
             "{:?}",
-            f.problem(FieldKey::Path)
+            f.problem(FieldKey::Conn("delimiter"))
         );
         assert!(!f.attempt());
         assert_eq!(f.current(), Some(Row::Field(FieldKey::Name)));
     }
 
     #[test]
+    fn the_fields_are_the_kinds_own() {
+        let mut f = SourceForm::add(here("/".as_ref()));
+        let conn = |f: &SourceForm| -> Vec<&'static str> {
+            f.rows()
+                .iter()
+                .filter_map(|r| match r {
+                    Row::Field(FieldKey::Conn(k)) => Some(*k),
+                    _ => None,
+                })
+                .collect()
+        };
+        let keys =
+            |kind: Kind| -> Vec<&'static str> { kind.fields().iter().map(|s| s.key).collect() };
+        for kind in KINDS {
+            assert_eq!(conn(&f), keys(f.source_type()));
+            assert_eq!(f.source_type().name(), kind.name());
+            f.set_choice(FieldKey::Type, "");
+            let next = KINDS
+                .iter()
+                .position(|k| k.name() == kind.name())
+                .map_or(0, |i| (i + 1) % KINDS.len());
+            f.set_choice(FieldKey::Type, KINDS[next].name());
+        }
+        f.set_choice(FieldKey::Type, "postgres");
+        assert_eq!(f.label(FieldKey::Conn("dbname")), "database");
+        assert_eq!(
+            f.value(FieldKey::Conn("sslmode")).map(Value::text),
+            Some("prefer")
+        );
+    }
+
+    #[test]
     fn a_finished_form_makes_a_draft() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("people.csv"), "a\n1\n").unwrap();
-        let mut f = SourceForm::add(dir.path().into());
+        let mut f = SourceForm::add(here(dir.path()));
         typed(&mut f, "people");
         f.step(true);
-        f.input(key(Key::Char(' ')));
+        f.set_choice(FieldKey::Type, "csv");
         f.step(true);
         typed(&mut f, "people.csv");
         f.step(true);
         f.step(true);
         f.input(key(Key::Right));
-        assert!(f.attempt(), "{:?}", f.draft().problems(dir.path()));
+        assert!(
+            f.attempt(),
+            "{:?}",
+            f.draft().problems(&here(dir.path()).context())
+        );
         let d = f.draft();
-        assert_eq!(d.source_type, SourceType::Csv);
+        assert_eq!(d.source_type.name(), "csv");
         assert_eq!(
             Json::Object(d.connection),
             serde_json::json!({"path": "people.csv", "has_header": false})
@@ -600,8 +666,8 @@ mod tests {
 
     #[test]
     fn the_password_is_masked_and_kept_apart() {
-        let mut f = SourceForm::add("/".into());
-        while f.current() != Some(Row::Field(FieldKey::Password)) {
+        let mut f = SourceForm::add(here("/".as_ref()));
+        while f.current() != Some(Row::Field(FieldKey::Conn("password"))) {
             f.step(true);
         }
         typed(&mut f, "hunter2");

@@ -1,8 +1,9 @@
 //! The sources pane: every registered source, one selected. The selection decides which
 //! schema the schema pane shows, which SQL the editor holds and where F5 runs.
 
+use crate::core::kind::Kind;
 use crate::core::sanitize::for_terminal;
-use crate::core::source::{Connection, SourceRecord, SourceType, Status};
+use crate::core::source::{SourceRecord, Status};
 use crate::tui::fuzzy;
 
 use super::line_input::LineInput;
@@ -14,54 +15,39 @@ pub struct SourceItem {
     /// The name as stored, for titles of results and messages (shown via [`Self::label`]).
     pub name: String,
     pub label: String,
-    pub source_type: SourceType,
+    pub source_type: Kind,
     pub status: Status,
     pub tags: Vec<String>,
-    /// A PostgreSQL source without a `table`: `data` names nothing, the schema lists tables.
+    /// A database source without a `table`: `data` names nothing, the schema lists tables.
     pub whole_database: bool,
-    /// The schema unqualified names resolve in (PostgreSQL), so the schema browser can
+    /// The SQL a new editor for this source starts with: something that runs and shows
+    /// data at once (the row limit beside the editor applies), or for a whole database,
+    /// how to find a table.
+    pub starter_sql: String,
+    /// The schema unqualified names resolve in (PostgreSQL's `public`), so the schema browser can
     /// insert `orders` rather than `public.orders`.
     pub default_schema: Option<String>,
 }
 
 impl SourceItem {
     pub fn from_record(rec: &SourceRecord) -> SourceItem {
-        let (whole_database, default_schema) = match &rec.connection {
-            Connection::Postgres(pg) => (pg.table.is_none(), Some(pg.schema.clone())),
-            Connection::Csv(_) => (false, None),
-        };
+        let kind = rec.connection.kind();
+        let shape = kind.shape(rec.connection.stored());
+        let label = for_terminal(&rec.name).into_owned();
         SourceItem {
             id: rec.id.clone(),
             name: rec.name.clone(),
-            label: for_terminal(&rec.name).into_owned(),
-            source_type: rec.source_type(),
+            starter_sql: kind.starter_sql(rec.connection.stored(), &label),
+            label,
+            source_type: kind,
             status: rec.status,
             tags: rec
                 .tags
                 .iter()
                 .map(|t| for_terminal(t).into_owned())
                 .collect(),
-            whole_database,
-            default_schema,
-        }
-    }
-
-    /// The SQL a new editor for this source starts with: something that runs and shows
-    /// data at once (the row limit beside the editor applies), or for a whole database,
-    /// how to find a table.
-    pub fn starter_sql(&self) -> String {
-        if self.whole_database {
-            format!(
-                "-- {} is a whole database: its tables are in the schema pane\n\
-                 -- (Enter there inserts a name here). Its tables:\n\
-                 SELECT table_schema, table_name, table_type\n\
-                 FROM information_schema.tables\n\
-                 WHERE table_schema NOT IN ('pg_catalog', 'information_schema')\n\
-                 ORDER BY 1, 2",
-                self.label
-            )
-        } else {
-            "SELECT * FROM data".to_string()
+            whole_database: shape.whole_database,
+            default_schema: shape.default_schema,
         }
     }
 }
@@ -128,7 +114,7 @@ impl SourcesPane {
             .filter(|(_, s)| {
                 needle.is_empty()
                     || std::iter::once(s.name.as_str())
-                        .chain(std::iter::once(s.source_type.as_str()))
+                        .chain(std::iter::once(s.source_type.name()))
                         .chain(s.tags.iter().map(String::as_str))
                         .any(|t| fuzzy::rank(needle, t).is_some())
             })

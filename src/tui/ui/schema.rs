@@ -7,7 +7,6 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use super::layout::inner;
 use super::{fit, pane, progress_text, spinner};
-use crate::core::source::SourceType;
 use crate::tui::app::AppState;
 use crate::tui::panes::Focus;
 use crate::tui::panes::schema::SchemaTree;
@@ -18,8 +17,8 @@ pub fn draw(app: &AppState, f: &mut Frame, area: Rect) {
     let entry = source.and_then(|s| app.schema.get(&s.id));
     let mut title = vec![Span::raw(" Schema ")];
     // A CSV file is queried through SQLite: its SQL, not PostgreSQL's.
-    if source.is_some_and(|s| s.source_type == SourceType::Csv) {
-        title.push(Span::styled("· SQLite SQL ", t.dim));
+    if let Some(note) = source.and_then(|s| s.source_type.sql_note()) {
+        title.push(Span::styled(format!("· {note} "), t.dim));
     }
     if let Some(e) = entry
         && e.pending.is_some()

@@ -78,7 +78,7 @@ pub fn draw(app: &AppState, f: &mut Frame, form: &SourceForm) {
         let y = body.y + (i - offset) as u16;
         let focused = form.current() == Some(Row::Field(*key));
         let label_style = if focused { t.key } else { t.dim };
-        let label = format!("{:>w$} ", key.label(), w = (LABEL_W - 1) as usize);
+        let label = format!("{:>w$} ", form.label(*key), w = (LABEL_W - 1) as usize);
         f.render_widget(
             Paragraph::new(Line::styled(label, label_style)),
             Rect::new(body.x, y, LABEL_W, 1),
