@@ -178,6 +178,9 @@ pub const GENERIC_HOSTILE: &[&str] = &[
     "COMMIT; DELETE FROM data",
 ];
 
+/// A description in several scripts, to see it come back unchanged.
+const DESCRIPTION: &str = "the standard dataset — 日本語, ünïcödé ✓";
+
 /// The keys every audit line ends with, in CONTRACT.md's order.
 const AUDIT_TAIL: &[&str] = &["actor", "ssh_client", "session", "timestamp", "prev_sha256"];
 
@@ -402,7 +405,7 @@ pub fn registration_round_trip<F: Fixture>() {
         &conn,
         &[
             "--description",
-            "the standard dataset",
+            DESCRIPTION,
             "--tag",
             "conformance",
             "--tag",
@@ -430,7 +433,7 @@ pub fn registration_round_trip<F: Fixture>() {
     assert!(uuid::Uuid::parse_str(&id).is_ok(), "id {id}");
     assert_eq!(rec["name"], "samples");
     assert_eq!(rec["source_type"], F::KIND);
-    assert_eq!(rec["description"], "the standard dataset");
+    assert_eq!(rec["description"], DESCRIPTION);
     assert_eq!(rec["tags"], json!(["conformance", F::KIND]));
     assert!(!rec["registered_by"].as_str().unwrap().is_empty());
     assert_utc_timestamp(&rec["registered_at"]);
@@ -447,7 +450,7 @@ pub fn registration_round_trip<F: Fixture>() {
 
     // The seed's request body registers the same record.
     let body = json!({"name": "from_json", "source_type": F::KIND, "connection": conn,
-                      "description": "the standard dataset", "tags": ["conformance", F::KIND]});
+                      "description": DESCRIPTION, "tags": ["conformance", F::KIND]});
     let out = run_stdin(
         c.cmd()
             .args(["source", "add", "--from-json", "-", "--json"]),
@@ -469,6 +472,7 @@ pub fn registration_round_trip<F: Fixture>() {
     let human = c.run(&["source", "show", "samples"]);
     assert!(human.status.success());
     assert!(text(&human.stdout).contains("samples"));
+    assert!(text(&human.stdout).contains(DESCRIPTION));
     outputs.push(human);
 
     let list = |tag: Option<&str>| -> Vec<Value> {
@@ -508,6 +512,20 @@ pub fn registration_round_trip<F: Fixture>() {
 
     let out = c.try_add("samples", &conn, &[]);
     assert_eq!(out.status.code(), Some(12), "{}: a duplicate name", F::KIND);
+
+    let out = c.run(&["source", "test", "samples", "--json"]);
+    assert!(out.status.success(), "{}: {}", F::KIND, text(&out.stderr));
+    let test: Value = serde_json::from_slice(&out.stdout).unwrap();
+    for k in ["source_id", "ok", "latency_ms", "status", "detail"] {
+        assert!(test.get(k).is_some(), "{}: test lacks {k}: {test}", F::KIND);
+    }
+    assert_eq!(test["source_id"], rec["id"]);
+    assert_eq!(
+        (&test["ok"], &test["status"]),
+        (&json!(true), &json!("active"))
+    );
+    assert!(test["latency_ms"].as_f64().is_some_and(|ms| ms >= 0.0));
+    outputs.push(out);
 
     assert_eq!(
         c.rows("samples", "SELECT count(*) AS n FROM data"),
@@ -759,6 +777,22 @@ pub fn schema_shape<F: Fixture>() {
     };
 
     let v = schema("s");
+    // README "Sources": every column has these keys, whatever the kind can tell of them.
+    for col in v["columns"].as_array().unwrap() {
+        assert_eq!(
+            keys(col),
+            [
+                "name",
+                "type",
+                "not_null",
+                "primary_key",
+                "references",
+                "comment"
+            ],
+            "{}: {col}",
+            F::KIND
+        );
+    }
     for k in ["source_id", "source_name", "columns", "inspected_at"] {
         assert!(v.get(k).is_some(), "{}: schema lacks {k}: {v}", F::KIND);
     }
