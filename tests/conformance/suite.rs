@@ -185,8 +185,8 @@ const DESCRIPTION: &str = "the standard dataset — 日本語, ünïcödé ✓";
 const AUDIT_TAIL: &[&str] = &["actor", "ssh_client", "session", "timestamp", "prev_sha256"];
 
 /// One test's world: the kind's fixture and a fresh home of its own.
-pub struct Case<F> {
-    pub f: F,
+struct Case<F> {
+    f: F,
     dir: tempfile::TempDir,
 }
 
@@ -910,7 +910,8 @@ pub fn unicode_exact<F: Fixture>() {
 }
 
 /// What a terminal would act on (ESC, BEL, bidi overrides) never reaches it raw, in values,
-/// column names or error messages; `--json` escapes it and decodes to the exact value.
+/// column names or error messages; `--json` escapes it and decodes to the exact value, and
+/// CSV piped to another program keeps the exact bytes.
 pub fn escapes_sanitised<F: Fixture>() {
     let c = Case::<F>::new();
     c.add_table("s", Table::Samples);
@@ -948,6 +949,16 @@ pub fn escapes_sanitised<F: Fixture>() {
     assert_eq!(
         v["rows"],
         json!([{"id": 5, "note": CSI}, {"id": 6, "note": OSC52}, {"id": 7, "note": BIDI}])
+    );
+
+    // Redirected CSV is data for another program: the values leave as they are.
+    let out = c.query("s", sql, &["--csv"]);
+    assert!(out.status.success());
+    assert_eq!(
+        text(&out.stdout),
+        format!("id,note\n5,{CSI}\n6,{OSC52}\n7,{BIDI}\n"),
+        "{}",
+        F::KIND
     );
 
     // A column name chosen by the query.
