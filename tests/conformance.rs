@@ -39,6 +39,7 @@ macro_rules! kinds {
             mod $kind {
                 cases!($fixture:
                     registration_round_trip,
+                    edit_follows_the_connection,
                     data_alias,
                     limit_and_truncated,
                     schema_shape,

@@ -579,6 +579,87 @@ pub fn registration_round_trip<F: Fixture>() {
     }
 }
 
+/// `source edit` changes the connection and the next query follows it (no stale cache or
+/// pooled session), a rename frees the old name, an unknown field is refused by name, and
+/// the change is audited without a secret.
+pub fn edit_follows_the_connection<F: Fixture>() {
+    let c = Case::<F>::new();
+    let rec = c.add_table("s", Table::Samples);
+    let count = "SELECT count(*) AS n FROM data";
+    assert_eq!(c.rows("s", count), json!([{"n": SAMPLES.len()}]));
+
+    let numbers = c.f.connection(Table::Numbers);
+    let conn = numbers.to_string();
+    let out = c.run(&[
+        "source",
+        "edit",
+        "s",
+        "--connection",
+        &conn,
+        "--description",
+        "now the numbers",
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}: {}", F::KIND, text(&out.stderr));
+    let edited: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(edited["id"], rec["id"]);
+    assert_eq!(edited["description"], "now the numbers");
+    let secret = c.f.secret();
+    for (k, v) in numbers.as_object().unwrap() {
+        let want = match &secret {
+            Some(s) if s.key == k => json!("********"),
+            _ => v.clone(),
+        };
+        assert_eq!(edited["connection"][k], want, "{}: connection.{k}", F::KIND);
+    }
+    assert_eq!(c.rows("s", count), json!([{"n": NUMBERS}]));
+
+    let updated = c
+        .audit()
+        .into_iter()
+        .find(|l| l["event"] == "source_updated")
+        .unwrap_or_else(|| panic!("{}: the edit was not audited", F::KIND));
+    assert_eq!(updated["source_id"], rec["id"]);
+    let changed: Vec<&str> = updated["changed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(changed.contains(&"description"), "{changed:?}");
+    assert!(
+        changed
+            .iter()
+            .any(|k| k.starts_with("connection.") && !k.contains("password")),
+        "{}: {changed:?}",
+        F::KIND
+    );
+
+    let out = c.run(&["source", "edit", "s", "--name", "renamed", "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(c.show("s").status.code(), Some(11));
+    assert_eq!(c.rows("renamed", count), json!([{"n": NUMBERS}]));
+    c.add_table("s", Table::Samples);
+
+    let out = c.run(&[
+        "source",
+        "edit",
+        "renamed",
+        "--connection",
+        r#"{"no_such_field": 1}"#,
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(10), "{}", text(&out.stderr));
+    assert!(
+        error_detail(&out).contains("no_such_field"),
+        "{}",
+        text(&out.stderr)
+    );
+    if let Some(s) = secret {
+        c.assert_hidden(&s.value, &[&out]);
+    }
+}
+
 /// `data` names the registered table wherever a table may stand, and a CTE named `data`
 /// shadows it.
 pub fn data_alias<F: Fixture>() {
@@ -1117,6 +1198,14 @@ pub fn unreachable<F: Fixture>() {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!((&v["ok"], &v["status"]), (&json!(false), &json!("failed")));
     assert!(v["detail"].as_str().unwrap().contains(&u.target), "{v}");
+    outputs.push(out);
+    let out = c.run(&["source", "schema", "gone", "--json"]);
+    assert_eq!(out.status.code(), Some(13), "{}", text(&out.stderr));
+    assert!(
+        error_detail(&out).contains(&u.target),
+        "{}",
+        text(&out.stderr)
+    );
     outputs.push(out);
     let out = c.show("gone");
     assert_eq!(
