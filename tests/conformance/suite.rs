@@ -300,15 +300,15 @@ impl<F: Fixture> Case<F> {
             .collect()
     }
 
-    /// Fails if `secret` is in `out`, the audit log or the registry's files on disk.
+    /// Fails if `secret` is in `outputs`, the audit log or the registry's files on disk.
     fn assert_hidden(&self, secret: &str, outputs: &[&Output]) {
         for o in outputs {
-            for stream in [&o.stdout, &o.stderr] {
+            // The message names the stream, never the secret.
+            for (name, stream) in [("stdout", &o.stdout), ("stderr", &o.stderr)] {
                 assert!(
                     !text(stream).contains(secret),
-                    "{}: a secret was printed: {}",
-                    F::KIND,
-                    text(stream)
+                    "{}: a secret was printed on {name}",
+                    F::KIND
                 );
             }
         }
