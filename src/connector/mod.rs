@@ -160,6 +160,9 @@ macro_rules! kinds {
 
 kinds!(postgres, csv);
 
+/// The read-only SQLite engine the kinds that query through SQLite share.
+pub mod sqlite_ro;
+
 /// The names `source_type` takes in this build, for messages and help.
 pub fn kind_names() -> Vec<&'static str> {
     KINDS.iter().map(|k| k.name()).collect()

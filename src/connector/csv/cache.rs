@@ -22,8 +22,12 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::types::Value as SqlValue;
 
-use super::query::ReadOnlyDb;
+use rusqlite::types::ValueRef;
+
 use super::CsvConnection;
+use super::infer::ColumnType;
+use crate::connector::sqlite_ro::{Flavor, ReadOnlyDb, plain_value};
+use crate::core::value::Value;
 use crate::core::{Error, Result};
 
 /// Version of the import rules; a cache built under other rules is rebuilt.
@@ -198,11 +202,35 @@ fn length_matches_header(path: &Path) -> bool {
     check().unwrap_or(false)
 }
 
+/// How the cache is read: it is tdb's own, so nobody writes it meanwhile (immutable), and
+/// its declared types are the inferred ones (a BOOLEAN column's 0/1 reads as a bool).
+pub const FLAVOR: Flavor = Flavor {
+    immutable: true,
+    what: "a CSV source",
+    value: cell,
+    type_name,
+};
+
+fn cell(v: ValueRef<'_>, decl: Option<&str>) -> Value {
+    match (v, decl.and_then(ColumnType::from_decl)) {
+        (ValueRef::Integer(i), Some(ColumnType::Boolean)) => Value::Bool(i != 0),
+        _ => plain_value(v, decl),
+    }
+}
+
+/// The inferred type's name (`integer`, `date`), whatever SQLite spelled.
+pub fn type_name(decl: &str) -> String {
+    ColumnType::from_decl(decl)
+        .unwrap_or(ColumnType::Text)
+        .name()
+        .to_string()
+}
+
 /// The cache opened read-only, if it exists and was built from the file `stamp` describes.
 pub fn open_if_fresh(db: &Path, stamp: &Stamp) -> Option<ReadOnlyDb> {
     if !length_matches_header(db) {
         return None;
     }
-    let ro = ReadOnlyDb::open(db).ok()?;
+    let ro = ReadOnlyDb::open(db, FLAVOR).ok()?;
     (Stamp::read(&ro).as_ref() == Some(stamp)).then_some(ro)
 }

@@ -1,6 +1,6 @@
 //! The CSV connector: a file is imported, streaming, into a per-source SQLite cache (see
 //! [`cache`]) with column types inferred from the data ([`infer`]), then queried read-only
-//! ([`query`]) as the table `data`.
+//! ([`crate::connector::sqlite_ro`]) as the table `data`.
 //!
 //! Every entry point makes sure the cache is fresh first (rebuilding it when the file's
 //! size, mtime or inode changed), so no caller can forget to import. Blocking work runs on
@@ -17,7 +17,6 @@ mod import;
 mod infer;
 mod kind;
 mod insert;
-mod query;
 mod reader;
 
 use std::fs::File;
@@ -36,7 +35,7 @@ use crate::core::value::ResultSet;
 use crate::core::{Error, Result};
 use crate::home::Home;
 use cache::{CachePaths, Stamp};
-use query::ReadOnlyDb;
+use crate::connector::sqlite_ro::ReadOnlyDb;
 
 pub use infer::ColumnType;
 
@@ -234,7 +233,14 @@ impl Inner {
 
     fn schema(&self, cancel: &CancellationToken) -> Result<SchemaInfo> {
         let db = self.ensure(None, cancel)?;
-        let columns = db.schema().map_err(|e| e.error)?;
+        let columns = db
+            .columns("SELECT * FROM data")
+            .map_err(|e| e.error)?
+            .into_iter()
+            .map(|(name, decl)| {
+                crate::connector::ColumnInfo::new(name, cache::type_name(decl.as_deref().unwrap_or("TEXT")))
+            })
+            .collect();
         Ok(SchemaInfo {
             columns,
             tables: None,

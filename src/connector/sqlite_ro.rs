@@ -1,8 +1,12 @@
-//! Running SQL on a cache, read-only for real, whatever SQL arrives.
+//! Running SQL on a SQLite database, read-only for real, whatever SQL arrives: the CSV
+//! kind's cache and SQLite database files share it.
 //!
 //! The guard should already have refused anything but one SELECT; this layer does not rely
-//! on it. The connection is opened `SQLITE_OPEN_READ_ONLY` and `immutable=1` (SQLite then
-//! never writes, locks or journals the file), with `query_only`, the defensive flag, an
+//! on it. The connection is opened `SQLITE_OPEN_READ_ONLY` (and `immutable=1` for a file no
+//! one else writes, such as tdb's own cache: SQLite then never locks or journals it; a user's
+//! database may be written by another program meanwhile, so it is read under SQLite's
+//! normal locking and stays consistent under that program's WAL), with `query_only`, the
+//! defensive flag, an
 //! untrusted schema, and an authorizer that allows reading and nothing else: no ATTACH or
 //! DETACH, no write, no CREATE/DROP/ALTER, no transaction, no pragma but a few harmless
 //! read-only ones, no `load_extension` (or the shell's file functions). A statement that
@@ -29,9 +33,8 @@ use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags};
 use tokio_util::sync::CancellationToken;
 
-use super::infer::ColumnType;
-use crate::connector::ColumnInfo;
 use crate::core::Error;
+use crate::core::guard::{SQLITE_DENIED, denied_family};
 use crate::core::value::{Column, ResultBudget, ResultSet, Value};
 
 /// Pragmas that only read, allowed with or without an argument.
@@ -46,23 +49,39 @@ const READ_PRAGMAS: &[&str] = &[
     "collation_list",
 ];
 
-/// Functions refused even though they run inside a SELECT.
-const DENIED_FUNCTIONS: &[&str] = &[
-    "load_extension",
-    "writefile",
-    "readfile",
-    "edit",
-    "fts3_tokenizer",
-];
-
 /// VM steps between two checks for cancel and timeout.
 const PROGRESS_STEPS: i32 = 4096;
 
-/// A cache opened for reading only.
+/// How a kind reads its SQLite database.
+#[derive(Clone, Copy)]
+pub struct Flavor {
+    /// Nobody else writes the file (tdb's own cache): no locks, no journal.
+    pub immutable: bool,
+    /// What the source is, for refusals (`a CSV source`).
+    pub what: &'static str,
+    /// A cell, given its column's declared type.
+    pub value: fn(ValueRef<'_>, Option<&str>) -> Value,
+    /// A result column's type from its declared type, if it has one.
+    pub type_name: fn(&str) -> String,
+}
+
+/// A database opened for reading only.
 pub struct ReadOnlyDb {
     pub conn: Connection,
+    flavor: Flavor,
     /// What the authorizer last refused, for the error message.
     denied: Arc<Mutex<Option<String>>>,
+}
+
+/// A cell as SQLite stores it.
+pub fn plain_value(v: ValueRef<'_>, _decl: Option<&str>) -> Value {
+    match v {
+        ValueRef::Null => Value::Null,
+        ValueRef::Integer(i) => Value::Int(i),
+        ValueRef::Real(f) => Value::Float(f),
+        ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+        ValueRef::Blob(b) => Value::Bytes(b.to_vec()),
+    }
 }
 
 /// An error, and whether it says the cache file itself is damaged (so it is rebuilt).
@@ -83,7 +102,7 @@ impl From<Error> for QueryError {
 
 /// `file:` URI for a path: everything but unreserved characters is percent-encoded, so a
 /// home folder named `a?b#c` cannot smuggle URI parameters in.
-fn file_uri(path: &Path) -> String {
+fn file_uri(path: &Path, immutable: bool) -> String {
     use std::os::unix::ffi::OsStrExt;
     let mut uri = String::from("file:");
     for &b in path.as_os_str().as_bytes() {
@@ -93,7 +112,9 @@ fn file_uri(path: &Path) -> String {
             uri.push_str(&format!("%{b:02X}"));
         }
     }
-    uri.push_str("?immutable=1");
+    if immutable {
+        uri.push_str("?immutable=1");
+    }
     uri
 }
 
@@ -102,7 +123,7 @@ fn authorize(ctx: &AuthContext<'_>) -> std::result::Result<(), String> {
         AuthAction::Select | AuthAction::Read { .. } | AuthAction::Recursive => Ok(()),
         AuthAction::Function { function_name } => {
             let f = function_name.to_ascii_lowercase();
-            if DENIED_FUNCTIONS.contains(&f.as_str()) {
+            if denied_family(SQLITE_DENIED, &f).is_some() {
                 Err(format!("the function {f}()"))
             } else {
                 Ok(())
@@ -150,9 +171,9 @@ fn authorize(ctx: &AuthContext<'_>) -> std::result::Result<(), String> {
 }
 
 impl ReadOnlyDb {
-    pub fn open(path: &Path) -> rusqlite::Result<Self> {
+    pub fn open(path: &Path, flavor: Flavor) -> rusqlite::Result<Self> {
         let mut conn = Connection::open_with_flags(
-            file_uri(path),
+            file_uri(path, flavor.immutable),
             OpenFlags::SQLITE_OPEN_READ_ONLY
                 | OpenFlags::SQLITE_OPEN_URI
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -188,7 +209,11 @@ impl ReadOnlyDb {
                 Authorization::Deny
             }
         }))?;
-        Ok(ReadOnlyDb { conn, denied })
+        Ok(ReadOnlyDb {
+            conn,
+            flavor,
+            denied,
+        })
     }
 
     fn refused(&self, what: Option<String>) -> Error {
@@ -196,27 +221,23 @@ impl ReadOnlyDb {
             .or_else(|| self.denied.lock().ok().and_then(|mut d| d.take()))
             .unwrap_or_else(|| "this statement".into());
         Error::Invalid(format!(
-            "SQL validation failed: {what} is not allowed: a CSV source is read-only"
+            "SQL validation failed: {what} is not allowed: {} is read-only",
+            self.flavor.what
         ))
     }
 
-    /// The columns of `data` with their inferred types.
-    pub fn schema(&self) -> std::result::Result<Vec<ColumnInfo>, QueryError> {
+    /// The columns `sql` returns, with their declared types.
+    pub fn columns(
+        &self,
+        sql: &str,
+    ) -> std::result::Result<Vec<(String, Option<String>)>, QueryError> {
         let stmt = self
             .conn
-            .prepare("SELECT * FROM data")
+            .prepare(sql)
             .map_err(|e| self.map_err(e, Why::None, Duration::ZERO))?;
         Ok(stmt
             .columns()
-            .map(|c| {
-                ColumnInfo::new(
-                    c.name(),
-                    c.decl_type()
-                        .and_then(ColumnType::from_decl)
-                        .unwrap_or(ColumnType::Text)
-                        .name(),
-                )
-            })
+            .map(|c| (c.name().to_string(), c.decl_type().map(String::from)))
             .collect())
     }
 
@@ -289,9 +310,9 @@ impl ReadOnlyDb {
         if !stmt.readonly() {
             return Err(Failure::Refused("a statement that writes".into()));
         }
-        let decls: Vec<Option<ColumnType>> = stmt
+        let decls: Vec<Option<String>> = stmt
             .columns()
-            .map(|c| c.decl_type().and_then(ColumnType::from_decl))
+            .map(|c| c.decl_type().map(String::from))
             .collect();
         let names: Vec<String> = stmt.column_names().map(|s| s.to_string()).collect();
         let mut rows = stmt.raw_query();
@@ -313,7 +334,7 @@ impl ReadOnlyDb {
             let mut cells = Vec::with_capacity(decls.len());
             for (i, decl) in decls.iter().enumerate() {
                 let v = row.get_ref(i).map_err(Failure::Sqlite)?;
-                cells.push(to_value(v, *decl));
+                cells.push((self.flavor.value)(v, decl.as_deref()));
             }
             out.push(cells);
         }
@@ -322,7 +343,10 @@ impl ReadOnlyDb {
             .enumerate()
             .map(|(i, name)| Column {
                 name,
-                type_name: type_name(decls[i], &out, i),
+                type_name: match &decls[i] {
+                    Some(decl) => (self.flavor.type_name)(decl),
+                    None => storage_class(&out, i),
+                },
             })
             .collect();
         Ok(ResultSet {
@@ -387,19 +411,6 @@ impl From<u8> for Why {
     }
 }
 
-/// A cell as the rest of tdb sees it: a BOOLEAN column's 0/1 is a bool, dates and
-/// timestamps are their ISO text.
-fn to_value(v: ValueRef<'_>, decl: Option<ColumnType>) -> Value {
-    match v {
-        ValueRef::Null => Value::Null,
-        ValueRef::Integer(i) if decl == Some(ColumnType::Boolean) => Value::Bool(i != 0),
-        ValueRef::Integer(i) => Value::Int(i),
-        ValueRef::Real(f) => Value::Float(f),
-        ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
-        ValueRef::Blob(b) => Value::Bytes(b.to_vec()),
-    }
-}
-
 /// What a cell costs against the result budget.
 fn cell_bytes(v: ValueRef<'_>) -> u64 {
     match v {
@@ -409,12 +420,8 @@ fn cell_bytes(v: ValueRef<'_>) -> u64 {
     }
 }
 
-/// The declared type of a result column, or for an expression the storage class of its
-/// first non-NULL value.
-fn type_name(decl: Option<ColumnType>, rows: &[Vec<Value>], i: usize) -> String {
-    if let Some(t) = decl {
-        return t.name().to_string();
-    }
+/// The type of an expression's column: the storage class of its first non-NULL value.
+fn storage_class(rows: &[Vec<Value>], i: usize) -> String {
     let first = rows.iter().map(|r| &r[i]).find(|v| !v.is_null());
     match first {
         Some(Value::Int(_)) => "integer",
@@ -434,8 +441,9 @@ mod tests {
     #[test]
     fn uri_escapes_everything_special() {
         assert_eq!(
-            file_uri(Path::new("/h/a b?c#d%e/x.sqlite")),
+            file_uri(Path::new("/h/a b?c#d%e/x.sqlite"), true),
             "file:/h/a%20b%3Fc%23d%25e/x.sqlite?immutable=1"
         );
+        assert_eq!(file_uri(Path::new("/h/x.db"), false), "file:/h/x.db");
     }
 }
