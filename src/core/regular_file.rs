@@ -21,6 +21,22 @@ pub enum OpenError {
     NotRegular(&'static str),
 }
 
+impl OpenError {
+    /// Why, in a few words for a message about a path (`no such file`, `is a FIFO, not a
+    /// regular file`).
+    pub fn reason(&self) -> String {
+        match self {
+            OpenError::Io(e) => match e.kind() {
+                io::ErrorKind::NotFound => "no such file".to_string(),
+                io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+                _ => e.to_string(),
+            },
+            OpenError::NotRegular("a directory") => "is a directory, not a file".to_string(),
+            OpenError::NotRegular(kind) => format!("is {kind}, not a regular file"),
+        }
+    }
+}
+
 /// What the path is when it is not a regular file, in words for an error message.
 pub fn non_regular_kind(meta: &Metadata) -> Option<&'static str> {
     let t = meta.file_type();

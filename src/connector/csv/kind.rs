@@ -11,7 +11,7 @@ use crate::core::kind::{
     Context, FieldError, FieldSpec, Fields, GuardPolicy, Input, Kind, KindRules, SecretChange,
     Validated,
 };
-use crate::core::regular_file::{OpenError, open_regular};
+use crate::core::regular_file::open_regular;
 use crate::core::source::{Connection, SourceRecord};
 use crate::core::{Error, Result};
 use crate::home::Home;
@@ -146,17 +146,9 @@ impl SourceKind for Csv {
     fn admit(&self, connection: Connection) -> Result<Connection> {
         let mut spec: CsvConnection = connection.spec()?;
         if let Err(e) = open_regular(&spec.path) {
-            let why = match e {
-                OpenError::Io(e) => match e.kind() {
-                    std::io::ErrorKind::NotFound => "no such file".to_string(),
-                    std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
-                    _ => e.to_string(),
-                },
-                OpenError::NotRegular("a directory") => "is a directory, not a file".to_string(),
-                OpenError::NotRegular(kind) => format!("is {kind}, not a regular file"),
-            };
             return Err(Error::Invalid(format!(
-                "connection.path: {why}: {}",
+                "connection.path: {}: {}",
+                e.reason(),
                 spec.path.display()
             )));
         }
