@@ -33,6 +33,8 @@ use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags};
 use tokio_util::sync::CancellationToken;
 
+use crate::core::Result;
+
 use crate::core::Error;
 use crate::core::guard::{SQLITE_DENIED, denied_family};
 use crate::core::value::{Column, ResultBudget, ResultSet, Value};
@@ -386,6 +388,20 @@ impl ReadOnlyDb {
             ),
         }
     }
+}
+
+/// Runs blocking work on tokio's blocking pool. If the caller drops the future, `token`
+/// is cancelled so the work stops too.
+pub async fn blocking<T: Send + 'static>(
+    token: CancellationToken,
+    work: impl FnOnce(&CancellationToken) -> Result<T> + Send + 'static,
+) -> Result<T> {
+    let guard = token.clone().drop_guard();
+    let out = tokio::task::spawn_blocking(move || work(&token))
+        .await
+        .map_err(|e| Error::internal("the SQLite worker failed", e));
+    drop(guard);
+    out?
 }
 
 enum Failure {

@@ -35,7 +35,7 @@ use crate::core::value::ResultSet;
 use crate::core::{Error, Result};
 use crate::home::Home;
 use cache::{CachePaths, Stamp};
-use crate::connector::sqlite_ro::ReadOnlyDb;
+use crate::connector::sqlite_ro::{ReadOnlyDb, blocking};
 
 pub use infer::ColumnType;
 
@@ -85,20 +85,6 @@ impl CsvConnector {
     pub fn cache_path(&self) -> &std::path::Path {
         &self.inner.paths.db
     }
-}
-
-/// Runs blocking work on tokio's blocking pool. If the caller drops the future, `token`
-/// is cancelled so the work stops too.
-async fn blocking<T: Send + 'static>(
-    token: CancellationToken,
-    work: impl FnOnce(&CancellationToken) -> Result<T> + Send + 'static,
-) -> Result<T> {
-    let guard = token.clone().drop_guard();
-    let out = tokio::task::spawn_blocking(move || work(&token))
-        .await
-        .map_err(|e| Error::internal("the CSV worker failed", e));
-    drop(guard);
-    out?
 }
 
 impl Inner {
