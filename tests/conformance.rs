@@ -14,6 +14,7 @@ mod common;
 mod conformance {
     pub mod csv;
     pub mod postgres;
+    pub mod sqlite;
     pub mod suite;
 }
 
@@ -60,4 +61,5 @@ macro_rules! kinds {
 kinds! {
     postgres => crate::conformance::postgres::Postgres,
     csv => crate::conformance::csv::Csv,
+    sqlite => crate::conformance::sqlite::Sqlite,
 }

@@ -158,7 +158,7 @@ macro_rules! kinds {
     };
 }
 
-kinds!(postgres, csv);
+kinds!(postgres, csv, sqlite);
 
 /// The read-only SQLite engine the kinds that query through SQLite share.
 pub mod sqlite_ro;
