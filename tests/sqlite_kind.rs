@@ -53,15 +53,19 @@ impl Env {
         tdb(&self.home()).args(args).output().unwrap()
     }
 
-    fn add(&self, name: &str, table: Option<&str>) {
-        let path = self.db();
-        let mut args = vec!["source", "add", name, "--type", "sqlite"];
+    /// `tdb source add NAME --type sqlite --path PATH [--table T] --json`.
+    fn try_add(&self, name: &str, path: &Path, table: Option<&str>) -> Output {
+        let mut args = vec!["source", "add", name, "--type", "sqlite", "--json"];
         let p = path.to_str().unwrap();
         args.extend(["--path", p]);
         if let Some(t) = table {
             args.extend(["--table", t]);
         }
-        let out = self.run(&args);
+        self.run(&args)
+    }
+
+    fn add(&self, name: &str, table: Option<&str>) {
+        let out = self.try_add(name, &self.db(), table);
         assert!(out.status.success(), "{}", text(&out.stderr));
     }
 
@@ -316,16 +320,7 @@ fn files_that_are_not_databases_are_refused_with_the_reason() {
     let d = env.dir.path().canonicalize().unwrap();
     std::fs::write(d.join("notes.db"), "just some text, not a database").unwrap();
     let notes = d.join("notes.db");
-    let out = env.run(&[
-        "source",
-        "add",
-        "n",
-        "--type",
-        "sqlite",
-        "--path",
-        notes.to_str().unwrap(),
-        "--json",
-    ]);
+    let out = env.try_add("n", &notes, None);
     assert_eq!(out.status.code(), Some(10));
     assert!(
         error_detail(&out).starts_with("connection.path: not a SQLite database"),
@@ -335,16 +330,7 @@ fn files_that_are_not_databases_are_refused_with_the_reason() {
     let fifo = d.join("pipe.db");
     let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
     assert!(made.success());
-    let out = env.run(&[
-        "source",
-        "add",
-        "p",
-        "--type",
-        "sqlite",
-        "--path",
-        fifo.to_str().unwrap(),
-        "--json",
-    ]);
+    let out = env.try_add("p", &fifo, None);
     assert_eq!(out.status.code(), Some(10));
     assert!(
         error_detail(&out).contains("FIFO"),
