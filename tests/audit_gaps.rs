@@ -886,7 +886,10 @@ fn the_statement_waits_for_its_started_line_while_the_connection_does_not() {
     }
     // ...but the statement is not sent: the line is not on disk yet.
     std::thread::sleep(Duration::from_millis(300));
-    assert!(!server_log().contains(&marker), "the server saw the statement first");
+    assert!(
+        !server_log().contains(&marker),
+        "the server saw the statement first"
+    );
     assert!(lines(&log).is_empty());
 
     held.unlock().unwrap();
