@@ -326,6 +326,8 @@ const READ_ONLY: &[&str] = &[
     "SHOW server_version",
     "SHOW transaction_read_only",
     // Shapes sqlparser 0.63 cannot parse, checked over their tokens (guard/lexical.rs).
+    "SELECT trim(LEADING FROM status), data.id FROM data ORDER BY 2",
+    "SELECT o.id, sum(o.total) OVER (ORDER BY o.id ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING EXCLUDE TIES) FROM data o JOIN data ON true LIMIT 3",
     "SELECT",
     "SELECT id, sum(total) OVER (ORDER BY id ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING EXCLUDE CURRENT ROW) FROM orders",
     "SELECT * FROM parent_t*",

@@ -230,6 +230,12 @@ fn statements_sqlparser_cannot_parse_run_with_the_limit_and_positions_of_the_wri
     assert_eq!(v["rows_returned"], json!(100));
     assert_eq!(v["truncated"], json!(true));
     assert_eq!(v["rows"][0], json!({"a": 1}));
+    // `data` right after FROM is the source's table there too.
+    let v = f.ok(
+        "SELECT id, sum(id) OVER (ORDER BY id ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING \
+         EXCLUDE CURRENT ROW) AS s FROM data ORDER BY id LIMIT 2",
+    );
+    assert_eq!(v["rows_returned"], json!(2));
     let v = f.ok("SELECT COLLATION FOR ('a'::text) AS c;");
     assert_eq!(v["rows"], json!([{"c": "\"default\""}]));
     // The wrapping subquery comes before the error: the position is still the written one.

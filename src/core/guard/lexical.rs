@@ -9,10 +9,11 @@
 //! anywhere outside strings and quoted names, and every name that could be a call (`f(`,
 //! `s.f(`, `x.f`, an operator symbol, a `::type` or typed literal) goes into the same
 //! [`Calls`] the tree walk fills, so the deny list, the built-in-only rule on the server
-//! and `allow_functions` apply unchanged. A word that cannot be judged lexically (`data`
-//! with a `data` table, `OPERATOR(…)`) is refused rather than guessed at.
+//! and `allow_functions` apply unchanged. What cannot be judged lexically (`OPERATOR(…)`,
+//! a `data` anywhere but right after FROM or JOIN) is refused rather than guessed at.
 
 use sqlparser::dialect::PostgreSqlDialect;
+use sqlparser::keywords::Keyword;
 use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer, Word};
 
 use super::{
@@ -102,7 +103,13 @@ fn check(
             "multiple statements are not allowed; send one SELECT",
         ));
     }
+    let index = LineIndex::new(sql);
     let mut calls = Calls::default();
+    let mut edits = vec![splice::Edit {
+        start: 0,
+        end: 0,
+        text: "SELECT * FROM (\n".into(),
+    }];
     for (i, t) in code.iter().enumerate() {
         let next = code.get(i + 1);
         let prev = i.checked_sub(1).and_then(|p| code.get(p));
@@ -130,11 +137,11 @@ fn check(
                         }
                     }
                 }
-                if data_table.is_some() && lookup(w) == "data" {
-                    return Err(refuse(
-                        "this statement is beyond tdb's SQL parser, which is needed to resolve \
-                         `data`: name the table itself",
-                    ));
+                if let Some(table) = data_table
+                    && is_data(w)
+                    && let Some(edit) = data_edit(sql, &index, table, prev, t, next)?
+                {
+                    edits.push(edit);
                 }
                 // The schema of `schema.name`, when this word is the name.
                 let qualifier = match (prev.map(|p| &p.token), i.checked_sub(2)) {
@@ -200,25 +207,17 @@ fn check(
         }
     }
 
-    let index = LineIndex::new(sql);
     let keep = code
         .last()
         .and_then(|t| index.byte(t.span.end))
         .ok_or_else(|| refuse("no SQL statement found"))?;
     // Without a tree the statement's own LIMIT cannot be found, so the whole statement
     // becomes a subquery with the row limit outside.
-    let edits = [
-        splice::Edit {
-            start: 0,
-            end: 0,
-            text: "SELECT * FROM (\n".into(),
-        },
-        splice::Edit {
-            start: keep,
-            end: keep,
-            text: format!("\n) AS tdb_q LIMIT {}", limit + 1),
-        },
-    ];
+    edits.push(splice::Edit {
+        start: keep,
+        end: keep,
+        text: format!("\n) AS tdb_q LIMIT {}", limit + 1),
+    });
     let (executed_sql, positions) = splice::apply(sql, keep, &edits);
     Ok(Guarded {
         executed_sql,
@@ -226,6 +225,54 @@ fn check(
         calls,
         positions,
     })
+}
+
+/// `data` as the tree walk reads it: unquoted in any case, or quoted exactly.
+fn is_data(w: &Word) -> bool {
+    match w.quote_style {
+        None => w.value.eq_ignore_ascii_case("data"),
+        Some(_) => w.value == "data",
+    }
+}
+
+const UNRESOLVED_DATA: &str = "`data` is resolved here only right after FROM or JOIN (or as \
+     `data.column` of it) in a statement beyond tdb's SQL parser: name the table itself";
+
+/// The source's table for a `data` written right after FROM or JOIN, aliased `data` unless
+/// the user gave it an alias; `data.column` needs nothing. Anywhere else (a CTE named
+/// `data`, `FROM a, data`, a column) it cannot be told apart without a tree: refused.
+fn data_edit(
+    sql: &str,
+    index: &LineIndex<'_>,
+    table: &TableName,
+    prev: Option<&&TokenWithSpan>,
+    t: &TokenWithSpan,
+    next: Option<&&TokenWithSpan>,
+) -> Result<Option<splice::Edit>> {
+    let after_from = word(prev)
+        .is_some_and(|p| p.quote_style.is_none() && ["from", "join"].contains(&lower(p).as_str()));
+    let next_token = next.map(|n| &n.token);
+    if !after_from {
+        return match next_token {
+            Some(Token::Period) => Ok(None),
+            _ => Err(refuse(UNRESOLVED_DATA)),
+        };
+    }
+    if matches!(next_token, Some(Token::Period | Token::LParen)) {
+        return Err(refuse(UNRESOLVED_DATA));
+    }
+    let aliased = word(next).is_some_and(|n| {
+        n.quote_style.is_some() || lower(n) == "as" || n.keyword == Keyword::NoKeyword
+    });
+    let (Some(start), Some(end)) = (index.byte(t.span.start), index.byte(t.span.end)) else {
+        return Err(refuse(super::UNSPLICEABLE));
+    };
+    let mut text = super::target_name(table).to_string();
+    if !aliased {
+        text.push_str(" AS ");
+        text.push_str(&sql[start..end]);
+    }
+    Ok(Some(splice::Edit { start, end, text }))
 }
 
 fn qualified(schema: Option<&Word>, name: &Word) -> String {
@@ -330,15 +377,36 @@ mod tests {
     }
 
     #[test]
-    fn data_is_refused_when_it_names_a_table() {
+    fn data_after_from_or_join_is_the_table_and_anywhere_else_refused() {
         let table = TableName {
             schema: Some("public".into()),
             name: "orders".into(),
         };
-        let e = guard("SELECT COLLATION FOR (a) FROM data", Some(&table), 100)
-            .unwrap()
-            .unwrap_err();
-        assert!(e.to_string().contains("name the table"), "{e}");
+        let sent = |sql: &str| {
+            guard(sql, Some(&table), 100)
+                .unwrap()
+                .map(|g| g.executed_sql)
+        };
+        assert_eq!(
+            sent("SELECT COLLATION FOR (data.a) FROM data WHERE a > 1").unwrap(),
+            "SELECT * FROM (\nSELECT COLLATION FOR (data.a) FROM \"public\".\"orders\" AS data \
+             WHERE a > 1\n) AS tdb_q LIMIT 101"
+        );
+        assert_eq!(
+            sent("SELECT * FROM t* JOIN \"data\" d ON true").unwrap(),
+            "SELECT * FROM (\nSELECT * FROM t* JOIN \"public\".\"orders\" d ON true\n) AS tdb_q \
+             LIMIT 101"
+        );
+        for sql in [
+            "WITH data AS (SELECT 1) SELECT COLLATION FOR (a) FROM data",
+            "SELECT COLLATION FOR (a) FROM t, data",
+            "SELECT data, COLLATION FOR (a) FROM t",
+            "SELECT COLLATION FOR (a) FROM ONLY data",
+        ] {
+            let e = sent(sql).unwrap_err();
+            assert!(e.to_string().contains("name the table"), "{sql:?}: {e}");
+        }
+        // Without a table, `data` is a name like any other.
         assert!(
             guard("SELECT COLLATION FOR (a) FROM data", None, 100)
                 .unwrap()
