@@ -326,6 +326,8 @@ const READ_ONLY: &[&str] = &[
     "SHOW server_version",
     "SHOW transaction_read_only",
     // Shapes sqlparser 0.63 cannot parse, checked over their tokens (guard/lexical.rs).
+    "EXPLAIN SELECT COLLATION FOR ('a')",
+    "EXPLAIN (ANALYZE, COSTS OFF) SELECT * FROM parent_t*",
     "SELECT trim(LEADING FROM status), data.id FROM data ORDER BY 2",
     "SELECT o.id, sum(o.total) OVER (ORDER BY o.id ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING EXCLUDE TIES) FROM data o JOIN data ON true LIMIT 3",
     "SELECT",
@@ -466,6 +468,9 @@ const HOSTILE: &[&str] = &[
     "SELECT * FROM orders WHERE id = (SELECT nextval('s'))",
     "SELECT 1 -- c\r, pg_terminate_backend(1)",
     // In shapes only the token check reads (guard/lexical.rs).
+    "EXPLAIN ANALYZE SELECT xmlelement(name x, pg_terminate_backend(1))",
+    "EXPLAIN ANALYZE WITH d AS (DELETE FROM orders RETURNING 1) SELECT * FROM parent_t*",
+    "SELECT 1) AS x, COLLATION FOR ('a') FROM (SELECT 2",
     "SELECT xmlelement(name x, lo_import('/etc/passwd'))",
     "SELECT xmlelement(name x, pg_catalog.pg_terminate_backend(1))",
     "WITH d AS (DELETE FROM orders RETURNING id) SELECT * FROM ROWS FROM (generate_series(1, 2)) AS t(a), d",

@@ -56,7 +56,13 @@ pub(super) fn guard(
         .iter()
         .filter(|t| !matches!(t.token, Token::Whitespace(_) | Token::EOF))
         .collect();
-    let Some(Token::Word(first)) = code.first().map(|t| &t.token) else {
+    let explain = is_word(code.first(), "explain");
+    let query_start = if explain {
+        explain_options_end(&code)?
+    } else {
+        0
+    };
+    let Some(Token::Word(first)) = code.get(query_start).map(|t| &t.token) else {
         return None;
     };
     if first.quote_style.is_some()
@@ -64,7 +70,27 @@ pub(super) fn guard(
     {
         return None;
     }
-    Some(check(sql, &code, data_table, limit))
+    Some(check(sql, &code, data_table, limit, explain))
+}
+
+fn is_word(t: Option<&&TokenWithSpan>, want: &str) -> bool {
+    word(t).is_some_and(|w| w.quote_style.is_none() && lower(w) == want)
+}
+
+/// Where the query of `EXPLAIN [ANALYZE] [VERBOSE] …` or `EXPLAIN (options) …` starts.
+fn explain_options_end(code: &[&TokenWithSpan]) -> Option<usize> {
+    let mut i = 1;
+    if code.get(i).map(|t| &t.token) == Some(&Token::LParen) {
+        let close = code[i..].iter().position(|t| t.token == Token::RParen)?;
+        return Some(i + close + 1);
+    }
+    while ["analyze", "analyse", "verbose"]
+        .iter()
+        .any(|w| is_word(code.get(i), w))
+    {
+        i += 1;
+    }
+    Some(i)
 }
 
 fn lower(w: &Word) -> String {
@@ -91,6 +117,7 @@ fn check(
     code: &[&TokenWithSpan],
     data_table: Option<&TableName>,
     limit: usize,
+    explain: bool,
 ) -> Result<Guarded> {
     // Only trailing semicolons: anything after one is a second statement.
     let end = code
@@ -103,13 +130,34 @@ fn check(
             "multiple statements are not allowed; send one SELECT",
         ));
     }
+    // Balanced, so the text cannot close the subquery it is wrapped in.
+    let mut depth = 0i64;
+    for t in code {
+        match t.token {
+            Token::LParen => depth += 1,
+            Token::RParen => depth -= 1,
+            _ => {}
+        }
+        if depth < 0 {
+            break;
+        }
+    }
+    if depth != 0 {
+        return Err(refuse("unbalanced parentheses"));
+    }
     let index = LineIndex::new(sql);
     let mut calls = Calls::default();
-    let mut edits = vec![splice::Edit {
-        start: 0,
-        end: 0,
-        text: "SELECT * FROM (\n".into(),
-    }];
+    // Without a tree the statement's own LIMIT cannot be found, so the whole statement
+    // becomes a subquery with the row limit outside; EXPLAIN gets none (it would change the
+    // plan shown) and the connector reads at most `limit + 1` rows of any statement.
+    let mut edits = Vec::new();
+    if !explain {
+        edits.push(splice::Edit {
+            start: 0,
+            end: 0,
+            text: "SELECT * FROM (\n".into(),
+        });
+    }
     for (i, t) in code.iter().enumerate() {
         let next = code.get(i + 1);
         let prev = i.checked_sub(1).and_then(|p| code.get(p));
@@ -211,13 +259,13 @@ fn check(
         .last()
         .and_then(|t| index.byte(t.span.end))
         .ok_or_else(|| refuse("no SQL statement found"))?;
-    // Without a tree the statement's own LIMIT cannot be found, so the whole statement
-    // becomes a subquery with the row limit outside.
-    edits.push(splice::Edit {
-        start: keep,
-        end: keep,
-        text: format!("\n) AS tdb_q LIMIT {}", limit + 1),
-    });
+    if !explain {
+        edits.push(splice::Edit {
+            start: keep,
+            end: keep,
+            text: format!("\n) AS tdb_q LIMIT {}", limit + 1),
+        });
+    }
     let (executed_sql, positions) = splice::apply(sql, keep, &edits);
     Ok(Guarded {
         executed_sql,
@@ -295,6 +343,25 @@ mod tests {
             Ok(g) => panic!("{sql:?} accepted as {:?}", g.executed_sql),
             Err(e) => e.to_string(),
         }
+    }
+
+    #[test]
+    fn explain_of_such_a_statement_gets_no_limit_and_the_same_checks() {
+        for sql in [
+            "EXPLAIN SELECT COLLATION FOR ('a')",
+            "EXPLAIN ANALYZE VERBOSE SELECT COLLATION FOR ('a')",
+            "EXPLAIN (ANALYZE, FORMAT JSON) SELECT COLLATION FOR ('a')",
+        ] {
+            assert_eq!(run(sql).unwrap().executed_sql, sql);
+        }
+        assert!(refusal("EXPLAIN ANALYZE SELECT xmlelement(name x, 1) INTO t").contains("INTO"));
+        assert!(guard("EXPLAIN (ANALYZE) DELETE FROM t", None, 100).is_none());
+    }
+
+    #[test]
+    fn the_text_cannot_close_the_subquery_it_is_wrapped_in() {
+        let e = refusal("SELECT 1) AS x, COLLATION FOR ('a') FROM (SELECT 2");
+        assert!(e.contains("unbalanced"), "{e}");
     }
 
     #[test]
