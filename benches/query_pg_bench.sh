@@ -32,6 +32,11 @@ groups=("/bin/true (process spawn floor)" /bin/true ::
   "tdb query --json --limit 1000" "$tdb" --home "$home" query --source big --sql "SELECT * FROM data" --limit 1000 --json ::
   "psql -c (real binary, baseline)" "$PGBIN/psql" -X -c "$sql" ::
   "minimal tokio-postgres (floor)" "$minimal" "host=127.0.0.1 port=$PGPORT user=bench dbname=bench" "$sql")
+# BEFORE=path/to/an/older/tdb times that build too, in the same interleaved run, so a change's
+# effect is measured against the same moment of a shared machine.
+if [ -n "${BEFORE:-}" ]; then
+  groups+=(:: "before: $BEFORE" "$BEFORE" --home "$home" query --source big --sql "SELECT * FROM data" --limit 1000 --json)
+fi
 if [ -n "$path_psql" ] && [ "$(readlink -f "$path_psql")" != "$(readlink -f "$PGBIN/psql")" ]; then
   groups+=(:: "psql -c as on PATH ($path_psql)" "$path_psql" -X -c "$sql")
 fi
@@ -40,6 +45,10 @@ echo "$out"
 median() { echo "$out" | grep -F "$1" | head -n 1 | sed -E 's/.*median +([0-9.]+).*/\1/'; }
 ratio() { python3 -c "import sys; print(f'{float(sys.argv[1])/float(sys.argv[2]):.2f}')" "$1" "$2"; }
 tdb_ms=$(median "tdb query"); psql_ms=$(median "psql -c (real"); min_ms=$(median "minimal")
+if [ -n "${BEFORE:-}" ]; then
+  before_ms=$(median "before: ")
+  echo "before - minimal = $(python3 -c "import sys; print(f'{float(sys.argv[1])-float(sys.argv[2]):.2f}')" "$before_ms" "$min_ms") ms"
+fi
 if echo "$out" | grep -qF "as on PATH"; then
   path_ms=$(median "as on PATH")
   echo "tdb / psql as on PATH = $(ratio "$tdb_ms" "$path_ms")x (target <= 0.30x); minimal / psql as on PATH = $(ratio "$min_ms" "$path_ms")x"

@@ -469,6 +469,9 @@ impl AuditLog {
     /// folder must exist. Any failure is [`Error::AuditUnwritable`]: whoever asked must not
     /// go on as if the event had been recorded.
     pub fn record(&self, event: &Event) -> Result<u64> {
+        // Who is asking is looked up once per process (getpwuid may ask nscd and read
+        // /etc/passwd): before the lock, so other tdb processes never wait for it.
+        identity::actor();
         let file = self.open_for_append()?;
         file.lock().map_err(|e| self.write_err("lock", e))?;
         let seq = self.append_locked(&file, event);

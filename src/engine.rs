@@ -234,7 +234,10 @@ impl Engine {
     /// Records what a run said about the source's reachability.
     pub fn settle<T>(&self, source_id: &str, outcome: &Result<T>) {
         let status = match outcome {
-            Ok(_) | Err(Error::QueryFailed(_)) | Err(Error::Invalid(_)) => Status::Active,
+            Ok(_)
+            | Err(Error::QueryFailed(_))
+            | Err(Error::QueryFailedAt { .. })
+            | Err(Error::Invalid(_)) => Status::Active,
             Err(Error::Unreachable(_)) => Status::Failed,
             Err(_) => return,
         };
@@ -360,11 +363,23 @@ impl Planned {
         cancel: CancellationToken,
         progress: Option<ProgressFn>,
     ) -> Result<QueryOutcome> {
-        let mut open = OpenQuery::start(&self)?;
         let executed_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         let started = Instant::now();
+        // The source gets ready (connects, imports) while the started line is written and
+        // synced on a blocking thread: only the statement has to wait for the line, and
+        // the sync and the connection's round trips no longer add up.
+        let pending = OpenQuery::new(&self);
+        let (open, ready) = tokio::join!(
+            tokio::task::spawn_blocking(move || pending.start()),
+            self.connector.prepare(progress, cancel.clone()),
+        );
+        let mut open = open.map_err(|e| {
+            Error::AuditUnwritable(format!(
+                "the query was not run: the audit writer stopped: {e}"
+            ))
+        })??;
         let result = async {
-            self.connector.prepare(progress, cancel.clone()).await?;
+            ready?;
             self.connector.query(&self.guarded, cancel).await
         }
         .await;
@@ -440,8 +455,9 @@ struct OpenQuery {
 }
 
 impl OpenQuery {
-    fn start(p: &Planned) -> Result<OpenQuery> {
-        let mut q = OpenQuery {
+    /// The query's lines, none written yet.
+    fn new(p: &Planned) -> OpenQuery {
+        OpenQuery {
             audit: p.audit.clone(),
             query_id: uuid::Uuid::new_v4().to_string(),
             source_id: p.source.id.clone(),
@@ -450,7 +466,12 @@ impl OpenQuery {
             executed_sql: p.guarded.executed_sql.clone(),
             started: Instant::now(),
             open: false,
-        };
+        }
+    }
+
+    /// Writes and syncs the `query_started` line (blocking file I/O).
+    fn start(mut self) -> Result<OpenQuery> {
+        let q = &mut self;
         q.audit
             .record(&Event::QueryStarted {
                 query_id: q.query_id.clone(),
@@ -463,7 +484,7 @@ impl OpenQuery {
                 Error::AuditUnwritable(format!("the query was not run: {}", e.detail()))
             })?;
         q.open = true;
-        Ok(q)
+        Ok(self)
     }
 
     fn failed(&self, detail: String, duration_ms: u64) -> Event {

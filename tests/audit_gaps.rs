@@ -833,3 +833,68 @@ fn the_ui_shows_an_unwritable_log_as_an_error_and_keeps_running() {
         .collect();
     assert_eq!(events, ["query_started", "query"]);
 }
+
+#[test]
+fn the_statement_waits_for_its_started_line_while_the_connection_does_not() {
+    let f = fixture();
+    let c = pg::shared();
+    // A role of its own, so its sessions are this test's alone.
+    let role = pg::unique("waiter");
+    c.psql(
+        "postgres",
+        &format!(
+            "CREATE ROLE \"{role}\" LOGIN PASSWORD '{pw}';
+             ALTER ROLE \"{role}\" SET log_statement = 'all';
+             GRANT CONNECT ON DATABASE \"{db}\" TO \"{role}\";",
+            pw = f.password,
+            db = f.db
+        ),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    add_postgres_source(&home, "pg", c.connection_json(&f.db, &role, &f.password));
+    let log = dir.path().join("audit.jsonl");
+    std::fs::write(&log, "").unwrap();
+    // Another tdb holding the log's lock, as one writing a line does.
+    let held = std::fs::File::options().append(true).open(&log).unwrap();
+    held.lock().unwrap();
+
+    let marker = pg::unique("waited");
+    let sql = format!("SELECT '{marker}' AS m");
+    let child = tdb(&home)
+        .arg("--audit-log")
+        .arg(&log)
+        .args(["query", "--source", "pg", "--json", "--sql", &sql])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let sessions = || {
+        c.psql(
+            "postgres",
+            &format!("SELECT count(*) FROM pg_stat_activity WHERE usename = '{role}'"),
+        )
+        .trim()
+        .parse::<usize>()
+        .unwrap()
+    };
+    // The connection is made while the line waits for the lock...
+    let since = Instant::now();
+    while sessions() == 0 {
+        assert!(since.elapsed() < PATIENCE, "tdb never connected");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // ...but the statement is not sent: the line is not on disk yet.
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        !server_log().contains(&marker),
+        "the server saw the statement first"
+    );
+    assert!(lines(&log).is_empty());
+
+    held.unlock().unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(server_log().contains(&marker));
+    started_then(&log, &sql, "query");
+}

@@ -31,6 +31,21 @@ const CASES: &[(&str, &str)] = &[
     ("float_neg_zero", "'-0'::float8"),
     ("float_inf", "'-Infinity'::float8"),
     ("real", "1.1::float4"),
+    // float4out switches to an exponent past six digits, float8out past fifteen.
+    ("real_1e5", "1e5::float4"),
+    ("real_1e6", "1e6::float4"),
+    ("real_digits", "1234567::float4"),
+    ("real_1e7", "1e7::float4"),
+    ("real_1e15", "1e15::float4"),
+    ("real_1e16", "1e16::float4"),
+    ("real_1e_4", "1e-4::float4"),
+    ("real_1e_5", "1e-5::float4"),
+    ("real_max", "3.4028235e38::float4"),
+    ("real_nan", "'NaN'::float4"),
+    ("real_inf", "'Infinity'::float4"),
+    ("real_neg_inf", "'-Infinity'::float4"),
+    ("real_neg_zero", "'-0'::float4"),
+    ("real_array", "ARRAY[1e7, 0.5]::float4[]"),
     ("bool", "true"),
     ("text_empty", "''::text"),
     ("text_quotes", "'say \"hi\", then go'::text"),
@@ -46,6 +61,9 @@ const CASES: &[(&str, &str)] = &[
     ),
     ("jsonb", "'{\"b\": 1.0e2, \"a\": [1, 2.50]}'::jsonb"),
     ("json_null", "'null'::jsonb"),
+    ("json_sql_null", "NULL::jsonb"),
+    ("json_string", "'\"null\"'::json"),
+    ("json_number", "'1.10'::json"),
     ("date", "'2024-02-29'::date"),
     ("date_bc", "'2000-01-01 BC'::date"),
     ("date_far", "'10000-01-01'::date"),
@@ -258,6 +276,13 @@ fn every_cell_is_what_psql_prints(zone: &str) {
     let v: Value = serde_json::from_str(&text).unwrap();
     let row = &v["rows"][0];
     assert_eq!(row["null"], Value::Null);
+    // A JSON null is not SQL NULL: a json scalar is a string of the server's text.
+    assert_eq!(row["json_null"], json!("null"));
+    assert_eq!(row["json_sql_null"], Value::Null);
+    assert_eq!(row["json_string"], json!("\"null\""));
+    assert_eq!(row["json_number"], json!("1.10"));
+    assert_eq!(row["real_1e7"], json!(1e7));
+    assert_eq!(row["real_nan"], json!("NaN"));
     assert_eq!(row["bigint"], json!(9223372036854775807_i64));
     assert_eq!(row["numeric"], json!("12345678901234567890.000000000100"));
     assert_eq!(row["date_bc"], json!("2000-01-01 BC"));

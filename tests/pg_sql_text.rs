@@ -222,3 +222,29 @@ fn explain_shows_the_plan_and_show_a_setting() {
         "SQL validation failed: Only SELECT statements are allowed"
     );
 }
+
+#[test]
+fn statements_sqlparser_cannot_parse_run_with_the_limit_and_positions_of_the_written_text() {
+    let f = fixture();
+    let v = f.ok("SELECT a FROM ROWS FROM (generate_series(1, 200)) AS t(a) -- all of them");
+    assert_eq!(v["rows_returned"], json!(100));
+    assert_eq!(v["truncated"], json!(true));
+    assert_eq!(v["rows"][0], json!({"a": 1}));
+    // `data` right after FROM is the source's table there too.
+    let v = f.ok(
+        "SELECT id, sum(id) OVER (ORDER BY id ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING \
+         EXCLUDE CURRENT ROW) AS s FROM data ORDER BY id LIMIT 2",
+    );
+    assert_eq!(v["rows_returned"], json!(2));
+    let v = f.ok("SELECT COLLATION FOR ('a'::text) AS c;");
+    assert_eq!(v["rows"], json!([{"c": "\"default\""}]));
+    // The wrapping subquery comes before the error: the position is still the written one.
+    let detail = f.fails("SELECT COLLATION FOR ('a'),\n  nope", 14);
+    assert!(
+        detail.contains("(SQLSTATE 42703, at line 2, column 3)"),
+        "{detail}"
+    );
+    // A denied function in a shape only the token check reads.
+    let detail = f.fails("SELECT xmlelement(name x, pg_terminate_backend(1))", 10);
+    assert!(detail.contains("pg_terminate_backend"), "{detail}");
+}

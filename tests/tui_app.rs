@@ -589,3 +589,33 @@ fn copy_formats_and_the_column_reach_the_clipboard() {
         "SELECT id, status FROM data ORDER BY id LIMIT 3"
     );
 }
+
+#[test]
+fn a_server_error_puts_the_editor_cursor_where_the_user_typed_it() {
+    let (_dir, home) = home();
+    let mut h = Harness::new(&home, 120, 40);
+    // The data alias and the added LIMIT change the sent text around the typo.
+    h.run_sql("SELECT id,\n  total\nFROM data WHERE nosuch > 1");
+    let ResultsView::Failed { message, .. } = &h.app.results else {
+        panic!("an error, got {:?}", h.app.results);
+    };
+    assert!(message.contains("at line 3, column 17"), "{message}");
+    let source = h.app.selected_id().map(String::from);
+    assert_eq!(h.app.editor.cursor(source.as_deref()), (2, 16));
+    assert_eq!(h.app.editor.error_mark(source.as_deref()), Some((2, 16)));
+    let buf = common::tui::buffer(&h.app);
+    let underlined: Vec<String> = buf
+        .content
+        .iter()
+        .filter(|c| c.modifier.contains(ratatui::style::Modifier::UNDERLINED))
+        .map(|c| c.symbol().to_string())
+        .collect();
+    assert_eq!(
+        underlined,
+        ["n"],
+        "only the typo's first character is marked"
+    );
+    // Editing the text takes the mark away.
+    h.type_text("x");
+    assert_eq!(h.app.editor.error_mark(source.as_deref()), None);
+}

@@ -6,7 +6,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::tui::{app, buffer, csv_record, loaded, pg_record, screen};
+use common::tui::{app, buffer, csv_record, key, loaded, pg_record, screen};
 use ratatui::style::Modifier;
 use tdb::backend::{Request, RequestId, Response};
 use tdb::clipboard::{Copied, Via};
@@ -1151,4 +1151,56 @@ fn a_narrow_grid_still_shows_the_position_and_the_sort() {
         "{text}"
     );
     insta::assert_snapshot!(text);
+}
+
+/// The cell (x, y) of the screen where `needle` starts.
+fn find(buf: &ratatui::buffer::Buffer, needle: &str) -> (u16, u16) {
+    let area = buf.area;
+    for y in 0..area.height {
+        let row: Vec<String> = (0..area.width)
+            .map(|x| buf[(x, y)].symbol().to_string())
+            .collect();
+        for x in 0..row.len() {
+            if row[x..].concat().starts_with(needle) {
+                return (x as u16, y);
+            }
+        }
+    }
+    panic!("{needle:?} is not on the screen");
+}
+
+#[test]
+fn an_engine_error_puts_the_cursor_on_its_place_and_marks_it_until_the_text_changes() {
+    let (mut app, _) = with_schema(100, 24);
+    let source = app.selected_id().map(String::from);
+    app.editor
+        .replace(source.as_deref(), "SELECT id,\n  nope\nFROM data");
+    let id = query_request(&app.update(Action::RunQuery));
+    app.on_response(Response::QueryDone {
+        id,
+        result: Err(Error::QueryFailedAt {
+            detail: "column \"nope\" does not exist (SQLSTATE 42703, at line 2, column 3)".into(),
+            at: tdb::core::splice::LineColumn { line: 2, column: 3 },
+        }),
+    });
+    assert_eq!(app.editor.cursor(source.as_deref()), (1, 2));
+    let buf = buffer(&app);
+    let (x, y) = find(&buf, "nope");
+    let marked = &buf[(x, y)];
+    assert!(marked.modifier.contains(Modifier::UNDERLINED), "{marked:?}");
+    assert_eq!(marked.fg, ratatui::style::Color::Red);
+    // Only that cell: its neighbours are drawn as usual.
+    assert!(!buf[(x + 1, y)].modifier.contains(Modifier::UNDERLINED));
+    assert!(!buf[(x - 1, y)].modifier.contains(Modifier::UNDERLINED));
+    assert!(screen(&app).contains("column \"nope\" does not exist"));
+
+    // A moved cursor keeps the mark; typing removes it.
+    app.update(key(ratatui_textarea::Key::Right));
+    assert!(buffer(&app)[(x, y)].modifier.contains(Modifier::UNDERLINED));
+    app.update(key(ratatui_textarea::Key::Char('x')));
+    let buf = buffer(&app);
+    let (x, y) = find(&buf, "nxope");
+    for dx in 0..5 {
+        assert!(!buf[(x + dx, y)].modifier.contains(Modifier::UNDERLINED));
+    }
 }

@@ -38,8 +38,8 @@ use super::{
 use crate::core::guard::{Guarded, TableName};
 use crate::core::kind::{GuardPolicy, KindRules};
 use crate::core::source::SourceRecord;
+use crate::core::splice::{LineColumn, PositionMap};
 pub use kind::{KIND, PgConnection, Postgres, SslMode};
-use crate::core::splice::PositionMap;
 use crate::core::value::{Column, ResultBudget, ResultSet, Value};
 use crate::core::{Error, Result};
 
@@ -121,6 +121,9 @@ pub struct PgConnector {
     /// Built on first use, so the password (`password_env`, `~/.pgpass`) is read at connect
     /// time and a source that is never queried costs nothing.
     shared: tokio::sync::OnceCell<Shared>,
+    /// A connection [`Connector::prepare`] checked out and readied (its settings statement
+    /// prepared) while the audit line was written, for the query that follows it.
+    warm: std::sync::Mutex<Option<Object>>,
 }
 
 struct Shared {
@@ -146,6 +149,7 @@ impl PgConnector {
             secret,
             budget: ResultBudget::from_env()?,
             shared: tokio::sync::OnceCell::new(),
+            warm: std::sync::Mutex::new(None),
         })
     }
 
@@ -297,8 +301,12 @@ impl PgConnector {
             .await
     }
 
+    /// A connection: the one [`Self::warm_up`] readied, else one from the pool.
     async fn checkout(&self) -> Result<(&Shared, Object)> {
         let shared = self.shared().await?;
+        if let Some(obj) = self.take_warm() {
+            return Ok((shared, obj));
+        }
         let obj = shared.pool.get().await.map_err(|e| self.connect_error(e))?;
         Ok((shared, obj))
     }
@@ -357,6 +365,7 @@ impl PgConnector {
         }
         if let Some(db) = e.as_db_error() {
             let text = db_error_text(db, positions);
+            let at = written_position(db, positions);
             let fatal = matches!(
                 db.parsed_severity(),
                 Some(Severity::Fatal | Severity::Panic)
@@ -370,7 +379,10 @@ impl PgConnector {
                     self.target()
                 ));
             }
-            return Error::QueryFailed(text);
+            return match at {
+                Some(at) => Error::QueryFailedAt { detail: text, at },
+                None => Error::QueryFailed(text),
+            };
         }
         let cause = pg_error_text(e);
         if e.is_closed() || cause.starts_with("error communicating with the server") {
@@ -404,6 +416,30 @@ impl PgConnector {
             Ok(Err(e)) => tracing::warn!(target = %self.target(), "cancel request failed: {e}"),
             Err(_) => tracing::warn!(target = %self.target(), "cancel request timed out"),
         }
+    }
+
+    /// Connects (or takes a pooled connection) and prepares the settings statement, without
+    /// sending anything of the user's: what may happen before the `query_started` line is
+    /// on disk.
+    async fn warm_up(&self, cancel: CancellationToken) -> Result<()> {
+        let (_, obj) = tokio::select! {
+            r = self.checkout() => r?,
+            () = cancel.cancelled() => return Err(Error::QueryFailed("query cancelled".into())),
+        };
+        obj.prepare_typed_cached(policy::SET_TIMEOUTS_AND_PROBE, &policy::PARAM_TYPES)
+            .await
+            .map_err(|e| self.query_error(&e))?;
+        if let Ok(mut warm) = self.warm.lock() {
+            // A connection readied for a query that never came goes back to the pool.
+            *warm = Some(obj);
+        }
+        Ok(())
+    }
+
+    /// The connection [`Self::warm_up`] readied, unless the server has closed it since.
+    fn take_warm(&self) -> Option<Object> {
+        let obj = self.warm.lock().ok()?.take()?;
+        (!obj.is_closed()).then_some(obj)
     }
 
     async fn run_query(&self, guarded: &Guarded, cancel: CancellationToken) -> Result<ResultSet> {
@@ -1051,8 +1087,7 @@ fn relkind_name(kind: &str) -> &'static str {
 fn db_error_text(db: &DbError, positions: Option<&PositionMap>) -> String {
     let mut s = format!("{} (SQLSTATE {}", db.message(), db.code().code());
     if let Some(ErrorPosition::Original(p)) = db.position() {
-        let written = positions.and_then(|m| m.written_location(usize::try_from(*p).ok()?));
-        let _ = match written {
+        let _ = match written_position(db, positions) {
             Some(at) => write!(s, ", at line {}, column {}", at.line, at.column),
             None => write!(s, ", at character {p}"),
         };
@@ -1065,6 +1100,14 @@ fn db_error_text(db: &DbError, positions: Option<&PositionMap>) -> String {
         let _ = write!(s, "\nHINT: {h}");
     }
     s
+}
+
+/// The server's error position as a line and column of the text the user wrote.
+fn written_position(db: &DbError, positions: Option<&PositionMap>) -> Option<LineColumn> {
+    match db.position() {
+        Some(ErrorPosition::Original(p)) => positions?.written_location(usize::try_from(*p).ok()?),
+        _ => None,
+    }
 }
 
 /// tokio-postgres's message with its causes (`error connecting to server: Connection refused
@@ -1181,9 +1224,9 @@ impl Connector for PgConnector {
     fn prepare(
         &self,
         _progress: Option<ProgressFn>,
-        _cancel: CancellationToken,
+        cancel: CancellationToken,
     ) -> BoxFuture<'_, Result<()>> {
-        Box::pin(async { Ok(()) })
+        Box::pin(self.warm_up(cancel))
     }
 
     fn query<'a>(

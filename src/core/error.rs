@@ -1,6 +1,8 @@
 //! The error kinds a user can meet, each with the exit code and HTTP-like status of
 //! CONTRACT.md, so the command line and the terminal UI report them the same way.
 
+use super::splice::LineColumn;
+
 /// What went wrong, with a message a user can act on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Error {
@@ -19,6 +21,11 @@ pub enum Error {
     /// The query failed, timed out or was cancelled while executing (exit 14, status 500).
     #[error("{0}")]
     QueryFailed(String),
+    /// [`Error::QueryFailed`] where the engine named a place in the statement, already taken
+    /// back to the text the user wrote, so an editor can put its cursor there without reading
+    /// the message.
+    #[error("{detail}")]
+    QueryFailedAt { detail: String, at: LineColumn },
     /// tdb's own files or state are broken (exit 1, status 500).
     #[error("{0}")]
     Internal(String),
@@ -42,7 +49,7 @@ impl Error {
             Error::NotFound(_) => 11,
             Error::Conflict(_) => 12,
             Error::Unreachable(_) => 13,
-            Error::QueryFailed(_) => 14,
+            Error::QueryFailed(_) | Error::QueryFailedAt { .. } => 14,
             Error::Internal(_) => 1,
             Error::AuditUnwritable(_) => 15,
             Error::Interrupted { signal, .. } => 128 + signal,
@@ -57,6 +64,7 @@ impl Error {
             Error::Conflict(_) => 409,
             Error::Unreachable(_) => 503,
             Error::QueryFailed(_)
+            | Error::QueryFailedAt { .. }
             | Error::Internal(_)
             | Error::AuditUnwritable(_)
             | Error::Interrupted { .. } => 500,
@@ -72,7 +80,16 @@ impl Error {
             | Error::QueryFailed(m)
             | Error::Internal(m)
             | Error::AuditUnwritable(m)
-            | Error::Interrupted { detail: m, .. } => m,
+            | Error::Interrupted { detail: m, .. }
+            | Error::QueryFailedAt { detail: m, .. } => m,
+        }
+    }
+
+    /// Where in the user's text the engine placed the error, when it did.
+    pub fn position(&self) -> Option<LineColumn> {
+        match self {
+            Error::QueryFailedAt { at, .. } => Some(*at),
+            _ => None,
         }
     }
 

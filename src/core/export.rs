@@ -347,6 +347,7 @@ pub fn sql_literal(v: &Value) -> String {
         Value::Bool(false) => "FALSE".into(),
         Value::Int(i) => i.to_string(),
         Value::Float(f) if f.is_finite() => f.to_string(),
+        Value::Float4(f) if f.is_finite() => f.to_string(),
         Value::Numeric(s) if is_plain_number(s) => s.clone(),
         other => sql_quote(&other.to_text().unwrap_or_default()),
     }
@@ -818,6 +819,7 @@ mod tests {
     fn sql_literals() {
         assert_eq!(sql_literal(&Value::Bool(true)), "TRUE");
         assert_eq!(sql_literal(&Value::Float(2.5)), "2.5");
+        assert_eq!(sql_literal(&Value::Float4(1e7)), "10000000");
         assert_eq!(sql_literal(&Value::Float(f64::NAN)), "'NaN'");
         assert_eq!(sql_literal(&Value::Float(f64::NEG_INFINITY)), "'-Infinity'");
         assert_eq!(sql_literal(&Value::Numeric("NaN".into())), "'NaN'");

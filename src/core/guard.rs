@@ -33,6 +33,8 @@ use sqlparser::tokenizer::{Location, Span, Token, TokenWithSpan, Tokenizer, Whit
 use super::error::{Error, Result};
 use super::splice::{self, Edit, LineIndex, PositionMap};
 
+mod lexical;
+
 /// The SQL dialect a source speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
@@ -335,7 +337,15 @@ pub fn guard(
         return Err(limit_error(limit));
     }
     check_text(sql)?;
-    let parsed = parse_one_query(sql, dialect)?;
+    let parsed = match parse_one_query(sql, dialect) {
+        Ok(parsed) => parsed,
+        // What sqlparser cannot read may still be a query PostgreSQL reads: checked over
+        // its tokens (see `lexical`), or refused with the parser's words.
+        Err(e) if dialect == Dialect::Postgres && e.detail().starts_with(UNPARSED) => {
+            return lexical::guard(sql, policy.denied, data_table, limit).unwrap_or(Err(e));
+        }
+        Err(e) => return Err(e),
+    };
     if let Some(query) = inner_query(&parsed.statement) {
         check_query(query, policy)?;
     }
@@ -495,12 +505,16 @@ fn parser_dialect(dialect: Dialect) -> &'static dyn sqlparser::dialect::Dialect 
     }
 }
 
+/// How every refusal for SQL sqlparser could not read begins.
+const UNPARSED: &str = "SQL validation failed: could not parse SQL: ";
+
 fn parse_error(err: ParserError) -> Error {
     let detail = match err {
         ParserError::TokenizerError(s) | ParserError::ParserError(s) => s,
-        ParserError::RecursionLimitExceeded => "the SQL is nested too deeply".to_string(),
+        // Not a shape sqlparser lacks: too deep to read, over tokens too.
+        ParserError::RecursionLimitExceeded => return refuse("the SQL is nested too deeply"),
     };
-    refuse(format!("could not parse SQL: {detail}"))
+    Error::Invalid(format!("{UNPARSED}{detail}"))
 }
 
 /// A statement parsed from the user's text, with the tokens its spans point into: a query,
@@ -1309,7 +1323,7 @@ mod tests {
         multi_semicolon_in_string_is_one_statement_but_second_is_real: PG, "SELECT ';'; DELETE FROM orders" => "(found 2)";
         multi_sqlite_then_attach: LITE, "SELECT 1; ATTACH DATABASE '/tmp/x.db' AS x" => "(found 2)";
         multi_sqlite_then_pragma: LITE, "SELECT 1; PRAGMA writable_schema = 1" => "(found 2)";
-        comment_split_keyword_after_select_is_parse_error: PG, "SELECT 1; DEL/**/ETE FROM orders" => "could not parse SQL";
+        comment_split_keyword_after_select_is_a_second_statement: PG, "SELECT 1; DEL/**/ETE FROM orders" => "multiple statements are not allowed";
         nul_character: PG, "SELECT 1\0; DROP TABLE orders" => "NUL character";
         nul_character_in_comment: LITE, "SELECT 1 -- \0" => "NUL character";
         unicode_escaped_identifier_pg: PG, "SELECT U&\"\\006Eextval\"('s')" => "Unicode-escaped identifiers";
@@ -1366,8 +1380,8 @@ mod tests {
         lock_in_derived_table: PG, "SELECT * FROM (SELECT * FROM orders FOR UPDATE) s" => "locking clause FOR UPDATE";
         lock_in_cte: PG, "WITH l AS (SELECT * FROM orders FOR SHARE) SELECT * FROM l" => "locking clause FOR SHARE";
         lock_in_where_subquery: PG, "SELECT 1 WHERE 1 IN (SELECT id FROM orders FOR UPDATE)" => "locking clause FOR UPDATE";
-        lock_for_no_key_update_refused_by_parse_error: PG, "SELECT * FROM orders FOR NO KEY UPDATE" => "could not parse SQL";
-        lock_for_key_share_refused_by_parse_error: PG, "SELECT * FROM orders FOR KEY SHARE" => "could not parse SQL";
+        lock_for_no_key_update_refused_over_tokens: PG, "SELECT * FROM orders FOR NO KEY UPDATE" => "UPDATE is not allowed";
+        lock_for_key_share_refused_over_tokens: PG, "SELECT * FROM orders FOR KEY SHARE" => "SHARE is not allowed";
     }
 
     // ---- hostile: statements that are not queries (the seed's message) ----

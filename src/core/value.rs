@@ -15,6 +15,9 @@ pub enum Value {
     Bool(bool),
     Int(i64),
     Float(f64),
+    /// `real` (float4): printed by float4out's rules, which switch to an exponent past six
+    /// digits (`1e+06`) where float8 waits for fifteen.
+    Float4(f32),
     /// An exact decimal, kept as its digits.
     Numeric(String),
     Text(String),
@@ -28,7 +31,10 @@ pub enum Value {
 impl Value {
     /// Numbers are right-aligned in grids.
     pub fn is_number(&self) -> bool {
-        matches!(self, Value::Int(_) | Value::Float(_) | Value::Numeric(_))
+        matches!(
+            self,
+            Value::Int(_) | Value::Float(_) | Value::Float4(_) | Value::Numeric(_)
+        )
     }
 
     pub fn is_null(&self) -> bool {
@@ -43,11 +49,17 @@ impl Value {
             Value::Float(f) => serde_json::Number::from_f64(*f)
                 .map(Json::Number)
                 .unwrap_or_else(|| Json::String(float_text(*f))),
+            Value::Float4(f) => serde_json::Number::from_f64(f32_digits(*f))
+                .map(Json::Number)
+                .unwrap_or_else(|| Json::String(float4_text(*f))),
             Value::Numeric(s) | Value::Text(s) => Json::String(s.clone()),
             Value::Bytes(b) => Json::String(bytes_text(b)),
             // A tree cannot hold the text's exact digits; output that must keep them
             // serializes the value itself (see `Serialize`), which embeds the text raw.
-            Value::Json(t) => serde_json::from_str(t).unwrap_or_else(|_| Json::String(t.clone())),
+            Value::Json(t) if json_is_container(t) => {
+                serde_json::from_str(t).unwrap_or_else(|_| Json::String(t.clone()))
+            }
+            Value::Json(t) => Json::String(t.clone()),
             Value::Array(items) => Json::Array(items.iter().map(Value::to_json).collect()),
         }
     }
@@ -59,6 +71,7 @@ impl Value {
             Value::Bool(b) => b.to_string(),
             Value::Int(i) => i.to_string(),
             Value::Float(f) => float_text(*f),
+            Value::Float4(f) => float4_text(*f),
             Value::Numeric(s) | Value::Text(s) => s.clone(),
             Value::Bytes(b) => bytes_text(b),
             Value::Json(t) => t.clone(),
@@ -95,13 +108,18 @@ impl Serialize for Value {
             Value::Int(i) => s.serialize_i64(*i),
             Value::Float(f) if f.is_finite() => s.serialize_f64(*f),
             Value::Float(f) => s.serialize_str(&float_text(*f)),
+            Value::Float4(f) if f.is_finite() => s.serialize_f64(f32_digits(*f)),
+            Value::Float4(f) => s.serialize_str(&float4_text(*f)),
             Value::Numeric(t) | Value::Text(t) => s.serialize_str(t),
             Value::Bytes(b) => s.serialize_str(&bytes_text(b)),
-            Value::Json(t) => match serde_json::from_str::<&serde_json::value::RawValue>(t) {
-                Ok(raw) => raw.serialize(s),
-                // Not JSON after all (a server never sends that): the text as a string.
-                Err(_) => s.serialize_str(t),
-            },
+            Value::Json(t) if json_is_container(t) => {
+                match serde_json::from_str::<&serde_json::value::RawValue>(t) {
+                    Ok(raw) => raw.serialize(s),
+                    // Not JSON after all (a server never sends that): the text as a string.
+                    Err(_) => s.serialize_str(t),
+                }
+            }
+            Value::Json(t) => s.serialize_str(t),
             Value::Array(items) => {
                 let mut seq = s.serialize_seq(Some(items.len()))?;
                 for v in items {
@@ -163,6 +181,15 @@ impl Serialize for JsonRow<'_> {
     }
 }
 
+/// Whether a json value is an object or an array, the shapes embedded raw in JSON output.
+/// A scalar (`null`, `5`, `"a"`, `true`) goes out as a string holding the server's text
+/// instead: embedded raw, a JSON `null` would read exactly like SQL NULL, and a JSON
+/// string `"null"` like that string's text. So a JSON cell is never a bare `null`, and
+/// `fromjson` on a string cell gives the value back.
+fn json_is_container(t: &str) -> bool {
+    matches!(t.trim_start().as_bytes().first(), Some(b'{' | b'['))
+}
+
 fn needs_array_quotes(t: &str) -> bool {
     t.is_empty()
         || t.eq_ignore_ascii_case("null")
@@ -174,28 +201,55 @@ fn needs_array_quotes(t: &str) -> bool {
 /// same value, in plain notation for decimal exponents from -4 to 14 and as `d.ddde±XX`
 /// outside them (`1e-05`, `1e+15`, `1.7976931348623157e+308`).
 fn float_text(f: f64) -> String {
-    if f.is_nan() {
-        return "NaN".into();
-    }
-    if f.is_infinite() {
-        return if f > 0.0 { "Infinity" } else { "-Infinity" }.into();
-    }
-    if f == 0.0 {
-        return if f.is_sign_negative() { "-0" } else { "0" }.into();
+    if let Some(special) = special_float(f) {
+        return special.into();
     }
     // `{:e}` gives the shortest round-trip digits with their exponent: `1.2345e17`.
-    let sci = format!("{f:e}");
-    let Some((mantissa, exp)) = sci.split_once('e') else {
-        return f.to_string();
-    };
-    let Ok(exp) = exp.parse::<i32>() else {
-        return f.to_string();
-    };
-    if (-4..15).contains(&exp) {
-        return f.to_string();
+    shortest_text(&format!("{f:e}"), 15).unwrap_or_else(|| f.to_string())
+}
+
+/// A `real` as `float4out` prints it: the shortest digits that read back to the same f32,
+/// plain for decimal exponents from -4 to 5 (as printf's `%g` does), `1e+06` beyond.
+fn float4_text(f: f32) -> String {
+    if let Some(special) = special_float(f64::from(f)) {
+        return special.into();
+    }
+    shortest_text(&format!("{f:e}"), 6).unwrap_or_else(|| f.to_string())
+}
+
+/// The f64 that prints with the f32's shortest digits: `1.1::real` is 1.1, not the
+/// 1.100000023841858 that widening the bits gives, for JSON numbers and sorting.
+pub fn f32_digits(f: f32) -> f64 {
+    if f.is_finite() {
+        f.to_string().parse().unwrap_or(f64::from(f))
+    } else {
+        f64::from(f)
+    }
+}
+
+fn special_float(f: f64) -> Option<&'static str> {
+    if f.is_nan() {
+        Some("NaN")
+    } else if f.is_infinite() {
+        Some(if f > 0.0 { "Infinity" } else { "-Infinity" })
+    } else if f == 0.0 {
+        Some(if f.is_sign_negative() { "-0" } else { "0" })
+    } else {
+        None
+    }
+}
+
+/// Rust's shortest scientific form (`1.2345e17`) in PostgreSQL's layout: `None` when the
+/// exponent is in `-4..plain_below` (the caller's plain `Display`, the same shortest
+/// digits, is then right), else `1.2345e+17`.
+fn shortest_text(sci: &str, plain_below: i32) -> Option<String> {
+    let (mantissa, exp) = sci.split_once('e')?;
+    let exp = exp.parse::<i32>().ok()?;
+    if (-4..plain_below).contains(&exp) {
+        return None;
     }
     let sign = if exp < 0 { '-' } else { '+' };
-    format!("{mantissa}e{sign}{:02}", exp.unsigned_abs())
+    Some(format!("{mantissa}e{sign}{:02}", exp.unsigned_abs()))
 }
 
 fn bytes_text(b: &[u8]) -> String {
@@ -362,6 +416,27 @@ mod tests {
             assert_eq!(text(f), want, "{f:e}");
         }
         assert_eq!(Value::Float(f64::NAN).to_json(), json!("NaN"));
+        // float4out's thresholds, as psql printed them from PostgreSQL 15.
+        let real = |f: f32| Value::Float4(f).to_text().unwrap_or_default();
+        for (f, want) in [
+            (1e5, "100000"),
+            (123456.0, "123456"),
+            (1e6, "1e+06"),
+            (1234567.0, "1.234567e+06"),
+            (1e7, "1e+07"),
+            (1e15, "1e+15"),
+            (1e-4, "0.0001"),
+            (1e-5, "1e-05"),
+            (3.4028235e38, "3.4028235e+38"),
+            (1.1, "1.1"),
+            (-0.0, "-0"),
+            (f32::NAN, "NaN"),
+            (f32::NEG_INFINITY, "-Infinity"),
+        ] {
+            assert_eq!(real(f), want, "{f:e}");
+        }
+        assert_eq!(Value::Float4(1.1).to_json(), json!(1.1));
+        assert_eq!(Value::Float4(f32::INFINITY).to_json(), json!("Infinity"));
         assert_eq!(
             Value::Numeric("12345678901234567890.000001".into()).to_json(),
             json!("12345678901234567890.000001")
@@ -401,6 +476,10 @@ mod tests {
             Value::Text("é\u{1b}".into()),
             Value::Bytes(vec![1, 255]),
             Value::Json(r#"{"a": [1, null]}"#.into()),
+            Value::Json("null".into()),
+            Value::Float4(1e7),
+            Value::Float4(1.1),
+            Value::Float4(f32::NAN),
             Value::Array(vec![Value::Int(1), Value::Text("x".into())]),
         ];
         for v in values {
@@ -418,6 +497,20 @@ mod tests {
         })
         .unwrap();
         assert_eq!(out, format!(r#"{{"j":{text}}}"#));
+    }
+
+    #[test]
+    fn a_json_scalar_is_its_text_so_json_null_is_not_sql_null() {
+        let out = |v: Value| serde_json::to_string(&v).unwrap();
+        assert_eq!(out(Value::Null), "null");
+        assert_eq!(out(Value::Json("null".into())), r#""null""#);
+        assert_eq!(out(Value::Json(r#""null""#.into())), r#""\"null\"""#);
+        assert_eq!(out(Value::Json("1.10".into())), r#""1.10""#);
+        assert_eq!(out(Value::Json("[null]".into())), "[null]");
+        assert_eq!(
+            out(Value::Array(vec![Value::Json("null".into()), Value::Null])),
+            r#"["null",null]"#
+        );
     }
 
     #[test]

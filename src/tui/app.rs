@@ -568,6 +568,11 @@ impl AppState {
                 }
             },
             Response::QueryDone { id, result } => {
+                let ran_on = self
+                    .query_source
+                    .as_ref()
+                    .filter(|(qid, _)| *qid == id)
+                    .map(|(_, source_id)| source_id.clone());
                 self.query_ended(id, &mut out);
                 if self.running_query() != Some(id) {
                     return out; // cancelled or replaced: nobody waits for it
@@ -588,6 +593,9 @@ impl AppState {
                         ResultsView::Done(Box::new(view))
                     }
                     Err(e) => {
+                        if let (Some(at), Some(source_id)) = (e.position(), &ran_on) {
+                            self.editor.mark_error(Some(source_id), at);
+                        }
                         let (heading, message) = describe_error(&e);
                         ResultsView::Failed {
                             source,

@@ -8,6 +8,7 @@ use ratatui_textarea::{Input, TextArea};
 
 use crate::core::guard::{DEFAULT_LIMIT, MAX_LIMIT};
 use crate::core::sanitize::for_clipboard;
+use crate::core::splice::LineColumn;
 
 use super::sources::SourceItem;
 
@@ -19,6 +20,16 @@ pub struct EditorPane {
     /// Rows a query may return, 1–1000 (CONTRACT.md), shown beside the editor.
     pub limit: usize,
     focused: bool,
+    /// Where the engine placed the last query's error: shown until that text is edited.
+    mark: Option<ErrorMark>,
+}
+
+/// A cell of one source's text, as (line, character) from 0.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ErrorMark {
+    source_id: Option<String>,
+    row: usize,
+    col: usize,
 }
 
 impl Default for EditorPane {
@@ -28,6 +39,7 @@ impl Default for EditorPane {
             scratch: TextArea::default(),
             limit: DEFAULT_LIMIT,
             focused: true,
+            mark: None,
         };
         style(&mut pane.scratch, true);
         pane
@@ -113,7 +125,51 @@ impl EditorPane {
 
     /// Applies a key; says whether the text changed.
     pub fn input(&mut self, source_id: Option<&str>, input: Input) -> bool {
-        self.area_mut(source_id).input(input)
+        let changed = self.area_mut(source_id).input(input);
+        if changed {
+            self.edited(source_id);
+        }
+        changed
+    }
+
+    /// Puts the cursor where the engine placed an error in the text that ran (a 1-based line
+    /// and column of characters, as [`LineColumn`] counts them) and marks that cell until
+    /// the text changes. A place past the text (the text changed meanwhile) is clamped.
+    pub fn mark_error(&mut self, source_id: Option<&str>, at: LineColumn) {
+        let area = self.area_mut(source_id);
+        let lines = area.lines();
+        let row = at.line.saturating_sub(1).min(lines.len().saturating_sub(1));
+        let len = lines.get(row).map_or(0, |l| l.chars().count());
+        let col = at.column.saturating_sub(1).min(len);
+        area.cancel_selection();
+        area.move_cursor(ratatui_textarea::CursorMove::Jump(
+            u16::try_from(row).unwrap_or(u16::MAX),
+            u16::try_from(col).unwrap_or(u16::MAX),
+        ));
+        self.mark = Some(ErrorMark {
+            source_id: source_id.map(String::from),
+            row,
+            col,
+        });
+    }
+
+    /// The marked error cell of a source's text, as (line, character) from 0.
+    pub fn error_mark(&self, source_id: Option<&str>) -> Option<(usize, usize)> {
+        self.mark
+            .as_ref()
+            .filter(|m| m.source_id.as_deref() == source_id)
+            .map(|m| (m.row, m.col))
+    }
+
+    /// A source's text changed: a mark in it no longer points at what the engine saw.
+    fn edited(&mut self, source_id: Option<&str>) {
+        if self
+            .mark
+            .as_ref()
+            .is_some_and(|m| m.source_id.as_deref() == source_id)
+        {
+            self.mark = None;
+        }
     }
 
     /// Whether a source has its editor.
@@ -126,6 +182,7 @@ impl EditorPane {
     pub fn insert(&mut self, source_id: Option<&str>, text: &str) {
         let clean = for_clipboard(text);
         self.area_mut(source_id).insert_str(clean);
+        self.edited(source_id);
     }
 
     /// Replaces a source's text, cursor at the end, so that undo can take it back (a query
@@ -138,6 +195,7 @@ impl EditorPane {
         } else {
             area.insert_str(for_clipboard(text));
         }
+        self.edited(source_id);
     }
 
     /// Starts a source's editor over with saved text (no undo back to the starter SQL).
@@ -148,11 +206,13 @@ impl EditorPane {
         area.move_cursor(ratatui_textarea::CursorMove::End);
         style(&mut area, self.focused);
         self.texts.insert(source_id.to_string(), area);
+        self.edited(Some(source_id));
     }
 
     /// Forgets a deleted source's text.
     pub fn forget(&mut self, source_id: &str) {
         self.texts.remove(source_id);
+        self.edited(Some(source_id));
     }
 
     /// Whether the text is what [`EditorPane::ensure`] started it with: nobody typed yet.
@@ -163,11 +223,19 @@ impl EditorPane {
     }
 
     pub fn undo(&mut self, source_id: Option<&str>) -> bool {
-        self.area_mut(source_id).undo()
+        let changed = self.area_mut(source_id).undo();
+        if changed {
+            self.edited(source_id);
+        }
+        changed
     }
 
     pub fn redo(&mut self, source_id: Option<&str>) -> bool {
-        self.area_mut(source_id).redo()
+        let changed = self.area_mut(source_id).redo();
+        if changed {
+            self.edited(source_id);
+        }
+        changed
     }
 
     /// The cursor as (line, character).
@@ -198,6 +266,7 @@ impl EditorPane {
             area.move_cursor(to(end));
         }
         area.insert_str(text);
+        self.edited(source_id);
     }
 
     /// Inserts a name from the schema at the cursor, with a space first when it would
@@ -212,5 +281,6 @@ impl EditorPane {
             area.insert_char(' ');
         }
         area.insert_str(name);
+        self.edited(source_id);
     }
 }

@@ -317,6 +317,7 @@ impl SortKey {
             Value::Bool(b) => SortKey::Bool(*b),
             Value::Int(i) => SortKey::Int(*i),
             Value::Float(f) => SortKey::Float(*f),
+            Value::Float4(f) => SortKey::Float(crate::core::value::f32_digits(*f)),
             Value::Numeric(s) => match s.parse::<f64>() {
                 Ok(f) => SortKey::Float(f),
                 Err(_) => SortKey::text(s.clone()),

@@ -195,7 +195,7 @@ pub fn describe_error(e: &Error) -> (&'static str, String) {
         Error::NotFound(_) => "Source not found",
         Error::Conflict(_) => "Conflict",
         Error::Unreachable(_) => "Source unreachable",
-        Error::QueryFailed(_) => "Query failed",
+        Error::QueryFailed(_) | Error::QueryFailedAt { .. } => "Query failed",
         Error::Internal(_) => "tdb failed",
         Error::AuditUnwritable(_) => "Audit log unavailable",
         Error::Interrupted { .. } => "Interrupted",

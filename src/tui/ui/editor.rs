@@ -5,7 +5,7 @@
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
-use ratatui::style::Style;
+use ratatui::style::{Modifier, Style};
 use ratatui::text::Line;
 use ratatui_textarea::TextArea;
 use unicode_width::UnicodeWidthChar;
@@ -31,6 +31,40 @@ pub fn draw(app: &AppState, f: &mut Frame, area: Rect) {
     let text = app.editor.area(app.selected_id());
     f.render_widget(text, body);
     paint_syntax(&app.theme, f.buffer_mut(), body, text);
+    if let Some(mark) = app.editor.error_mark(app.selected_id()) {
+        paint_mark(&app.theme, f.buffer_mut(), body, text, mark);
+    }
+}
+
+/// Underlines the cell where the engine placed the error, in the error colour, when it is
+/// scrolled into view.
+fn paint_mark(
+    theme: &Theme,
+    buf: &mut Buffer,
+    body: Rect,
+    text: &TextArea<'_>,
+    mark: (usize, usize),
+) {
+    let (row, col) = mark;
+    let (top, left) = text.scroll_offset();
+    let (top, left) = (top as usize, left as usize);
+    let Some(line) = text.lines().get(row) else {
+        return;
+    };
+    let cols = columns(line, text.tab_length() as usize);
+    let Some(&x) = cols.get(col) else {
+        return;
+    };
+    if row < top || row - top >= body.height as usize || x < left || x - left >= body.width as usize
+    {
+        return;
+    }
+    let cell = &mut buf[(body.x + (x - left) as u16, body.y + (row - top) as u16)];
+    cell.set_style(
+        theme
+            .error
+            .add_modifier(Modifier::UNDERLINED | Modifier::BOLD),
+    );
 }
 
 fn style(theme: &Theme, kind: Kind) -> Style {
