@@ -56,10 +56,10 @@ impl Value {
             Value::Bytes(b) => Json::String(bytes_text(b)),
             // A tree cannot hold the text's exact digits; output that must keep them
             // serializes the value itself (see `Serialize`), which embeds the text raw.
-            Value::Json(t) if json_is_container(t) => {
+            Value::Json(t) if embeds_raw(t) => {
                 serde_json::from_str(t).unwrap_or_else(|_| Json::String(t.clone()))
             }
-            Value::Json(t) => Json::String(t.clone()),
+            Value::Json(t) => Json::String(t.trim().to_string()),
             Value::Array(items) => Json::Array(items.iter().map(Value::to_json).collect()),
         }
     }
@@ -112,14 +112,14 @@ impl Serialize for Value {
             Value::Float4(f) => s.serialize_str(&float4_text(*f)),
             Value::Numeric(t) | Value::Text(t) => s.serialize_str(t),
             Value::Bytes(b) => s.serialize_str(&bytes_text(b)),
-            Value::Json(t) if json_is_container(t) => {
+            Value::Json(t) if embeds_raw(t) => {
                 match serde_json::from_str::<&serde_json::value::RawValue>(t) {
                     Ok(raw) => raw.serialize(s),
                     // Not JSON after all (a server never sends that): the text as a string.
                     Err(_) => s.serialize_str(t),
                 }
             }
-            Value::Json(t) => s.serialize_str(t),
+            Value::Json(t) => s.serialize_str(t.trim()),
             Value::Array(items) => {
                 let mut seq = s.serialize_seq(Some(items.len()))?;
                 for v in items {
@@ -186,8 +186,10 @@ impl Serialize for JsonRow<'_> {
 /// instead: embedded raw, a JSON `null` would read exactly like SQL NULL, and a JSON
 /// string `"null"` like that string's text. So a JSON cell is never a bare `null`, and
 /// `fromjson` on a string cell gives the value back.
-fn json_is_container(t: &str) -> bool {
-    matches!(t.trim_start().as_bytes().first(), Some(b'{' | b'['))
+/// A json value is embedded in JSON output as the server's text, digits untouched, except
+/// JSON's `null`: that becomes the string `"null"`, so a bare `null` is always SQL NULL.
+fn embeds_raw(t: &str) -> bool {
+    t.trim() != "null"
 }
 
 fn needs_array_quotes(t: &str) -> bool {
@@ -500,12 +502,14 @@ mod tests {
     }
 
     #[test]
-    fn a_json_scalar_is_its_text_so_json_null_is_not_sql_null() {
+    fn json_null_is_not_sql_null_and_other_scalars_stay_raw() {
         let out = |v: Value| serde_json::to_string(&v).unwrap();
         assert_eq!(out(Value::Null), "null");
         assert_eq!(out(Value::Json("null".into())), r#""null""#);
-        assert_eq!(out(Value::Json(r#""null""#.into())), r#""\"null\"""#);
-        assert_eq!(out(Value::Json("1.10".into())), r#""1.10""#);
+        assert_eq!(out(Value::Json(r#""a""#.into())), r#""a""#);
+        assert_eq!(out(Value::Json("1.10".into())), "1.10");
+        assert_eq!(out(Value::Json("1.0e2".into())), "1.0e2");
+        assert_eq!(out(Value::Json("true".into())), "true");
         assert_eq!(out(Value::Json("[null]".into())), "[null]");
         assert_eq!(
             out(Value::Array(vec![Value::Json("null".into()), Value::Null])),
