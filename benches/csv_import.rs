@@ -15,9 +15,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
+use tdb::connector::Connector;
 use tdb::connector::csv::CsvConnector;
-use tdb::connector::{Connector, Progress};
 use tdb::core::guard::{self, Dialect};
+use tdb::core::progress::Progress;
 use tdb::core::source::{Connection, CsvConnection, SourceRecord, Status};
 use tdb::home::Home;
 use tokio_util::sync::CancellationToken;

@@ -19,10 +19,13 @@ use tokio_util::sync::CancellationToken;
 
 use crate::audit::Event;
 use crate::clipboard::{Clipboard, Copied};
-use crate::connector::{self, Connector, Progress, ProgressFn, SchemaInfo, StoredSecret};
+use crate::connector::{self, Connector};
 use crate::core::draft::SourceDraft;
 use crate::core::export::Format;
 use crate::core::history::{HistoryEntry, KEEP_PER_SOURCE};
+use crate::core::progress::{Progress, ProgressFn};
+use crate::core::schema::SchemaInfo;
+use crate::core::secret::StoredSecret;
 use crate::core::source::{Connection, SourceRecord, Status};
 use crate::core::value::ResultSet;
 use crate::core::{Error, Result};

@@ -13,9 +13,12 @@ use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
 use crate::audit::{AuditLog, Event, SqlDigest, sql_prefix};
-use crate::connector::{self, Connector, ProgressFn, SchemaInfo, StoredSecret, TestReport};
+use crate::connector::{self, Connector, TestReport};
 use crate::core::guard::{self, Guarded};
 use crate::core::history::{HistoryEntry, Outcome};
+use crate::core::progress::ProgressFn;
+use crate::core::schema::SchemaInfo;
+use crate::core::secret::StoredSecret;
 use crate::core::source::{SourceRecord, Status};
 use crate::core::value::{JsonRows, ResultSet};
 use crate::core::{Error, Result};

@@ -7,10 +7,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
+use tdb::connector::Connector;
 use tdb::connector::csv::CsvConnector;
-use tdb::connector::{Connector, Progress};
 use tdb::core::Error;
 use tdb::core::guard::Guarded;
+use tdb::core::progress::Progress;
 use tdb::core::source::{Connection, CsvConnection, SourceRecord, Status};
 use tdb::core::value::{ResultSet, Value};
 use tdb::home::Home;

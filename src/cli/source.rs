@@ -9,7 +9,7 @@ use serde_json::{Map, Value as Json, json};
 
 use super::output::{print_fields, print_json, print_table};
 use super::{Context, SourceRef};
-use crate::connector::StoredSecret;
+use crate::core::secret::StoredSecret;
 use crate::core::source::{RegisterRequest, SourceRecord};
 use crate::core::{Error, Result};
 use crate::registry::{EditRequest, Registry, Removal};

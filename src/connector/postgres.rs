@@ -31,10 +31,11 @@ use tokio_util::sync::CancellationToken;
 
 use self::decode::Raw;
 use self::wire::{Guarded as GuardedStream, GuardedTls, Policy, Socket, WireError};
-use super::{
-    BoxFuture, ColumnInfo, Connector, ProgressFn, SchemaInfo, StoredSecret, TableInfo, TestReport,
-};
+use super::{BoxFuture, Connector, TestReport};
 use crate::core::guard::{Dialect, Guarded, TableName};
+use crate::core::progress::ProgressFn;
+use crate::core::schema::{ColumnInfo, SchemaInfo, TableInfo};
+use crate::core::secret::StoredSecret;
 use crate::core::source::{PgConnection, SourceRecord, SslMode};
 use crate::core::splice::PositionMap;
 use crate::core::value::{Column, ResultBudget, ResultSet, Value};

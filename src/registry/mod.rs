@@ -16,7 +16,7 @@ use rusqlite::{Connection as Db, ErrorCode, OptionalExtension, TransactionBehavi
 use secrecy::SecretString;
 use serde_json::{Map, Value as Json};
 
-use crate::connector::StoredSecret;
+use crate::core::secret::StoredSecret;
 use crate::core::source::{
     Connection, NewSource, SecretChange, SourceRecord, SourceType, Status, parse_connection,
     validate_description, validate_name, validate_tags,

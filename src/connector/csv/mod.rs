@@ -25,9 +25,11 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use super::{BoxFuture, Connector, Progress, ProgressFn, SchemaInfo, TestReport};
+use super::{BoxFuture, Connector, TestReport};
 use crate::core::guard::{Dialect, Guarded, TableName};
+use crate::core::progress::{Progress, ProgressFn};
 use crate::core::regular_file::{OpenError, open_regular, stat_regular};
+use crate::core::schema::SchemaInfo;
 use crate::core::source::{CsvConnection, SourceRecord};
 use crate::core::value::ResultSet;
 use crate::core::{Error, Result};

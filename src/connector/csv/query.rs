@@ -30,8 +30,8 @@ use rusqlite::{Connection, OpenFlags};
 use tokio_util::sync::CancellationToken;
 
 use super::infer::ColumnType;
-use crate::connector::ColumnInfo;
 use crate::core::Error;
+use crate::core::schema::ColumnInfo;
 use crate::core::value::{Column, ResultBudget, ResultSet, Value};
 
 /// Pragmas that only read, allowed with or without an argument.

@@ -4,9 +4,9 @@
 use std::time::{Duration, Instant};
 
 use crate::backend::RequestId;
-use crate::connector::Progress;
 use crate::core::Error;
 use crate::core::guard::REFUSAL_PREFIX;
+use crate::core::progress::Progress;
 use crate::core::sanitize::for_terminal_multiline;
 
 use super::grid::{Grid, SortDir};

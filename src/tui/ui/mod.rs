@@ -144,7 +144,7 @@ fn thousands(n: u64) -> String {
 }
 
 /// `importing 45% · 2,300 rows` for a CSV import under way.
-fn progress_text(p: &crate::connector::Progress) -> String {
+fn progress_text(p: &crate::core::progress::Progress) -> String {
     let pct = p
         .bytes
         .saturating_mul(100)
