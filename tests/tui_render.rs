@@ -974,7 +974,7 @@ fn app_ctx() -> tdb::tui::keymap::Context {
 
 #[test]
 fn the_mouse_focuses_selects_sorts_and_scrolls() {
-    use tdb::tui::ui::layout::{areas, grid_cells, inner};
+    use tdb::tui::layout::{areas, grid_cells, inner};
     let mut app = with_result(100, 30, orders_result(100));
     let a = areas(app.size, app.sources.items.len()).unwrap();
     let grid = |app: &AppState| match &app.results {
@@ -1117,7 +1117,7 @@ fn no_color_draws_without_colours_and_a_bad_config_says_where() {
     // The focused pane and the cursor still stand out.
     app.update(Action::FocusNext);
     let buf = buffer(&app);
-    let a = tdb::tui::ui::layout::areas(app.size, 3).unwrap();
+    let a = tdb::tui::layout::areas(app.size, 3).unwrap();
     assert!(
         buf[(a.results.x, a.results.y)]
             .modifier
@@ -1128,7 +1128,7 @@ fn no_color_draws_without_colours_and_a_bad_config_says_where() {
             .modifier
             .contains(Modifier::BOLD)
     );
-    let cells = tdb::tui::ui::layout::grid_cells(a.results);
+    let cells = tdb::tui::layout::grid_cells(a.results);
     assert!(
         buf[(cells.x, cells.y)]
             .modifier

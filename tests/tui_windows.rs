@@ -595,7 +595,7 @@ fn stored_values_from_elsewhere_show_visibly_in_the_form() {
 
 #[test]
 fn clicks_and_the_wheel_follow_the_filtered_list_and_stay_out_of_windows() {
-    use tdb::tui::ui::layout::{areas, inner};
+    use tdb::tui::layout::{areas, inner};
     let mut app = ready(100, 24);
     to_sources(&mut app);
     app.update(Action::FilterSources);

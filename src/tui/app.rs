@@ -15,6 +15,7 @@ use crate::core::source::Status;
 
 use super::action::{Action, Motion};
 use super::keymap::{Context, Keymap, Scope};
+use super::layout;
 use super::panes::completion::Completion;
 use super::panes::copy::{CopyMenu, CopyState, ExportPrompt};
 use super::panes::editor::EditorPane;
@@ -25,9 +26,9 @@ use super::panes::results::{GridView, ResultsView, Viewport, describe_error, for
 use super::panes::schema::{SchemaPane, SchemaTree};
 use super::panes::sources::SourcesPane;
 use super::panes::{Focus, move_in_list};
+use super::ui;
 use super::ui::theme::Theme;
 use super::ui::wrap::hard_wrap;
-use super::ui::{self, layout};
 use crate::clipboard;
 
 mod copy;

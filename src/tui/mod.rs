@@ -9,6 +9,7 @@ pub mod event;
 pub mod fuzzy;
 pub mod highlight;
 pub mod keymap;
+pub mod layout;
 pub mod panes;
 mod terminal;
 pub mod ui;

@@ -5,9 +5,9 @@ use ratatui::Frame;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 
-use super::layout::overlay;
 use crate::tui::app::AppState;
 use crate::tui::keymap::Scope;
+use crate::tui::layout::overlay;
 
 /// The help text, one line per binding.
 pub fn lines(app: &AppState) -> Vec<Line<'static>> {

@@ -7,7 +7,6 @@ mod detail;
 mod editor;
 mod help;
 mod input;
-pub mod layout;
 mod results;
 mod schema;
 mod source_form;
@@ -23,6 +22,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use super::app::{AppState, Overlay};
+use super::layout;
 use super::panes::Focus;
 use unicode_segmentation::UnicodeSegmentation;
 

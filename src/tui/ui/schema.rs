@@ -5,10 +5,10 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
-use super::layout::inner;
 use super::{fit, pane, progress_text, spinner};
 use crate::core::source::SourceType;
 use crate::tui::app::AppState;
+use crate::tui::layout::inner;
 use crate::tui::panes::Focus;
 use crate::tui::panes::schema::SchemaTree;
 
