@@ -12,10 +12,10 @@ use std::time::{Duration, Instant};
 
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+use tdb::backend::engine::QueryOutcome;
 use tdb::backend::{Request, Response};
 use tdb::core::source::{Connection, CsvConnection, SourceRecord, Status};
 use tdb::core::value::{Column, ResultSet, Value};
-use tdb::engine::QueryOutcome;
 use tdb::tui::action::{Action, Motion};
 use tdb::tui::app::AppState;
 use tdb::tui::keymap::Keymap;

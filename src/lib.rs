@@ -10,7 +10,6 @@ pub mod cli;
 pub mod clipboard;
 pub mod connector;
 pub mod core;
-pub mod engine;
 pub mod file_export;
 pub mod home;
 pub mod identity;

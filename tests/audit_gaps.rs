@@ -593,7 +593,7 @@ fn a_run_dropped_before_it_ends_still_closes_its_start() {
     let f = fixture();
     let marker = pg::unique("dropped");
     let sql = format!("SELECT pg_sleep(60), '{marker}' AS m");
-    let mut engine = tdb::engine::Engine::open(&tdb::home::Home::at(f.home())).unwrap();
+    let mut engine = tdb::backend::engine::Engine::open(&tdb::home::Home::at(f.home())).unwrap();
     let planned = engine.plan("pg", &sql, 10).unwrap();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()

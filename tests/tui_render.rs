@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use common::tui::{app, buffer, csv_record, loaded, pg_record, screen};
 use ratatui::style::Modifier;
+use tdb::backend::engine::QueryOutcome;
 use tdb::backend::{Request, RequestId, Response};
 use tdb::clipboard::{Copied, Via};
 use tdb::core::Error;
@@ -16,7 +17,6 @@ use tdb::core::progress::Progress;
 use tdb::core::schema::{ColumnInfo, SchemaInfo, TableInfo};
 use tdb::core::source::{SourceRecord, Status};
 use tdb::core::value::{Column, ResultSet, Value};
-use tdb::engine::QueryOutcome;
 use tdb::tui::action::{Action, CopyTarget, Motion};
 use tdb::tui::app::{AppState, MessageKind, Overlay};
 use tdb::tui::panes::Focus;

@@ -340,7 +340,7 @@ fn edit(ctx: &Context, reg: &mut Registry, args: EditArgs) -> Result<()> {
         },
     )?;
     let password_changed =
-        crate::engine::password_changed(&old_secret, &secret_or_unknown(reg, &rec));
+        crate::backend::engine::password_changed(&old_secret, &secret_or_unknown(reg, &rec));
     super::audit::source_updated(ctx, &old, &rec, password_changed);
     print_record(ctx, &rec)
 }

@@ -8,6 +8,8 @@
 //! their own and report back to the loop, which records what they said about the source and
 //! forwards the answer, so a slow query never delays another request.
 
+pub mod engine;
+
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -29,9 +31,9 @@ use crate::core::secret::StoredSecret;
 use crate::core::source::{Connection, SourceRecord, Status};
 use crate::core::value::ResultSet;
 use crate::core::{Error, Result};
-use crate::engine::{Engine, QueryOutcome, Ticket};
 use crate::home::Home;
 use crate::registry::{EditRequest, Removal};
+use engine::{Engine, QueryOutcome, Ticket};
 
 /// Pairs a [`Response`] with the [`Request`] that asked for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -700,7 +702,7 @@ fn edit_source(
             connection: (!patch.is_empty()).then_some(patch),
         },
     )?;
-    let changed = crate::engine::password_changed(&old_secret, &secret_or_unknown(engine, &rec));
+    let changed = engine::password_changed(&old_secret, &secret_or_unknown(engine, &rec));
     audit(engine, &Event::source_updated(&old, &rec, changed));
     engine.forget(&rec.id);
     Ok(rec)
