@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use tdb::backend::engine::QueryOutcome;
-use tdb::backend::{Request, Response};
+use tdb::backend::protocol::{Request, Response};
 use tdb::core::source::{Connection, CsvConnection, SourceRecord, Status};
 use tdb::core::value::{Column, ResultSet, Value};
 use tdb::tui::action::{Action, Motion};

@@ -638,7 +638,8 @@ fn a_run_dropped_before_it_ends_still_closes_its_start() {
 
 #[test]
 fn an_edit_from_the_ui_backend_is_audited_without_its_password() {
-    use tdb::backend::{self, Request, RequestId, Response};
+    use tdb::backend;
+    use tdb::backend::protocol::{Request, RequestId, Response};
     use tdb::core::draft::{Password, SourceDraft};
 
     let dir = tempfile::tempdir().unwrap();

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use common::tui::{app, buffer, csv_record, loaded, pg_record, screen};
 use ratatui::style::Modifier;
 use tdb::backend::engine::QueryOutcome;
-use tdb::backend::{Request, RequestId, Response};
+use tdb::backend::protocol::{Request, RequestId, Response};
 use tdb::clipboard::{Copied, Via};
 use tdb::core::Error;
 use tdb::core::export::Format;

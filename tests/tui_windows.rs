@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use common::tui::{buffer, csv_record, key, loaded, pg_record, screen, type_text};
 use ratatui_textarea::Key;
-use tdb::backend::{Request, RequestId, Response};
+use tdb::backend::protocol::{Request, RequestId, Response};
 use tdb::core::Error;
 use tdb::core::draft::Password;
 use tdb::core::history::{HistoryEntry, Outcome};

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use ratatui::layout::Rect;
 
-use crate::backend::{Request, RequestId, Response};
+use crate::backend::protocol::{Request, RequestId, Response};
 use crate::core::sanitize::{for_terminal, for_terminal_multiline};
 use crate::core::source::Status;
 

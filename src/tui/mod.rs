@@ -28,7 +28,8 @@ use ratatui::layout::Rect;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc::UnboundedSender;
 
-use crate::backend::{self, Request};
+use crate::backend;
+use crate::backend::protocol::Request;
 use crate::core::{Error, Result};
 use crate::home::Home;
 use action::Action;

@@ -7,7 +7,7 @@ use ratatui::layout::{Position, Rect};
 use ratatui_textarea::{Input, Key};
 
 use super::{AppState, Overlay};
-use crate::backend::Request;
+use crate::backend::protocol::Request;
 use crate::tui::action::Motion;
 use crate::tui::layout::{self, grid_cells, inner};
 use crate::tui::panes::Focus;

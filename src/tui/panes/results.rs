@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::backend::RequestId;
+use crate::backend::protocol::RequestId;
 use crate::core::Error;
 use crate::core::guard::REFUSAL_PREFIX;
 use crate::core::progress::Progress;

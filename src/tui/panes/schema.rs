@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use crate::backend::RequestId;
+use crate::backend::protocol::RequestId;
 use crate::core::ident::{qualified, quote_ident};
 use crate::core::progress::Progress;
 use crate::core::sanitize::for_terminal;
