@@ -1,4 +1,5 @@
-//! Plain types and rules: no tokio, no terminal, no database handles.
+//! Plain types and rules: no tokio, no terminal, no database handles, and nothing of the
+//! crate outside `core` (`tests/layering.rs` checks it), so every layer above can use them.
 
 pub mod draft;
 pub mod error;
