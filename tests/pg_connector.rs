@@ -528,7 +528,7 @@ async fn cancel_reaches_the_server() {
         };
         let statement = raw(&sql, 10);
         let (result, pid) = tokio::join!(c.query(&statement, token.clone()), watcher);
-        assert_eq!(failed(result), "query cancelled", "{who}");
+        assert!(matches!(result, Err(Error::Cancelled)), "{who}: {result:?}");
         // The backend stops running the sleep. A cancel that only dropped the task would leave
         // it active until the 30 s statement timeout; the deadline below is shorter than that,
         // so only a cancel that reached the server gets through it.

@@ -276,9 +276,7 @@ fn rejected_sql_reads_as_a_message() {
     let id = query_request(&app.update(Action::RunQuery));
     app.on_response(Response::QueryDone {
         id,
-        result: Err(Error::Invalid(
-            "SQL validation failed: Only SELECT statements are allowed".into(),
-        )),
+        result: Err(Error::rejected("Only SELECT statements are allowed")),
     });
     insta::assert_snapshot!(screen(&app));
 }

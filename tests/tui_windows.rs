@@ -475,7 +475,7 @@ fn a_finished_query_reads_its_sources_history_again() {
     });
     let reqs = app.on_response(Response::QueryDone {
         id,
-        result: Err(Error::Invalid("SQL validation failed: nope".into())),
+        result: Err(Error::rejected("nope")),
     });
     assert!(
         reqs.iter()

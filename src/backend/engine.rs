@@ -140,9 +140,7 @@ impl Engine {
         let connector = self.connector(&source)?;
         let table = connector.data_table();
         let guarded = if sql.trim().is_empty() {
-            Err(Error::Invalid(
-                "SQL validation failed: the SQL is empty".into(),
-            ))
+            Err(Error::rejected("the SQL is empty"))
         } else {
             guard::guard(sql, connector.dialect(), table.as_ref(), limit)
         };
@@ -192,7 +190,7 @@ impl Engine {
                 digest.chars
             )
         };
-        let e = Error::Invalid(format!("{}{why}", guard::REFUSAL_PREFIX));
+        let e = Error::rejected(why);
         self.reject(source, prefix, Some(digest), e)
     }
 
@@ -237,7 +235,11 @@ impl Engine {
     /// Records what a run said about the source's reachability.
     pub fn settle<T>(&self, source_id: &str, outcome: &Result<T>) {
         let status = match outcome {
-            Ok(_) | Err(Error::QueryFailed(_)) | Err(Error::Invalid(_)) => Status::Active,
+            Ok(_)
+            | Err(Error::QueryFailed(_))
+            | Err(Error::Cancelled)
+            | Err(Error::Invalid(_))
+            | Err(Error::Rejected(_)) => Status::Active,
             Err(Error::Unreachable(_)) => Status::Failed,
             Err(_) => return,
         };
@@ -321,7 +323,7 @@ impl Ticket {
                 None,
                 false,
                 // The source refused it before running it (its function policy).
-                if matches!(e, Error::Invalid(_)) {
+                if matches!(e, Error::Rejected(_)) {
                     Outcome::Rejected
                 } else {
                     Outcome::Failed
@@ -403,14 +405,14 @@ impl Planned {
                 })
             }
             Err(e) => {
-                let line = if let Error::Invalid(detail) = &e {
+                let line = if let Error::Rejected(refusal) = &e {
                     Event::QueryRejected {
                         query_id: Some(open.query_id.clone()),
                         source_id: self.source.id.clone(),
                         source_name: self.source.name.clone(),
                         sql: self.sql.clone(),
                         digest: None,
-                        detail: detail.clone(),
+                        detail: refusal.to_string(),
                     }
                 } else {
                     open.failed(e.detail().to_string(), duration_ms)

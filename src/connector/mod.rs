@@ -44,7 +44,7 @@ pub trait Connector: Send + Sync {
     /// Runs a guarded statement, reading at most `limit + 1` rows; `truncated` says whether
     /// the extra row existed. `cancel` stops it on the server. A connector whose engine has
     /// functions of its own resolves `guarded.calls` there first and refuses with
-    /// [`crate::core::Error::Invalid`] what its policy does not allow.
+    /// [`crate::core::Error::Rejected`] what its policy does not allow.
     fn query<'a>(
         &'a self,
         guarded: &'a Guarded,

@@ -405,10 +405,9 @@ impl PgConnector {
     }
 
     async fn run_query(&self, guarded: &Guarded, cancel: CancellationToken) -> Result<ResultSet> {
-        let cancelled = || Error::QueryFailed("query cancelled".into());
         let (shared, mut obj) = tokio::select! {
             r = self.checkout() => r?,
-            () = cancel.cancelled() => return Err(cancelled()),
+            () = cancel.cancelled() => return Err(Error::Cancelled),
         };
         let token = obj.cancel_token();
         let timeout_ms = self.timeout_ms();
@@ -449,7 +448,7 @@ impl PgConnector {
                 Ok(rs)
             }
             // A policy refusal rolled back cleanly before anything ran.
-            Outcome::Done(Err(e @ Error::Invalid(_))) => Err(e),
+            Outcome::Done(Err(e @ Error::Rejected(_))) => Err(e),
             Outcome::Done(Err(e)) => {
                 drop(Object::take(obj));
                 Err(e)
@@ -457,7 +456,7 @@ impl PgConnector {
             Outcome::Cancelled => {
                 self.cancel_on_server(&token, shared).await;
                 drop(Object::take(obj));
-                Err(cancelled())
+                Err(Error::Cancelled)
             }
             Outcome::TimedOut => {
                 self.cancel_on_server(&token, shared).await;
@@ -533,7 +532,7 @@ impl PgConnector {
             if !clean {
                 tracing::debug!("rollback after a policy refusal failed");
             }
-            return Err(Error::Invalid(policy::refusal(&offenders)));
+            return Err(policy::refusal(&offenders));
         }
         let stmt = stmt.map_err(|e| self.query_error_in(&e, Some(positions)))?;
         if !stmt.params().is_empty() {

@@ -9,7 +9,7 @@
 //! Errors: a missing or unreadable file is [`Error::Unreachable`] (exit 13) naming the path;
 //! a file that is not a CSV tdb can read (ragged row, invalid UTF-8, unterminated quote,
 //! empty) is [`Error::QueryFailed`] (exit 14) naming the line; SQL that tries to write is
-//! [`Error::Invalid`] (exit 10), as the guard would report it; tdb's own cache failing is
+//! [`Error::Rejected`] (exit 10), as the guard would report it; tdb's own cache failing is
 //! [`Error::Internal`].
 
 mod cache;

@@ -195,9 +195,7 @@ impl ReadOnlyDb {
         let what = what
             .or_else(|| self.denied.lock().ok().and_then(|mut d| d.take()))
             .unwrap_or_else(|| "this statement".into());
-        Error::Invalid(format!(
-            "SQL validation failed: {what} is not allowed: a CSV source is read-only"
-        ))
+        Error::rejected(format!("{what} is not allowed: a CSV source is read-only"))
     }
 
     /// The columns of `data` with their inferred types.
@@ -229,7 +227,7 @@ impl ReadOnlyDb {
         cancel: &CancellationToken,
     ) -> std::result::Result<ResultSet, QueryError> {
         if cancel.is_cancelled() {
-            return Err(Error::QueryFailed("query cancelled".into()).into());
+            return Err(Error::Cancelled.into());
         }
         let budget = ResultBudget::from_env()?;
         self.conn
@@ -340,7 +338,7 @@ impl ReadOnlyDb {
         let code = e.sqlite_error_code();
         let error = match code {
             Some(ErrorCode::OperationInterrupted) => match why {
-                Why::Cancelled => Error::QueryFailed("query cancelled".into()),
+                Why::Cancelled => Error::Cancelled,
                 Why::TimedOut => {
                     Error::QueryFailed(format!("query timed out after {} s", timeout.as_secs_f64()))
                 }
@@ -348,9 +346,9 @@ impl ReadOnlyDb {
             },
             Some(ErrorCode::AuthorizationForStatementDenied) => self.refused(None),
             _ => match e {
-                rusqlite::Error::MultipleStatement => Error::Invalid(
-                    "SQL validation failed: only one statement may run at a time".into(),
-                ),
+                rusqlite::Error::MultipleStatement => {
+                    Error::rejected("only one statement may run at a time")
+                }
                 e => Error::QueryFailed(format!("query failed: {e}")),
             },
         };
