@@ -672,7 +672,7 @@ fn an_edit_from_the_ui_backend_is_audited_without_its_password() {
             tdb::clipboard::ClipboardEnv::default(),
             dir.path().join("clipboard.txt"),
         );
-        let mut h = backend::spawn_with(home.clone(), clipboard);
+        let mut h = backend::spawn_with(home.clone(), clipboard).unwrap();
         h.requests
             .send(Request::EditSource {
                 id: RequestId(7),

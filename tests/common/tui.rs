@@ -146,7 +146,7 @@ impl Harness {
             },
             home.root().join("clipboard.txt"),
         );
-        let handle = rt.block_on(async { backend::spawn_with(home.clone(), clipboard) });
+        let handle = backend::spawn_with(home.clone(), clipboard).unwrap();
         let (app, startup) = app(width, height, Instant::now());
         let mut h = Harness {
             app,
