@@ -5,17 +5,20 @@
 
 use std::path::{Path, PathBuf};
 
-/// Where a rule applies (a module and everything under it) and what it may not reach: a
-/// crate-relative module (`connector`, `backend`) or an external crate (`tokio`).
+/// Where a rule applies (a module and everything under it, but `except` and their insides,
+/// and the module itself only unless `below_only`) and what it may not reach: a module of
+/// the crate (`connector`, `tui::ui`) or an external crate (`tokio`).
 struct Rule {
     module: &'static [&'static str],
+    below_only: bool,
+    except: &'static [&'static str],
     internal: Forbidden,
     external: &'static [&'static str],
     why: &'static str,
 }
 
 enum Forbidden {
-    /// These top-level modules of the crate.
+    /// These modules of the crate (`backend`, `tui::ui`) and everything in them.
     These(&'static [&'static str]),
     /// Every top-level module of the crate but the rule's own.
     AllButOwn,
@@ -39,6 +42,8 @@ const RUNTIME_AND_IO_CRATES: &[&str] = &[
 const RULES: &[Rule] = &[
     Rule {
         module: &["core"],
+        below_only: false,
+        except: &[],
         internal: Forbidden::AllButOwn,
         external: RUNTIME_AND_IO_CRATES,
         why: "core holds plain types and rules: it imports nothing of the crate above it, \
@@ -46,36 +51,48 @@ const RULES: &[Rule] = &[
     },
     Rule {
         module: &["registry"],
+        below_only: false,
+        except: &[],
         internal: Forbidden::These(&["backend", "cli", "tui", "server"]),
         external: &[],
         why: "the registry sits under the backend and the front ends",
     },
     Rule {
         module: &["connector"],
+        below_only: false,
+        except: &[],
         internal: Forbidden::These(&["backend", "cli", "tui", "server", "registry"]),
         external: &[],
         why: "a connector sits under the backend and gets its secret handed in",
     },
     Rule {
         module: &["audit"],
+        below_only: false,
+        except: &[],
         internal: Forbidden::These(&["backend", "cli", "tui", "server"]),
         external: &[],
         why: "the audit log sits under the backend and the front ends",
     },
     Rule {
         module: &["backend"],
+        below_only: false,
+        except: &[],
         internal: Forbidden::These(&["cli", "tui", "server"]),
         external: &[],
         why: "the backend serves the front ends and knows none of them",
     },
     Rule {
         module: &["cli"],
+        below_only: false,
+        except: &[],
         internal: Forbidden::These(&["tui", "server"]),
         external: &[],
         why: "the command line does not call into the terminal UI: main.rs hands it the UI",
     },
     Rule {
         module: &["tui", "ui"],
+        below_only: false,
+        except: &[],
         internal: Forbidden::These(&[
             "connector",
             "backend",
@@ -88,6 +105,15 @@ const RULES: &[Rule] = &[
         ]),
         external: &["tokio", "tokio_util"],
         why: "drawing is a pure function of the app's state",
+    },
+    Rule {
+        module: &["tui"],
+        below_only: true,
+        except: &["tui::ui"],
+        internal: Forbidden::These(&["tui::ui"]),
+        external: &[],
+        why: "the app's state and keys know nothing of the drawing; only the loop in \
+              tui/mod.rs hands the state to tui::ui",
     },
 ];
 
@@ -395,24 +421,14 @@ fn violations(relative: &Path, text: &str, top: &[String]) -> Vec<String> {
     let code = code_only(text);
     let mut out = Vec::new();
     for named in paths(&code, &module) {
-        for rule in RULES {
-            if !module.starts_with(
-                &rule
-                    .module
-                    .iter()
-                    .map(|s| s.to_string())
-                    .collect::<Vec<_>>(),
-            ) {
-                continue;
-            }
+        for rule in RULES.iter().filter(|r| applies(r, &module)) {
             let bad = match resolve(&named) {
-                Some(target) => target.first().is_some_and(|first| {
-                    top.contains(first)
-                        && match rule.internal {
-                            Forbidden::These(list) => list.contains(&first.as_str()),
-                            Forbidden::AllButOwn => first != rule.module[0],
-                        }
-                }),
+                Some(target) => match rule.internal {
+                    Forbidden::These(list) => list.iter().any(|m| is_in(&target, m)),
+                    Forbidden::AllButOwn => target
+                        .first()
+                        .is_some_and(|first| top.contains(first) && first != rule.module[0]),
+                },
                 None => {
                     named.segments.len() > 1 && rule.external.contains(&named.segments[0].as_str())
                 }
@@ -429,6 +445,18 @@ fn violations(relative: &Path, text: &str, top: &[String]) -> Vec<String> {
         }
     }
     out
+}
+
+/// Whether the module path `path` is `module` (`tui::ui`) or inside it.
+fn is_in(path: &[String], module: &str) -> bool {
+    let module: Vec<&str> = module.split("::").collect();
+    path.len() >= module.len() && path.iter().zip(&module).all(|(a, b)| a == b)
+}
+
+fn applies(rule: &Rule, module: &[String]) -> bool {
+    is_in(module, &rule.module.join("::"))
+        && !(rule.below_only && module.len() == rule.module.len())
+        && !rule.except.iter().any(|e| is_in(module, e))
 }
 
 fn src() -> PathBuf {
@@ -542,6 +570,11 @@ fn a_wrong_import_is_caught_in_every_spelling() {
         ("tui/ui/mod.rs", "tokio::task::spawn_blocking(f);"),
         ("backend/mod.rs", "use crate::tui::app::AppState;"),
         ("connector/csv/mod.rs", "use crate::registry::Registry;"),
+        ("tui/app.rs", "use super::ui::help_rows;"),
+        (
+            "tui/panes/results.rs",
+            "use crate::tui::{action::Motion, ui::theme::Theme};",
+        ),
     ];
     for (file, text) in caught {
         assert!(!check(file, text).is_empty(), "{file}: {text:?}");
@@ -587,7 +620,22 @@ fn what_is_allowed_or_not_code_passes() {
             "tui/ui/mod.rs",
             "use crate::tui::layout;\nuse crate::core::progress::Progress;",
         ),
-        ("tui/mod.rs", "let b = crate::backend::spawn(home);"),
+        (
+            "tui/mod.rs",
+            "let b = crate::backend::spawn(home);\nuse ui::render;",
+        ),
+        (
+            "tui/mod.rs",
+            "term.draw(|f| crate::tui::ui::render(&app, f))",
+        ),
+        (
+            "tui/ui/results.rs",
+            "use crate::tui::ui::layout::inner;\nuse super::fit;",
+        ),
+        (
+            "tui/app.rs",
+            "use super::layout;\nuse crate::tui::theme::Theme;",
+        ),
         ("cli/query.rs", "use crate::backend::engine::Engine;"),
         (
             "main.rs",

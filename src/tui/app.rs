@@ -26,9 +26,8 @@ use super::panes::results::{GridView, ResultsView, Viewport, describe_error, for
 use super::panes::schema::{SchemaPane, SchemaTree};
 use super::panes::sources::SourcesPane;
 use super::panes::{Focus, move_in_list};
-use super::ui;
-use super::ui::theme::Theme;
-use super::ui::wrap::hard_wrap;
+use super::theme::Theme;
+use super::wrap::hard_wrap;
 use crate::clipboard;
 
 mod copy;
@@ -410,7 +409,7 @@ impl AppState {
         let body = layout::inner(layout::overlay(self.size));
         let page = body.height.max(1) as usize;
         let rows = match &self.overlay {
-            Some(Overlay::Help { .. }) => ui::help_rows(self),
+            Some(Overlay::Help { .. }) => self.keymap.help_rows(),
             Some(Overlay::Detail(d)) => d
                 .text
                 .as_deref()

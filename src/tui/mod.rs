@@ -12,7 +12,9 @@ pub mod keymap;
 pub mod layout;
 pub mod panes;
 mod terminal;
+pub mod theme;
 pub mod ui;
+pub mod wrap;
 
 use std::io::{self, BufWriter, Stdout, Write};
 use std::path::Path;
@@ -39,7 +41,7 @@ use config::{Config, ConfigEnv};
 /// How often a spinner moves.
 const TICK: Duration = Duration::from_millis(100);
 /// How long quitting waits for running queries to be cancelled on their servers. A query
-/// still running after it is audited as stopped when the runtime drops it.
+/// still running after it is dropped with the backend, which audits it as stopped.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 
 /// What a signal that ends the UI did to the work in hand.

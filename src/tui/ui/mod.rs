@@ -12,9 +12,7 @@ mod schema;
 mod source_form;
 mod sources;
 mod status;
-pub mod theme;
 mod windows;
-pub mod wrap;
 
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Rect};
@@ -48,11 +46,6 @@ pub fn render(app: &AppState, f: &mut Frame) {
         Some(Overlay::Export(p)) => copy::draw_export(app, f, p),
         None => {}
     }
-}
-
-/// Rows of the help text, so the app can stop scrolling at its end.
-pub fn help_rows(app: &AppState) -> usize {
-    help::lines(app).len()
 }
 
 fn too_small(f: &mut Frame, area: Rect) {
