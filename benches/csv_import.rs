@@ -15,11 +15,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
+use tdb::connector::Connector;
 use tdb::connector::csv::CsvConnector;
 use tdb::connector::csv::{Csv, CsvConnection};
-use tdb::connector::{Connector, Progress};
 use tdb::core::guard;
 use tdb::core::kind::KindRules;
+use tdb::core::progress::Progress;
 use tdb::core::source::{SourceRecord, Status};
 use tdb::home::Home;
 use tokio_util::sync::CancellationToken;

@@ -12,11 +12,11 @@ use std::time::{Duration, Instant};
 
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use tdb::backend::{Request, Response};
+use tdb::backend::engine::QueryOutcome;
+use tdb::backend::protocol::{Request, Response};
 use tdb::connector::csv::{Csv, CsvConnection};
 use tdb::core::source::{SourceRecord, Status};
 use tdb::core::value::{Column, ResultSet, Value};
-use tdb::engine::QueryOutcome;
 use tdb::tui::action::{Action, Motion};
 use tdb::tui::app::AppState;
 use tdb::tui::keymap::Keymap;

@@ -593,7 +593,7 @@ fn a_run_dropped_before_it_ends_still_closes_its_start() {
     let f = fixture();
     let marker = pg::unique("dropped");
     let sql = format!("SELECT pg_sleep(60), '{marker}' AS m");
-    let mut engine = tdb::engine::Engine::open(&tdb::home::Home::at(f.home())).unwrap();
+    let mut engine = tdb::backend::engine::Engine::open(&tdb::home::Home::at(f.home())).unwrap();
     let planned = engine.plan("pg", &sql, 10).unwrap();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -638,7 +638,8 @@ fn a_run_dropped_before_it_ends_still_closes_its_start() {
 
 #[test]
 fn an_edit_from_the_ui_backend_is_audited_without_its_password() {
-    use tdb::backend::{self, Request, RequestId, Response};
+    use tdb::backend;
+    use tdb::backend::protocol::{Request, RequestId, Response};
     use tdb::core::draft::{Password, SourceDraft};
 
     let dir = tempfile::tempdir().unwrap();
@@ -671,7 +672,7 @@ fn an_edit_from_the_ui_backend_is_audited_without_its_password() {
             tdb::clipboard::ClipboardEnv::default(),
             dir.path().join("clipboard.txt"),
         );
-        let mut h = backend::spawn_with(home.clone(), clipboard);
+        let mut h = backend::spawn_with(home.clone(), clipboard).unwrap();
         h.requests
             .send(Request::EditSource {
                 id: RequestId(7),

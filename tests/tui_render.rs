@@ -8,14 +8,15 @@ use std::time::{Duration, Instant};
 
 use common::tui::{app, buffer, csv_record, key, loaded, pg_record, screen};
 use ratatui::style::Modifier;
-use tdb::backend::{Request, RequestId, Response};
+use tdb::backend::engine::QueryOutcome;
+use tdb::backend::protocol::{Request, RequestId, Response};
 use tdb::clipboard::{Copied, Via};
-use tdb::connector::{ColumnInfo, Progress, SchemaInfo, TableInfo};
 use tdb::core::Error;
 use tdb::core::export::Format;
+use tdb::core::progress::Progress;
+use tdb::core::schema::{ColumnInfo, SchemaInfo, TableInfo};
 use tdb::core::source::{SourceRecord, Status};
 use tdb::core::value::{Column, ResultSet, Value};
-use tdb::engine::QueryOutcome;
 use tdb::tui::action::{Action, CopyTarget, Motion};
 use tdb::tui::app::{AppState, MessageKind, Overlay};
 use tdb::tui::panes::Focus;
@@ -275,9 +276,7 @@ fn rejected_sql_reads_as_a_message() {
     let id = query_request(&app.update(Action::RunQuery));
     app.on_response(Response::QueryDone {
         id,
-        result: Err(Error::Invalid(
-            "SQL validation failed: Only SELECT statements are allowed".into(),
-        )),
+        result: Err(Error::rejected("Only SELECT statements are allowed")),
     });
     insta::assert_snapshot!(screen(&app));
 }
@@ -973,7 +972,7 @@ fn app_ctx() -> tdb::tui::keymap::Context {
 
 #[test]
 fn the_mouse_focuses_selects_sorts_and_scrolls() {
-    use tdb::tui::ui::layout::{areas, grid_cells, inner};
+    use tdb::tui::layout::{areas, grid_cells, inner};
     let mut app = with_result(100, 30, orders_result(100));
     let a = areas(app.size, app.sources.items.len()).unwrap();
     let grid = |app: &AppState| match &app.results {
@@ -1116,7 +1115,7 @@ fn no_color_draws_without_colours_and_a_bad_config_says_where() {
     // The focused pane and the cursor still stand out.
     app.update(Action::FocusNext);
     let buf = buffer(&app);
-    let a = tdb::tui::ui::layout::areas(app.size, 3).unwrap();
+    let a = tdb::tui::layout::areas(app.size, 3).unwrap();
     assert!(
         buf[(a.results.x, a.results.y)]
             .modifier
@@ -1127,7 +1126,7 @@ fn no_color_draws_without_colours_and_a_bad_config_says_where() {
             .modifier
             .contains(Modifier::BOLD)
     );
-    let cells = tdb::tui::ui::layout::grid_cells(a.results);
+    let cells = tdb::tui::layout::grid_cells(a.results);
     assert!(
         buf[(cells.x, cells.y)]
             .modifier

@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use common::tui::{buffer, csv_record, key, loaded, pg_record, screen, type_text};
 use ratatui_textarea::Key;
-use tdb::backend::{Request, RequestId, Response};
-use tdb::connector::{ColumnInfo, SchemaInfo};
+use tdb::backend::protocol::{Request, RequestId, Response};
 use tdb::core::Error;
 use tdb::core::draft::Password;
 use tdb::core::history::{HistoryEntry, Outcome};
+use tdb::core::schema::{ColumnInfo, SchemaInfo};
 use tdb::core::source::{SourceRecord, Status};
 use tdb::tui::action::{Action, Motion};
 use tdb::tui::app::AppState;
@@ -478,7 +478,7 @@ fn a_finished_query_reads_its_sources_history_again() {
     });
     let reqs = app.on_response(Response::QueryDone {
         id,
-        result: Err(Error::Invalid("SQL validation failed: nope".into())),
+        result: Err(Error::rejected("nope")),
     });
     assert!(
         reqs.iter()
@@ -598,7 +598,7 @@ fn stored_values_from_elsewhere_show_visibly_in_the_form() {
 
 #[test]
 fn clicks_and_the_wheel_follow_the_filtered_list_and_stay_out_of_windows() {
-    use tdb::tui::ui::layout::{areas, inner};
+    use tdb::tui::layout::{areas, inner};
     let mut app = ready(100, 24);
     to_sources(&mut app);
     app.update(Action::FilterSources);

@@ -4,8 +4,8 @@ use serde_json::json;
 
 use super::Context;
 use super::output::{print_json, print_table};
+use crate::backend::engine::Engine;
 use crate::core::Result;
-use crate::engine::Engine;
 
 pub fn schema(ctx: &Context, reference: &str) -> Result<()> {
     let mut engine = Engine::open(&ctx.home)?;

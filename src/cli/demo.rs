@@ -40,14 +40,14 @@ const SAMPLES: [Sample; 3] = [
     },
 ];
 
-pub fn run(config: Option<&Path>) -> Result<()> {
+pub fn run(config: Option<&Path>, ui: super::Ui) -> Result<()> {
     let dir = tempfile::Builder::new()
         .prefix("tdb-demo-")
         .tempdir()
         .map_err(|e| Error::internal("cannot create a temporary folder for the demo", e))?;
     let home = Home::at(dir.path().join("home"));
     populate(&home, &dir.path().join("data"))?;
-    let outcome = crate::tui::run(&home, config);
+    let outcome = ui(&home, config);
     // Removing the folder is part of the promise; say so if it failed.
     if let Err(e) = dir.close() {
         eprintln!("tdb: could not remove the demo's temporary folder: {e}");

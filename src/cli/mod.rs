@@ -12,7 +12,7 @@ mod query;
 mod source;
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand};
 
@@ -72,14 +72,18 @@ pub struct Context {
     pub json: bool,
 }
 
-/// Runs the command line and returns the process exit code.
-pub fn main() -> i32 {
+/// The interactive UI, opened on a home with an optional settings file. The binary passes
+/// it in, so the headless commands build and test without the terminal UI.
+pub type Ui = fn(&Home, Option<&Path>) -> Result<()>;
+
+/// Runs the command line and returns the process exit code; `tdb` and `tdb demo` open `ui`.
+pub fn main(ui: Ui) -> i32 {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return usage_error(e),
     };
     let json = cli.json;
-    match run(cli) {
+    match run(cli, ui) {
         Ok(()) => 0,
         Err(e) => {
             report(&e, json);
@@ -88,7 +92,7 @@ pub fn main() -> i32 {
     }
 }
 
-fn run(cli: Cli) -> Result<()> {
+fn run(cli: Cli, ui: Ui) -> Result<()> {
     let ctx = Context {
         home: Home::resolve(cli.home, cli.audit_log)?,
         json: cli.json,
@@ -98,8 +102,8 @@ fn run(cli: Cli) -> Result<()> {
         Some(Command::Source(cmd)) => source::run(&ctx, cmd),
         Some(Command::Query(args)) => query::run(&ctx, args),
         Some(Command::Audit(args)) => audit::run(&ctx, args),
-        Some(Command::Demo) => demo::run(cli.config.as_deref()),
-        None => crate::tui::run(&ctx.home, cli.config.as_deref()),
+        Some(Command::Demo) => demo::run(cli.config.as_deref(), ui),
+        None => ui(&ctx.home, cli.config.as_deref()),
     }
 }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::Context;
-use crate::connector::{Progress, ProgressFn};
+use crate::core::progress::{Progress, ProgressFn};
 
 pub struct ImportBar {
     bar: Option<ProgressBar>,

@@ -11,12 +11,12 @@ use tokio_util::sync::CancellationToken;
 use super::Context;
 use super::output::{for_terminal, print_json};
 use crate::audit::{SqlDigest, sql_prefix};
+use crate::backend::engine::{Engine, QueryOutcome};
 use crate::core::export::{Format, RowWriter};
 use crate::core::guard::{DEFAULT_LIMIT, MAX_SQL_CHARS};
 use crate::core::sanitize;
 use crate::core::value::ResultSet;
 use crate::core::{Error, Result};
-use crate::engine::{Engine, QueryOutcome};
 
 #[derive(Debug, Args)]
 #[command(after_help = "\

@@ -10,7 +10,7 @@ use serde_json::{Map, Value as Json, json};
 use super::flags::ConnectionFlags;
 use super::output::{print_fields, print_json, print_table};
 use super::{Context, SourceRef};
-use crate::connector::StoredSecret;
+use crate::core::secret::StoredSecret;
 use crate::core::source::{RegisterRequest, SourceRecord};
 use crate::core::{Error, Result};
 use crate::home::Here;
@@ -350,7 +350,7 @@ fn edit(ctx: &Context, reg: &mut Registry, args: EditArgs) -> Result<()> {
         },
     )?;
     let password_changed =
-        crate::engine::password_changed(&old_secret, &secret_or_unknown(reg, &rec));
+        crate::backend::engine::password_changed(&old_secret, &secret_or_unknown(reg, &rec));
     super::audit::source_updated(ctx, &old, &rec, password_changed);
     print_record(ctx, &rec)
 }

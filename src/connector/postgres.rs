@@ -32,11 +32,12 @@ use tokio_util::sync::CancellationToken;
 
 use self::decode::Raw;
 use self::wire::{Guarded as GuardedStream, GuardedTls, Policy, Socket, WireError};
-use super::{
-    BoxFuture, ColumnInfo, Connector, ProgressFn, SchemaInfo, StoredSecret, TableInfo, TestReport,
-};
+use super::{BoxFuture, Connector, TestReport};
 use crate::core::guard::{Guarded, TableName};
 use crate::core::kind::{GuardPolicy, KindRules};
+use crate::core::progress::ProgressFn;
+use crate::core::schema::{ColumnInfo, SchemaInfo, TableInfo};
+use crate::core::secret::StoredSecret;
 use crate::core::source::SourceRecord;
 use crate::core::splice::{LineColumn, PositionMap};
 pub use kind::{KIND, PgConnection, Postgres, SslMode};
@@ -424,7 +425,7 @@ impl PgConnector {
     async fn warm_up(&self, cancel: CancellationToken) -> Result<()> {
         let (_, obj) = tokio::select! {
             r = self.checkout() => r?,
-            () = cancel.cancelled() => return Err(Error::QueryFailed("query cancelled".into())),
+            () = cancel.cancelled() => return Err(Error::Cancelled),
         };
         obj.prepare_typed_cached(policy::SET_TIMEOUTS_AND_PROBE, &policy::PARAM_TYPES)
             .await
@@ -443,10 +444,9 @@ impl PgConnector {
     }
 
     async fn run_query(&self, guarded: &Guarded, cancel: CancellationToken) -> Result<ResultSet> {
-        let cancelled = || Error::QueryFailed("query cancelled".into());
         let (shared, mut obj) = tokio::select! {
             r = self.checkout() => r?,
-            () = cancel.cancelled() => return Err(cancelled()),
+            () = cancel.cancelled() => return Err(Error::Cancelled),
         };
         let token = obj.cancel_token();
         let timeout_ms = self.timeout_ms();
@@ -487,7 +487,7 @@ impl PgConnector {
                 Ok(rs)
             }
             // A policy refusal rolled back cleanly before anything ran.
-            Outcome::Done(Err(e @ Error::Invalid(_))) => Err(e),
+            Outcome::Done(Err(e @ Error::Rejected(_))) => Err(e),
             Outcome::Done(Err(e)) => {
                 drop(Object::take(obj));
                 Err(e)
@@ -495,7 +495,7 @@ impl PgConnector {
             Outcome::Cancelled => {
                 self.cancel_on_server(&token, shared).await;
                 drop(Object::take(obj));
-                Err(cancelled())
+                Err(Error::Cancelled)
             }
             Outcome::TimedOut => {
                 self.cancel_on_server(&token, shared).await;
@@ -571,7 +571,7 @@ impl PgConnector {
             if !clean {
                 tracing::debug!("rollback after a policy refusal failed");
             }
-            return Err(Error::Invalid(policy::refusal(&offenders)));
+            return Err(policy::refusal(&offenders));
         }
         let stmt = stmt.map_err(|e| self.query_error_in(&e, Some(positions)))?;
         if !stmt.params().is_empty() {

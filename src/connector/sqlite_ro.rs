@@ -222,8 +222,8 @@ impl ReadOnlyDb {
         let what = what
             .or_else(|| self.denied.lock().ok().and_then(|mut d| d.take()))
             .unwrap_or_else(|| "this statement".into());
-        Error::Invalid(format!(
-            "SQL validation failed: {what} is not allowed: {} is read-only",
+        Error::rejected(format!(
+            "{what} is not allowed: {} is read-only",
             self.flavor.what
         ))
     }
@@ -252,7 +252,7 @@ impl ReadOnlyDb {
         cancel: &CancellationToken,
     ) -> std::result::Result<ResultSet, QueryError> {
         if cancel.is_cancelled() {
-            return Err(Error::QueryFailed("query cancelled".into()).into());
+            return Err(Error::Cancelled.into());
         }
         let budget = ResultBudget::from_env()?;
         self.conn
@@ -366,7 +366,7 @@ impl ReadOnlyDb {
         let code = e.sqlite_error_code();
         let error = match code {
             Some(ErrorCode::OperationInterrupted) => match why {
-                Why::Cancelled => Error::QueryFailed("query cancelled".into()),
+                Why::Cancelled => Error::Cancelled,
                 Why::TimedOut => {
                     Error::QueryFailed(format!("query timed out after {} s", timeout.as_secs_f64()))
                 }
@@ -374,9 +374,9 @@ impl ReadOnlyDb {
             },
             Some(ErrorCode::AuthorizationForStatementDenied) => self.refused(None),
             _ => match e {
-                rusqlite::Error::MultipleStatement => Error::Invalid(
-                    "SQL validation failed: only one statement may run at a time".into(),
-                ),
+                rusqlite::Error::MultipleStatement => {
+                    Error::rejected("only one statement may run at a time")
+                }
                 e => Error::QueryFailed(format!("query failed: {e}")),
             },
         };

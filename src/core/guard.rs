@@ -114,11 +114,8 @@ pub struct OperatorUse {
 /// types is caught however it is reached.
 pub const IMPLICIT_OPERATORS: [&str; 6] = ["=", "<>", "<", ">", "<=", ">="];
 
-/// The prefix of every refusal, as the seed's API answers it.
-pub const REFUSAL_PREFIX: &str = "SQL validation failed: ";
-
-/// The seed's message for anything that is not a query.
-pub const ONLY_SELECT: &str = "SQL validation failed: Only SELECT statements are allowed";
+/// The seed's refusal of anything that is not a query.
+pub const ONLY_SELECT: &str = "Only SELECT statements are allowed";
 
 /// `TABLE name` works only at the start of the statement (see [`expand_table_command`]).
 const TABLE_ONLY_ALONE: &str =
@@ -319,7 +316,7 @@ fn limit_error(limit: impl std::fmt::Display) -> Error {
 }
 
 fn refuse(detail: impl std::fmt::Display) -> Error {
-    Error::Invalid(format!("{REFUSAL_PREFIX}{detail}"))
+    Error::rejected(detail)
 }
 
 /// Checks `sql` and returns it rewritten for execution, or the refusal to show the user.
@@ -556,7 +553,7 @@ fn parse_one_query(sql: &str, dialect: Dialect) -> Result<Parsed> {
         Ok(statements) => statements,
         // A statement sqlparser cannot parse (`VACUUM (…)`, `LISTEN`, PL/pgSQL `DO`) is
         // still not a query: say so with the seed's message rather than a syntax error.
-        Err(_) if !opens_a_query(first) => return Err(Error::Invalid(ONLY_SELECT.into())),
+        Err(_) if !opens_a_query(first) => return Err(refuse(ONLY_SELECT)),
         Err(e) => return Err(parse_error(e)),
     };
     let statement = match statements.len() {
@@ -586,7 +583,7 @@ fn parse_one_query(sql: &str, dialect: Dialect) -> Result<Parsed> {
     };
     // `WITH x AS (…) DELETE …` parses as a query whose body is the DELETE.
     if !allowed || inner_query(&statement).is_some_and(|q| write_kind(&q.body).is_some()) {
-        return Err(Error::Invalid(ONLY_SELECT.into()));
+        return Err(refuse(ONLY_SELECT));
     }
     Ok(Parsed {
         statement,
@@ -1274,10 +1271,7 @@ mod tests {
 
     fn refusal(policy: GuardPolicy, sql: &str) -> String {
         match run(policy, sql) {
-            Err(Error::Invalid(m)) => {
-                assert!(m.starts_with(REFUSAL_PREFIX), "{sql:?}: {m:?}");
-                m
-            }
+            Err(Error::Rejected(m)) => m.to_string(),
             other => panic!("{sql:?} was not refused: {other:?}"),
         }
     }
@@ -1298,7 +1292,12 @@ mod tests {
         ($($name:ident: $dialect:expr, $sql:expr;)+) => {$(
             #[test]
             fn $name() {
-                assert_eq!(refusal($dialect, $sql), ONLY_SELECT, "{:?}", $sql);
+                assert_eq!(
+                    refusal($dialect, $sql),
+                    "SQL validation failed: Only SELECT statements are allowed",
+                    "{:?}",
+                    $sql
+                );
             }
         )+};
     }

@@ -17,8 +17,8 @@ use secrecy::SecretString;
 use serde_json::{Map, Value as Json};
 
 use crate::connector;
-use crate::connector::StoredSecret;
 use crate::core::kind::field_errors;
+use crate::core::secret::StoredSecret;
 use crate::core::source::{
     Connection, NewSource, SecretChange, SourceRecord, Status, validate_description, validate_name,
     validate_tags,

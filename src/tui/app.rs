@@ -9,12 +9,13 @@ use std::time::Instant;
 
 use ratatui::layout::Rect;
 
-use crate::backend::{Request, RequestId, Response};
+use crate::backend::protocol::{Request, RequestId, Response};
 use crate::core::sanitize::{for_terminal, for_terminal_multiline};
 use crate::core::source::Status;
 
 use super::action::{Action, Motion};
 use super::keymap::{Context, Keymap, Scope};
+use super::layout;
 use super::panes::completion::Completion;
 use super::panes::copy::{CopyMenu, CopyState, ExportPrompt};
 use super::panes::editor::EditorPane;
@@ -25,9 +26,8 @@ use super::panes::results::{GridView, ResultsView, Viewport, describe_error, for
 use super::panes::schema::{SchemaPane, SchemaTree};
 use super::panes::sources::SourcesPane;
 use super::panes::{Focus, move_in_list};
-use super::ui::theme::Theme;
-use super::ui::wrap::hard_wrap;
-use super::ui::{self, layout};
+use super::theme::Theme;
+use super::wrap::hard_wrap;
 use crate::clipboard;
 
 mod copy;
@@ -409,7 +409,7 @@ impl AppState {
         let body = layout::inner(layout::overlay(self.size));
         let page = body.height.max(1) as usize;
         let rows = match &self.overlay {
-            Some(Overlay::Help { .. }) => ui::help_rows(self),
+            Some(Overlay::Help { .. }) => self.keymap.help_rows(),
             Some(Overlay::Detail(d)) => d
                 .text
                 .as_deref()

@@ -19,7 +19,7 @@ use toml::de::{DeTable, DeValue};
 
 use super::app::{AppState, Message, MessageKind};
 use super::keymap::Keymap;
-use super::ui::theme::Theme;
+use super::theme::Theme;
 
 /// The embedded defaults of the theme, which double as the documentation of every option.
 const DEFAULTS: &str = include_str!("../../assets/config.toml");

@@ -232,6 +232,9 @@ pub struct Context {
     pub running: bool,
 }
 
+/// An action and every key bound to it in one scope.
+pub type Binding = (Vec<Key>, Action);
+
 #[derive(Debug, Clone, Default)]
 pub struct Keymap {
     scopes: HashMap<Scope, HashMap<Key, Action>>,
@@ -316,7 +319,7 @@ impl Keymap {
     }
 
     /// Every binding of a scope as (keys, action), in the order of [`Action::BINDABLE`].
-    pub fn bindings(&self, scope: Scope) -> Vec<(Vec<Key>, Action)> {
+    pub fn bindings(&self, scope: Scope) -> Vec<Binding> {
         Action::BINDABLE
             .iter()
             .map(|(_, a)| (self.keys_for(scope, a), a.clone()))
@@ -327,6 +330,26 @@ impl Keymap {
     /// The first key of `action` in `scope` as text, for the status bar's hints.
     pub fn hint(&self, scope: Scope, action: &Action) -> Option<String> {
         self.keys_for(scope, action).first().map(Key::to_string)
+    }
+
+    /// What the help lists, scope by scope: each scope that has a binding, and the editor
+    /// always (its unbound keys type). The drawing styles it and the app counts its rows to
+    /// stop scrolling at the end, so both read it here.
+    pub fn help(&self) -> Vec<(Scope, Vec<Binding>)> {
+        Scope::ALL
+            .into_iter()
+            .map(|scope| (scope, self.bindings(scope)))
+            .filter(|(scope, bindings)| {
+                !bindings.is_empty() || *scope == Scope::Pane(Focus::Editor)
+            })
+            .collect()
+    }
+
+    /// The help's rows: a title per scope, one per binding, a blank one between scopes.
+    pub fn help_rows(&self) -> usize {
+        let help = self.help();
+        let rows: usize = help.iter().map(|(_, bindings)| 1 + bindings.len()).sum();
+        rows + help.len().saturating_sub(1)
     }
 }
 

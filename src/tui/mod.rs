@@ -9,9 +9,12 @@ pub mod event;
 pub mod fuzzy;
 pub mod highlight;
 pub mod keymap;
+pub mod layout;
 pub mod panes;
 mod terminal;
+pub mod theme;
 pub mod ui;
+pub mod wrap;
 
 use std::io::{self, BufWriter, Stdout, Write};
 use std::path::Path;
@@ -27,7 +30,8 @@ use ratatui::layout::Rect;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc::UnboundedSender;
 
-use crate::backend::{self, Request};
+use crate::backend;
+use crate::backend::protocol::Request;
 use crate::core::{Error, Result};
 use crate::home::Home;
 use action::Action;
@@ -37,7 +41,7 @@ use config::{Config, ConfigEnv};
 /// How often a spinner moves.
 const TICK: Duration = Duration::from_millis(100);
 /// How long quitting waits for running queries to be cancelled on their servers. A query
-/// still running after it is audited as stopped when the runtime drops it.
+/// still running after it is dropped with the backend, which audits it as stopped.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 
 /// What a signal that ends the UI did to the work in hand.
@@ -55,10 +59,9 @@ pub fn run(home: &Home, config: Option<&Path>) -> Result<()> {
     }
     let config = Config::load(config, &ConfigEnv::from_process()).map_err(Error::Internal)?;
     let problem = config.problem.clone();
-    // One thread runs the UI loop and the backend: everything they do is either async (the
-    // database) or short (registry reads, guarding SQL, preparing a grid), and blocking
-    // work (CSV imports, the clipboard) goes to tokio's blocking pool. Worker threads would
-    // buy nothing but memory (an allocator arena each) and cross-thread wakeups.
+    // The UI loop has this thread to itself: the backend runs on its own (see
+    // [`backend`]), so waiting on a lock or a disk there never holds up a frame. Worker
+    // threads would buy the loop nothing but memory and cross-thread wakeups.
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -75,7 +78,7 @@ type Term = Terminal<CrosstermBackend<BufWriter<Stdout>>>;
 
 async fn run_loop(home: Home, config: Config) -> Result<()> {
     let io_err = |e: io::Error| Error::internal("terminal", e);
-    let mut backend = backend::spawn(home);
+    let mut backend = backend::spawn(home)?;
     let guard = terminal::TerminalGuard::enter().map_err(io_err)?;
     // One write per frame: the whole frame goes out in a single flush.
     let out = BufWriter::with_capacity(1 << 16, io::stdout());
@@ -98,13 +101,19 @@ async fn run_loop(home: Home, config: Config) -> Result<()> {
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut dirty = true;
+    let started = Instant::now();
+    // Why the next frame is drawn and since when it has been due.
+    let mut due = Some(Due {
+        since: started,
+        cause: "start",
+    });
     let outcome = loop {
         if dirty {
             // A tick may save an editor's text whose typing paused.
-            let due = app.update(Action::Tick {
+            let saves = app.update(Action::Tick {
                 now: Instant::now(),
             });
-            send(&backend.requests, due);
+            send(&backend.requests, saves);
             if let Err(e) = term.draw(|f| ui::render(&app, f)) {
                 break Err(io_err(e));
             }
@@ -116,17 +125,22 @@ async fn run_loop(home: Home, config: Config) -> Result<()> {
                 }
             }
             dirty = false;
+            if let Some(due) = due.take() {
+                due.trace(started);
+            }
         }
         if app.quit {
             break Ok(());
         }
-        tokio::select! {
+        let mut deadline = None;
+        let cause = tokio::select! {
             ev = events.next() => match ev {
                 Some(Ok(ev)) => {
                     dirty |= apply_event(&mut app, &backend.requests, ev);
                     while let Some(ev) = ready_event(&mut events).await {
                         dirty |= apply_event(&mut app, &backend.requests, ev);
                     }
+                    "input"
                 }
                 Some(Err(e)) => break Err(io_err(e)),
                 None => break Ok(()),
@@ -137,8 +151,13 @@ async fn run_loop(home: Home, config: Config) -> Result<()> {
                     send(&backend.requests, app.on_response(resp));
                 }
                 dirty = true;
+                "backend"
             }
-            _ = tick.tick(), if app.animating() => dirty = true,
+            at = tick.tick(), if app.animating() => {
+                dirty = true;
+                deadline = Some(at.into_std());
+                "tick"
+            }
             _ = hangup.recv() => {
                 send(&backend.requests, app.update(Action::Quit));
                 break Err(Error::interrupted(libc::SIGHUP, STOPPED));
@@ -147,12 +166,42 @@ async fn run_loop(home: Home, config: Config) -> Result<()> {
                 send(&backend.requests, app.update(Action::Quit));
                 break Err(Error::interrupted(libc::SIGTERM, STOPPED));
             }
+        };
+        if dirty && due.is_none() {
+            due = Some(Due {
+                since: deadline.unwrap_or_else(Instant::now),
+                cause,
+            });
         }
     };
     drop(term);
     drop(guard);
     backend.shutdown(SHUTDOWN_GRACE).await;
     outcome
+}
+
+/// Why a frame is drawn, and since when it has been due: a tick's deadline, or the moment
+/// the loop woke to a key or an answer that changed the screen.
+struct Due {
+    since: Instant,
+    cause: &'static str,
+}
+
+impl Due {
+    /// One line per frame in tdb's log at `trace` level (`TDB_LOG=trace`): when it reached
+    /// the terminal on the UI's own clock (`at_us`, from the start) and how long after it
+    /// became due (`late_us`). A UI held up by anything shows as frames late or missing.
+    fn trace(self, started: Instant) {
+        let now = Instant::now();
+        let micros = |d: Duration| u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
+        tracing::trace!(
+            target: "tdb::frame",
+            cause = self.cause,
+            at_us = micros(now.duration_since(started)),
+            late_us = micros(now.saturating_duration_since(self.since)),
+            "frame"
+        );
+    }
 }
 
 /// An event already waiting, without waiting for one. It polls with this task's own waker:

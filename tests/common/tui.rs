@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::layout::Rect;
-use tdb::backend::{self, Request, Response};
+use tdb::backend;
+use tdb::backend::protocol::{Request, Response};
 use tdb::clipboard::{Clipboard, ClipboardEnv};
 use tdb::connector::csv::{Csv, CsvConnection};
 use tdb::connector::postgres::{PgConnection, Postgres, SslMode};
@@ -149,7 +150,7 @@ impl Harness {
             },
             home.root().join("clipboard.txt"),
         );
-        let handle = rt.block_on(async { backend::spawn_with(home.clone(), clipboard) });
+        let handle = backend::spawn_with(home.clone(), clipboard).unwrap();
         let (app, startup) = app(width, height, Instant::now());
         let mut h = Harness {
             app,

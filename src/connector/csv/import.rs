@@ -42,7 +42,7 @@ use tokio_util::sync::CancellationToken;
 use super::infer::{self, ColumnState, ColumnType};
 use super::insert::RawInsert;
 use super::reader::{MAX_FIELDS, Record, RecordReader};
-use crate::connector::{Progress, ProgressFn};
+use crate::core::progress::{Progress, ProgressFn};
 use crate::core::{Error, Result};
 
 /// Records read before the first row is stored, to settle most types without a restart.

@@ -9,7 +9,7 @@
 //! Errors: a missing or unreadable file is [`Error::Unreachable`] (exit 13) naming the path;
 //! a file that is not a CSV tdb can read (ragged row, invalid UTF-8, unterminated quote,
 //! empty) is [`Error::QueryFailed`] (exit 14) naming the line; SQL that tries to write is
-//! [`Error::Invalid`] (exit 10), as the guard would report it; tdb's own cache failing is
+//! [`Error::Rejected`] (exit 10), as the guard would report it; tdb's own cache failing is
 //! [`Error::Internal`].
 
 mod cache;
@@ -25,10 +25,12 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use super::{BoxFuture, Connector, Progress, ProgressFn, SchemaInfo, TestReport};
+use super::{BoxFuture, Connector, TestReport};
 use crate::core::guard::{Guarded, TableName};
 use crate::core::kind::{GuardPolicy, KindRules};
+use crate::core::progress::{Progress, ProgressFn};
 use crate::core::regular_file::{OpenError, open_regular, stat_regular};
+use crate::core::schema::SchemaInfo;
 use crate::core::source::SourceRecord;
 pub use kind::{Csv, CsvConnection, KIND};
 use crate::core::value::ResultSet;
@@ -224,7 +226,7 @@ impl Inner {
             .map_err(|e| e.error)?
             .into_iter()
             .map(|(name, decl)| {
-                crate::connector::ColumnInfo::new(name, cache::type_name(decl.as_deref().unwrap_or("TEXT")))
+                crate::core::schema::ColumnInfo::new(name, cache::type_name(decl.as_deref().unwrap_or("TEXT")))
             })
             .collect();
         Ok(SchemaInfo {

@@ -29,7 +29,8 @@ use std::sync::LazyLock;
 
 use tokio_postgres::types::{ToSql, Type};
 
-use crate::core::guard::{Calls, IMPLICIT_OPERATORS, POSTGRES_DENIED, REFUSAL_PREFIX};
+use crate::core::Error;
+use crate::core::guard::{Calls, IMPLICIT_OPERATORS, POSTGRES_DENIED};
 
 /// The timeouts (bound, never spliced) and a probe of the policy in one statement, so the
 /// check costs no round trip of its own: it rides with the settings, pipelined with the
@@ -240,14 +241,14 @@ fn like_pattern(entry: &str) -> String {
 }
 
 /// The refusal for what the server found, naming each object and how to allow it.
-pub fn refusal(offenders: &[String]) -> String {
+pub fn refusal(offenders: &[String]) -> Error {
     let list = offenders.join("; ");
-    format!(
-        "{REFUSAL_PREFIX}the query may call {list}, which is not built into PostgreSQL. By \
+    Error::rejected(format!(
+        "the query may call {list}, which is not built into PostgreSQL. By \
          default only built-in functions run; if this one is safe to run on this source, add \
          its name or extension to the source's allow_functions (tdb source edit … \
          --connection '{{\"allow_functions\":[\"…\"]}}')"
-    )
+    ))
 }
 
 #[cfg(test)]

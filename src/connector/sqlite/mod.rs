@@ -18,9 +18,9 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::sqlite_ro::{Flavor, ReadOnlyDb, blocking, plain_value};
-use super::{
-    BoxFuture, ColumnInfo, Connector, ProgressFn, SchemaInfo, TableInfo, TestReport,
-};
+use super::{BoxFuture, Connector, TestReport};
+use crate::core::progress::ProgressFn;
+use crate::core::schema::{ColumnInfo, SchemaInfo, TableInfo};
 use crate::core::guard::{Guarded, TableName};
 use crate::core::kind::{GuardPolicy, KindRules};
 use crate::core::regular_file::open_regular;

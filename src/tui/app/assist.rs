@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use ratatui_textarea::Input;
 
 use super::AppState;
-use crate::backend::{Request, RequestId};
+use crate::backend::protocol::{Request, RequestId};
 use crate::core::Result;
 use crate::core::guard::check_limit;
 use crate::core::history::HistoryEntry;

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use ratatui_textarea::{Input, Key};
 
 use super::{AppState, Overlay};
-use crate::backend::{Request, RequestId};
+use crate::backend::protocol::{Request, RequestId};
 use crate::core::export::{self, Format, Scope as CopyScope, format_size};
 use crate::core::sanitize::for_terminal;
 use crate::core::{Error, Result};

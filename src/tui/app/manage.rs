@@ -2,7 +2,7 @@
 //! list filter. Registry writes go to the backend as requests; the answers come back here.
 
 use super::AppState;
-use crate::backend::{Request, RequestId};
+use crate::backend::protocol::{Request, RequestId};
 use crate::core::Result;
 use crate::core::sanitize::for_terminal;
 use crate::core::source::{SourceRecord, validate_name};

@@ -7,12 +7,12 @@ use ratatui::layout::{Position, Rect};
 use ratatui_textarea::{Input, Key};
 
 use super::{AppState, Overlay};
-use crate::backend::Request;
+use crate::backend::protocol::Request;
 use crate::tui::action::Motion;
+use crate::tui::layout::{self, grid_cells, inner};
 use crate::tui::panes::Focus;
 use crate::tui::panes::grid::SEPARATOR_WIDTH;
 use crate::tui::panes::results::ResultsView;
-use crate::tui::ui::layout::{self, grid_cells, inner};
 
 /// Lines one notch of the wheel scrolls.
 const WHEEL_LINES: usize = 3;

@@ -4,7 +4,7 @@
 
 use ratatui_textarea::{Input, Key};
 
-use crate::backend::RequestId;
+use crate::backend::protocol::RequestId;
 use crate::core::export::Format;
 use crate::core::sanitize::for_clipboard;
 

@@ -2,7 +2,7 @@
 //! confirmation, the history search and the limit prompt. Help and cell detail (the app's
 //! `Overlay`) can still open on top of them.
 
-use crate::backend::RequestId;
+use crate::backend::protocol::RequestId;
 use crate::core::guard::MAX_LIMIT;
 
 use super::history::HistorySearch;

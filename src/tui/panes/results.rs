@@ -3,10 +3,9 @@
 
 use std::time::{Duration, Instant};
 
-use crate::backend::RequestId;
-use crate::connector::Progress;
+use crate::backend::protocol::RequestId;
 use crate::core::Error;
-use crate::core::guard::REFUSAL_PREFIX;
+use crate::core::progress::Progress;
 use crate::core::sanitize::for_terminal_multiline;
 
 use super::grid::{Grid, SortDir};
@@ -190,12 +189,12 @@ pub fn format_duration(d: Duration) -> String {
 /// A heading and the message a person reads for a failed request.
 pub fn describe_error(e: &Error) -> (&'static str, String) {
     let heading = match e {
-        Error::Invalid(m) if m.starts_with(REFUSAL_PREFIX) => "SQL rejected",
+        Error::Rejected(_) => "SQL rejected",
         Error::Invalid(_) => "Invalid request",
         Error::NotFound(_) => "Source not found",
         Error::Conflict(_) => "Conflict",
         Error::Unreachable(_) => "Source unreachable",
-        Error::QueryFailed(_) | Error::QueryFailedAt { .. } => "Query failed",
+        Error::QueryFailed(_) | Error::QueryFailedAt { .. } | Error::Cancelled => "Query failed",
         Error::Internal(_) => "tdb failed",
         Error::AuditUnwritable(_) => "Audit log unavailable",
         Error::Interrupted { .. } => "Interrupted",
@@ -217,9 +216,7 @@ mod tests {
 
     #[test]
     fn errors_get_a_heading_and_safe_text() {
-        let (h, m) = describe_error(&Error::Invalid(format!(
-            "{REFUSAL_PREFIX}Only SELECT statements are allowed"
-        )));
+        let (h, m) = describe_error(&Error::rejected("Only SELECT statements are allowed"));
         assert_eq!(h, "SQL rejected");
         assert!(m.contains("Only SELECT"));
         let (h, m) = describe_error(&Error::QueryFailed("bad \u{1b}[2J\nline".into()));

@@ -3,10 +3,11 @@
 
 use std::collections::HashMap;
 
-use crate::backend::RequestId;
-use crate::connector::{Progress, SchemaInfo};
+use crate::backend::protocol::RequestId;
 use crate::core::ident::{qualified, quote_ident};
+use crate::core::progress::Progress;
 use crate::core::sanitize::for_terminal;
+use crate::core::schema::{ColumnInfo, SchemaInfo};
 
 use super::sources::SourceItem;
 
@@ -50,7 +51,7 @@ pub struct SchemaTree {
 }
 
 /// The keys and constraints of a column in a few characters.
-fn column_marks(c: &crate::connector::ColumnInfo) -> String {
+fn column_marks(c: &ColumnInfo) -> String {
     let mut marks = Vec::new();
     if c.primary_key {
         marks.push("PK".to_string());
@@ -67,7 +68,7 @@ impl SchemaTree {
     /// Builds the tree of a source. A source with a `data` table shows it as `data` (what
     /// SQL calls it), expanded; a whole database lists its tables collapsed.
     pub fn build(info: &SchemaInfo, source: &SourceItem) -> SchemaTree {
-        let columns = |cols: &[crate::connector::ColumnInfo]| {
+        let columns = |cols: &[ColumnInfo]| {
             cols.iter()
                 .map(|c| ColumnNode {
                     label: for_terminal(&c.name).into_owned(),

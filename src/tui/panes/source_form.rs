@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use ratatui_textarea::{Input, Key};
 use serde_json::Value as Json;
 
-use crate::backend::RequestId;
+use crate::backend::protocol::RequestId;
 use crate::connector::KINDS;
 use crate::core::draft::{Password, SourceDraft};
 use crate::core::kind::{FieldSpec, Input as Typed, Kind};

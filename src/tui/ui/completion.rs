@@ -7,9 +7,9 @@ use ratatui::widgets::{Block, Clear, Paragraph};
 
 use super::editor::columns;
 use super::fit;
-use super::layout::inner;
 use crate::core::sanitize::display_width;
 use crate::tui::app::AppState;
+use crate::tui::layout::inner;
 use crate::tui::panes::Focus;
 
 /// Rows of candidates shown at once.

@@ -5,11 +5,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 
 use super::fit;
-use super::layout::centred;
 use crate::core::sanitize::{display_width, for_terminal};
 use crate::tui::action::{Action, CopyTarget};
 use crate::tui::app::AppState;
 use crate::tui::keymap::Scope;
+use crate::tui::layout::centred;
 use crate::tui::panes::copy::{COPY_FORMATS, CopyMenu, EXPORT_FORMATS, ExportPrompt, ExportStage};
 
 /// `key label` pairs from the keymap, as spans joined with ` · `; actions without a key
@@ -33,7 +33,7 @@ pub fn draw_menu(app: &AppState, f: &mut Frame, menu: &CopyMenu) {
     let t = &app.theme;
     let area = centred(f.area(), 48, COPY_FORMATS.len() as u16 + 6);
     f.render_widget(Clear, area);
-    let body = super::layout::inner(area);
+    let body = crate::tui::layout::inner(area);
     let width = body.width as usize;
     let results = Scope::Pane(crate::tui::panes::Focus::Results);
     let copy = |target| Action::Copy { target };
@@ -107,7 +107,7 @@ pub fn draw_export(app: &AppState, f: &mut Frame, p: &ExportPrompt) {
     let t = &app.theme;
     let area = centred(f.area(), 72, 6);
     f.render_widget(Clear, area);
-    let body = super::layout::inner(area);
+    let body = crate::tui::layout::inner(area);
     let width = body.width as usize;
     let rows = match p.rows {
         1 => "1 row".to_string(),

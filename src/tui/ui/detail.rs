@@ -4,11 +4,11 @@ use ratatui::Frame;
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Clear, Paragraph};
 
-use super::layout::{inner, overlay};
-use super::wrap::hard_wrap;
 use crate::tui::action::Action;
 use crate::tui::app::{AppState, Detail};
 use crate::tui::keymap::Scope;
+use crate::tui::layout::{inner, overlay};
+use crate::tui::wrap::hard_wrap;
 
 pub fn draw(app: &AppState, f: &mut Frame, d: &Detail) {
     let area = overlay(f.area());

@@ -10,12 +10,12 @@ use ratatui::text::Line;
 use ratatui_textarea::TextArea;
 use unicode_width::UnicodeWidthChar;
 
-use super::layout::inner;
 use super::pane;
-use super::theme::Theme;
 use crate::tui::app::AppState;
 use crate::tui::highlight::{self, Kind};
+use crate::tui::layout::inner;
 use crate::tui::panes::Focus;
+use crate::tui::theme::Theme;
 
 pub fn draw(app: &AppState, f: &mut Frame, area: Rect) {
     let title = match app.sources.selected() {

@@ -5,19 +5,15 @@ use ratatui::Frame;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 
-use super::layout::overlay;
 use crate::tui::app::AppState;
 use crate::tui::keymap::Scope;
+use crate::tui::layout::overlay;
 
 /// The help text, one line per binding.
 pub fn lines(app: &AppState) -> Vec<Line<'static>> {
     let t = &app.theme;
     let mut out = Vec::new();
-    for scope in Scope::ALL {
-        let bindings = app.keymap.bindings(scope);
-        if bindings.is_empty() && scope != Scope::Pane(crate::tui::panes::Focus::Editor) {
-            continue;
-        }
+    for (scope, bindings) in app.keymap.help() {
         if !out.is_empty() {
             out.push(Line::raw(""));
         }
@@ -55,4 +51,20 @@ pub fn draw(app: &AppState, f: &mut Frame, scroll: u16) {
             .scroll((scroll.min(max), 0)),
         area,
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tui::keymap::Keymap;
+    use ratatui::layout::Rect;
+
+    /// The app stops scrolling the help at the row count the keymap gives.
+    #[test]
+    fn the_keymap_counts_the_rows_drawn() {
+        let keymap = Keymap::defaults().unwrap();
+        let (app, _) = AppState::new(keymap, Rect::new(0, 0, 100, 30), std::time::Instant::now());
+        assert_eq!(lines(&app).len(), app.keymap.help_rows());
+        assert!(app.keymap.help_rows() > 20);
+    }
 }

@@ -6,9 +6,9 @@ use ratatui::layout::Rect;
 use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 
-use super::theme::Theme;
 use crate::core::sanitize::for_terminal;
 use crate::tui::panes::line_input::LineInput;
+use crate::tui::theme::Theme;
 
 pub fn draw(theme: &Theme, f: &mut Frame, input: &LineInput, area: Rect) {
     // Text from elsewhere (a stored path, a pasted name) may hold what the terminal must not

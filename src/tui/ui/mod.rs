@@ -7,15 +7,12 @@ mod detail;
 mod editor;
 mod help;
 mod input;
-pub mod layout;
 mod results;
 mod schema;
 mod source_form;
 mod sources;
 mod status;
-pub mod theme;
 mod windows;
-pub mod wrap;
 
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Rect};
@@ -23,6 +20,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use super::app::{AppState, Overlay};
+use super::layout;
 use super::panes::Focus;
 use unicode_segmentation::UnicodeSegmentation;
 
@@ -48,11 +46,6 @@ pub fn render(app: &AppState, f: &mut Frame) {
         Some(Overlay::Export(p)) => copy::draw_export(app, f, p),
         None => {}
     }
-}
-
-/// Rows of the help text, so the app can stop scrolling at its end.
-pub fn help_rows(app: &AppState) -> usize {
-    help::lines(app).len()
 }
 
 fn too_small(f: &mut Frame, area: Rect) {
@@ -144,7 +137,7 @@ fn thousands(n: u64) -> String {
 }
 
 /// `importing 45% · 2,300 rows` for a CSV import under way.
-fn progress_text(p: &crate::connector::Progress) -> String {
+fn progress_text(p: &crate::core::progress::Progress) -> String {
     let pct = p
         .bytes
         .saturating_mul(100)

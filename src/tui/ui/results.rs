@@ -8,11 +8,11 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
-use super::layout::{grid_cells, inner};
 use super::{fit, pane, progress_text, spinner};
 use crate::core::sanitize::{display_width, truncate_to_width};
 use crate::tui::app::AppState;
 use crate::tui::keymap::Scope;
+use crate::tui::layout::{grid_cells, inner};
 use crate::tui::panes::Focus;
 use crate::tui::panes::grid::CellKind;
 use crate::tui::panes::results::{GridView, ResultsView, format_duration};

@@ -5,9 +5,9 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
-use super::layout::inner;
 use super::{fit, pane, progress_text, spinner};
 use crate::tui::app::AppState;
+use crate::tui::layout::inner;
 use crate::tui::panes::Focus;
 use crate::tui::panes::schema::SchemaTree;
 

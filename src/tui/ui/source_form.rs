@@ -6,11 +6,11 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
-use super::layout::{inner, overlay};
 use super::{fit, spinner};
 use crate::tui::action::Action;
 use crate::tui::app::AppState;
 use crate::tui::keymap::Scope;
+use crate::tui::layout::{inner, overlay};
 use crate::tui::panes::results::format_duration;
 use crate::tui::panes::source_form::{Button, Check, Mode, Row, SourceForm, Value};
 

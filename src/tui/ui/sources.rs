@@ -6,10 +6,10 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
-use super::layout::inner;
 use super::{fit, pane};
 use crate::core::source::Status;
 use crate::tui::app::AppState;
+use crate::tui::layout::inner;
 use crate::tui::panes::Focus;
 
 pub fn draw(app: &AppState, f: &mut Frame, area: Rect) {

@@ -6,13 +6,13 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
-use super::layout::{centred, inner, overlay};
 use super::{fit, source_form, spinner};
 use crate::core::history::Outcome;
 use crate::core::sanitize::{display_width, for_terminal};
 use crate::tui::action::Action;
 use crate::tui::app::AppState;
 use crate::tui::keymap::Scope;
+use crate::tui::layout::{centred, inner, overlay};
 use crate::tui::panes::history::{HistorySearch, age};
 use crate::tui::panes::modal::{ConfirmDelete, LimitPrompt, Modal};
 use crate::tui::panes::results::format_duration;

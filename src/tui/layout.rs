@@ -1,5 +1,6 @@
-//! Where each pane goes for a terminal size. The app uses it too, to know how many rows a
-//! page of results is, so the cursor moves and the drawing agree.
+//! Where each pane goes for a terminal size. It sits beside the app and the drawing rather
+//! than in either: the app needs it to know how many rows a page of results is and what a
+//! click hit, the drawing to put each pane there, and both must agree.
 
 use ratatui::layout::Rect;
 

@@ -1,12 +1,22 @@
-//! The async task that owns the [`Engine`] (registry, audit log, connector pools) for the
-//! terminal UI. The UI never awaits a database: it sends a [`Request`] carrying an id and
-//! goes back to drawing; the answer comes back later as a [`Response`] with the same id, so
-//! the UI can drop answers it no longer wants (a cancelled query, an old schema read).
+//! The task that owns the [`Engine`] (registry, audit log, connector pools) for the terminal
+//! UI. The UI never awaits a database: it sends a [`Request`] carrying an id and goes back to
+//! drawing; the answer comes back later as a [`Response`] with the same id, so the UI can
+//! drop answers it no longer wants (a cancelled query, an old schema read).
 //!
-//! Only the short, synchronous registry work (resolving a source, guarding SQL, recording a
-//! status) runs in the backend loop itself. Queries, schema reads and tests run as tasks of
-//! their own and report back to the loop, which records what they said about the source and
-//! forwards the answer, so a slow query never delays another request.
+//! The backend runs on a thread of its own with its own runtime, so nothing it waits on can
+//! hold up a frame: a registry write waiting out another process's lock (up to the busy
+//! timeout), the audit log's `flock` and `fdatasync`, a CSV file's checks. The runtime is a
+//! current-thread one: the backend's work is async I/O and short synchronous steps, CSV
+//! imports and the clipboard go to its blocking pool, and worker threads would cost an
+//! allocator arena each for nothing the UI could see.
+//!
+//! The synchronous registry work (resolving a source, guarding SQL, recording a status) runs
+//! in the backend loop itself. Queries, schema reads and tests run as tasks of their own and
+//! report back to the loop, which records what they said about the source and forwards the
+//! answer, so a slow query never delays another request.
+
+pub mod engine;
+pub mod protocol;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -14,157 +24,26 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+use tokio::sync::oneshot;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::audit::Event;
-use crate::clipboard::{Clipboard, Copied};
-use crate::connector::{self, Connector, Progress, ProgressFn, SchemaInfo, StoredSecret};
+use crate::clipboard::Clipboard;
+use crate::connector::{self, Connector};
 use crate::core::draft::SourceDraft;
 use crate::core::export::Format;
-use crate::core::history::{HistoryEntry, KEEP_PER_SOURCE};
+use crate::core::history::KEEP_PER_SOURCE;
+use crate::core::progress::ProgressFn;
+use crate::core::schema::SchemaInfo;
+use crate::core::secret::StoredSecret;
 use crate::core::source::{SourceRecord, Status};
 use crate::core::value::ResultSet;
 use crate::core::{Error, Result};
-use crate::engine::{Engine, QueryOutcome, Ticket};
 use crate::home::{Here, Home};
 use crate::registry::{EditRequest, Removal};
-
-/// Pairs a [`Response`] with the [`Request`] that asked for it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct RequestId(pub u64);
-
-/// What the UI asks of the backend.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Request {
-    /// Every live source of the registry.
-    ListSources { id: RequestId },
-    /// The live schema of a source (imports a CSV first, reporting progress).
-    Schema { id: RequestId, source_id: String },
-    /// Guard and run SQL on a source.
-    Query {
-        id: RequestId,
-        source_id: String,
-        sql: String,
-        limit: usize,
-    },
-    /// Cancel the query started by request `id`, on the server.
-    Cancel { id: RequestId },
-    /// Check that a source can be reached; its status becomes `testing`, then the result.
-    Test { id: RequestId, source_id: String },
-    /// Put text on the clipboard; `what` names it for the status line (`row`, `20 rows`).
-    Copy {
-        id: RequestId,
-        text: String,
-        what: String,
-    },
-    /// Write a whole result to a file (`~` expanded, relative to tdb's working folder); an
-    /// existing file is replaced only with `overwrite`.
-    Export {
-        id: RequestId,
-        result: ResultSet,
-        path: PathBuf,
-        format: Format,
-        overwrite: bool,
-    },
-    /// Register the source a form describes (audited as `source_registered`).
-    AddSource { id: RequestId, draft: SourceDraft },
-    /// Change a source to what the form holds now; `before` is what the form started from,
-    /// so only changed connection fields are touched.
-    EditSource {
-        id: RequestId,
-        source_id: String,
-        before: Box<SourceDraft>,
-        draft: Box<SourceDraft>,
-    },
-    /// Check that the source a form describes can be reached, before saving it. When
-    /// editing (`source_id`), an untyped password is the stored one.
-    TestDraft {
-        id: RequestId,
-        source_id: Option<String>,
-        draft: SourceDraft,
-    },
-    /// Delete a source (audited as `source_deleted`); its record stays for the audit trail.
-    DeleteSource { id: RequestId, source_id: String },
-    /// The runs of a source's history, newest first.
-    History { id: RequestId, source_id: String },
-    /// The editor text last saved for a source.
-    LoadEditorText { id: RequestId, source_id: String },
-    /// Keep the editor text of a source for the next start (nothing is answered).
-    SaveEditorText { source_id: String, sql: String },
-}
-
-/// What the backend answers, or reports on its own.
-#[derive(Debug)]
-pub enum Response {
-    Sources {
-        id: RequestId,
-        result: Result<Vec<SourceRecord>>,
-    },
-    Schema {
-        id: RequestId,
-        source_id: String,
-        result: Result<SchemaInfo>,
-    },
-    /// How far the import behind request `id` has got.
-    Progress { id: RequestId, progress: Progress },
-    QueryDone {
-        id: RequestId,
-        result: Result<QueryOutcome>,
-    },
-    /// A source test: the round trip and what the test warns of (a role that can write).
-    Tested {
-        id: RequestId,
-        source_id: String,
-        result: Result<(Duration, Vec<String>)>,
-    },
-    /// A source's record changed (its status, after a query, a schema read or a test).
-    SourceChanged { source: SourceRecord },
-    /// The clipboard took the text (and how), or could not. The UI must write
-    /// [`Copied::terminal_write`] to the terminal for the copy to happen.
-    Copied {
-        id: RequestId,
-        what: String,
-        result: Result<Copied>,
-    },
-    /// An export finished: the bytes written to `path` (made absolute), or why not
-    /// ([`Error::Conflict`] when the file exists and `overwrite` was not given).
-    Exported {
-        id: RequestId,
-        path: PathBuf,
-        rows: usize,
-        result: Result<usize>,
-    },
-    /// A source was added or edited, as stored now.
-    SourceSaved {
-        id: RequestId,
-        result: Result<SourceRecord>,
-    },
-    /// How long reaching a form's source took, or why it could not be reached.
-    DraftTested {
-        id: RequestId,
-        result: Result<Duration>,
-    },
-    SourceDeleted {
-        id: RequestId,
-        result: Result<SourceRecord>,
-    },
-    History {
-        id: RequestId,
-        source_id: String,
-        result: Result<Vec<HistoryEntry>>,
-    },
-    /// The saved editor text of a source (`None`: never saved, or unreadable, which is logged).
-    EditorText {
-        id: RequestId,
-        source_id: String,
-        sql: Option<String>,
-    },
-}
-
-/// The id of answers nobody asked for: the source list sent again because another process
-/// changed the registry.
-pub const PUSHED: RequestId = RequestId(0);
+use engine::{Engine, QueryOutcome, Ticket};
+use protocol::{PUSHED, Request, RequestId, Response};
 
 /// How often the backend looks whether another process changed the registry.
 const WATCH_EVERY: Duration = Duration::from_secs(2);
@@ -199,44 +78,104 @@ fn absolute(path: &std::path::Path) -> PathBuf {
     }
 }
 
+/// How long the backend thread waits, once told to stop, for blocking work it cannot cancel
+/// (a CSV import, a clipboard helper) before it lets go of it.
+const BLOCKING_WAIT: Duration = Duration::from_secs(1);
+
+/// How long [`Handle::shutdown`] waits, after its grace, for the dropped queries' closing
+/// audit lines. A backend stuck past that (an audit log another process keeps locked) is
+/// left to end with the process: nothing more can be written for it anyway.
+const STOP_WAIT: Duration = Duration::from_secs(3);
+
 /// The UI's end of the backend.
 pub struct Handle {
     pub requests: UnboundedSender<Request>,
     pub responses: UnboundedReceiver<Response>,
-    task: tokio::task::JoinHandle<()>,
+    /// Sending, or dropping, stops the backend where it stands: what still runs is dropped,
+    /// and a query dropped so is audited as stopped.
+    stop: Option<oneshot::Sender<()>>,
+    /// Resolves when the backend thread has shut its runtime down.
+    finished: oneshot::Receiver<()>,
 }
 
 impl Handle {
     /// Stops the backend: running queries are cancelled on the server and given up to
-    /// `grace` to say so, so quitting never leaves a query running.
-    pub async fn shutdown(self, grace: Duration) {
+    /// `grace` to say so, so quitting never leaves a query running. What still runs after
+    /// that is dropped, which audits it as stopped.
+    pub async fn shutdown(mut self, grace: Duration) {
         drop(self.requests);
-        let _ = tokio::time::timeout(grace, self.task).await;
+        if tokio::time::timeout(grace, &mut self.finished)
+            .await
+            .is_ok()
+        {
+            return;
+        }
+        drop(self.stop.take());
+        let _ = tokio::time::timeout(STOP_WAIT, &mut self.finished).await;
     }
 }
 
-/// Starts the backend on the current tokio runtime with the clipboard chain of this
-/// process's environment.
-pub fn spawn(home: Home) -> Handle {
+/// Starts the backend on a thread of its own with the clipboard chain of this process's
+/// environment.
+pub fn spawn(home: Home) -> Result<Handle> {
     let clipboard = Clipboard::from_env(&home);
     spawn_with(home, clipboard)
 }
 
-/// Starts the backend with a given clipboard. The registry is opened inside the task, so
-/// the UI can draw its first frame meanwhile; if it cannot be opened, every request is
-/// answered with that error.
-pub fn spawn_with(home: Home, clipboard: Clipboard) -> Handle {
+/// Starts the backend on a thread of its own with a given clipboard. The registry is opened
+/// there, so the UI can draw its first frame meanwhile; if it cannot be opened, every
+/// request is answered with that error. Works from inside a runtime or outside any.
+pub fn spawn_with(home: Home, clipboard: Clipboard) -> Result<Handle> {
     let (req_tx, req_rx) = unbounded_channel();
     let (resp_tx, resp_rx) = unbounded_channel();
-    let task = tokio::spawn(async move {
-        let engine = Engine::open(&home);
-        Backend::new(resp_tx, clipboard).run(engine, req_rx).await;
-    });
-    Handle {
+    let (stop_tx, stop_rx) = oneshot::channel();
+    let (finished_tx, finished_rx) = oneshot::channel();
+    std::thread::Builder::new()
+        .name("tdb-backend".into())
+        .spawn(move || {
+            serve(home, clipboard, req_rx, resp_tx, stop_rx);
+            let _ = finished_tx.send(());
+        })
+        .map_err(|e| Error::internal("cannot start the backend thread", e))?;
+    Ok(Handle {
         requests: req_tx,
         responses: resp_rx,
-        task,
-    }
+        stop: Some(stop_tx),
+        finished: finished_rx,
+    })
+}
+
+/// The backend thread: its runtime, the loop until the UI hangs up (or says stop), then the
+/// runtime's shutdown, which drops every task still running.
+fn serve(
+    home: Home,
+    clipboard: Clipboard,
+    mut requests: UnboundedReceiver<Request>,
+    out: UnboundedSender<Response>,
+    stop: oneshot::Receiver<()>,
+) {
+    let backend = Backend::new(out, clipboard);
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            let e = Error::internal("cannot start the backend's async runtime", e);
+            while let Some(req) = requests.blocking_recv() {
+                backend.refuse(req, &e);
+            }
+            return;
+        }
+    };
+    rt.block_on(async move {
+        let engine = Engine::open(&home);
+        tokio::select! {
+            () = backend.run(engine, requests) => {}
+            _ = stop => {}
+        }
+    });
+    rt.shutdown_timeout(BLOCKING_WAIT);
 }
 
 struct Backend {
@@ -692,7 +631,7 @@ fn edit_source(
             connection: (!patch.is_empty()).then_some(patch),
         },
     )?;
-    let changed = crate::engine::password_changed(&old_secret, &secret_or_unknown(engine, &rec));
+    let changed = engine::password_changed(&old_secret, &secret_or_unknown(engine, &rec));
     audit(engine, &Event::source_updated(&old, &rec, changed));
     engine.forget(&rec.id);
     Ok(rec)

@@ -13,9 +13,12 @@ use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
 use crate::audit::{AuditLog, Event, SqlDigest, sql_prefix};
-use crate::connector::{self, Connector, ProgressFn, SchemaInfo, StoredSecret, TestReport};
+use crate::connector::{self, Connector, TestReport};
 use crate::core::guard::{self, Guarded};
 use crate::core::history::{HistoryEntry, Outcome};
+use crate::core::progress::ProgressFn;
+use crate::core::schema::SchemaInfo;
+use crate::core::secret::StoredSecret;
 use crate::core::source::{SourceRecord, Status};
 use crate::core::value::{JsonRows, ResultSet};
 use crate::core::{Error, Result};
@@ -137,9 +140,7 @@ impl Engine {
         let connector = self.connector(&source)?;
         let table = connector.data_table();
         let guarded = if sql.trim().is_empty() {
-            Err(Error::Invalid(
-                "SQL validation failed: the SQL is empty".into(),
-            ))
+            Err(Error::rejected("the SQL is empty"))
         } else {
             guard::guard(sql, &connector.policy(), table.as_ref(), limit)
         };
@@ -189,7 +190,7 @@ impl Engine {
                 digest.chars
             )
         };
-        let e = Error::Invalid(format!("{}{why}", guard::REFUSAL_PREFIX));
+        let e = Error::rejected(why);
         self.reject(source, prefix, Some(digest), e)
     }
 
@@ -237,7 +238,9 @@ impl Engine {
             Ok(_)
             | Err(Error::QueryFailed(_))
             | Err(Error::QueryFailedAt { .. })
-            | Err(Error::Invalid(_)) => Status::Active,
+            | Err(Error::Cancelled)
+            | Err(Error::Invalid(_))
+            | Err(Error::Rejected(_)) => Status::Active,
             Err(Error::Unreachable(_)) => Status::Failed,
             Err(_) => return,
         };
@@ -321,7 +324,7 @@ impl Ticket {
                 None,
                 false,
                 // The source refused it before running it (its function policy).
-                if matches!(e, Error::Invalid(_)) {
+                if matches!(e, Error::Rejected(_)) {
                     Outcome::Rejected
                 } else {
                     Outcome::Failed
@@ -415,14 +418,14 @@ impl Planned {
                 })
             }
             Err(e) => {
-                let line = if let Error::Invalid(detail) = &e {
+                let line = if let Error::Rejected(refusal) = &e {
                     Event::QueryRejected {
                         query_id: Some(open.query_id.clone()),
                         source_id: self.source.id.clone(),
                         source_name: self.source.name.clone(),
                         sql: self.sql.clone(),
                         digest: None,
-                        detail: detail.clone(),
+                        detail: refusal.to_string(),
                     }
                 } else {
                     open.failed(e.detail().to_string(), duration_ms)

@@ -1,0 +1,53 @@
+//! What a source says of its tables and columns, as plain data: connectors produce it, the
+//! command line prints it and the terminal UI draws it, none of them knowing the others.
+
+use serde::Serialize;
+
+/// A column as seed 000's schema response shows it, with the column-level metadata of seed
+/// 001 beside `name` and `type`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ColumnInfo {
+    pub name: String,
+    /// The engine's own spelling, modifiers included (`numeric(20,10)`, `character
+    /// varying(45)`, a domain's name).
+    #[serde(rename = "type")]
+    pub type_name: String,
+    pub not_null: bool,
+    pub primary_key: bool,
+    /// The column a foreign key points at, as `schema.table(column)`.
+    pub references: Option<String>,
+    pub comment: Option<String>,
+}
+
+impl ColumnInfo {
+    /// A column the source says nothing more about than its name and type.
+    pub fn new(name: impl Into<String>, type_name: impl Into<String>) -> Self {
+        ColumnInfo {
+            name: name.into(),
+            type_name: type_name.into(),
+            not_null: false,
+            primary_key: false,
+            references: None,
+            comment: None,
+        }
+    }
+}
+
+/// A table or view of a source, for the schema browser.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TableInfo {
+    pub schema: String,
+    pub name: String,
+    /// `table`, `view`, … (not part of the JSON shape).
+    #[serde(skip)]
+    pub kind: String,
+    pub columns: Vec<ColumnInfo>,
+}
+
+/// What `tdb source schema` reports: the columns behind `data`, and, when the source is a
+/// whole database, every user table and view.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SchemaInfo {
+    pub columns: Vec<ColumnInfo>,
+    pub tables: Option<Vec<TableInfo>>,
+}

@@ -1,0 +1,88 @@
+//! Quitting the UI while a query runs, at the backend's end: however little time the
+//! backend is given to cancel, once `shutdown` returns the query's start has its closing
+//! line in the audit log, so tdb's exit never leaves a query unaccounted for.
+
+mod common;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use common::process::{tdb, text};
+use serde_json::Value;
+use tdb::backend;
+use tdb::backend::protocol::{Request, RequestId, Response};
+use tdb::clipboard::{Clipboard, ClipboardEnv};
+use tdb::home::Home;
+
+/// Long enough for a loaded machine; only a failure waits this long.
+const PATIENCE: Duration = Duration::from_secs(60);
+
+fn audit_lines(home: &Path) -> Vec<Value> {
+    std::fs::read_to_string(home.join("tdb_audit.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn a_query_running_when_the_grace_runs_out_is_still_closed_in_the_audit_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("n.csv");
+    std::fs::write(&csv, "n\n1\n").unwrap();
+    let home = dir.path().join("home");
+    let out = tdb(&home)
+        .args(["source", "add", "n", "--type", "csv", "--path"])
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let clipboard = Clipboard::new(ClipboardEnv::default(), dir.path().join("clipboard.txt"));
+    let mut h = backend::spawn_with(Home::at(&home), clipboard).unwrap();
+    // Seconds of work for SQLite, stopped only by a cancel.
+    let sql = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c \
+               WHERE x < 2000000000) SELECT count(*) FROM c";
+    h.requests
+        .send(Request::Query {
+            id: RequestId(1),
+            source_id: "n".into(),
+            sql: sql.into(),
+            limit: 10,
+        })
+        .unwrap();
+    let deadline = Instant::now() + PATIENCE;
+    let query_id = loop {
+        let started = audit_lines(&home)
+            .into_iter()
+            .find(|l| l["event"] == "query_started");
+        if let Some(line) = started {
+            break line["query_id"].as_str().unwrap().to_string();
+        }
+        assert!(Instant::now() < deadline, "the query never started");
+        // An early answer would be a refusal: say which.
+        if let Ok(Response::QueryDone { result, .. }) = h.responses.try_recv() {
+            panic!("the query ended before it started: {result:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+
+    // No grace at all: the backend is stopped where it stands.
+    rt.block_on(h.shutdown(Duration::ZERO));
+
+    let closing: Vec<Value> = audit_lines(&home)
+        .into_iter()
+        .filter(|l| l["query_id"] == query_id.as_str() && l["event"] != "query_started")
+        .collect();
+    assert_eq!(closing.len(), 1, "{closing:?}");
+    assert_eq!(closing[0]["event"], "query_failed", "{:?}", closing[0]);
+    let detail = closing[0]["detail"].as_str().unwrap();
+    assert!(
+        detail == "query cancelled" || detail.starts_with("tdb stopped before the query ended"),
+        "{detail:?}"
+    );
+}
