@@ -187,6 +187,38 @@ fn schema_loading_shows_import_progress() {
 }
 
 #[test]
+fn esc_stops_an_import_under_way_and_the_pane_says_so() {
+    let (mut app, reqs, _) = loaded(100, 20, sources());
+    let (id, source) = schema_request(&reqs);
+    // Before any progress arrives nothing is importing yet: Esc leaves the read alone.
+    assert!(app.update(Action::CancelQuery).is_empty());
+    app.on_response(Response::Progress {
+        id,
+        progress: Progress {
+            rows: 2300,
+            bytes: 45,
+            total_bytes: 100,
+            done: false,
+        },
+    });
+    let reqs = app.update(Action::CancelQuery);
+    assert_eq!(reqs, vec![Request::Cancel { id }]);
+    let s = screen(&app);
+    assert!(s.contains("import cancelled"), "{s}");
+    assert!(
+        !app.schema.needs_load(&source),
+        "not started again by itself"
+    );
+    // The cancelled read's answer, when it comes, changes nothing.
+    app.on_response(Response::Schema {
+        id,
+        source_id: source.clone(),
+        result: Err(tdb::core::Error::Cancelled),
+    });
+    assert!(screen(&app).contains("import cancelled"));
+}
+
+#[test]
 fn running_query_shows_a_spinner_and_elapsed_time() {
     let (mut app, now) = with_schema(100, 24);
     app.update(Action::RunQuery);

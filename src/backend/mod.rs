@@ -485,11 +485,12 @@ impl Backend {
         };
         let progress = self.progress(id);
         let done = self.done_tx.clone();
+        // A CSV import behind the schema stops on Esc like a query (Request::Cancel).
+        let token = CancellationToken::new();
+        self.running.insert(id, token.clone());
         self.tasks.spawn(async move {
             let result = async {
-                connector
-                    .prepare(Some(progress), CancellationToken::new())
-                    .await?;
+                connector.prepare(Some(progress), token).await?;
                 connector.schema().await
             }
             .await;
@@ -559,6 +560,7 @@ impl Backend {
                 source_id,
                 result,
             } => {
+                self.running.remove(&id);
                 engine.settle(&source_id, &result);
                 self.announce(engine, &source_id);
                 self.send(Response::Schema {

@@ -349,12 +349,23 @@ impl AppState {
         });
     }
 
+    /// Esc stops the query under way, or else the selected source's import (a CSV file
+    /// read into its cache for the schema pane).
     fn cancel_query(&mut self, out: &mut Vec<Request>) {
         if let ResultsView::Running { id, source, .. } = &self.results {
             out.push(Request::Cancel { id: *id });
             let source = source.clone();
             self.results = ResultsView::Cancelled { source };
             self.info("query cancelled");
+        } else if let Some(source) = self.sources.selected().map(|s| s.id.clone())
+            && self
+                .schema
+                .get(&source)
+                .is_some_and(|e| matches!(e.pending, Some((_, Some(_)))))
+            && let Some(id) = self.schema.cancel(&source)
+        {
+            out.push(Request::Cancel { id });
+            self.info("import cancelled");
         }
     }
 

@@ -217,6 +217,17 @@ impl SchemaPane {
         entry.pending = Some((id, None));
     }
 
+    /// Stops the read under way for a source (an import Esc cancelled): the pane says so
+    /// and does not start another until asked. Returns the read's id.
+    pub fn cancel(&mut self, source_id: &str) -> Option<RequestId> {
+        let entry = self.entries.get_mut(source_id)?;
+        let (id, _) = entry.pending.take()?;
+        if entry.tree.is_none() {
+            entry.error = Some("import cancelled; refresh the schema to read it again".into());
+        }
+        Some(id)
+    }
+
     /// Progress of an import, if `id` is a schema read under way.
     pub fn progress(&mut self, id: RequestId, progress: Progress) -> bool {
         for entry in self.entries.values_mut() {
