@@ -6,11 +6,8 @@ mod common;
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use common::process::{tdb, text};
-use tdb::backend;
+use common::process::add_csv_source;
 use tdb::backend::protocol::{Request, RequestId, Response};
-use tdb::clipboard::{Clipboard, ClipboardEnv};
-use tdb::home::Home;
 
 /// Long enough for a loaded machine; only a failure waits this long.
 const PATIENCE: Duration = Duration::from_secs(120);
@@ -28,19 +25,8 @@ fn a_cancel_stops_the_import_behind_a_schema_read() {
     f.flush().unwrap();
     drop(f);
     let home = dir.path().join("home");
-    let out = tdb(&home)
-        .args(["source", "add", "big", "--type", "csv", "--path"])
-        .arg(&csv)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", text(&out.stderr));
-
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let clipboard = Clipboard::new(ClipboardEnv::default(), dir.path().join("clipboard.txt"));
-    let mut h = backend::spawn_with(Home::at(&home), clipboard).unwrap();
+    add_csv_source(&home, "big", &csv);
+    let (rt, mut h) = common::backend::start(&home, dir.path());
     let id = RequestId(7);
     h.requests
         .send(Request::Schema {

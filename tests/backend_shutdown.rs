@@ -7,12 +7,9 @@ mod common;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::process::{tdb, text};
+use common::process::add_csv_source;
 use serde_json::Value;
-use tdb::backend;
 use tdb::backend::protocol::{Request, RequestId, Response};
-use tdb::clipboard::{Clipboard, ClipboardEnv};
-use tdb::home::Home;
 
 /// Long enough for a loaded machine; only a failure waits this long.
 const PATIENCE: Duration = Duration::from_secs(60);
@@ -31,19 +28,8 @@ fn a_query_running_when_the_grace_runs_out_is_still_closed_in_the_audit_log() {
     let csv = dir.path().join("n.csv");
     std::fs::write(&csv, "n\n1\n").unwrap();
     let home = dir.path().join("home");
-    let out = tdb(&home)
-        .args(["source", "add", "n", "--type", "csv", "--path"])
-        .arg(&csv)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", text(&out.stderr));
-
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let clipboard = Clipboard::new(ClipboardEnv::default(), dir.path().join("clipboard.txt"));
-    let mut h = backend::spawn_with(Home::at(&home), clipboard).unwrap();
+    add_csv_source(&home, "n", &csv);
+    let (rt, mut h) = common::backend::start(&home, dir.path());
     // Seconds of work for SQLite, stopped only by a cancel.
     let sql = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c \
                WHERE x < 2000000000) SELECT count(*) FROM c";

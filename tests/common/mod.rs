@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests. Each test binary uses only part of them.
 #![allow(dead_code)]
 
+pub mod backend;
 pub mod pg;
 pub mod process;
 pub mod tmux;

@@ -28,6 +28,17 @@ pub fn add_postgres_source(home: &Path, name: &str, connection: serde_json::Valu
     assert!(out.status.success(), "{}", text(&out.stderr));
 }
 
+/// Registers the CSV file `csv` as source `name` on `home`; the test fails with tdb's
+/// message if it is refused.
+pub fn add_csv_source(home: &Path, name: &str, csv: &Path) {
+    let out = tdb(home)
+        .args(["source", "add", name, "--type", "csv", "--path"])
+        .arg(csv)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
 /// A process's output as text.
 pub fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
