@@ -130,6 +130,21 @@ pub fn open(
     source_kind(record.connection.kind())?.open(record, secret, home)
 }
 
+/// A file a connection names, checked when the source is stored: opened (never blocking: a
+/// FIFO or a device is refused at once) and its links resolved, so the record names the file
+/// itself. A problem is a `connection.path` error, as validation words them.
+pub fn admit_file(path: &std::path::Path) -> Result<(std::fs::File, std::path::PathBuf)> {
+    let (file, _) = crate::core::regular_file::open_regular(path).map_err(|e| {
+        Error::Invalid(format!(
+            "connection.path: {}: {}",
+            e.reason(),
+            path.display()
+        ))
+    })?;
+    let real = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    Ok((file, real))
+}
+
 /// A connection about to be stored, after its kind's checks that touch the disk.
 pub fn admit(connection: Connection) -> Result<Connection> {
     source_kind(connection.kind())?.admit(connection)

@@ -5,15 +5,14 @@ use serde_json::{Map, Value as Json};
 use std::path::PathBuf;
 
 use super::CsvConnector;
-use crate::connector::{Connector, SourceKind, StoredSecret};
+use crate::connector::{Connector, SourceKind, StoredSecret, admit_file};
 use crate::core::guard::{Dialect, SQLITE_DENIED};
 use crate::core::kind::{
     Context, FieldError, FieldSpec, Fields, GuardPolicy, Input, Kind, KindRules, SecretChange,
     Validated,
 };
-use crate::core::regular_file::open_regular;
 use crate::core::source::{Connection, SourceRecord};
-use crate::core::{Error, Result};
+use crate::core::Result;
 use crate::home::Home;
 
 /// The CSV kind, as the registration list names it.
@@ -145,16 +144,7 @@ impl SourceKind for Csv {
     /// blocking). Symbolic links are resolved so the record names the file itself.
     fn admit(&self, connection: Connection) -> Result<Connection> {
         let mut spec: CsvConnection = connection.spec()?;
-        if let Err(e) = open_regular(&spec.path) {
-            return Err(Error::Invalid(format!(
-                "connection.path: {}: {}",
-                e.reason(),
-                spec.path.display()
-            )));
-        }
-        if let Ok(real) = std::fs::canonicalize(&spec.path) {
-            spec.path = real;
-        }
+        spec.path = admit_file(&spec.path)?.1;
         Csv::connection(&spec)
     }
 }

@@ -7,13 +7,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 
 use super::SqliteConnector;
-use crate::connector::{Connector, SourceKind, StoredSecret};
+use crate::connector::{Connector, SourceKind, StoredSecret, admit_file};
 use crate::core::guard::{Dialect, SQLITE_DENIED};
 use crate::core::kind::{
     Context, FieldError, FieldSpec, Fields, GuardPolicy, Kind, KindRules, SecretChange,
     Validated,
 };
-use crate::core::regular_file::open_regular;
 use crate::core::source::{Connection, SourceRecord};
 use crate::core::{Error, Result};
 use crate::home::Home;
@@ -133,22 +132,18 @@ impl SourceKind for Sqlite {
     /// file itself.
     fn admit(&self, connection: Connection) -> Result<Connection> {
         let mut spec: SqliteConnection = connection.spec()?;
-        let bad = |why: String| Error::Invalid(format!("connection.path: {why}"));
-        let (mut file, meta) = open_regular(&spec.path)
-            .map_err(|e| bad(format!("{}: {}", e.reason(), spec.path.display())))?;
-        if meta.len() > 0 {
-            let mut head = [0u8; 16];
-            let is_sqlite = file.read_exact(&mut head).is_ok() && &head == MAGIC;
-            if !is_sqlite {
-                return Err(bad(format!(
-                    "not a SQLite database: {}",
-                    spec.path.display()
-                )));
-            }
+        let (mut file, real) = admit_file(&spec.path)?;
+        let mut head = [0u8; 16];
+        // An empty file is an empty database to SQLite.
+        let empty = file.metadata().is_ok_and(|m| m.len() == 0);
+        let is_sqlite = empty || (file.read_exact(&mut head).is_ok() && &head == MAGIC);
+        if !is_sqlite {
+            return Err(Error::Invalid(format!(
+                "connection.path: not a SQLite database: {}",
+                spec.path.display()
+            )));
         }
-        if let Ok(real) = std::fs::canonicalize(&spec.path) {
-            spec.path = real;
-        }
+        spec.path = real;
         Sqlite::connection(&spec)
     }
 }
