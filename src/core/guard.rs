@@ -25,7 +25,7 @@ use sqlparser::ast::{
     Ident, LimitClause, ObjectName, ObjectNamePart, Query, Select, SetExpr, Statement, TableAlias,
     TableFactor, UnaryOperator, Value, Visit, VisitMut, Visitor, VisitorMut,
 };
-use sqlparser::dialect::{PostgreSqlDialect, SQLiteDialect};
+use sqlparser::dialect::{MySqlDialect, PostgreSqlDialect, SQLiteDialect};
 use sqlparser::keywords::Keyword;
 use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::{Location, Span, Token, TokenWithSpan, Tokenizer, Whitespace};
@@ -40,6 +40,7 @@ mod lexical;
 pub enum Dialect {
     Postgres,
     Sqlite,
+    MySql,
 }
 
 /// How the guard checks a kind's SQL: the parser's dialect and the functions refused
@@ -286,6 +287,13 @@ pub const SQLITE_DENIED: &[DeniedFamily] = &[
     },
 ];
 
+/// MySQL's and MariaDB's functions with effects beyond reading (placeholder until the MySQL
+/// policy lands).
+pub const MYSQL_DENIED: &[DeniedFamily] = &[DeniedFamily {
+    family: "server files",
+    functions: &["load_file"],
+}];
+
 /// The family of `denied` that refuses `name` (the last part of a called name), if any.
 pub fn denied_family(denied: &'static [DeniedFamily], name: &str) -> Option<&'static str> {
     let name = name.to_ascii_lowercase();
@@ -499,6 +507,7 @@ fn parser_dialect(dialect: Dialect) -> &'static dyn sqlparser::dialect::Dialect 
     match dialect {
         Dialect::Postgres => &PostgreSqlDialect {},
         Dialect::Sqlite => &SQLiteDialect {},
+        Dialect::MySql => &MySqlDialect {},
     }
 }
 
