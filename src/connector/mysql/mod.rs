@@ -159,6 +159,14 @@ impl MySqlConnector {
             .tcp_nodelay(true)
             .tcp_keepalive(Some(Duration::from_secs(60)))
             .stmt_cache_size(0)
+            // Given, so a new connection need not ask the server for them; a packet past the
+            // result budget is refused as it is read, before it is buffered.
+            .max_allowed_packet(Some(
+                usize::try_from(self.budget.bytes())
+                    .unwrap_or(usize::MAX)
+                    .clamp(1 << 20, 1 << 30),
+            ))
+            .wait_timeout(Some(28_800))
             .ssl_opts(ssl)
             .connect_attribute("program_name", "tdb")
             .pool_opts(pool)
@@ -272,6 +280,16 @@ impl MySqlConnector {
                 "cannot connect to {product} at {target}: TLS failed ({t}); ssl_mode is {}",
                 self.spec.ssl_mode.as_str()
             )),
+            other if tls_cause(other).is_some() => Error::Unreachable(format!(
+                "cannot connect to {product} at {target}: TLS failed ({}); ssl_mode is {}{}",
+                tls_cause(other).unwrap_or_default(),
+                self.spec.ssl_mode.as_str(),
+                if self.spec.ssl_ca.is_some() {
+                    " with the CA certificates in ssl_ca"
+                } else {
+                    ""
+                }
+            )),
             other => Error::Unreachable(format!(
                 "cannot connect to {product} at {target}: {}",
                 error_text(other)
@@ -292,6 +310,14 @@ impl MySqlConnector {
                 ))
             }
             mysql_async::Error::Server(s) => Error::QueryFailed(s.to_string()),
+            other if error_text(other).contains("larger than max_allowed_packet") => {
+                Error::QueryFailed(format!(
+                    "a row exceeds the result budget of {}; select fewer or smaller columns \
+                     (e.g. LEFT(col, 1000)), or raise {}",
+                    self.budget,
+                    ResultBudget::ENV
+                ))
+            }
             other if lost(other) => Error::QueryFailed(format!(
                 "lost the connection to the server at {} while the query ran ({}); the server \
                  may have stopped or restarted",
@@ -689,19 +715,33 @@ fn lost(e: &mysql_async::Error) -> bool {
     }
 }
 
-/// The error and its causes, once each.
-fn error_text(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        let c = cause.to_string();
-        if !s.contains(&c) {
-            s.push_str(": ");
-            s.push_str(&c);
-        }
-        source = cause.source();
+/// What went wrong, in the words of the innermost cause (`Connection refused (os error
+/// 111)`), which the driver's wrappers only repeat with prefixes.
+fn error_text(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut last = e;
+    while let Some(cause) = last.source() {
+        last = cause;
     }
-    s
+    last.to_string()
+}
+
+/// The TLS library's error somewhere in the chain (`invalid peer certificate: UnknownIssuer`).
+fn tls_cause(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut cur = Some(e);
+    while let Some(c) = cur {
+        if let Some(r) = c.downcast_ref::<rustls::Error>() {
+            return Some(r.to_string());
+        }
+        if let Some(r) = c
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        {
+            return Some(r.to_string());
+        }
+        cur = c.source();
+    }
+    None
 }
 
 /// The sentences `tdb source test` shows for what the user may do beyond reading.
