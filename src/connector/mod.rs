@@ -92,9 +92,9 @@ macro_rules! kinds {
 
 kinds! {
     postgres => [KIND],
-    mysql => [MYSQL, MARIADB],
     csv => [KIND],
     sqlite => [KIND],
+    mysql => [MYSQL, MARIADB],
 }
 
 /// What the network kinds share.
