@@ -66,7 +66,11 @@ fn help(wordings: &[Wording]) -> String {
             .map(|d| format!(" [default: {d}]"))
             .unwrap_or_default();
         if same_help && !helps.is_empty() {
-            helps.push(format!("{default} ({})", kinds.join(", ")).trim().to_string());
+            helps.push(
+                format!("{default} ({})", kinds.join(", "))
+                    .trim()
+                    .to_string(),
+            );
         } else {
             helps.push(format!("{}{default} ({})", spec.help, kinds.join(", ")));
         }
@@ -76,21 +80,23 @@ fn help(wordings: &[Wording]) -> String {
 
 impl Args for ConnectionFlags {
     fn augment_args(cmd: Command) -> Command {
-        flag_fields().into_iter().fold(cmd, |cmd, (spec, wordings)| {
-            let mut arg = Arg::new(spec.key)
-                .long(long(spec.key))
-                .value_name(value_name(spec))
-                .help(help(&wordings))
-                .help_heading("Connection fields")
-                .allow_hyphen_values(false);
-            // Values are checked by the kind's rules, like --connection's, so a wrong one
-            // exits 10 naming the field rather than as a usage error.
-            arg = match spec.input {
-                Input::List => arg.action(ArgAction::Append),
-                _ => arg.action(ArgAction::Set),
-            };
-            cmd.arg(arg)
-        })
+        flag_fields()
+            .into_iter()
+            .fold(cmd, |cmd, (spec, wordings)| {
+                let mut arg = Arg::new(spec.key)
+                    .long(long(spec.key))
+                    .value_name(value_name(spec))
+                    .help(help(&wordings))
+                    .help_heading("Connection fields")
+                    .allow_hyphen_values(false);
+                // Values are checked by the kind's rules, like --connection's, so a wrong one
+                // exits 10 naming the field rather than as a usage error.
+                arg = match spec.input {
+                    Input::List => arg.action(ArgAction::Append),
+                    _ => arg.action(ArgAction::Set),
+                };
+                cmd.arg(arg)
+            })
     }
 
     fn augment_args_for_update(cmd: Command) -> Command {
