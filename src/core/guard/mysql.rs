@@ -97,7 +97,8 @@ pub const MYSQL_DENIED: &[DeniedFamily] = &[
     },
     DeniedFamily {
         // LAST_INSERT_ID(expr) sets the value the session's next LAST_INSERT_ID() returns,
-        // on a pooled connection other queries share.
+        // on a pooled connection other queries share. (The list goes by name, so the
+        // reading form goes too; a read-only session has inserted nothing to read.)
         family: "session state",
         functions: &["last_insert_id"],
     },
@@ -285,6 +286,9 @@ fn check_words(tokens: &[TokenWithSpan]) -> Result<()> {
                     "locking clause FOR UPDATE is not allowed (tdb only reads)"
                 }
                 Some(Keyword::SHARE) => "locking clause FOR SHARE is not allowed (tdb only reads)",
+                Some(Keyword::CONNECTION) => {
+                    "EXPLAIN FOR CONNECTION is not allowed: tdb explains only the query it is given"
+                }
                 _ => continue,
             },
             Some(Keyword::LOCK) => {
@@ -426,6 +430,7 @@ mod tests {
         next_value_for: "SELECT NEXT VALUE FOR s" => "NEXT VALUE FOR is not allowed (it advances a sequence)";
         next_value_for_in_where: "SELECT id FROM orders WHERE id = next value for s" => "NEXT VALUE FOR";
         explain_into: "EXPLAIN SELECT 1 INTO @a" => "INTO (OUTFILE";
+        explain_for_connection: "EXPLAIN FOR CONNECTION 1" => "EXPLAIN FOR CONNECTION is not allowed";
         explain_analyze_denied_function: "EXPLAIN ANALYZE SELECT get_lock('x', 1)" => "(named locks)";
     }
 
