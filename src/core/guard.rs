@@ -15,7 +15,8 @@
 //! more and must parse to the rewritten tree before it is returned. That the server reads
 //! the text as sqlparser did rests on their tokenizers agreeing; the cases where they could
 //! not (`U&"…"` identifiers) are refused, and the guard's tests pin the others (nested
-//! comments, comments ended by CR, `E''`/`U&''` strings, `$` in identifiers).
+//! comments, comments ended by CR, `E''`/`U&''` strings, `$` in identifiers). MySQL's own
+//! lexical traps (executable comments, backslash escapes) are in [`mysql`].
 
 use std::collections::{BTreeSet, HashMap};
 use std::ops::ControlFlow;
@@ -34,12 +35,16 @@ use super::error::{Error, Result};
 use super::splice::{self, Edit, LineIndex, PositionMap};
 
 mod lexical;
+mod mysql;
+
+pub use mysql::MYSQL_DENIED;
 
 /// The SQL dialect a source speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
     Postgres,
     Sqlite,
+    /// MySQL and MariaDB.
     MySql,
 }
 
@@ -80,7 +85,8 @@ pub struct Guarded {
 }
 
 /// What a statement may execute besides reading: the names it calls, as the server will
-/// look them up (unquoted names folded to lower case, as PostgreSQL does).
+/// look them up (unquoted names folded to lower case, as PostgreSQL does; in MySQL every
+/// function name, quoted or not, since its function names ignore case).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Calls {
     pub functions: BTreeSet<FunctionCall>,
@@ -98,7 +104,8 @@ pub struct FunctionCall {
     /// How many arguments it was given; `None` when the syntax does not say.
     pub args: Option<usize>,
     /// Written as `x.name`: PostgreSQL calls `name(x)` there when `x` is a row and has no
-    /// column of that name, so every qualified column reference is a possible call.
+    /// column of that name, so every qualified column reference is a possible call (not
+    /// noted for MySQL, which has no such notation).
     pub field_notation: bool,
 }
 
@@ -287,13 +294,6 @@ pub const SQLITE_DENIED: &[DeniedFamily] = &[
     },
 ];
 
-/// MySQL's and MariaDB's functions with effects beyond reading (placeholder until the MySQL
-/// policy lands).
-pub const MYSQL_DENIED: &[DeniedFamily] = &[DeniedFamily {
-    family: "server files",
-    functions: &["load_file"],
-}];
-
 /// The family of `denied` that refuses `name` (the last part of a called name), if any.
 pub fn denied_family(denied: &'static [DeniedFamily], name: &str) -> Option<&'static str> {
     let name = name.to_ascii_lowercase();
@@ -351,9 +351,7 @@ pub fn guard(
         }
         Err(e) => return Err(e),
     };
-    if let Some(query) = inner_query(&parsed.statement) {
-        check_query(query, policy)?;
-    }
+    check_statement(&parsed.statement, policy)?;
     let index = LineIndex::new(sql);
     let keep = parsed
         .end
@@ -374,7 +372,7 @@ pub fn guard(
             else {
                 return Err(refuse(UNSPLICEABLE));
             };
-            let mut text = target_name(table).to_string();
+            let mut text = target_text(table, dialect);
             if site.add_alias {
                 text.push_str(" AS ");
                 text.push_str(&sql[start..end]);
@@ -424,10 +422,7 @@ pub fn guard(
     // parse to the rewritten tree. (Printed, not tree, equality: comparing trees recurses
     // deeper than the stack allows on long flat chains, and spans differ.)
     let reparsed = parse_one_query(&executed_sql, dialect)?;
-    let calls = match inner_query(&reparsed.statement) {
-        Some(query) => check_query(query, policy)?,
-        None => Calls::default(),
-    };
+    let calls = check_statement(&reparsed.statement, policy)?;
     if reparsed.statement.to_string() != expected.to_string() {
         return Err(refuse(UNSPLICEABLE));
     }
@@ -542,8 +537,10 @@ fn parse_one_query(sql: &str, dialect: Dialect) -> Result<Parsed> {
         .with_unescape(true)
         .tokenize_with_location()
         .map_err(|e| refuse(format!("could not parse SQL: {e}")))?;
-    if dialect == Dialect::Postgres {
-        reject_unicode_identifiers(&tokens)?;
+    match dialect {
+        Dialect::Postgres => reject_unicode_identifiers(&tokens)?,
+        Dialect::MySql => mysql::check_tokens(sql, &tokens)?,
+        Dialect::Sqlite => {}
     }
     let end = tokens
         .iter()
@@ -562,7 +559,10 @@ fn parse_one_query(sql: &str, dialect: Dialect) -> Result<Parsed> {
         Ok(statements) => statements,
         // A statement sqlparser cannot parse (`VACUUM (…)`, `LISTEN`, PL/pgSQL `DO`) is
         // still not a query: say so with the seed's message rather than a syntax error.
-        Err(_) if !opens_a_query(first) => return Err(refuse(ONLY_SELECT)),
+        // (For MySQL, what is not a read was refused before parsing.)
+        Err(_) if dialect != Dialect::MySql && !opens_a_query(first) => {
+            return Err(not_a_query(dialect, &tokens));
+        }
         Err(e) => return Err(parse_error(e)),
     };
     let statement = match statements.len() {
@@ -580,19 +580,42 @@ fn parse_one_query(sql: &str, dialect: Dialect) -> Result<Parsed> {
     };
     // `EXPLAIN ANALYZE` runs its query, in the same read-only transaction, so it gets the
     // same checks as the query alone; SHOW reads one setting, as current_setting() does.
+    // MySQL's SHOW and DESCRIBE read the catalog and the server's state, never write
+    // (`DESCRIBE SELECT …` is EXPLAIN there).
     let allowed = match &statement {
         Statement::Explain {
-            describe_alias: DescribeAlias::Explain,
+            describe_alias,
             statement: inner,
             ..
-        } => matches!(**inner, Statement::Query(_)),
-        Statement::ShowVariable { .. } => dialect == Dialect::Postgres,
+        } => {
+            matches!(**inner, Statement::Query(_))
+                && (*describe_alias == DescribeAlias::Explain || dialect == Dialect::MySql)
+        }
+        Statement::ShowVariable { .. } if dialect == Dialect::Postgres => true,
+        Statement::ShowVariable { .. }
+        | Statement::ShowVariables { .. }
+        | Statement::ShowStatus { .. }
+        | Statement::ShowCreate { .. }
+        | Statement::ShowColumns { .. }
+        | Statement::ShowDatabases { .. }
+        | Statement::ShowSchemas { .. }
+        | Statement::ShowTables { .. }
+        | Statement::ShowViews { .. }
+        | Statement::ShowCollation { .. }
+        | Statement::ShowCharset(_)
+        | Statement::ShowProcessList { .. }
+        | Statement::ExplainTable { .. }
+            if dialect == Dialect::MySql =>
+        {
+            mysql::check_show(&tokens)?;
+            true
+        }
         Statement::Query(_) => true,
         _ => false,
     };
     // `WITH x AS (…) DELETE …` parses as a query whose body is the DELETE.
     if !allowed || inner_query(&statement).is_some_and(|q| write_kind(&q.body).is_some()) {
-        return Err(refuse(ONLY_SELECT));
+        return Err(not_a_query(dialect, &tokens));
     }
     Ok(Parsed {
         statement,
@@ -600,6 +623,14 @@ fn parse_one_query(sql: &str, dialect: Dialect) -> Result<Parsed> {
         end,
         table_command,
     })
+}
+
+/// The seed's refusal of a statement that is not a query; for MySQL it names the statement.
+fn not_a_query(dialect: Dialect, tokens: &[TokenWithSpan]) -> Error {
+    match dialect {
+        Dialect::MySql => mysql::not_a_query(tokens),
+        Dialect::Postgres | Dialect::Sqlite => refuse(ONLY_SELECT),
+    }
 }
 
 /// The query a statement the guard accepts reads through (none for SHOW).
@@ -780,6 +811,15 @@ fn drop_noise_words(tokens: &mut Vec<TokenWithSpan>) {
     });
 }
 
+/// What an accepted statement calls: its query's, or none for SHOW and DESCRIBE (which
+/// [`mysql::check_show`] keeps free of calls).
+fn check_statement(statement: &Statement, policy: &GuardPolicy) -> Result<Calls> {
+    match inner_query(statement) {
+        Some(query) => check_query(query, policy),
+        None => Ok(Calls::default()),
+    }
+}
+
 /// Walks the whole tree, refuses anything that is not a plain read, and returns what the
 /// statement calls.
 fn check_query(query: &Query, policy: &GuardPolicy) -> Result<Calls> {
@@ -808,6 +848,15 @@ impl Checker {
         match (self.dialect, ident.quote_style) {
             (Dialect::Postgres, None) => ident.value.to_ascii_lowercase(),
             _ => ident.value.clone(),
+        }
+    }
+
+    /// A function's name as the server looks it up: MySQL's function names ignore case,
+    /// quoted or not (its database names do not).
+    fn function_name(&self, ident: &Ident) -> String {
+        match self.dialect {
+            Dialect::MySql => ident.value.to_lowercase(),
+            Dialect::Postgres | Dialect::Sqlite => self.lookup_name(ident),
         }
     }
 
@@ -840,15 +889,18 @@ impl Checker {
         };
         self.calls.functions.insert(FunctionCall {
             schema,
-            name: self.lookup_name(last),
+            name: self.function_name(last),
             args,
             field_notation: false,
         });
         ControlFlow::Continue(())
     }
 
-    /// `x.name`, a column or, for a row `x`, the call `name(x)`.
+    /// `x.name`, a column or, for a row `x`, the call `name(x)` (not in MySQL).
     fn note_field_access(&mut self, ident: &Ident) {
+        if self.dialect == Dialect::MySql {
+            return;
+        }
         self.calls.functions.insert(FunctionCall {
             schema: None,
             name: self.lookup_name(ident),
@@ -982,6 +1034,13 @@ impl Visitor for Checker {
                 }
                 ControlFlow::Continue(())
             }
+            // MySQL's `@var := …` (also refused over the tokens).
+            Expr::BinaryOp {
+                op: BinaryOperator::Assignment,
+                ..
+            } if self.dialect == Dialect::MySql => ControlFlow::Break(refuse(
+                "assigning a user variable (@var := …) is not allowed (tdb only reads)",
+            )),
             Expr::BinaryOp { op, .. } => {
                 self.note_binary_operator(op);
                 ControlFlow::Continue(())
@@ -1102,7 +1161,7 @@ fn resolve_data_alias(
 ) -> Vec<DataSite> {
     let mut resolver = DataAlias {
         dialect,
-        target: target_name(table),
+        target: target_name(table, dialect),
         alias,
         scopes: Vec::new(),
         cte_scopes: HashMap::new(),
@@ -1113,13 +1172,37 @@ fn resolve_data_alias(
     resolver.sites
 }
 
-fn target_name(table: &TableName) -> ObjectName {
+fn target_name(table: &TableName, dialect: Dialect) -> ObjectName {
+    let quote = quote_char(dialect);
     let mut parts = Vec::with_capacity(2);
     if let Some(schema) = &table.schema {
-        parts.push(Ident::with_quote('"', schema.as_str()));
+        parts.push(Ident::with_quote(quote, schema.as_str()));
     }
-    parts.push(Ident::with_quote('"', table.name.as_str()));
+    parts.push(Ident::with_quote(quote, table.name.as_str()));
     ObjectName::from(parts)
+}
+
+/// MySQL quotes names with backticks (`"` writes a string there).
+fn quote_char(dialect: Dialect) -> char {
+    match dialect {
+        Dialect::MySql => '`',
+        Dialect::Postgres | Dialect::Sqlite => '"',
+    }
+}
+
+/// The table's name as it is spliced into the SQL. sqlparser prints a doubled quote inside
+/// a name as it stands, so MySQL's names are quoted here, each backtick doubled.
+fn target_text(table: &TableName, dialect: Dialect) -> String {
+    match dialect {
+        Dialect::MySql => {
+            let quote = |name: &str| format!("`{}`", name.replace('`', "``"));
+            match &table.schema {
+                Some(schema) => format!("{}.{}", quote(schema), quote(&table.name)),
+                None => quote(&table.name),
+            }
+        }
+        Dialect::Postgres | Dialect::Sqlite => target_name(table, dialect).to_string(),
+    }
 }
 
 /// Tracks, per query on the walk, whether a CTE named `data` is visible there.

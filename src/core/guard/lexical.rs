@@ -318,7 +318,7 @@ fn data_edit(
     let (Some(start), Some(end)) = (index.byte(t.span.start), index.byte(t.span.end)) else {
         return Err(refuse(super::UNSPLICEABLE));
     };
-    let mut text = super::target_name(table).to_string();
+    let mut text = super::target_text(table, super::Dialect::Postgres);
     if !aliased {
         text.push_str(" AS ");
         text.push_str(&sql[start..end]);
