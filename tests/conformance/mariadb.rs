@@ -132,6 +132,10 @@ impl Fixture for MariaDb {
         mysql_hostile(&self.files)
     }
 
+    fn quoted(name: &str) -> String {
+        format!("`{name}`")
+    }
+
     fn state(&self) -> Vec<String> {
         let mut s: Vec<String> = [
             "SELECT GROUP_CONCAT(CONCAT(TABLE_NAME, ':', TABLE_TYPE, ':', ENGINE) ORDER BY 1)
@@ -142,7 +146,7 @@ impl Fixture for MariaDb {
                WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'samples'",
             "SELECT COUNT(*) FROM mysql.user",
             "SELECT COUNT(*) FROM information_schema.ROUTINES",
-            "SELECT COUNT(*) FROM information_schema.METADATA_LOCK_INFO",
+            "SELECT COALESCE(IS_USED_LOCK('tdb'), 'free')",
             "SELECT @@global.read_only, @@global.max_statement_time, @@global.general_log",
         ]
         .iter()
