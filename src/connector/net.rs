@@ -9,6 +9,50 @@ use crate::core::kind::{Fields, SecretChange, merge_patch};
 use crate::core::secret::StoredSecret;
 use crate::core::{Error, Result};
 
+/// The connection fields every network kind spells the same way, for their field lists.
+pub mod fields {
+    use crate::core::kind::{FieldSpec, Input};
+
+    pub const DBNAME: FieldSpec = FieldSpec::text("dbname", "database", "database name")
+        .placeholder("the database")
+        .required();
+    pub const PASSWORD: FieldSpec =
+        FieldSpec::text("password", "password", "password (stored encrypted)")
+            .input(Input::Secret)
+            .placeholder("never shown (optional)");
+    pub const PASSWORD_ENV: FieldSpec = FieldSpec::text(
+        "password_env",
+        "password env",
+        "read the password from this environment variable",
+    )
+    .placeholder("or a variable holding it");
+    pub const TABLE: FieldSpec = FieldSpec::text(
+        "table",
+        "table",
+        "the table behind `data` (default: none, the whole database)",
+    )
+    .placeholder("behind `data` (optional)");
+    pub const CONNECT_TIMEOUT_S: FieldSpec = FieldSpec::text(
+        "connect_timeout_s",
+        "connect timeout",
+        "seconds to wait for a connection",
+    )
+    .input(Input::Number { min: 1, max: 3600 })
+    .placeholder("10 (seconds)")
+    .default("10");
+    pub const STATEMENT_TIMEOUT_S: FieldSpec = FieldSpec::text(
+        "statement_timeout_s",
+        "query timeout",
+        "seconds a query may run",
+    )
+    .input(Input::Number {
+        min: 1,
+        max: 86_400,
+    })
+    .placeholder("30 (seconds)")
+    .default("30");
+}
+
 /// The fields a `url` stands for, so they may not be given beside it.
 pub const URL_FIELDS: [&str; 5] = ["host", "port", "dbname", "user", "password"];
 
@@ -110,6 +154,92 @@ impl UrlParts {
             out.params.push((k.to_string(), v));
         }
         Ok(out)
+    }
+}
+
+/// Where a network source lives and who connects: the separate fields, or a `url` that
+/// stands for them.
+#[derive(Debug, Default)]
+pub struct Endpoint {
+    pub host: Option<String>,
+    pub port: Option<u64>,
+    pub dbname: Option<String>,
+    pub user: Option<String>,
+    pub password: Option<String>,
+    url: Option<String>,
+}
+
+impl Endpoint {
+    /// The separate fields as given (a wrong one is named now, in field order).
+    pub fn read(f: &mut Fields<'_>) -> Endpoint {
+        Endpoint {
+            host: f.string("host"),
+            port: f.number("port", 1, 65535),
+            dbname: f.string("dbname"),
+            user: f.string("user"),
+            password: f.string("password"),
+            url: None,
+        }
+    }
+
+    /// A `url`, if given, in place of the separate fields: `parse` splits it into the shared
+    /// parts and what the kind's own parameters say, which it returns.
+    pub fn url<X>(
+        &mut self,
+        f: &mut Fields<'_>,
+        parse: impl FnOnce(&str) -> Result<(UrlParts, X), String>,
+    ) -> Option<X> {
+        let url = f.string("url")?;
+        self.url = Some(url.clone());
+        if let Some(k) = URL_FIELDS.iter().find(|k| f.given(k)) {
+            f.error(
+                "url",
+                format!("give either url or {k} (and the other separate fields), not both"),
+            );
+            return None;
+        }
+        match parse(&url) {
+            Err(why) => {
+                f.error("url", why);
+                None
+            }
+            Ok((parts, own)) => {
+                self.host = parts.host;
+                self.port = parts.port.map(u64::from);
+                self.dbname = parts.dbname;
+                self.user = parts.user;
+                self.password = parts.password;
+                Some(own)
+            }
+        }
+    }
+
+    /// Host, database and user must be there, unless a URL stood for them (its own error,
+    /// if it failed, says it all).
+    pub fn check(&mut self, f: &mut Fields<'_>) {
+        let required = self.url.is_none();
+        self.host = f.check_text("host", self.host.take(), required);
+        self.dbname = f.check_text("dbname", self.dbname.take(), required);
+        self.user = f.check_text("user", self.user.take(), required);
+    }
+}
+
+/// A setting a URL parameter and a field may both give: the URL's wins, and both at once is
+/// an error on the field.
+pub fn from_url_or_field<T>(
+    f: &mut Fields<'_>,
+    field: &str,
+    from_field: Option<T>,
+    from_url: Option<T>,
+) -> Option<T> {
+    match from_url {
+        Some(v) => {
+            if f.given(field) {
+                f.error(field, "given both in url and as a field");
+            }
+            Some(v)
+        }
+        None => from_field,
     }
 }
 
@@ -287,6 +417,29 @@ pub fn shell_word(s: &str) -> String {
     } else {
         format!("'{}'", s.replace('\'', r"'\''"))
     }
+}
+
+/// A network source's one-line summary: `user@host:port/dbname (table)`.
+pub fn summary(stored: &Map<String, Json>, default_port: u64) -> String {
+    let s = |k: &str| stored.get(k).and_then(Json::as_str).unwrap_or("");
+    let port = stored
+        .get("port")
+        .and_then(Json::as_u64)
+        .unwrap_or(default_port);
+    let table = match stored.get("table").and_then(Json::as_str) {
+        Some(t) => format!(" ({t})"),
+        None => String::new(),
+    };
+    format!("{}@{}:{port}/{}{table}", s("user"), s("host"), s("dbname"))
+}
+
+/// What a new editor for a whole database starts with: where its tables are, and `query`
+/// listing them.
+pub fn whole_database_starter(label: &str, query: &str) -> String {
+    format!(
+        "-- {label} is a whole database: its tables are in the schema pane\n\
+         -- (Enter there inserts a name here). Its tables:\n{query}"
+    )
 }
 
 /// `host:port` for messages (an IPv6 address in brackets).

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 
 use super::MySqlConnector;
-use crate::connector::net::{self, UrlParts};
+use crate::connector::net::{self, Endpoint, UrlParts};
 use crate::connector::{Connector, SourceKind, StoredSecret};
 use crate::core::Result;
 use crate::core::guard::{Dialect, MYSQL_DENIED};
@@ -129,23 +129,13 @@ const FIELDS: &[FieldSpec] = &[
         .input(Input::Number { min: 1, max: 65535 })
         .placeholder("3306")
         .default("3306"),
-    FieldSpec::text("dbname", "database", "database name")
-        .placeholder("the database")
-        .required(),
+    net::fields::DBNAME,
     FieldSpec::text("user", "user", "user to connect as")
         .placeholder("who connects")
         .required(),
-    FieldSpec::text("password", "password", "password (stored encrypted)")
-        .input(Input::Secret)
-        .placeholder("never shown (optional)"),
-    FieldSpec::text(
-        "password_env",
-        "password env",
-        "read the password from this environment variable",
-    )
-    .placeholder("or a variable holding it"),
-    FieldSpec::text("table", "table", "the table behind `data` (default: none, the whole database)")
-        .placeholder("behind `data` (optional)"),
+    net::fields::PASSWORD,
+    net::fields::PASSWORD_ENV,
+    net::fields::TABLE,
     FieldSpec::text(
         "ssl_mode",
         "ssl mode",
@@ -159,14 +149,8 @@ const FIELDS: &[FieldSpec] = &[
         "CA certificates (PEM file) verify_ca and verify_identity trust instead of the built-in roots",
     )
     .placeholder("/etc/ssl/db-ca.pem (optional)"),
-    FieldSpec::text("connect_timeout_s", "connect timeout", "seconds to wait for a connection")
-        .input(Input::Number { min: 1, max: 3600 })
-        .placeholder("10 (seconds)")
-        .default("10"),
-    FieldSpec::text("statement_timeout_s", "query timeout", "seconds a query may run")
-        .input(Input::Number { min: 1, max: 86_400 })
-        .placeholder("30 (seconds)")
-        .default("30"),
+    net::fields::CONNECT_TIMEOUT_S,
+    net::fields::STATEMENT_TIMEOUT_S,
     FieldSpec::text(
         "allow_functions",
         "allow functions",
@@ -195,47 +179,22 @@ impl KindRules for MySql {
         cx: &Context<'_>,
     ) -> Result<Validated, Vec<FieldError>> {
         let mut f = Fields::new(input, self.name(), FIELDS);
-        let mut host = f.string("host");
-        let mut port = f.number("port", 1, 65535);
-        let mut dbname = f.string("dbname");
-        let mut user = f.string("user");
-        let mut password = f.string("password");
-        let mut ssl_mode = f.choice("ssl_mode", &SSL_MODES).and_then(SslMode::parse);
-        let mut connect_timeout_s = f.number("connect_timeout_s", 1, 3600);
-        let url = f.string("url");
-        if let Some(url) = &url {
-            if let Some(k) = net::URL_FIELDS.iter().find(|k| f.given(k)) {
-                f.error(
-                    "url",
-                    format!("give either url or {k} (and the other separate fields), not both"),
-                );
-            } else {
-                match MySqlUrl::parse(url) {
-                    Err(why) => f.error("url", why),
-                    Ok(parts) => {
-                        host = parts.host;
-                        port = parts.port.map(u64::from);
-                        dbname = parts.dbname;
-                        user = parts.user;
-                        password = parts.password;
-                        if parts.ssl_mode.is_some() {
-                            if f.given("ssl_mode") {
-                                f.error("ssl_mode", "given both in url and as a field");
-                            }
-                            ssl_mode = parts.ssl_mode;
-                        }
-                        if parts.connect_timeout_s.is_some() {
-                            connect_timeout_s = parts.connect_timeout_s;
-                        }
-                    }
-                }
-            }
-        }
-        // With a URL that failed, its fields are not missing: the URL's error says it all.
-        let from_url = url.is_some();
-        let host = f.check_text("host", host, !from_url);
-        let dbname = f.check_text("dbname", dbname, !from_url);
-        let user = f.check_text("user", user, !from_url);
+        let mut at = Endpoint::read(&mut f);
+        let ssl_mode = f.choice("ssl_mode", &SSL_MODES).and_then(SslMode::parse);
+        let connect_timeout_s = f.number("connect_timeout_s", 1, 3600);
+        let own = at.url(&mut f, MySqlUrl::parse).unwrap_or_default();
+        let ssl_mode = net::from_url_or_field(&mut f, "ssl_mode", ssl_mode, own.ssl_mode);
+        let connect_timeout_s = own.connect_timeout_s.or(connect_timeout_s);
+        at.check(&mut f);
+        let Endpoint {
+            host,
+            port,
+            dbname,
+            user,
+            password,
+            ..
+        } = at;
+
         let (password_env, secret) = net::credentials(&mut f, password);
         let table = f.text("table");
         let ssl_ca = f
@@ -265,18 +224,7 @@ impl KindRules for MySql {
     }
 
     fn target(&self, stored: &Map<String, Json>) -> String {
-        let s = |k: &str| stored.get(k).and_then(Json::as_str).unwrap_or("");
-        let port = stored.get("port").and_then(Json::as_u64).unwrap_or(3306);
-        let table = match stored.get("table").and_then(Json::as_str) {
-            Some(t) => format!(" ({t})"),
-            None => String::new(),
-        };
-        format!(
-            "{}@{}:{port}/{}{table}",
-            s("user"),
-            s("host"),
-            s("dbname")
-        )
+        net::summary(stored, 3306)
     }
 
     fn policy(&self) -> GuardPolicy {
@@ -298,13 +246,12 @@ impl KindRules for MySql {
 
     fn starter_sql(&self, stored: &Map<String, Json>, label: &str) -> String {
         if self.shape(stored).whole_database {
-            format!(
-                "-- {label} is a whole database: its tables are in the schema pane\n\
-                 -- (Enter there inserts a name here). Its tables:\n\
-                 SELECT table_name, table_type, table_rows, table_comment\n\
+            net::whole_database_starter(
+                label,
+                "SELECT table_name, table_type, table_rows, table_comment\n\
                  FROM information_schema.tables\n\
                  WHERE table_schema = DATABASE()\n\
-                 ORDER BY table_name"
+                 ORDER BY table_name",
             )
         } else {
             "SELECT * FROM data".to_string()
@@ -331,27 +278,15 @@ impl SourceKind for MySql {
 /// What a `mysql://` or `mariadb://` URL says.
 #[derive(Debug, Default, PartialEq, Eq)]
 struct MySqlUrl {
-    host: Option<String>,
-    port: Option<u16>,
-    dbname: Option<String>,
-    user: Option<String>,
-    password: Option<String>,
     ssl_mode: Option<SslMode>,
     connect_timeout_s: Option<u64>,
 }
 
 impl MySqlUrl {
-    fn parse(url: &str) -> Result<Self, String> {
-        let parts = UrlParts::parse(url, &["mysql", "mariadb"])?;
-        let mut out = MySqlUrl {
-            host: parts.host,
-            port: parts.port,
-            dbname: parts.dbname,
-            user: parts.user,
-            password: parts.password,
-            ..MySqlUrl::default()
-        };
-        for (k, v) in parts.params {
+    fn parse(url: &str) -> Result<(UrlParts, Self), String> {
+        let mut parts = UrlParts::parse(url, &["mysql", "mariadb"])?;
+        let mut out = MySqlUrl::default();
+        for (k, v) in std::mem::take(&mut parts.params) {
             match k.to_ascii_lowercase().replace('-', "_").as_str() {
                 "ssl_mode" | "sslmode" => {
                     out.ssl_mode = Some(SslMode::parse(&v).ok_or_else(|| {
@@ -378,7 +313,7 @@ impl MySqlUrl {
                 }
             }
         }
-        Ok(out)
+        Ok((parts, out))
     }
 }
 

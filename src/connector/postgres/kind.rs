@@ -5,7 +5,7 @@ use serde_json::{Map, Value as Json};
 
 use super::PgConnector;
 use crate::core::guard::POSTGRES_DENIED;
-use crate::connector::net::{self, UrlParts};
+use crate::connector::net::{self, Endpoint, UrlParts};
 use crate::connector::{Connector, SourceKind, StoredSecret};
 use crate::core::Result;
 use crate::core::guard::Dialect;
@@ -103,37 +103,21 @@ const FIELDS: &[FieldSpec] = &[
         .input(Input::Number { min: 1, max: 65535 })
         .placeholder("5432")
         .default("5432"),
-    FieldSpec::text("dbname", "database", "database name")
-        .placeholder("the database")
-        .required(),
+    net::fields::DBNAME,
     FieldSpec::text("user", "user", "role to connect as")
         .placeholder("who connects")
         .required(),
-    FieldSpec::text("password", "password", "password (stored encrypted)")
-        .input(Input::Secret)
-        .placeholder("never shown (optional)"),
-    FieldSpec::text(
-        "password_env",
-        "password env",
-        "read the password from this environment variable",
-    )
-    .placeholder("or a variable holding it"),
-    FieldSpec::text("table", "table", "the table behind `data` (default: none, the whole database)")
-        .placeholder("behind `data` (optional)"),
+    net::fields::PASSWORD,
+    net::fields::PASSWORD_ENV,
+    net::fields::TABLE,
     FieldSpec::text("schema", "schema", "schema unqualified names resolve in")
         .placeholder("public")
         .default("public"),
     FieldSpec::text("sslmode", "sslmode", "TLS: disable, prefer, require, verify-ca or verify-full")
         .input(Input::Choice(&SSL_MODES))
         .default("prefer"),
-    FieldSpec::text("connect_timeout_s", "connect timeout", "seconds to wait for a connection")
-        .input(Input::Number { min: 1, max: 3600 })
-        .placeholder("10 (seconds)")
-        .default("10"),
-    FieldSpec::text("statement_timeout_s", "query timeout", "seconds a query may run")
-        .input(Input::Number { min: 1, max: 86_400 })
-        .placeholder("30 (seconds)")
-        .default("30"),
+    net::fields::CONNECT_TIMEOUT_S,
+    net::fields::STATEMENT_TIMEOUT_S,
     FieldSpec::text(
         "allow_functions",
         "allow functions",
@@ -166,47 +150,21 @@ impl KindRules for Postgres {
         _cx: &Context<'_>,
     ) -> Result<Validated, Vec<FieldError>> {
         let mut f = Fields::new(input, self.name(), FIELDS);
-        let mut host = f.string("host");
-        let mut port = f.number("port", 1, 65535);
-        let mut dbname = f.string("dbname");
-        let mut user = f.string("user");
-        let mut password = f.string("password");
-        let mut sslmode = f.choice("sslmode", &SSL_MODES).and_then(SslMode::parse);
-        let mut connect_timeout_s = f.number("connect_timeout_s", 1, 3600);
-        let url = f.string("url");
-        if let Some(url) = &url {
-            if let Some(k) = net::URL_FIELDS.iter().find(|k| f.given(k)) {
-                f.error(
-                    "url",
-                    format!("give either url or {k} (and the other separate fields), not both"),
-                );
-            } else {
-                match PgUrl::parse(url) {
-                    Err(why) => f.error("url", why),
-                    Ok(parts) => {
-                        host = parts.host;
-                        port = parts.port.map(u64::from);
-                        dbname = parts.dbname;
-                        user = parts.user;
-                        password = parts.password;
-                        if parts.sslmode.is_some() {
-                            if f.given("sslmode") {
-                                f.error("sslmode", "given both in url and as a field");
-                            }
-                            sslmode = parts.sslmode;
-                        }
-                        if parts.connect_timeout_s.is_some() {
-                            connect_timeout_s = parts.connect_timeout_s;
-                        }
-                    }
-                }
-            }
-        }
-        // With a URL that failed, its fields are not missing: the URL's error says it all.
-        let from_url = url.is_some();
-        let host = f.check_text("host", host, !from_url);
-        let dbname = f.check_text("dbname", dbname, !from_url);
-        let user = f.check_text("user", user, !from_url);
+        let mut at = Endpoint::read(&mut f);
+        let sslmode = f.choice("sslmode", &SSL_MODES).and_then(SslMode::parse);
+        let connect_timeout_s = f.number("connect_timeout_s", 1, 3600);
+        let own = at.url(&mut f, PgUrl::parse).unwrap_or_default();
+        let sslmode = net::from_url_or_field(&mut f, "sslmode", sslmode, own.sslmode);
+        let connect_timeout_s = own.connect_timeout_s.or(connect_timeout_s);
+        at.check(&mut f);
+        let Endpoint {
+            host,
+            port,
+            dbname,
+            user,
+            password,
+            ..
+        } = at;
 
         let (password_env, secret) = net::credentials(&mut f, password);
         let table = f.text("table");
@@ -235,18 +193,7 @@ impl KindRules for Postgres {
     }
 
     fn target(&self, stored: &Map<String, Json>) -> String {
-        let s = |k: &str| stored.get(k).and_then(Json::as_str).unwrap_or("");
-        let port = stored.get("port").and_then(Json::as_u64).unwrap_or(5432);
-        let table = match stored.get("table").and_then(Json::as_str) {
-            Some(t) => format!(" ({t})"),
-            None => String::new(),
-        };
-        format!(
-            "{}@{}:{port}/{}{table}",
-            s("user"),
-            s("host"),
-            s("dbname")
-        )
+        net::summary(stored, 5432)
     }
 
     fn policy(&self) -> GuardPolicy {
@@ -268,13 +215,12 @@ impl KindRules for Postgres {
 
     fn starter_sql(&self, stored: &Map<String, Json>, label: &str) -> String {
         if self.shape(stored).whole_database {
-            format!(
-                "-- {label} is a whole database: its tables are in the schema pane\n\
-                 -- (Enter there inserts a name here). Its tables:\n\
-                 SELECT table_schema, table_name, table_type\n\
+            net::whole_database_starter(
+                label,
+                "SELECT table_schema, table_name, table_type\n\
                  FROM information_schema.tables\n\
                  WHERE table_schema NOT IN ('pg_catalog', 'information_schema')\n\
-                 ORDER BY 1, 2"
+                 ORDER BY 1, 2",
             )
         } else {
             "SELECT * FROM data".to_string()
@@ -303,28 +249,16 @@ impl SourceKind for Postgres {
 /// The parts of a `postgres://user:password@host:port/dbname?sslmode=…` URL.
 #[derive(Debug, Default, PartialEq, Eq)]
 struct PgUrl {
-    host: Option<String>,
-    port: Option<u16>,
-    dbname: Option<String>,
-    user: Option<String>,
-    password: Option<String>,
     sslmode: Option<SslMode>,
     connect_timeout_s: Option<u64>,
 }
 
 impl PgUrl {
     /// The URL may hold a password: errors describe the problem, never echo the text.
-    fn parse(url: &str) -> Result<Self, String> {
-        let parts = UrlParts::parse(url, &["postgres", "postgresql"])?;
-        let mut out = PgUrl {
-            host: parts.host,
-            port: parts.port,
-            dbname: parts.dbname,
-            user: parts.user,
-            password: parts.password,
-            ..PgUrl::default()
-        };
-        for (k, v) in parts.params {
+    fn parse(url: &str) -> Result<(UrlParts, Self), String> {
+        let mut parts = UrlParts::parse(url, &["postgres", "postgresql"])?;
+        let mut out = PgUrl::default();
+        for (k, v) in std::mem::take(&mut parts.params) {
             match k.as_str() {
                 "sslmode" => {
                     out.sslmode = Some(SslMode::parse(&v).ok_or_else(|| {
@@ -351,7 +285,7 @@ impl PgUrl {
                 }
             }
         }
-        Ok(out)
+        Ok((parts, out))
     }
 }
 
