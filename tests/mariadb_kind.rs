@@ -585,3 +585,49 @@ fn esc_stops_a_sleep_on_the_server() {
     t.wait_for("the next result", |s| s.contains("1 row"));
     t.keys(&["C-q"]);
 }
+
+/// A server in a named time zone: each TIMESTAMP reads as the CLI shows it, with the offset
+/// the session was pinned to; DATETIME, which has no zone, unchanged.
+#[test]
+fn timestamps_carry_the_session_offset() {
+    let server = mariadb::Server::start();
+    let tz = std::process::Command::new("mariadb-tzinfo-to-sql")
+        .args(["/usr/share/zoneinfo/Asia/Kolkata", "Asia/Kolkata"])
+        .output()
+        .expect("run mariadb-tzinfo-to-sql (package mariadb-server)");
+    assert!(tz.status.success(), "{}", text(&tz.stderr));
+    server.sql("mysql", &text(&tz.stdout));
+    server.sql("mysql", "SET GLOBAL time_zone = 'Asia/Kolkata'");
+    let db = mariadb::unique("tz");
+    server.create_database(&db);
+    server.sql(
+        &db,
+        "CREATE TABLE t (ts timestamp NULL, dt datetime);
+         SET time_zone = '+00:00';
+         INSERT INTO t VALUES ('2024-07-01 12:00:00', '2024-07-01 12:00:00');",
+    );
+    assert_eq!(
+        server.value(&db, "SELECT CONCAT(ts, ' ', dt) FROM t"),
+        "2024-07-01 17:30:00 2024-07-01 12:00:00",
+        "the CLI's session is in the server's zone"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    add(
+        &home,
+        "tz",
+        &server.connection_json(&db, ROOT_USER, server.root_password()),
+    );
+    let out = query(
+        &home,
+        "tz",
+        "SELECT ts, dt, @@session.time_zone AS zone FROM t",
+        "--json",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: Json = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["rows"][0],
+        json!({"ts": "2024-07-01 17:30:00+05:30", "dt": "2024-07-01 12:00:00", "zone": "+05:30"})
+    );
+}
