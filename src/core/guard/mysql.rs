@@ -510,6 +510,13 @@ mod tests {
         ok_for_in_substring_and_json_table: "SELECT SUBSTRING(status FROM 1 FOR 2), j.n FROM orders, JSON_TABLE('[1]', '$[*]' COLUMNS (n FOR ORDINALITY)) j"
             => "SELECT SUBSTRING(status FROM 1 FOR 2), j.n FROM orders, JSON_TABLE('[1]', '$[*]' COLUMNS (n FOR ORDINALITY)) j LIMIT 101";
         ok_plain_block_comment: "SELECT /* note */ 1" => "SELECT /* note */ 1 LIMIT 101";
+        ok_crlf_tabs_and_form_feed: "SELECT\tid\r\nFROM data\x0c# c\r\n" => "SELECT\tid\r\nFROM `shop`.`orders` AS data LIMIT 101";
+        ok_multi_line_string_and_comment: "SELECT 'a\nb', /* x\ny */ 2 FROM data"
+            => "SELECT 'a\nb', /* x\ny */ 2 FROM `shop`.`orders` AS data LIMIT 101";
+        ok_non_ascii_names_and_strings: "SELECT 'é€😀', café, `naïve col` FROM `tablé` WHERE x = 'ü'"
+            => "SELECT 'é€😀', café, `naïve col` FROM `tablé` WHERE x = 'ü' LIMIT 101";
+        ok_backslash_escapes_that_do_not_touch_quotes: "SELECT 'a\\\\', 'c:\\\\dir', '\\%', \"\\\\\"" => "SELECT 'a\\\\', 'c:\\\\dir', '\\%', \"\\\\\" LIMIT 101";
+        ok_other_quote_after_backslash: "SELECT \"it\\'s\"" => "SELECT \"it\\'s\" LIMIT 101";
     }
 
     #[test]
