@@ -13,6 +13,7 @@ mod common;
 
 mod conformance {
     pub mod csv;
+    pub mod mariadb;
     pub mod postgres;
     pub mod sqlite;
     pub mod suite;
@@ -60,6 +61,7 @@ macro_rules! kinds {
 
 kinds! {
     postgres => crate::conformance::postgres::Postgres,
+    mariadb => crate::conformance::mariadb::MariaDb,
     csv => crate::conformance::csv::Csv,
     sqlite => crate::conformance::sqlite::Sqlite,
 }

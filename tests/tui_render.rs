@@ -6,7 +6,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::tui::{app, buffer, csv_record, key, loaded, pg_record, screen};
+use common::tui::{app, buffer, csv_record, key, loaded, mariadb_record, pg_record, screen};
 use ratatui::style::Modifier;
 use tdb::backend::engine::QueryOutcome;
 use tdb::backend::protocol::{Request, RequestId, Response};
@@ -433,6 +433,61 @@ fn whole_database_tree_expands_and_inserts_quoted_names() {
             .text(Some("p1"))
             .ends_with(" \"Sales\".\"Order Items\"")
     );
+}
+
+#[test]
+fn a_mariadb_database_inserts_names_in_backticks() {
+    let records = vec![mariadb_record("m1", "shop", None, Status::Active)];
+    let (mut app, reqs, _) = loaded(100, 30, records);
+    assert!(
+        app.editor
+            .text(Some("m1"))
+            .contains("table_schema = DATABASE()"),
+        "MySQL's starter SQL"
+    );
+    let (id, source_id) = schema_request(&reqs);
+    let table = |name: &str, kind: &str, cols: Vec<ColumnInfo>| TableInfo {
+        schema: "shop".into(),
+        name: name.into(),
+        kind: kind.into(),
+        columns: cols,
+    };
+    app.on_response(Response::Schema {
+        id,
+        source_id,
+        result: Ok(SchemaInfo {
+            columns: vec![],
+            tables: Some(vec![
+                table(
+                    "Order Items",
+                    "table",
+                    vec![
+                        col("id", "bigint(20) unsigned"),
+                        col("Unit Price", "decimal(12,2)"),
+                    ],
+                ),
+                table("customers", "table", vec![col("id", "int(11)")]),
+                table("paid", "view", vec![col("id", "int(11)")]),
+            ]),
+        }),
+    });
+    app.update(Action::FocusPrev); // editor -> schema
+    app.update(Action::Expand);
+    app.update(Action::Move {
+        motion: Motion::Down,
+    });
+    app.update(Action::Move {
+        motion: Motion::Down,
+    });
+    app.update(Action::InsertName);
+    insta::assert_snapshot!(screen(&app));
+    assert!(app.editor.text(Some("m1")).ends_with(" `Unit Price`"));
+    for _ in 0..2 {
+        app.update(Action::Move { motion: Motion::Up });
+    }
+    app.update(Action::InsertName);
+    let text = app.editor.text(Some("m1"));
+    assert!(text.ends_with(" `Order Items`"), "{text}");
 }
 
 #[test]

@@ -13,14 +13,25 @@ use crate::core::kind::{FieldSpec, Input};
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ConnectionFlags(pub Map<String, Json>);
 
-/// Each field key once (the first kind's spec of it), with every kind that has it.
-fn flag_fields() -> Vec<(&'static FieldSpec, Vec<&'static str>)> {
-    let mut out: Vec<(&'static FieldSpec, Vec<&'static str>)> = Vec::new();
+/// The kinds that share one field's wording (help and default).
+type Wording = (&'static FieldSpec, Vec<&'static str>);
+
+/// Each field key once (the first kind's spec of it), with its wordings: the kinds that
+/// describe it alike (`port`: 5432 for postgres, 3306 for mysql and mariadb).
+fn flag_fields() -> Vec<(&'static FieldSpec, Vec<Wording>)> {
+    let mut out: Vec<(&'static FieldSpec, Vec<Wording>)> = Vec::new();
     for kind in KINDS {
         for spec in kind.fields().iter().filter(|s| !s.is_secret()) {
-            match out.iter_mut().find(|(s, _)| s.key == spec.key) {
+            let Some((_, wordings)) = out.iter_mut().find(|(s, _)| s.key == spec.key) else {
+                out.push((spec, vec![(spec, vec![kind.name()])]));
+                continue;
+            };
+            match wordings
+                .iter_mut()
+                .find(|(w, _)| w.help == spec.help && w.default == spec.default)
+            {
                 Some((_, kinds)) => kinds.push(kind.name()),
-                None => out.push((spec, vec![kind.name()])),
+                None => wordings.push((spec, vec![kind.name()])),
             }
         }
     }
@@ -46,31 +57,46 @@ fn value_name(spec: &FieldSpec) -> &'static str {
     }
 }
 
-fn help(spec: &FieldSpec, kinds: &[&str]) -> String {
-    let default = spec
-        .default
-        .map(|d| format!(" [default: {d}]"))
-        .unwrap_or_default();
-    format!("{}{default} ({})", spec.help, kinds.join(", "))
+fn help(wordings: &[Wording]) -> String {
+    let mut helps: Vec<String> = Vec::new();
+    let same_help = wordings.iter().all(|(w, _)| w.help == wordings[0].0.help);
+    for (spec, kinds) in wordings {
+        let default = spec
+            .default
+            .map(|d| format!(" [default: {d}]"))
+            .unwrap_or_default();
+        if same_help && !helps.is_empty() {
+            helps.push(
+                format!("{default} ({})", kinds.join(", "))
+                    .trim()
+                    .to_string(),
+            );
+        } else {
+            helps.push(format!("{}{default} ({})", spec.help, kinds.join(", ")));
+        }
+    }
+    helps.join("; ")
 }
 
 impl Args for ConnectionFlags {
     fn augment_args(cmd: Command) -> Command {
-        flag_fields().into_iter().fold(cmd, |cmd, (spec, kinds)| {
-            let mut arg = Arg::new(spec.key)
-                .long(long(spec.key))
-                .value_name(value_name(spec))
-                .help(help(spec, &kinds))
-                .help_heading("Connection fields")
-                .allow_hyphen_values(false);
-            // Values are checked by the kind's rules, like --connection's, so a wrong one
-            // exits 10 naming the field rather than as a usage error.
-            arg = match spec.input {
-                Input::List => arg.action(ArgAction::Append),
-                _ => arg.action(ArgAction::Set),
-            };
-            cmd.arg(arg)
-        })
+        flag_fields()
+            .into_iter()
+            .fold(cmd, |cmd, (spec, wordings)| {
+                let mut arg = Arg::new(spec.key)
+                    .long(long(spec.key))
+                    .value_name(value_name(spec))
+                    .help(help(&wordings))
+                    .help_heading("Connection fields")
+                    .allow_hyphen_values(false);
+                // Values are checked by the kind's rules, like --connection's, so a wrong one
+                // exits 10 naming the field rather than as a usage error.
+                arg = match spec.input {
+                    Input::List => arg.action(ArgAction::Append),
+                    _ => arg.action(ArgAction::Set),
+                };
+                cmd.arg(arg)
+            })
     }
 
     fn augment_args_for_update(cmd: Command) -> Command {

@@ -78,17 +78,27 @@ pub trait SourceKind: KindRules {
     }
 }
 
-/// Declares the kinds of this build: one module each, listed in the order help shows them.
+/// Declares the kinds of this build: one module each with the kinds it defines (a module
+/// may serve several names, as one MySQL connector serves `mysql` and `mariadb`), listed in
+/// the order help shows them.
 macro_rules! kinds {
-    ($($kind:ident),+ $(,)?) => {
-        $(pub mod $kind;)+
+    ($($module:ident => [$($kind:ident),+]),+ $(,)?) => {
+        $(pub mod $module;)+
 
         /// Every kind this build has.
-        pub static KINDS: &[&dyn SourceKind] = &[$(&$kind::KIND),+];
+        pub static KINDS: &[&dyn SourceKind] = &[$($(&$module::$kind),+),+];
     };
 }
 
-kinds!(postgres, csv, sqlite);
+kinds! {
+    postgres => [KIND],
+    csv => [KIND],
+    sqlite => [KIND],
+    mysql => [MYSQL, MARIADB],
+}
+
+/// What the network kinds share.
+pub mod net;
 
 /// The read-only SQLite engine the kinds that query through SQLite share.
 pub mod sqlite_ro;

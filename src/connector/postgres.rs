@@ -32,6 +32,7 @@ use tokio_util::sync::CancellationToken;
 
 use self::decode::Raw;
 use self::wire::{Guarded as GuardedStream, GuardedTls, Policy, Socket, WireError};
+use super::net::shell_word;
 use super::{BoxFuture, Connector, TestReport};
 use crate::core::guard::{Guarded, TableName};
 use crate::core::kind::{GuardPolicy, KindRules};
@@ -162,11 +163,7 @@ impl PgConnector {
 
     /// `host:port` for messages (never anything secret).
     fn target(&self) -> String {
-        if self.spec.host.contains(':') {
-            format!("[{}]:{}", self.spec.host, self.spec.port)
-        } else {
-            format!("{}:{}", self.spec.host, self.spec.port)
-        }
+        super::net::target(&self.spec.host, self.spec.port)
     }
 
     fn connect_timeout(&self) -> Duration {
@@ -187,37 +184,12 @@ impl PgConnector {
 
     /// The stored secret, else `password_env`, else `~/.pgpass`, else none.
     fn password(&self) -> Result<Option<SecretString>> {
-        match &self.secret {
-            StoredSecret::Present(s) => return Ok(Some(s.clone())),
-            StoredSecret::Undecryptable => {
-                return Err(Error::Unreachable(format!(
-                    "the stored password of source \"{}\" cannot be decrypted with this \
-                     machine's key; store it again with `tdb source set-password {}`",
-                    self.source_name,
-                    shell_word(&self.source_name)
-                )));
-            }
-            StoredSecret::None => {}
-        }
-        if let Some(var) = &self.spec.password_env {
-            return match std::env::var(var) {
-                Ok(v) if !v.is_empty() => Ok(Some(SecretString::from(v))),
-                Ok(_) => Err(Error::Unreachable(format!(
-                    "environment variable {var} is empty; it should hold the password of \
-                     source \"{}\" (password_env)",
-                    self.source_name
-                ))),
-                Err(std::env::VarError::NotPresent) => Err(Error::Unreachable(format!(
-                    "environment variable {var} is not set; it should hold the password of \
-                     source \"{}\" (password_env)",
-                    self.source_name
-                ))),
-                Err(std::env::VarError::NotUnicode(_)) => Err(Error::Unreachable(format!(
-                    "environment variable {var} is not valid UTF-8; it should hold the \
-                     password of source \"{}\" (password_env)",
-                    self.source_name
-                ))),
-            };
+        if let Some(p) = super::net::password(
+            &self.secret,
+            self.spec.password_env.as_deref(),
+            &self.source_name,
+        )? {
+            return Ok(Some(p));
         }
         Ok(pgpass::default_path().and_then(|path| {
             pgpass::lookup(
@@ -1125,18 +1097,6 @@ fn pg_error_text(e: &tokio_postgres::Error) -> String {
     s
 }
 
-/// A source name as it must be typed in a shell command.
-fn shell_word(s: &str) -> String {
-    if !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_-.@/:".contains(c))
-    {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', r"'\''"))
-    }
-}
-
 /// Connects with the source's TLS settings and, for `prefer`, retries in plain text when
 /// the TLS handshake itself fails (as libpq does); a server that declines TLS is already
 /// handled by tokio-postgres. The socket is opened here so that what the server sends is
@@ -1283,12 +1243,5 @@ mod tests {
         for (sql, want) in cases {
             assert_eq!(&sql[..statement_end(sql)], want, "{sql}");
         }
-    }
-
-    #[test]
-    fn shell_words_are_quoted_when_needed() {
-        assert_eq!(shell_word("orders"), "orders");
-        assert_eq!(shell_word("my source"), "'my source'");
-        assert_eq!(shell_word("it's"), r"'it'\''s'");
     }
 }

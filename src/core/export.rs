@@ -348,7 +348,7 @@ pub fn sql_literal(v: &Value) -> String {
         Value::Int(i) => i.to_string(),
         Value::Float(f) if f.is_finite() => f.to_string(),
         Value::Float4(f) if f.is_finite() => f.to_string(),
-        Value::Numeric(s) if is_plain_number(s) => s.clone(),
+        Value::Numeric(s) | Value::Number(s) if is_plain_number(s) => s.clone(),
         other => sql_quote(&other.to_text().unwrap_or_default()),
     }
 }

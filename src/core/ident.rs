@@ -1,8 +1,10 @@
 //! Writing a table or column name into SQL so it means exactly that name: PostgreSQL folds
 //! unquoted names to lower case and refuses reserved words, so `Order ID`, `Users` and `user`
-//! only work quoted. Both dialects tdb speaks (PostgreSQL, SQLite) quote with `"`.
+//! only work quoted. PostgreSQL and SQLite quote with `"`, MySQL with backticks.
 
 use std::borrow::Cow;
+
+use super::guard::Dialect;
 
 /// Words PostgreSQL reserves (its "reserved" and "reserved, can be function or type"
 /// keywords), plus the few SQLite refuses as bare names.
@@ -147,9 +149,55 @@ pub fn qualified(schema: &str, name: &str) -> String {
     format!("{}.{}", quote_ident(schema), quote_ident(name))
 }
 
+/// [`quote_ident`] in a dialect's own quotes: MySQL's backticks (its `"…"` is a string),
+/// where a plain name may have capitals (they are kept as written).
+pub fn quote_ident_in(name: &str, dialect: Dialect) -> Cow<'_, str> {
+    match dialect {
+        Dialect::MySql => {
+            let mut chars = name.chars();
+            let plain = chars
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+                && !RESERVED.contains(&name.to_ascii_lowercase().as_str());
+            if plain {
+                Cow::Borrowed(name)
+            } else {
+                Cow::Owned(format!("`{}`", name.replace('`', "``")))
+            }
+        }
+        Dialect::Postgres | Dialect::Sqlite => quote_ident(name),
+    }
+}
+
+/// [`qualified`] in a dialect's quotes.
+pub fn qualified_in(schema: &str, name: &str, dialect: Dialect) -> String {
+    format!(
+        "{}.{}",
+        quote_ident_in(schema, dialect),
+        quote_ident_in(name, dialect)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mysql_names_take_backticks() {
+        assert_eq!(quote_ident_in("Orders", Dialect::MySql), "Orders");
+        assert_eq!(
+            quote_ident_in("order items", Dialect::MySql),
+            "`order items`"
+        );
+        assert_eq!(quote_ident_in("a`b", Dialect::MySql), "`a``b`");
+        assert_eq!(quote_ident_in("Select", Dialect::MySql), "`Select`");
+        assert_eq!(
+            qualified_in("shop", "Order Items", Dialect::MySql),
+            "shop.`Order Items`"
+        );
+        assert_eq!(quote_ident_in("Orders", Dialect::Postgres), "\"Orders\"");
+    }
 
     #[test]
     fn plain_names_stay_bare() {

@@ -20,6 +20,10 @@ pub enum Value {
     Float4(f32),
     /// An exact decimal, kept as its digits.
     Numeric(String),
+    /// A number as the engine wrote it (`18446744073709551615`, `1e15`, `3.14159`): shown as
+    /// that text and written into JSON as a number with those very digits, so integers past
+    /// 2^63 and floats printed by the engine's own rules leave exactly as the engine said.
+    Number(String),
     Text(String),
     Bytes(Vec<u8>),
     /// JSON as the engine's text: shown as it is, and embedded raw in JSON output (digits,
@@ -33,7 +37,11 @@ impl Value {
     pub fn is_number(&self) -> bool {
         matches!(
             self,
-            Value::Int(_) | Value::Float(_) | Value::Float4(_) | Value::Numeric(_)
+            Value::Int(_)
+                | Value::Float(_)
+                | Value::Float4(_)
+                | Value::Numeric(_)
+                | Value::Number(_)
         )
     }
 
@@ -53,6 +61,18 @@ impl Value {
                 .map(Json::Number)
                 .unwrap_or_else(|| Json::String(float4_text(*f))),
             Value::Numeric(s) | Value::Text(s) => Json::String(s.clone()),
+            // A tree holds 64-bit integers and doubles; wider integers stay text here (the
+            // serializer below writes them raw).
+            Value::Number(t) => match (t.parse::<i64>(), t.parse::<u64>()) {
+                (Ok(i), _) => Json::from(i),
+                (_, Ok(u)) => Json::from(u),
+                _ if is_json_number(t) && t.contains(['.', 'e', 'E']) => t
+                    .parse::<f64>()
+                    .ok()
+                    .and_then(serde_json::Number::from_f64)
+                    .map_or_else(|| Json::String(t.clone()), Json::Number),
+                _ => Json::String(t.clone()),
+            },
             Value::Bytes(b) => Json::String(bytes_text(b)),
             // A tree cannot hold the text's exact digits; output that must keep them
             // serializes the value itself (see `Serialize`), which embeds the text raw.
@@ -72,7 +92,7 @@ impl Value {
             Value::Int(i) => i.to_string(),
             Value::Float(f) => float_text(*f),
             Value::Float4(f) => float4_text(*f),
-            Value::Numeric(s) | Value::Text(s) => s.clone(),
+            Value::Numeric(s) | Value::Text(s) | Value::Number(s) => s.clone(),
             Value::Bytes(b) => bytes_text(b),
             Value::Json(t) => t.clone(),
             Value::Array(items) => {
@@ -111,6 +131,15 @@ impl Serialize for Value {
             Value::Float4(f) if f.is_finite() => s.serialize_f64(f32_digits(*f)),
             Value::Float4(f) => s.serialize_str(&float4_text(*f)),
             Value::Numeric(t) | Value::Text(t) => s.serialize_str(t),
+            // Raw, so no digit is lost to a float on the way; text that is not JSON's number
+            // syntax (an engine's `inf`) goes out as a string.
+            Value::Number(t) if is_json_number(t) => {
+                match serde_json::from_str::<&serde_json::value::RawValue>(t) {
+                    Ok(raw) => raw.serialize(s),
+                    Err(_) => s.serialize_str(t),
+                }
+            }
+            Value::Number(t) => s.serialize_str(t),
             Value::Bytes(b) => s.serialize_str(&bytes_text(b)),
             Value::Json(t) if embeds_raw(t) => {
                 match serde_json::from_str::<&serde_json::value::RawValue>(t) {
@@ -190,6 +219,41 @@ impl Serialize for JsonRow<'_> {
 /// JSON's `null`: that becomes the string `"null"`, so a bare `null` is always SQL NULL.
 fn embeds_raw(t: &str) -> bool {
     t.trim() != "null"
+}
+
+/// JSON's number syntax: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
+fn is_json_number(t: &str) -> bool {
+    let b = t.as_bytes();
+    let mut i = usize::from(b.first() == Some(&b'-'));
+    let digits = |i: &mut usize| {
+        let start = *i;
+        while b.get(*i).is_some_and(u8::is_ascii_digit) {
+            *i += 1;
+        }
+        *i - start
+    };
+    let int_start = i;
+    match digits(&mut i) {
+        0 => return false,
+        n if n > 1 && b[int_start] == b'0' => return false,
+        _ => {}
+    }
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    }
+    i == b.len()
 }
 
 fn needs_array_quotes(t: &str) -> bool {
@@ -396,6 +460,36 @@ impl std::fmt::Display for ResultBudget {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn engine_numbers_keep_their_digits() {
+        let rows = vec![vec![
+            Value::Number("18446744073709551615".into()),
+            Value::Number("1e15".into()),
+            Value::Number("-0.5".into()),
+            Value::Number("340282366920938463463374607431768211455".into()),
+            Value::Number("inf".into()),
+        ]];
+        let names: Vec<String> = ["a", "b", "c", "d", "e"].map(String::from).into();
+        let text = serde_json::to_string(&JsonRows {
+            names: &names,
+            rows: &rows,
+        })
+        .unwrap();
+        assert_eq!(
+            text,
+            r#"[{"a":18446744073709551615,"b":1e15,"c":-0.5,"d":340282366920938463463374607431768211455,"e":"inf"}]"#
+        );
+        assert_eq!(rows[0][0].to_json(), json!(18446744073709551615u64));
+        assert_eq!(rows[0][1].to_text().as_deref(), Some("1e15"));
+        assert!(rows[0][0].is_number());
+        for bad in ["", "-", "01", "1.", ".5", "1e", "+1", "0x10", "1e+"] {
+            assert!(!is_json_number(bad), "{bad}");
+        }
+        for good in ["0", "-0", "10", "1.25", "1e5", "1E-5", "-2.5e+10"] {
+            assert!(is_json_number(good), "{good}");
+        }
+    }
 
     #[test]
     fn json_mapping_follows_the_contract() {

@@ -11,6 +11,7 @@ use tdb::backend;
 use tdb::backend::protocol::{Request, Response};
 use tdb::clipboard::{Clipboard, ClipboardEnv};
 use tdb::connector::csv::{Csv, CsvConnection};
+use tdb::connector::mysql::{MARIADB, MySqlConnection, SslMode as MySqlSslMode};
 use tdb::connector::postgres::{PgConnection, Postgres, SslMode};
 use tdb::core::source::{SourceRecord, Status};
 use tdb::home::Home;
@@ -121,6 +122,27 @@ pub fn pg_record(id: &str, name: &str, table: Option<&str>, status: Status) -> S
         registered_by: "alice@bastion".into(),
         registered_at: "2026-05-22T09:00:00Z".into(),
         status,
+    }
+}
+
+pub fn mariadb_record(id: &str, name: &str, table: Option<&str>, status: Status) -> SourceRecord {
+    SourceRecord {
+        connection: MARIADB
+            .connection(&MySqlConnection {
+                host: "db.internal".into(),
+                port: 3306,
+                dbname: "shop".into(),
+                user: "reader".into(),
+                password_env: None,
+                table: table.map(String::from),
+                ssl_mode: MySqlSslMode::Preferred,
+                ssl_ca: None,
+                connect_timeout_s: 10,
+                statement_timeout_s: 30,
+                allow_functions: Vec::new(),
+            })
+            .unwrap(),
+        ..pg_record(id, name, table, status)
     }
 }
 

@@ -156,6 +156,11 @@ pub trait Fixture: Sized {
     /// Everything hostile SQL could change about the source, comparable before and after:
     /// relations and row digests on a server, bytes, mtimes and neighbours of a file.
     fn state(&self) -> Vec<String>;
+
+    /// `name` as a quoted identifier of the kind's dialect (`"data"`; MySQL's `` `data` ``).
+    fn quoted(name: &str) -> String {
+        format!("\"{name}\"")
+    }
 }
 
 /// Hostile statements every SQL dialect spells the same way; `data` is `samples`.
@@ -668,7 +673,13 @@ pub fn data_alias<F: Fixture>() {
     let n = json!([{"n": SAMPLES.len()}]);
     assert_eq!(c.rows("s", "SELECT count(*) AS n FROM data"), n);
     assert_eq!(c.rows("s", "SELECT count(*) AS n FROM DATA"), n);
-    assert_eq!(c.rows("s", "SELECT count(*) AS n FROM \"data\""), n);
+    assert_eq!(
+        c.rows(
+            "s",
+            &format!("SELECT count(*) AS n FROM {}", F::quoted("data"))
+        ),
+        n
+    );
     assert_eq!(
         c.rows("s", "SELECT d.label FROM data d WHERE d.id = 1"),
         json!([{"label": "plain"}])

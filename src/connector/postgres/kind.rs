@@ -1,17 +1,17 @@
 //! What a PostgreSQL source is: its connection fields, their rules, and how it shows.
 
-use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 
 use super::PgConnector;
 use crate::core::guard::POSTGRES_DENIED;
+use crate::connector::net::{self, UrlParts};
 use crate::connector::{Connector, SourceKind, StoredSecret};
 use crate::core::Result;
 use crate::core::guard::Dialect;
 use crate::core::kind::{
-    Context, FieldError, FieldSpec, Fields, GuardPolicy, Input, Kind, KindRules, SecretChange,
-    Shape, Validated, merge_patch,
+    Context, FieldError, FieldSpec, Fields, GuardPolicy, Input, Kind, KindRules, Shape,
+    Validated,
 };
 use crate::core::source::{Connection, SourceRecord};
 use crate::home::Home;
@@ -143,12 +143,6 @@ const FIELDS: &[FieldSpec] = &[
     .placeholder("postgis, public.my_fn"),
 ];
 
-/// Fields a `url` already expresses, so they may not be given beside it.
-const URL_FIELDS: [&str; 5] = ["host", "port", "dbname", "user", "password"];
-
-/// At most this many entries in `allow_functions`, each at most 200 characters.
-const MAX_ALLOWED_FUNCTIONS: usize = 200;
-
 impl KindRules for Postgres {
     fn name(&self) -> &'static str {
         "postgres"
@@ -181,7 +175,7 @@ impl KindRules for Postgres {
         let mut connect_timeout_s = f.number("connect_timeout_s", 1, 3600);
         let url = f.string("url");
         if let Some(url) = &url {
-            if let Some(k) = URL_FIELDS.iter().find(|k| f.given(k)) {
+            if let Some(k) = net::URL_FIELDS.iter().find(|k| f.given(k)) {
                 f.error(
                     "url",
                     format!("give either url or {k} (and the other separate fields), not both"),
@@ -214,40 +208,11 @@ impl KindRules for Postgres {
         let dbname = f.check_text("dbname", dbname, !from_url);
         let user = f.check_text("user", user, !from_url);
 
-        let password_env = f.text("password_env");
-        if let Some(var) = &password_env {
-            let valid = var.chars().enumerate().all(|(i, c)| {
-                c == '_' || c.is_ascii_alphabetic() || (i > 0 && c.is_ascii_digit())
-            });
-            if !valid {
-                f.error(
-                    "password_env",
-                    format!(
-                        "\"{}\" is not an environment variable name",
-                        var.escape_debug()
-                    ),
-                );
-            } else if password.is_some() {
-                f.error(
-                    "password_env",
-                    "give either password or password_env, not both",
-                );
-            }
-        }
-        let secret = match (password, &password_env) {
-            (Some(p), _) if p.is_empty() => {
-                f.error("password", "must not be empty");
-                SecretChange::Keep
-            }
-            (Some(p), _) => SecretChange::Set(SecretString::from(p)),
-            (None, Some(_)) => SecretChange::Clear,
-            (None, None) if f.is_null("password") => SecretChange::Clear,
-            (None, None) => SecretChange::Keep,
-        };
+        let (password_env, secret) = net::credentials(&mut f, password);
         let table = f.text("table");
         let schema = f.text("schema");
         let statement_timeout_s = f.number("statement_timeout_s", 1, 86_400);
-        let allow_functions = allow_functions(&mut f, input);
+        let allow_functions = net::allow_functions(&mut f, input);
         f.finish(
             || {
                 serde_json::to_value(PgConnection {
@@ -319,21 +284,7 @@ impl KindRules for Postgres {
     /// A URL stands for host, port, dbname and user; a password and `password_env`
     /// exclude each other, so giving one drops the other.
     fn merge(&self, stored: &Map<String, Json>, patch: &Map<String, Json>) -> Map<String, Json> {
-        let mut merged = merge_patch(stored, patch);
-        if patch.contains_key("url") {
-            for k in ["host", "port", "dbname", "user"] {
-                if !patch.contains_key(k) {
-                    merged.remove(k);
-                }
-            }
-        }
-        if patch.contains_key("password") || patch.contains_key("url") {
-            merged.remove("password_env");
-        }
-        if patch.contains_key("password_env") {
-            merged.remove("password");
-        }
-        merged
+        net::merge(stored, patch)
     }
 }
 
@@ -347,62 +298,6 @@ impl SourceKind for Postgres {
         let spec: PgConnection = record.connection.spec()?;
         Ok(Box::new(PgConnector::new(record, spec, secret)?))
     }
-}
-
-/// `allow_functions`: a list of names (`fn`, `schema.fn`, `extension`, optionally ending in
-/// `*`), kept in the order given without repeats.
-fn allow_functions(f: &mut Fields<'_>, input: &Map<String, Json>) -> Vec<String> {
-    let field = "allow_functions";
-    let items = match input.get(field) {
-        None | Some(Json::Null) => return Vec::new(),
-        Some(Json::Array(items)) => items,
-        Some(_) => {
-            f.error(
-                field,
-                "must be a list of function or extension names, e.g. [\"postgis\", \"public.my_fn\"]",
-            );
-            return Vec::new();
-        }
-    };
-    if items.len() > MAX_ALLOWED_FUNCTIONS {
-        f.error(
-            field,
-            format!(
-                "at most {MAX_ALLOWED_FUNCTIONS} entries, got {}",
-                items.len()
-            ),
-        );
-        return Vec::new();
-    }
-    let mut out: Vec<String> = Vec::with_capacity(items.len());
-    for item in items {
-        let Some(name) = item.as_str().map(str::trim) else {
-            f.error(field, "every entry must be a string");
-            return Vec::new();
-        };
-        let star = name.find('*');
-        let valid = !name.is_empty()
-            && name.chars().count() <= 200
-            && !name.chars().any(char::is_control)
-            && star.is_none_or(|i| i == name.len() - 1)
-            && name.split('.').count() <= 2
-            && name.split('.').all(|part| !part.is_empty());
-        if !valid {
-            f.error(
-                field,
-                format!(
-                    "\"{}\" is not a function or extension name (name, schema.name or \
-                     extension, with an optional * at the end)",
-                    name.escape_debug()
-                ),
-            );
-            return Vec::new();
-        }
-        if !out.iter().any(|o| o == name) {
-            out.push(name.to_string());
-        }
-    }
-    out
 }
 
 /// The parts of a `postgres://user:password@host:port/dbname?sslmode=…` URL.
@@ -420,80 +315,17 @@ struct PgUrl {
 impl PgUrl {
     /// The URL may hold a password: errors describe the problem, never echo the text.
     fn parse(url: &str) -> Result<Self, String> {
-        let bad = |why: &str| why.to_string();
-        let rest = url
-            .strip_prefix("postgres://")
-            .or_else(|| url.strip_prefix("postgresql://"))
-            .ok_or_else(|| bad("must start with postgres:// or postgresql://"))?;
-        if url.chars().any(char::is_control) || url.contains(' ') {
-            return Err(bad("must not contain spaces or control characters"));
-        }
-        let (before_query, query) = match rest.split_once('?') {
-            Some((a, q)) => (a, Some(q)),
-            None => (rest, None),
+        let parts = UrlParts::parse(url, &["postgres", "postgresql"])?;
+        let mut out = PgUrl {
+            host: parts.host,
+            port: parts.port,
+            dbname: parts.dbname,
+            user: parts.user,
+            password: parts.password,
+            ..PgUrl::default()
         };
-        let (authority, path) = match before_query.split_once('/') {
-            Some((a, p)) => (a, Some(p)),
-            None => (before_query, None),
-        };
-        let mut out = PgUrl::default();
-        let hostport = match authority.rsplit_once('@') {
-            Some((userinfo, hp)) => {
-                let (u, p) = match userinfo.split_once(':') {
-                    Some((u, p)) => (u, Some(p)),
-                    None => (userinfo, None),
-                };
-                if !u.is_empty() {
-                    out.user = Some(percent_decode(u).ok_or_else(|| bad("bad %-escape in user"))?);
-                }
-                if let Some(p) = p {
-                    out.password =
-                        Some(percent_decode(p).ok_or_else(|| bad("bad %-escape in password"))?);
-                }
-                hp
-            }
-            None => authority,
-        };
-        if hostport.contains(',') {
-            return Err(bad("several hosts are not supported; give one host"));
-        }
-        let (host, port) = if let Some(v6) = hostport.strip_prefix('[') {
-            let (h, after) = v6
-                .split_once(']')
-                .ok_or_else(|| bad("unclosed [ in an IPv6 host"))?;
-            let port = match after {
-                "" => None,
-                p => Some(p.strip_prefix(':').ok_or_else(|| bad("bad text after ]"))?),
-            };
-            (h.to_string(), port)
-        } else {
-            match hostport.rsplit_once(':') {
-                Some((h, p)) => (h.to_string(), Some(p)),
-                None => (hostport.to_string(), None),
-            }
-        };
-        if !host.is_empty() {
-            out.host = Some(percent_decode(&host).ok_or_else(|| bad("bad %-escape in host"))?);
-        }
-        if let Some(p) = port.filter(|p| !p.is_empty()) {
-            out.port = Some(
-                p.parse::<u16>()
-                    .ok()
-                    .filter(|p| *p > 0)
-                    .ok_or_else(|| bad("port must be a number from 1 to 65535"))?,
-            );
-        }
-        if let Some(db) = path.filter(|p| !p.is_empty()) {
-            out.dbname = Some(percent_decode(db).ok_or_else(|| bad("bad %-escape in dbname"))?);
-        }
-        for pair in query
-            .into_iter()
-            .flat_map(|q| q.split('&'))
-            .filter(|p| !p.is_empty())
-        {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            let v = percent_decode(v).ok_or_else(|| bad("bad %-escape in a parameter"))?;
-            match k {
+        for (k, v) in parts.params {
+            match k.as_str() {
                 "sslmode" => {
                     out.sslmode = Some(SslMode::parse(&v).ok_or_else(|| {
                         format!(
@@ -507,7 +339,7 @@ impl PgUrl {
                         v.parse::<u64>()
                             .ok()
                             .filter(|n| (1..=3600).contains(n))
-                            .ok_or_else(|| bad("connect_timeout must be 1 to 3600 seconds"))?,
+                            .ok_or("connect_timeout must be 1 to 3600 seconds")?,
                     )
                 }
                 "application_name" => {}
@@ -523,27 +355,10 @@ impl PgUrl {
     }
 }
 
-fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = bytes.get(i + 1..i + 3)?;
-            let hex = std::str::from_utf8(hex).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::kind::SecretChange;
     use secrecy::ExposeSecret;
     use serde_json::json;
     use std::path::Path;

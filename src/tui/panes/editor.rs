@@ -277,7 +277,7 @@ impl EditorPane {
         let before = col
             .checked_sub(1)
             .and_then(|c| area.lines().get(row)?.chars().nth(c));
-        if before.is_some_and(|c| c.is_alphanumeric() || matches!(c, '_' | '"' | ')')) {
+        if before.is_some_and(|c| c.is_alphanumeric() || matches!(c, '_' | '"' | '`' | ')')) {
             area.insert_char(' ');
         }
         area.insert_str(name);

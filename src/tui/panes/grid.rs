@@ -120,7 +120,7 @@ impl Grid {
                 let (raw, kind): (&str, CellKind) = match value {
                     Value::Null => (NULL_TEXT, CellKind::Null),
                     Value::Text(s) => (s, CellKind::Text),
-                    Value::Numeric(s) => (s, CellKind::Number),
+                    Value::Numeric(s) | Value::Number(s) => (s, CellKind::Number),
                     Value::Int(i) => {
                         scratch.clear();
                         let _ = write!(scratch, "{i}");
@@ -318,7 +318,7 @@ impl SortKey {
             Value::Int(i) => SortKey::Int(*i),
             Value::Float(f) => SortKey::Float(*f),
             Value::Float4(f) => SortKey::Float(crate::core::value::f32_digits(*f)),
-            Value::Numeric(s) => match s.parse::<f64>() {
+            Value::Numeric(s) | Value::Number(s) => match s.parse::<f64>() {
                 Ok(f) => SortKey::Float(f),
                 Err(_) => SortKey::text(s.clone()),
             },

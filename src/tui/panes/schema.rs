@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use crate::backend::protocol::RequestId;
-use crate::core::ident::{qualified, quote_ident};
+use crate::core::ident::{qualified_in, quote_ident_in};
 use crate::core::progress::Progress;
 use crate::core::sanitize::for_terminal;
 use crate::core::schema::{ColumnInfo, SchemaInfo};
@@ -78,7 +78,7 @@ impl SchemaTree {
                         .comment
                         .as_deref()
                         .map(|text| for_terminal(text).into_owned()),
-                    sql: quote_ident(&c.name).into_owned(),
+                    sql: quote_ident_in(&c.name, source.dialect).into_owned(),
                 })
                 .collect::<Vec<_>>()
         };
@@ -88,11 +88,14 @@ impl SchemaTree {
                 .map(|t| {
                     let unqualified = source.default_schema.as_deref() == Some(t.schema.as_str());
                     let (label, sql) = if unqualified {
-                        (t.name.clone(), quote_ident(&t.name).into_owned())
+                        (
+                            t.name.clone(),
+                            quote_ident_in(&t.name, source.dialect).into_owned(),
+                        )
                     } else {
                         (
                             format!("{}.{}", t.schema, t.name),
-                            qualified(&t.schema, &t.name),
+                            qualified_in(&t.schema, &t.name, source.dialect),
                         )
                     };
                     TableNode {

@@ -1,6 +1,7 @@
 //! The sources pane: every registered source, one selected. The selection decides which
 //! schema the schema pane shows, which SQL the editor holds and where F5 runs.
 
+use crate::core::guard::Dialect;
 use crate::core::kind::Kind;
 use crate::core::sanitize::for_terminal;
 use crate::core::source::{SourceRecord, Status};
@@ -27,6 +28,8 @@ pub struct SourceItem {
     /// The schema unqualified names resolve in (PostgreSQL's `public`), so the schema browser can
     /// insert `orders` rather than `public.orders`.
     pub default_schema: Option<String>,
+    /// How the source's SQL quotes names, for the names the schema browser inserts.
+    pub dialect: Dialect,
 }
 
 impl SourceItem {
@@ -48,6 +51,7 @@ impl SourceItem {
                 .collect(),
             whole_database: shape.whole_database,
             default_schema: shape.default_schema,
+            dialect: kind.policy().dialect,
         }
     }
 }
