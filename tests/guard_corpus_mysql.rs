@@ -4,11 +4,17 @@
 //! reading must be refused with a refusal, not a syntax error. There is no list of known
 //! misses: one misjudged statement fails the test.
 
+mod common;
+
+use std::io::Write;
+use std::process::Stdio;
+
+use common::mariadb::{self, Server};
 use tdb::core::Error;
 use tdb::core::guard::{DEFAULT_LIMIT, Dialect, GuardPolicy, MYSQL_DENIED, TableName, guard};
 
 /// Read-only statements: MariaDB runs each in a read-only transaction, as written and as the
-/// guard rewrote it; tdb accepts each.
+/// guard rewrote it; tdb accepts each. `{db}` stands for the test's database.
 const READ_ONLY: &[&str] = &[
     "SELECT 1",
     "select 1 as one, 'two' as two",
@@ -19,7 +25,7 @@ const READ_ONLY: &[&str] = &[
     "SELECT orders.* FROM orders",
     "SELECT o.* FROM orders o",
     "SELECT o.id AS `Order Id` FROM orders AS o",
-    "SELECT id FROM corpus.orders",
+    "SELECT id FROM {db}.orders",
     "SELECT `id`, `status` FROM `orders` AS `o`",
     "SELECT `select` FROM `Order Items`",
     "SELECT 1 AS `select`, 2 AS \"dq alias\", 3 AS 'sq alias'",
@@ -220,7 +226,7 @@ const READ_ONLY: &[&str] = &[
     "SHOW TABLES",
     "SHOW FULL TABLES",
     "SHOW TABLES LIKE 'o%'",
-    "SHOW TABLES FROM corpus",
+    "SHOW TABLES FROM {db}",
     "SHOW COLUMNS FROM orders",
     "SHOW FULL COLUMNS FROM orders",
     "SHOW COLUMNS FROM orders LIKE 'i%'",
@@ -234,7 +240,7 @@ const READ_ONLY: &[&str] = &[
     "SHOW STATUS LIKE 'Uptime'",
     "SHOW GLOBAL STATUS LIKE 'Threads%'",
     "SHOW DATABASES",
-    "SHOW DATABASES LIKE 'corp%'",
+    "SHOW DATABASES LIKE '{db}'",
     "SHOW INDEX FROM orders",
     "SHOW TABLE STATUS",
     "SHOW PROCESSLIST",
@@ -459,6 +465,44 @@ const POLICY: GuardPolicy = GuardPolicy {
     denied: MYSQL_DENIED,
 };
 
+/// Runs `sql` on the server in a read-only transaction, as tdb's connector does, and rolls
+/// back. The `mariadb` CLI reads the script from stdin, one statement per line, so a `#`
+/// comment at the end of `sql` ends with its line; it stops at the first error.
+fn runs_read_only(server: &Server, db: &str, sql: &str) -> Result<(), String> {
+    let mut cli = server.mariadb_cli();
+    cli.args(["--batch", "--raw"])
+        .arg(format!("--database={db}"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let mut child = cli
+        .spawn()
+        .map_err(|e| format!("could not run mariadb: {e}"))?;
+    let script = format!("START TRANSACTION READ ONLY;\n{sql}\n;\nROLLBACK;\n");
+    let written = child
+        .stdin
+        .take()
+        .map(|mut stdin| stdin.write_all(script.as_bytes()));
+    let out = child
+        .wait_with_output()
+        .map_err(|e| format!("mariadb did not finish: {e}"))?;
+    if let Some(Err(e)) = written {
+        return Err(format!("could not send the statement to mariadb: {e}"));
+    }
+    if out.status.success() {
+        Ok(())
+    } else {
+        // The CLI echoes the statement between dashes before its error line.
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        Err(stderr
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("")
+            .to_string())
+    }
+}
+
 fn guarded(sql: &str, db: &str) -> Result<String, Error> {
     let table = TableName {
         schema: Some(db.into()),
@@ -469,15 +513,36 @@ fn guarded(sql: &str, db: &str) -> Result<String, Error> {
 
 #[test]
 fn the_guard_accepts_what_mariadb_reads_and_refuses_the_rest() {
-    let db = "corpus";
+    let server = mariadb::shared();
+    let db = mariadb::unique("corpus");
+    server.create_database(&db);
+    server.sql(&db, SETUP);
+
     let mut failures = Vec::new();
-    for sql in READ_ONLY.iter().chain(MYSQL_ONLY) {
-        if let Err(e) = guarded(sql, db) {
+    for sql in READ_ONLY {
+        let sql = &sql.replace("{db}", &db);
+        if let Err(e) = runs_read_only(server, &db, sql) {
+            failures.push(format!("the server refused {sql:?}: {e}"));
+            continue;
+        }
+        match guarded(sql, &db) {
+            Ok(executed) => {
+                if let Err(e) = runs_read_only(server, &db, &executed) {
+                    failures.push(format!(
+                        "the server refused {executed:?} (from {sql:?}): {e}"
+                    ));
+                }
+            }
+            Err(e) => failures.push(format!("tdb refused {sql:?}: {e}")),
+        }
+    }
+    for sql in MYSQL_ONLY {
+        if let Err(e) = guarded(sql, &db) {
             failures.push(format!("tdb refused {sql:?}: {e}"));
         }
     }
     for sql in HOSTILE {
-        match guarded(sql, db) {
+        match guarded(sql, &db) {
             Ok(executed) => failures.push(format!("tdb accepted {sql:?} as {executed:?}")),
             Err(Error::Rejected(_)) => {}
             Err(e) => failures.push(format!("tdb refused {sql:?} with a syntax error: {e}")),

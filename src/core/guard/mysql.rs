@@ -16,6 +16,8 @@
 //!   from them, undoing the settings the connector made for the statement.
 //! - `--` followed by a space that is not ASCII: sqlparser reads a comment there, MySQL reads
 //!   two minus signs and goes on with the line as code.
+//! - a number written against a name (`0x1g`, `1e5x`): MySQL reads one name there where
+//!   sqlparser reads a number and an alias.
 //! - a string's quote after an odd run of backslashes: with `NO_BACKSLASH_ESCAPES` the string
 //!   would end at that quote, so refusing it makes the string end in the same place whatever
 //!   the session's mode (`''` writes a quote).
@@ -179,6 +181,7 @@ fn check_lexing(sql: &str, tokens: &[TokenWithSpan]) -> Result<()> {
     // the comment's start and without the `/*!` and version digits, or by nothing when the
     // content is empty; either way the tokens stop covering the text end to end.
     let mut at = Location { line: 1, column: 1 };
+    let mut previous: Option<&Token> = None;
     for t in tokens {
         if t.token == Token::EOF {
             continue;
@@ -187,6 +190,17 @@ fn check_lexing(sql: &str, tokens: &[TokenWithSpan]) -> Result<()> {
             return Err(refuse(EXECUTABLE_COMMENT));
         }
         at = t.span.end;
+        if let (Some(Token::Number(..) | Token::HexStringLiteral(_)), Token::Word(w)) =
+            (previous, &t.token)
+            && w.quote_style.is_none()
+        {
+            return Err(refuse(format!(
+                "a number written against a name (…{}) reads as one name in MySQL; put a \
+                 space between them",
+                w.value
+            )));
+        }
+        previous = Some(&t.token);
         match &t.token {
             Token::Whitespace(Whitespace::MultiLineComment(text)) => {
                 if text.starts_with("M!") || text.starts_with("m!") || text.starts_with('!') {
@@ -476,6 +490,9 @@ mod tests {
         show_with_call: "SHOW TABLE STATUS WHERE get_lock('x', 1)" => "SHOW and DESCRIBE cannot call functions";
         show_variables_with_call: "SHOW VARIABLES WHERE Variable_name = get_lock('x', 1)" => "SHOW and DESCRIBE cannot call";
         show_columns_with_subquery: "SHOW COLUMNS FROM orders WHERE Field IN (SELECT get_lock('x', 1))" => "SHOW and DESCRIBE";
+        number_against_name_hex: "SELECT 0x1g(1)" => "a number written against a name (…g)";
+        number_against_name_empty_hex: "SELECT 0xget_lock('x', 1)" => "a number written against a name";
+        number_against_name_float: "SELECT 1e5x FROM orders" => "a number written against a name";
         show_with_assignment: "SHOW TABLES WHERE @a := 1" => "assigning a user variable";
     }
 
@@ -509,7 +526,15 @@ mod tests {
         ok_sleep_and_lastval: "SELECT sleep(0), lastval(s)" => "SELECT sleep(0), lastval(s) LIMIT 101";
         ok_for_in_substring_and_json_table: "SELECT SUBSTRING(status FROM 1 FOR 2), j.n FROM orders, JSON_TABLE('[1]', '$[*]' COLUMNS (n FOR ORDINALITY)) j"
             => "SELECT SUBSTRING(status FROM 1 FOR 2), j.n FROM orders, JSON_TABLE('[1]', '$[*]' COLUMNS (n FOR ORDINALITY)) j LIMIT 101";
+        ok_numbers_and_names: "SELECT 0x41, 1e5, 2.5, 123abc, 1 AS x, b'01', X'41'" => "SELECT 0x41, 1e5, 2.5, 123abc, 1 AS x, b'01', X'41' LIMIT 101";
         ok_plain_block_comment: "SELECT /* note */ 1" => "SELECT /* note */ 1 LIMIT 101";
+        ok_crlf_tabs_and_form_feed: "SELECT\tid\r\nFROM data\x0c# c\r\n" => "SELECT\tid\r\nFROM `shop`.`orders` AS data LIMIT 101";
+        ok_multi_line_string_and_comment: "SELECT 'a\nb', /* x\ny */ 2 FROM data"
+            => "SELECT 'a\nb', /* x\ny */ 2 FROM `shop`.`orders` AS data LIMIT 101";
+        ok_non_ascii_names_and_strings: "SELECT 'é€😀', café, `naïve col` FROM `tablé` WHERE x = 'ü'"
+            => "SELECT 'é€😀', café, `naïve col` FROM `tablé` WHERE x = 'ü' LIMIT 101";
+        ok_backslash_escapes_that_do_not_touch_quotes: "SELECT 'a\\\\', 'c:\\\\dir', '\\%', \"\\\\\"" => "SELECT 'a\\\\', 'c:\\\\dir', '\\%', \"\\\\\" LIMIT 101";
+        ok_other_quote_after_backslash: "SELECT \"it\\'s\"" => "SELECT \"it\\'s\" LIMIT 101";
     }
 
     #[test]
