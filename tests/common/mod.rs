@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod backend;
+pub mod mariadb;
 pub mod pg;
 pub mod process;
 pub mod tmux;
