@@ -3,17 +3,22 @@
 //!
 //! - first frame: from spawning the process until its first full frame has been written to
 //!   the terminal [< 20 ms]; and until the frame listing the registry's sources;
-//! - F5 to rows: from writing F5 until the frame showing a 1,000-row PostgreSQL result over
-//!   loopback has been written [< 15 ms];
+//! - F5 to rows: from writing F5 until the frame showing a 1,000-row result over loopback
+//!   has been written, from PostgreSQL and from MariaDB [< 15 ms each];
 //! - peak memory (VmHWM) of the process holding that result [< 15 MiB].
 //!
 //!     cargo bench --bench tui_live
 //!
-//! A throwaway PostgreSQL cluster is started (tests/common/pg.rs), as the tests do.
+//! A throwaway PostgreSQL cluster (tests/common/pg.rs) and MariaDB server
+//! (tests/common/mariadb.rs) are started, as the tests do.
 
 #[allow(dead_code)]
 #[path = "../tests/common/pg.rs"]
 mod pg;
+
+#[allow(dead_code)]
+#[path = "../tests/common/mariadb.rs"]
+mod mariadb;
 
 use std::fs::File;
 use std::io::{Read, Write};
@@ -179,6 +184,55 @@ fn report(label: &str, mut ms: Vec<f64>) {
     );
 }
 
+/// Registers one source in `home` from a `tdb source add --from-json` body.
+fn add_source(home: &Path, body: &serde_json::Value) {
+    let mut add = tdb(home)
+        .args(["source", "add", "--from-json", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    add.stdin
+        .take()
+        .unwrap()
+        .write_all(body.to_string().as_bytes())
+        .unwrap();
+    assert!(add.wait().unwrap().success());
+}
+
+/// F5 to rows for 1,000 rows × 10 columns of the one source in `home`, the connection
+/// already pooled by the schema read; `edit` is typed into the editor first (its starter
+/// SQL is `SELECT * FROM data`, the cursor at its start).
+fn f5_to_rows(home: &Path, engine: &str, edit: &[u8]) {
+    let mut p = Pty::spawn(&mut tdb(home));
+    p.wait_for(0, "▾ data");
+    p.drain(Duration::from_millis(100));
+    p.send(edit);
+    let from = p.out.len();
+    for _ in 0..3 {
+        p.send(b"\x1b[1;3A"); // Alt-Up: the limit from 100 to 200, 500, 1,000
+    }
+    // Only changed cells are written: from `limit 500` to `limit 1000` that is `limit 10`.
+    p.wait_for(from, "limit 10");
+    p.drain(Duration::from_millis(100));
+    let mut f5 = Vec::new();
+    for _ in 0..30 {
+        let from = p.out.len();
+        let t0 = Instant::now();
+        p.send(b"\x1b[15~");
+        let t1 = p.wait_for(from, "1000 rows");
+        f5.push((t1 - t0).as_secs_f64() * 1000.0);
+        p.drain(Duration::from_millis(50));
+    }
+    report(&format!("F5 to 1,000 rows visible ({engine})"), f5);
+    let [hwm, rss, anon, file] = p.memory().map(|k| k as f64 / 1024.0);
+    let label = format!("memory with the 1,000 rows ({engine})");
+    println!(
+        "{label:<44} peak {hwm:>6.1} MiB   now {rss:>6.1} MiB (heap and stacks {anon:.1}, code and files {file:.1})",
+    );
+    p.quit();
+}
+
 fn main() {
     let c = pg::shared();
     let db = pg::unique("bench");
@@ -198,19 +252,34 @@ fn main() {
     let home = dir.path().join("home");
     let mut conn = c.connection_json(&db, pg::SUPERUSER, c.superuser_password());
     conn["table"] = json!("orders");
-    let body = json!({"name": "bench", "source_type": "postgres", "connection": conn});
-    let mut add = tdb(&home)
-        .args(["source", "add", "--from-json", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    add.stdin
-        .take()
-        .unwrap()
-        .write_all(body.to_string().as_bytes())
-        .unwrap();
-    assert!(add.wait().unwrap().success());
+    add_source(
+        &home,
+        &json!({"name": "bench", "source_type": "postgres", "connection": conn}),
+    );
+
+    // The same table in MariaDB, in a home of its own.
+    let m = mariadb::shared();
+    let mdb = mariadb::unique("bench");
+    m.create_database(&mdb);
+    m.sql(
+        &mdb,
+        "CREATE TABLE orders AS
+         SELECT seq AS id, CONCAT('customer ', seq % 97) AS customer,
+                CAST(seq * 1.37 AS DECIMAL(10,2)) AS total,
+                IF(seq % 3 = 0, 'EUR', 'USD') AS currency,
+                IF(seq % 4 = 0, 'shipped', 'pending') AS status,
+                TIMESTAMP '2026-01-01 00:00:00' + INTERVAL seq * 37 MINUTE AS created_at,
+                IF(seq % 11 = 0, NULL, CONCAT('note for order ', seq)) AS note,
+                seq % 2 = 0 AS paid, MD5(seq) AS token, seq * 7 AS quantity
+         FROM seq_1_to_5000",
+    );
+    let mhome = dir.path().join("home-mariadb");
+    let mut conn = m.connection_json(&mdb, mariadb::ROOT_USER, m.root_password());
+    conn["table"] = json!("orders");
+    add_source(
+        &mhome,
+        &json!({"name": "bench", "source_type": "mariadb", "connection": conn}),
+    );
 
     // First frame, and the first frame with the registry's sources in it.
     let (mut first, mut listed) = (Vec::new(), Vec::new());
@@ -226,31 +295,12 @@ fn main() {
     report("first frame (spawn to frame written)", first);
     report("first frame listing the sources", listed);
 
-    // F5 to rows for 1,000 rows × 10 columns, connection already pooled by the schema read.
-    let mut p = Pty::spawn(&mut tdb(&home));
-    p.wait_for(0, "▾ data");
-    p.drain(Duration::from_millis(100));
-    let from = p.out.len();
-    for _ in 0..3 {
-        p.send(b"\x1b[1;3A"); // Alt-Up: the limit from 100 to 200, 500, 1,000
-    }
-    // Only changed cells are written: from `limit 500` to `limit 1000` that is `limit 10`.
-    p.wait_for(from, "limit 10");
-    p.drain(Duration::from_millis(100));
-    let mut f5 = Vec::new();
-    for _ in 0..30 {
-        let from = p.out.len();
-        let t0 = Instant::now();
-        p.send(b"\x1b[15~");
-        let t1 = p.wait_for(from, "1000 rows");
-        f5.push((t1 - t0).as_secs_f64() * 1000.0);
-        p.drain(Duration::from_millis(50));
-    }
-    report("F5 to 1,000 rows visible (PostgreSQL)", f5);
-    let [hwm, rss, anon, file] = p.memory().map(|k| k as f64 / 1024.0);
-    println!(
-        "{:<44} peak {hwm:>6.1} MiB   now {rss:>6.1} MiB (heap and stacks {anon:.1}, code and files {file:.1})",
-        "memory with the 1,000-row result",
+    f5_to_rows(&home, "PostgreSQL", b"");
+    // The table by name, not `data`, so the figure does not hang on how the guard quotes it:
+    // End, four Backspaces, and `orders` pasted in place of `data`.
+    f5_to_rows(
+        &mhome,
+        "MariaDB",
+        b"\x1b[F\x7f\x7f\x7f\x7f\x1b[200~orders\x1b[201~",
     );
-    p.quit();
 }
