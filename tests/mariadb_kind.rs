@@ -253,6 +253,17 @@ fn schema_spells_types_as_the_server_does() {
     let v: Json = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["columns"].as_array().unwrap().len(), 4, "{v}");
     assert!(v.get("tables").is_none_or(Json::is_null), "{v}");
+    // DESCRIBE and SHOW CREATE TABLE take `data` for the table, as SELECT does.
+    let out = query(&home, "orders", "DESCRIBE data", "--json");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: Json = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["rows"][2]["Type"], "decimal(12,2)", "{v}");
+    let out = query(&home, "orders", "SHOW CREATE TABLE data", "--json");
+    assert!(
+        text(&out.stdout).contains("CREATE TABLE `orders`"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]

@@ -380,6 +380,22 @@ pub fn guard(
             edits.push(Edit { start, end, text });
         }
     }
+    // `DESCRIBE data` and `SHOW CREATE TABLE data` name the source's table too.
+    if let (Some(table), Some(name)) = (data_table, described_table_mut(&mut expected))
+        && let [ObjectNamePart::Identifier(ident)] = name.0.as_slice()
+        && is_data_ident(ident, dialect)
+    {
+        let (Some(start), Some(end)) = (index.byte(ident.span.start), index.byte(ident.span.end))
+        else {
+            return Err(refuse(UNSPLICEABLE));
+        };
+        edits.push(Edit {
+            start,
+            end,
+            text: target_text(table, dialect),
+        });
+        *name = target_name(table, dialect);
+    }
     let wanted = (limit + 1).to_string();
     // EXPLAIN and SHOW get no LIMIT (it would change the plan shown); the connector reads
     // at most `limit + 1` rows of any statement.
@@ -630,6 +646,15 @@ fn not_a_query(dialect: Dialect, tokens: &[TokenWithSpan]) -> Error {
     match dialect {
         Dialect::MySql => mysql::not_a_query(tokens),
         Dialect::Postgres | Dialect::Sqlite => refuse(ONLY_SELECT),
+    }
+}
+
+/// The table a MySQL `DESCRIBE t` or `SHOW CREATE TABLE t` names.
+fn described_table_mut(statement: &mut Statement) -> Option<&mut ObjectName> {
+    match statement {
+        Statement::ExplainTable { table_name, .. } => Some(table_name),
+        Statement::ShowCreate { obj_name, .. } => Some(obj_name),
+        _ => None,
     }
 }
 

@@ -557,6 +557,21 @@ mod tests {
     }
 
     #[test]
+    fn describe_and_show_create_name_the_data_table() {
+        assert_eq!(executed("DESCRIBE data"), "DESCRIBE `shop`.`orders`");
+        assert_eq!(executed("desc `DATA`"), "desc `shop`.`orders`");
+        assert_eq!(
+            executed("SHOW CREATE TABLE data"),
+            "SHOW CREATE TABLE `shop`.`orders`"
+        );
+        // Another table, or one qualified, is left as written.
+        assert_eq!(executed("DESCRIBE shop.data"), "DESCRIBE shop.data");
+        assert_eq!(executed("DESCRIBE items"), "DESCRIBE items");
+        let g = guard("DESCRIBE data", &MY, None, DEFAULT_LIMIT).unwrap();
+        assert_eq!(g.executed_sql, "DESCRIBE data");
+    }
+
+    #[test]
     fn limit_follows_the_request() {
         let g = guard("SELECT 1", &MY, None, 1).unwrap();
         assert_eq!(g.executed_sql, "SELECT 1 LIMIT 2");
