@@ -258,6 +258,17 @@ fn schema_spells_types_as_the_server_does() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let v: Json = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["rows"][2]["Type"], "decimal(12,2)", "{v}");
+    let out = query(
+        &home,
+        "orders",
+        "SHOW COLUMNS FROM data LIKE 'total'",
+        "--json",
+    );
+    assert!(
+        text(&out.stdout).contains(r#""Field":"total""#),
+        "{}",
+        text(&out.stderr)
+    );
     let out = query(&home, "orders", "SHOW CREATE TABLE data", "--json");
     assert!(
         text(&out.stdout).contains("CREATE TABLE `orders`"),

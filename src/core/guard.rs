@@ -380,7 +380,8 @@ pub fn guard(
             edits.push(Edit { start, end, text });
         }
     }
-    // `DESCRIBE data` and `SHOW CREATE TABLE data` name the source's table too.
+    // `DESCRIBE data`, `SHOW CREATE TABLE data` and `SHOW COLUMNS FROM data` name the
+    // source's table too.
     if let (Some(table), Some(name)) = (data_table, described_table_mut(&mut expected))
         && let [ObjectNamePart::Identifier(ident)] = name.0.as_slice()
         && is_data_ident(ident, dialect)
@@ -649,11 +650,15 @@ fn not_a_query(dialect: Dialect, tokens: &[TokenWithSpan]) -> Error {
     }
 }
 
-/// The table a MySQL `DESCRIBE t` or `SHOW CREATE TABLE t` names.
+/// The table a MySQL `DESCRIBE t`, `SHOW CREATE TABLE t` or `SHOW COLUMNS FROM t` names.
 fn described_table_mut(statement: &mut Statement) -> Option<&mut ObjectName> {
     match statement {
         Statement::ExplainTable { table_name, .. } => Some(table_name),
         Statement::ShowCreate { obj_name, .. } => Some(obj_name),
+        Statement::ShowColumns { show_options, .. } => show_options
+            .show_in
+            .as_mut()
+            .and_then(|show_in| show_in.parent_name.as_mut()),
         _ => None,
     }
 }

@@ -564,6 +564,14 @@ mod tests {
             executed("SHOW CREATE TABLE data"),
             "SHOW CREATE TABLE `shop`.`orders`"
         );
+        assert_eq!(
+            executed("SHOW FULL COLUMNS FROM data"),
+            "SHOW FULL COLUMNS FROM `shop`.`orders`"
+        );
+        assert_eq!(
+            executed("SHOW COLUMNS IN data LIKE 'i%'"),
+            "SHOW COLUMNS IN `shop`.`orders` LIKE 'i%'"
+        );
         // Another table, or one qualified, is left as written.
         assert_eq!(executed("DESCRIBE shop.data"), "DESCRIBE shop.data");
         assert_eq!(executed("DESCRIBE items"), "DESCRIBE items");
