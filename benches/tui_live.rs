@@ -20,6 +20,9 @@ mod pg;
 #[path = "../tests/common/mariadb.rs"]
 mod mariadb;
 
+#[path = "../tests/common/server.rs"]
+mod server;
+
 use std::fs::File;
 use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd};

@@ -9,10 +9,10 @@
 //! as mysql-test-run does. When the machine has no MariaDB the tests fail loudly: a skipped
 //! database test looks exactly like a passing one.
 
+use super::server::{check, free_port, make_certificates};
 use std::fs::File;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, MutexGuard, Once, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -81,7 +81,7 @@ impl Server {
         std::fs::create_dir(s.secure_file_dir()).expect("create the secure_file_priv dir");
         std::fs::create_dir(s.root.join("tmp")).expect("create the server's tmpdir");
         copy_tree(template(), &s.data_dir());
-        make_certificates(&s.root);
+        make_certificates(&s.root, "DNS:localhost,IP:127.0.0.1");
         chown_tree(&s.root);
 
         // A port picked now may be taken by the time the server binds it (other test binaries
@@ -483,68 +483,6 @@ fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
-/// A CA and a server certificate for `localhost` and `127.0.0.1`, signed by it.
-fn make_certificates(dir: &Path) {
-    let openssl = |args: &[&str]| {
-        let out = Command::new("openssl")
-            .args(args)
-            .current_dir(dir)
-            .output()
-            .unwrap_or_else(|e| {
-                panic!(
-                    "cannot run openssl ({e}); the TLS test server needs it \
-                     (Debian/Ubuntu: apt-get install openssl)"
-                )
-            });
-        check(&out, "openssl");
-    };
-    let ec = [
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-    ];
-    let mut ca = vec!["req", "-x509", "-days", "3650", "-subj", "/CN=tdb test CA"];
-    ca.extend(ec);
-    ca.extend(["-keyout", "ca.key", "-out", "ca.crt"]);
-    ca.extend(["-addext", "basicConstraints=critical,CA:TRUE"]);
-    ca.extend(["-addext", "keyUsage=critical,keyCertSign,cRLSign"]);
-    openssl(&ca);
-    let mut csr = vec!["req", "-new", "-subj", "/CN=localhost"];
-    csr.extend(ec);
-    csr.extend(["-keyout", "server.key", "-out", "server.csr"]);
-    openssl(&csr);
-    std::fs::write(
-        dir.join("server.ext"),
-        "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n\
-         keyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n",
-    )
-    .expect("write server.ext");
-    openssl(&[
-        "x509",
-        "-req",
-        "-in",
-        "server.csr",
-        "-CA",
-        "ca.crt",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-days",
-        "3650",
-        "-out",
-        "server.crt",
-        "-extfile",
-        "server.ext",
-    ]);
-    std::fs::set_permissions(
-        dir.join("server.key"),
-        std::fs::Permissions::from_mode(0o600),
-    )
-    .expect("chmod server.key");
-}
-
 struct Bins {
     mariadbd: PathBuf,
     install_db: PathBuf,
@@ -596,21 +534,4 @@ fn client(program: &Path) -> Command {
 /// `name` as a quoted identifier.
 fn ident(name: &str) -> String {
     format!("`{}`", name.replace('`', "``"))
-}
-
-fn check(out: &Output, what: &str) {
-    assert!(
-        out.status.success(),
-        "{what} failed ({}):\n{}{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("find a free loopback port")
 }

@@ -5,5 +5,6 @@ pub mod backend;
 pub mod mariadb;
 pub mod pg;
 pub mod process;
+pub mod server;
 pub mod tmux;
 pub mod tui;

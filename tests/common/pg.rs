@@ -6,7 +6,7 @@
 //! so they never disturb the others. When the machine has no PostgreSQL server binaries the
 //! tests fail loudly: a skipped database test looks exactly like a passing one.
 
-use std::os::unix::fs::PermissionsExt;
+use super::server::{check, free_port, make_certificates};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
@@ -98,7 +98,9 @@ impl Cluster {
         let pwfile = c.root.join("pwfile");
         std::fs::write(&pwfile, format!("{}\n", c.password)).unwrap();
         if opts.tls {
-            c.make_certificates();
+            // For `localhost` only, not 127.0.0.1, so tests can tell verify-ca (chain only)
+            // from verify-full (chain and name).
+            make_certificates(&c.root, "DNS:localhost");
         }
         c.chown_all();
 
@@ -354,67 +356,6 @@ impl Cluster {
         std::fs::write(&conf, base + &extra).unwrap();
     }
 
-    /// A CA and a server certificate for `localhost` (not for 127.0.0.1), so tests can tell
-    /// verify-ca (chain only) from verify-full (chain and name).
-    fn make_certificates(&self) {
-        let r = &self.root;
-        let openssl = |args: &[&str]| {
-            let out = Command::new("openssl")
-                .args(args)
-                .current_dir(r)
-                .output()
-                .unwrap_or_else(|e| {
-                    panic!(
-                        "cannot run openssl ({e}); the TLS test cluster needs it \
-                         (Debian/Ubuntu: apt-get install openssl)"
-                    )
-                });
-            check(&out, "openssl");
-        };
-        let ec = [
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-        ];
-        let mut ca = vec!["req", "-x509", "-days", "3650", "-subj", "/CN=tdb test CA"];
-        ca.extend(ec);
-        ca.extend(["-keyout", "ca.key", "-out", "ca.crt"]);
-        ca.extend(["-addext", "basicConstraints=critical,CA:TRUE"]);
-        ca.extend(["-addext", "keyUsage=critical,keyCertSign,cRLSign"]);
-        openssl(&ca);
-        let mut csr = vec!["req", "-new", "-subj", "/CN=localhost"];
-        csr.extend(ec);
-        csr.extend(["-keyout", "server.key", "-out", "server.csr"]);
-        openssl(&csr);
-        std::fs::write(
-            r.join("server.ext"),
-            "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\n\
-             keyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n",
-        )
-        .unwrap();
-        openssl(&[
-            "x509",
-            "-req",
-            "-in",
-            "server.csr",
-            "-CA",
-            "ca.crt",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-days",
-            "3650",
-            "-out",
-            "server.crt",
-            "-extfile",
-            "server.ext",
-        ]);
-        std::fs::set_permissions(r.join("server.key"), std::fs::Permissions::from_mode(0o600))
-            .unwrap();
-    }
-
     /// Runs a server binary, as the `postgres` user when we are root.
     fn command(&self, program: &str) -> Command {
         let path = self.bin.join(program);
@@ -471,23 +412,6 @@ impl Drop for Cluster {
     fn drop(&mut self) {
         self.teardown();
     }
-}
-
-fn check(out: &Output, what: &str) {
-    assert!(
-        out.status.success(),
-        "{what} failed ({}):\n{}{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("find a free loopback port")
 }
 
 /// `$TDB_PG_BIN`, else the directory of `pg_ctl` on PATH (symlinks followed, so Debian's

@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 
 use serde_json::{Value, json};
 
-use super::suite::{Fixture, NUMBERS, SAMPLES, Secret, Table, Unreachable};
+use super::suite::{Fixture, NUMBERS, SAMPLES, Secret, Table, Unreachable, unreachable_server};
 use crate::common::mariadb;
 
 pub struct MariaDb {
@@ -112,20 +112,7 @@ impl Fixture for MariaDb {
     }
 
     fn unreachable(&self, add: &mut dyn FnMut(Value)) -> Unreachable {
-        // A port nothing listens on: bound, read, and released.
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .unwrap()
-            .port();
-        let secret = format!("do-not-leak-{}", uuid::Uuid::new_v4().simple());
-        add(json!({
-            "host": "127.0.0.1", "port": port, "dbname": "nowhere", "user": "nobody",
-            "password": secret, "table": "samples", "connect_timeout_s": 5,
-        }));
-        Unreachable {
-            target: format!("127.0.0.1:{port}"),
-            secret: Some(secret),
-        }
+        unreachable_server(add)
     }
 
     fn hostile(&self) -> Vec<String> {

@@ -163,6 +163,24 @@ pub trait Fixture: Sized {
     }
 }
 
+/// [`Fixture::unreachable`] for a server kind: a loopback port nothing listens on (bound,
+/// read, and released), with host, port, dbname, user and a password that must not leak.
+pub fn unreachable_server(add: &mut dyn FnMut(Value)) -> Unreachable {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port();
+    let secret = format!("do-not-leak-{}", uuid::Uuid::new_v4().simple());
+    add(json!({
+        "host": "127.0.0.1", "port": port, "dbname": "nowhere", "user": "nobody",
+        "password": secret, "table": "samples", "connect_timeout_s": 5,
+    }));
+    Unreachable {
+        target: format!("127.0.0.1:{port}"),
+        secret: Some(secret),
+    }
+}
+
 /// Hostile statements every SQL dialect spells the same way; `data` is `samples`.
 pub const GENERIC_HOSTILE: &[&str] = &[
     "DELETE FROM data",
