@@ -1269,6 +1269,7 @@ mod tests {
                 connect_timeout_s: 10,
                 statement_timeout_s: 30,
                 allow_functions: vec![],
+                ssh: None,
             })
             .unwrap(),
             has_password: true,

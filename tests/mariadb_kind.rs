@@ -413,6 +413,7 @@ fn connector(server: &mariadb::Server, db: &str) -> MySqlConnector {
         connect_timeout_s: 5,
         statement_timeout_s: 60,
         allow_functions: Vec::new(),
+        ssh: None,
     };
     let record = SourceRecord {
         id: uuid::Uuid::new_v4().to_string(),

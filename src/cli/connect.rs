@@ -68,22 +68,46 @@ pub fn test(ctx: &Context, reference: &str) -> Result<()> {
         Ok(report) => report.warnings.clone(),
         Err(_) => Vec::new(),
     };
+    let ms = |d: std::time::Duration| (d.as_secs_f64() * 1000.0 * 10.0).round() / 10.0;
+    // Through SSH: the tunnel's start and the database's part, apart.
+    let tunnel = outcome.as_ref().ok().and_then(|r| r.tunnel.as_ref());
     if ctx.json {
-        print_json(&json!({
+        let mut v = json!({
             "source_id": source.id,
             "ok": outcome.is_ok(),
             "latency_ms": latency_ms,
             "status": source.status.as_str(),
             "detail": detail,
             "warnings": warnings,
-        }))?;
+        });
+        if let Some(t) = tunnel {
+            let setup = t.setup.map(ms);
+            v["tunnel"] = json!({
+                "via": t.via,
+                "setup_ms": setup,
+                "database_ms": setup.map_or(latency_ms, |s| ((latency_ms - s) * 10.0).round() / 10.0),
+            });
+        }
+        print_json(&v)?;
     } else {
         match &outcome {
             Ok(_) => {
+                let hop = match tunnel {
+                    Some(t) => match t.setup.map(ms) {
+                        Some(s) => format!(
+                            "; ssh {} came up in {s} ms, the database answered in {:.1} ms",
+                            t.via,
+                            (latency_ms - s).max(0.0)
+                        ),
+                        None => format!("; through ssh {} (already up)", t.via),
+                    },
+                    None => String::new(),
+                };
                 println!(
-                    "{}: reachable in {latency_ms} ms (status {})",
+                    "{}: reachable in {latency_ms} ms (status {}){}",
                     super::output::for_terminal(&source.name),
-                    source.status.as_str()
+                    source.status.as_str(),
+                    super::output::for_terminal(&hop)
                 );
                 for w in &warnings {
                     println!("warning: {}", super::output::for_terminal(w));

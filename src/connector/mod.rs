@@ -26,6 +26,24 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 pub struct TestReport {
     /// Things the user should know, one sentence each: a role that can write, say.
     pub warnings: Vec<String>,
+    /// The SSH hop, when the source has one.
+    pub tunnel: Option<TunnelTiming>,
+}
+
+/// The SSH hop of a test: which, and how long it took to come up (`None`: it was up).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TunnelTiming {
+    pub via: String,
+    pub setup: Option<std::time::Duration>,
+}
+
+impl TunnelTiming {
+    pub fn of(t: &ssh::Tunnel) -> TunnelTiming {
+        TunnelTiming {
+            via: t.label(),
+            setup: t.take_start_time(),
+        }
+    }
 }
 
 pub trait Connector: Send + Sync {
@@ -99,6 +117,7 @@ kinds! {
 
 /// What the network kinds share.
 pub mod net;
+pub mod ssh;
 
 /// The read-only SQLite engine the kinds that query through SQLite share.
 pub mod sqlite_ro;

@@ -419,7 +419,7 @@ pub fn shell_word(s: &str) -> String {
     }
 }
 
-/// A network source's one-line summary: `user@host:port/dbname (table)`.
+/// A network source's one-line summary: `user@host:port/dbname (table) via bastion`.
 pub fn summary(stored: &Map<String, Json>, default_port: u64) -> String {
     let s = |k: &str| stored.get(k).and_then(Json::as_str).unwrap_or("");
     let port = stored
@@ -430,7 +430,19 @@ pub fn summary(stored: &Map<String, Json>, default_port: u64) -> String {
         Some(t) => format!(" ({t})"),
         None => String::new(),
     };
-    format!("{}@{}:{port}/{}{table}", s("user"), s("host"), s("dbname"))
+    let via = match stored
+        .get("ssh")
+        .and_then(|v| serde_json::from_value::<super::ssh::SshSpec>(v.clone()).ok())
+    {
+        Some(ssh) => format!(" via {}", ssh.label()),
+        None => String::new(),
+    };
+    format!(
+        "{}@{}:{port}/{}{table}{via}",
+        s("user"),
+        s("host"),
+        s("dbname")
+    )
 }
 
 /// What a new editor for a whole database starts with: where its tables are, and `query`

@@ -13,6 +13,7 @@ mod tls;
 mod wire;
 
 use std::fmt::Write as _;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -33,7 +34,8 @@ use tokio_util::sync::CancellationToken;
 use self::decode::Raw;
 use self::wire::{Guarded as GuardedStream, GuardedTls, Policy, Socket, WireError};
 use super::net::shell_word;
-use super::{BoxFuture, Connector, TestReport};
+use super::ssh::{Forward, Tunnel};
+use super::{BoxFuture, Connector, TestReport, TunnelTiming};
 use crate::core::guard::{Guarded, TableName};
 use crate::core::kind::{GuardPolicy, KindRules};
 use crate::core::progress::ProgressFn;
@@ -126,6 +128,8 @@ pub struct PgConnector {
     /// A connection [`Connector::prepare`] checked out and readied (its settings statement
     /// prepared) while the audit line was written, for the query that follows it.
     warm: std::sync::Mutex<Option<Object>>,
+    /// The SSH tunnel every connection goes through, when the source has `ssh`.
+    tunnel: Option<Arc<Tunnel>>,
 }
 
 struct Shared {
@@ -134,6 +138,7 @@ struct Shared {
     tls: MakeRustlsConnect,
     config: tokio_postgres::Config,
     policy: Arc<Policy>,
+    tunnel: Option<Arc<Tunnel>>,
 }
 
 /// How a query's run ended, decided before the connection is given back or dropped.
@@ -145,7 +150,20 @@ enum Outcome {
 
 impl PgConnector {
     pub fn new(record: &SourceRecord, spec: PgConnection, secret: StoredSecret) -> Result<Self> {
+        let tunnel = spec.ssh.clone().map(|ssh| {
+            let forward = if spec.host.starts_with('/') {
+                Forward::Socket(Path::new(&spec.host).join(format!(".s.PGSQL.{}", spec.port)))
+            } else {
+                Forward::Tcp {
+                    host: spec.host.clone(),
+                    port: spec.port,
+                }
+            };
+            let timeout = Duration::from_secs(spec.connect_timeout_s.max(1));
+            Arc::new(Tunnel::new(ssh, forward, timeout))
+        });
         Ok(PgConnector {
+            tunnel,
             source_name: record.name.clone(),
             spec,
             secret,
@@ -245,6 +263,7 @@ impl PgConnector {
                     tls: tls.clone(),
                     retry_without_tls: self.spec.sslmode == SslMode::Prefer,
                     policy: Arc::clone(&policy),
+                    tunnel: self.tunnel.clone(),
                 };
                 let config = self.pg_config(password.as_ref());
                 let manager = Manager::from_connect(
@@ -269,6 +288,7 @@ impl PgConnector {
                     tls,
                     config,
                     policy,
+                    tunnel: self.tunnel.clone(),
                 })
             })
             .await
@@ -279,6 +299,10 @@ impl PgConnector {
         let shared = self.shared().await?;
         if let Some(obj) = self.take_warm() {
             return Ok((shared, obj));
+        }
+        // The tunnel first, so its own errors and timeout are the ones reported.
+        if let Some(t) = &self.tunnel {
+            t.addr().await?;
         }
         let obj = shared.pool.get().await.map_err(|e| self.connect_error(e))?;
         Ok((shared, obj))
@@ -359,6 +383,13 @@ impl PgConnector {
         }
         let cause = pg_error_text(e);
         if e.is_closed() || cause.starts_with("error communicating with the server") {
+            if let Some(ended) = self.tunnel.as_ref().and_then(|t| t.ended()) {
+                return Error::QueryFailed(format!(
+                    "lost the connection to the server at {} while the query ran: {ended}; \
+                     the next query starts it again",
+                    self.target()
+                ));
+            }
             return Error::QueryFailed(format!(
                 "lost the connection to the server at {} while the query ran ({cause}); the \
                  server may have stopped or restarted",
@@ -371,9 +402,12 @@ impl PgConnector {
     async fn cancel_on_server(&self, token: &CancelToken, shared: &Shared) {
         // Clients made by `connect_raw` know no address, so the socket is ours to open.
         let send = async {
-            let socket = wire::open(&shared.config)
-                .await
-                .map_err(|e| e.to_string())?;
+            let socket = match &shared.tunnel {
+                Some(t) => Socket::Tcp(t.connect().await.map_err(|e| e.detail().to_string())?.0),
+                None => wire::open(&shared.config)
+                    .await
+                    .map_err(|e| e.to_string())?,
+            };
             let tls = MakeTlsConnect::<Socket>::make_tls_connect(
                 &mut shared.tls.clone(),
                 &tls_host(&shared.config),
@@ -751,6 +785,7 @@ impl PgConnector {
             Ok(Ok(row)) => Ok(TestReport {
                 warnings: role_warnings(&row, &self.spec.user, self.spec.table.as_deref())
                     .map_err(|e| self.query_error(&e))?,
+                tunnel: self.tunnel.as_deref().map(TunnelTiming::of),
             }),
             Ok(Err(e)) => {
                 let e = self.query_error(&e);
@@ -1105,6 +1140,7 @@ struct PgConnect {
     tls: MakeRustlsConnect,
     retry_without_tls: bool,
     policy: Arc<Policy>,
+    tunnel: Option<Arc<Tunnel>>,
 }
 
 impl Connect for PgConnect {
@@ -1114,11 +1150,12 @@ impl Connect for PgConnect {
     ) -> BoxFuture<'_, std::result::Result<(Client, JoinHandle<()>), tokio_postgres::Error>> {
         let config = config.clone();
         Box::pin(async move {
-            match connect_once(&config, &self.tls, &self.policy).await {
+            let tunnel = self.tunnel.as_deref();
+            match connect_once(&config, &self.tls, &self.policy, tunnel).await {
                 Err(e) if self.retry_without_tls && is_tls_failure(&e) => {
                     let mut plain = config.clone();
                     plain.ssl_mode(tokio_postgres::config::SslMode::Disable);
-                    connect_once(&plain, &self.tls, &self.policy).await
+                    connect_once(&plain, &self.tls, &self.policy, tunnel).await
                 }
                 other => other,
             }
@@ -1130,14 +1167,24 @@ async fn connect_once(
     config: &tokio_postgres::Config,
     tls: &MakeRustlsConnect,
     policy: &Arc<Policy>,
+    tunnel: Option<&Tunnel>,
 ) -> std::result::Result<(Client, JoinHandle<()>), tokio_postgres::Error> {
-    let socket = match wire::open(config).await {
-        Ok(s) => s,
-        Err(e) => {
-            let target = policy.target.clone();
-            let cause = e.to_string();
-            return Err(wire::into_pg_error(WireError::Socket { target, cause }).await);
-        }
+    let (socket, mark) = match tunnel {
+        Some(t) => match t.connect().await {
+            Ok((s, mark)) => (Socket::Tcp(s), Some(mark)),
+            Err(e) => {
+                let why = e.detail().to_string();
+                return Err(wire::into_pg_error(WireError::Tunnel(why)).await);
+            }
+        },
+        None => match wire::open(config).await {
+            Ok(s) => (s, None),
+            Err(e) => {
+                let target = policy.target.clone();
+                let cause = e.to_string();
+                return Err(wire::into_pg_error(WireError::Socket { target, cause }).await);
+            }
+        },
     };
     let ssl_request = config.get_ssl_mode() != tokio_postgres::config::SslMode::Disable;
     let stream = GuardedStream::socket(socket, Arc::clone(policy), ssl_request);
@@ -1146,9 +1193,23 @@ async fn connect_once(
         &tls_host(config),
     )
     .unwrap_or_else(|never| match never {});
-    let (client, connection) = config
+    let (client, connection) = match config
         .connect_raw(stream, GuardedTls::new(rustls, Arc::clone(policy)))
-        .await?;
+        .await
+    {
+        Ok(c) => c,
+        Err(e) => {
+            // Through a tunnel, a closed connection most often means the bastion could not
+            // reach the server: say so, naming the hop.
+            if let (Some(t), Some(mark)) = (tunnel, mark)
+                && e.as_db_error().is_none()
+                && let Some(why) = t.refusal(mark).await
+            {
+                return Err(wire::into_pg_error(WireError::Tunnel(why)).await);
+            }
+            return Err(e);
+        }
+    };
     let task = tokio::spawn(async move {
         if let Err(e) = connection.await {
             tracing::debug!("postgres connection ended: {e}");

@@ -201,6 +201,7 @@ impl Cluster {
             connect_timeout_s: 10,
             statement_timeout_s: 30,
             allow_functions: Vec::new(),
+            ssh: None,
         }
     }
 

@@ -114,6 +114,7 @@ pub fn pg_record(id: &str, name: &str, table: Option<&str>, status: Status) -> S
             connect_timeout_s: 10,
             statement_timeout_s: 30,
             allow_functions: Vec::new(),
+            ssh: None,
         })
         .unwrap(),
         has_password: true,
@@ -140,6 +141,7 @@ pub fn mariadb_record(id: &str, name: &str, table: Option<&str>, status: Status)
                 connect_timeout_s: 10,
                 statement_timeout_s: 30,
                 allow_functions: Vec::new(),
+                ssh: None,
             })
             .unwrap(),
         ..pg_record(id, name, table, status)

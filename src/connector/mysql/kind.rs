@@ -6,6 +6,7 @@ use serde_json::{Map, Value as Json};
 
 use super::MySqlConnector;
 use crate::connector::net::{self, Endpoint, UrlParts};
+use crate::connector::ssh::{self, SshSpec};
 use crate::connector::{Connector, SourceKind, StoredSecret};
 use crate::core::Result;
 use crate::core::guard::{Dialect, MYSQL_DENIED};
@@ -113,6 +114,9 @@ pub struct MySqlConnection {
     /// Stored or loadable functions that queries may call (`name`, `db.name`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub allow_functions: Vec<String>,
+    /// Reach the server through this SSH host; `host`/`port` are as it sees them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssh: Option<SshSpec>,
 }
 
 const FIELDS: &[FieldSpec] = &[
@@ -158,6 +162,7 @@ const FIELDS: &[FieldSpec] = &[
     )
     .input(Input::List)
     .placeholder("shop.fmt_price"),
+    ssh::FIELD,
 ];
 
 impl KindRules for MySql {
@@ -202,6 +207,7 @@ impl KindRules for MySql {
             .map(|p| cx.resolve(&p).to_string_lossy().into_owned());
         let statement_timeout_s = f.number("statement_timeout_s", 1, 86_400);
         let allow_functions = net::allow_functions(&mut f, input);
+        let ssh = ssh::read(&mut f, input, cx);
         f.finish(
             || {
                 serde_json::to_value(MySqlConnection {
@@ -216,6 +222,7 @@ impl KindRules for MySql {
                     connect_timeout_s: connect_timeout_s.unwrap_or(10),
                     statement_timeout_s: statement_timeout_s.unwrap_or(30),
                     allow_functions,
+                    ssh,
                 })
                 .unwrap_or(Json::Null)
             },

@@ -10,6 +10,8 @@
 mod decode;
 mod kind;
 
+use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use mysql_async::prelude::Queryable;
@@ -21,7 +23,8 @@ use secrecy::{ExposeSecret, SecretString};
 use tokio_util::sync::CancellationToken;
 
 use super::net::{self, shell_word};
-use super::{BoxFuture, Connector, TestReport};
+use super::ssh::{Forward, Tunnel};
+use super::{BoxFuture, Connector, TestReport, TunnelTiming};
 use crate::core::guard::{Guarded, TableName};
 use crate::core::kind::{GuardPolicy, KindRules};
 use crate::core::progress::ProgressFn;
@@ -74,6 +77,8 @@ pub struct MySqlConnector {
     /// A connection [`Connector::prepare`] made ready while the audit line was written.
     /// Its read-only transaction is already open when the session is there.
     warm: std::sync::Mutex<Option<(Conn, Option<Session>)>>,
+    /// The SSH tunnel every connection goes through, when the source has `ssh`.
+    tunnel: Option<Arc<Tunnel>>,
 }
 
 /// How a query's run ended.
@@ -96,7 +101,16 @@ impl MySqlConnector {
             "mariadb" => "MariaDB",
             _ => "MySQL",
         };
+        let tunnel = spec.ssh.clone().map(|ssh| {
+            let forward = Forward::Tcp {
+                host: spec.host.clone(),
+                port: spec.port,
+            };
+            let timeout = Duration::from_secs(spec.connect_timeout_s.max(1));
+            Arc::new(Tunnel::new(ssh, forward, timeout))
+        });
         Ok(MySqlConnector {
+            tunnel,
             source_name: record.name.clone(),
             product,
             spec,
@@ -128,6 +142,11 @@ impl MySqlConnector {
 
     fn ssl_opts(&self, mode: SslMode) -> Option<SslOpts> {
         let opts = SslOpts::default();
+        // Through a tunnel the socket is a loopback one; the certificate names the server.
+        let opts = match &self.tunnel {
+            Some(_) => opts.with_danger_tls_hostname_override(Some(self.spec.host.clone())),
+            None => opts,
+        };
         let opts = match &self.spec.ssl_ca {
             Some(ca) => opts
                 .with_root_certs(vec![std::path::PathBuf::from(ca).into()])
@@ -146,14 +165,24 @@ impl MySqlConnector {
         }
     }
 
-    fn opts(&self, password: Option<&SecretString>, ssl: Option<SslOpts>) -> Opts {
+    /// `local`: the tunnel's loopback end, when the source goes through one.
+    fn opts(
+        &self,
+        password: Option<&SecretString>,
+        ssl: Option<SslOpts>,
+        local: Option<SocketAddr>,
+    ) -> Opts {
         let pool = PoolOpts::default()
             .with_constraints(PoolConstraints::new(0, POOL_SIZE).unwrap_or_default())
             .with_inactive_connection_ttl(Duration::from_secs(60))
             .with_reset_connection(true);
+        let (host, port) = match local {
+            Some(a) => (a.ip().to_string(), a.port()),
+            None => (self.spec.host.clone(), self.spec.port),
+        };
         OptsBuilder::default()
-            .ip_or_hostname(self.spec.host.clone())
-            .tcp_port(self.spec.port)
+            .ip_or_hostname(host)
+            .tcp_port(port)
             .user(Some(self.spec.user.clone()))
             .pass(password.map(|p| p.expose_secret().to_string()))
             .db_name(Some(self.spec.dbname.clone()))
@@ -193,7 +222,15 @@ impl MySqlConnector {
                         "cannot read the CA certificates {ca} (ssl_ca): {e}"
                     )));
                 }
-                let pool = Pool::new(self.opts(password.as_ref(), self.ssl_opts(self.spec.ssl_mode)));
+                let local = match &self.tunnel {
+                    Some(t) => Some(t.addr().await?),
+                    None => None,
+                };
+                let pool = Pool::new(self.opts(
+                    password.as_ref(),
+                    self.ssl_opts(self.spec.ssl_mode),
+                    local,
+                ));
                 if self.spec.ssl_mode != SslMode::Preferred {
                     return Ok(pool);
                 }
@@ -203,7 +240,7 @@ impl MySqlConnector {
                         Ok(pool)
                     }
                     Err(Attempt::NoTls) => {
-                        Ok(Pool::new(self.opts(password.as_ref(), None)))
+                        Ok(Pool::new(self.opts(password.as_ref(), None, local)))
                     }
                     Err(Attempt::Failed(e)) => Err(e),
                 }
@@ -213,7 +250,22 @@ impl MySqlConnector {
 
     /// A new or pooled connection within the connect timeout.
     async fn connect(&self, pool: &Pool) -> std::result::Result<Conn, Attempt> {
-        match tokio::time::timeout(self.connect_timeout(), pool.get_conn()).await {
+        // A tunnel found dead is started again (on the port the pool knows) first.
+        let mark = match &self.tunnel {
+            Some(t) => {
+                t.addr().await.map_err(Attempt::Failed)?;
+                Some(t.mark())
+            }
+            None => None,
+        };
+        let r = tokio::time::timeout(self.connect_timeout(), pool.get_conn()).await;
+        if let (Some(t), Some(mark), Ok(Err(e))) = (&self.tunnel, mark, &r)
+            && !matches!(e, mysql_async::Error::Server(_))
+            && let Some(why) = t.refusal(mark).await
+        {
+            return Err(Attempt::Failed(Error::Unreachable(why)));
+        }
+        match r {
             Ok(Ok(conn)) => Ok(conn),
             Ok(Err(mysql_async::Error::Driver(DriverError::NoClientSslFlagFromServer)))
                 if self.spec.ssl_mode == SslMode::Preferred =>
@@ -320,12 +372,19 @@ impl MySqlConnector {
                     ResultBudget::ENV
                 ))
             }
-            other if lost(other) => Error::QueryFailed(format!(
-                "lost the connection to the server at {} while the query ran ({}); the server \
-                 may have stopped or restarted",
-                self.target(),
-                error_text(other)
-            )),
+            other if lost(other) => match self.tunnel.as_ref().and_then(|t| t.ended()) {
+                Some(ended) => Error::QueryFailed(format!(
+                    "lost the connection to the server at {} while the query ran: {ended}; \
+                     the next query starts it again",
+                    self.target()
+                )),
+                None => Error::QueryFailed(format!(
+                    "lost the connection to the server at {} while the query ran ({}); the \
+                     server may have stopped or restarted",
+                    self.target(),
+                    error_text(other)
+                )),
+            },
             other => Error::QueryFailed(format!("query failed: {}", error_text(other))),
         }
     }
@@ -698,6 +757,7 @@ impl MySqlConnector {
             .collect();
         Ok(TestReport {
             warnings: privilege_warnings(&privileges, &self.spec.user),
+            tunnel: self.tunnel.as_deref().map(TunnelTiming::of),
         })
     }
 }

@@ -6,6 +6,7 @@ use serde_json::{Map, Value as Json};
 use super::PgConnector;
 use crate::core::guard::POSTGRES_DENIED;
 use crate::connector::net::{self, Endpoint, UrlParts};
+use crate::connector::ssh::{self, SshSpec};
 use crate::connector::{Connector, SourceKind, StoredSecret};
 use crate::core::Result;
 use crate::core::guard::Dialect;
@@ -87,6 +88,9 @@ pub struct PgConnection {
     /// extension's name (all of its functions), each with an optional trailing `*`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub allow_functions: Vec<String>,
+    /// Reach the server through this SSH host; `host`/`port` are as it sees them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssh: Option<SshSpec>,
 }
 
 const FIELDS: &[FieldSpec] = &[
@@ -125,6 +129,7 @@ const FIELDS: &[FieldSpec] = &[
     )
     .input(Input::List)
     .placeholder("postgis, public.my_fn"),
+    ssh::FIELD,
 ];
 
 impl KindRules for Postgres {
@@ -147,7 +152,7 @@ impl KindRules for Postgres {
     fn validate(
         &self,
         input: &Map<String, Json>,
-        _cx: &Context<'_>,
+        cx: &Context<'_>,
     ) -> Result<Validated, Vec<FieldError>> {
         let mut f = Fields::new(input, self.name(), FIELDS);
         let mut at = Endpoint::read(&mut f);
@@ -171,6 +176,7 @@ impl KindRules for Postgres {
         let schema = f.text("schema");
         let statement_timeout_s = f.number("statement_timeout_s", 1, 86_400);
         let allow_functions = net::allow_functions(&mut f, input);
+        let ssh = ssh::read(&mut f, input, cx);
         f.finish(
             || {
                 serde_json::to_value(PgConnection {
@@ -185,6 +191,7 @@ impl KindRules for Postgres {
                     connect_timeout_s: connect_timeout_s.unwrap_or(10),
                     statement_timeout_s: statement_timeout_s.unwrap_or(30),
                     allow_functions,
+                    ssh,
                 })
                 .unwrap_or(Json::Null)
             },

@@ -88,6 +88,8 @@ pub(in crate::connector::postgres) enum WireError {
     Cleartext { target: String },
     /// The socket could not be opened.
     Socket { target: String, cause: String },
+    /// The SSH tunnel could not be used; the message names the hop.
+    Tunnel(String),
 }
 
 impl std::fmt::Display for WireError {
@@ -120,6 +122,7 @@ impl std::fmt::Display for WireError {
             WireError::Socket { target, cause } => {
                 write!(f, "cannot reach PostgreSQL at {target}: {cause}")
             }
+            WireError::Tunnel(why) => f.write_str(why),
         }
     }
 }
