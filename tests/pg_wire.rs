@@ -102,6 +102,7 @@ fn cleartext_cluster(tls: bool) -> Cluster {
     Cluster::start_with(Options {
         tls,
         cleartext_passwords: true,
+        netns: None,
     })
 }
 

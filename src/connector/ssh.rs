@@ -255,7 +255,10 @@ pub fn read(f: &mut Fields<'_>, input: &Map<String, Json>, cx: &Context<'_>) -> 
 /// Where the bastion connects for us.
 #[derive(Debug, Clone)]
 pub enum Forward {
-    Tcp { host: String, port: u16 },
+    Tcp {
+        host: String,
+        port: u16,
+    },
     /// A Unix socket on the bastion's side (a PostgreSQL socket directory's `.s.PGSQL.N`).
     Socket(PathBuf),
 }
@@ -309,7 +312,9 @@ impl Log {
 
     fn refusal_after(&self, mark: u64) -> Option<String> {
         let r = self.refused.lock().ok()?;
-        r.iter().find(|(s, _)| *s > mark).map(|(_, why)| why.clone())
+        r.iter()
+            .find(|(s, _)| *s > mark)
+            .map(|(_, why)| why.clone())
     }
 }
 
@@ -322,21 +327,30 @@ enum Event {
 struct Running {
     pid: u32,
     port: u16,
+    /// Set while the process runs (the keeper clears it once it is reaped).
     alive: Arc<AtomicBool>,
+    /// Set when a connection found the tunnel unusable: it is replaced on next use.
+    broken: AtomicBool,
     keeper: Option<std::thread::JoinHandle<()>>,
     /// Holds the generated config (see [`home_config`]) while ssh may read it.
     _config: Option<tempfile::TempDir>,
 }
 
 impl Running {
+    fn usable(&self) -> bool {
+        self.alive.load(Ordering::SeqCst) && !self.broken.load(Ordering::SeqCst)
+    }
+
     fn stop(&mut self) {
         if self.alive.load(Ordering::SeqCst)
             && let Ok(pid) = i32::try_from(self.pid)
+            && pid > 0
         {
-            // SAFETY: kill(2) on the pid of our own child, which the keeper thread has not
-            // reaped while `alive` is set.
+            // SAFETY: kill(2) on the process group of our own child (its own session, so
+            // its group), which the keeper thread has not reaped while `alive` is set; the
+            // group holds a ProxyJump's inner ssh too.
             unsafe {
-                libc::kill(pid, libc::SIGTERM);
+                libc::kill(-pid, libc::SIGTERM);
             }
         }
         if let Some(k) = self.keeper.take() {
@@ -394,7 +408,7 @@ impl Tunnel {
     pub async fn addr(&self) -> Result<SocketAddr> {
         let mut running = self.running.lock().await;
         if let Some(r) = running.as_ref()
-            && r.alive.load(Ordering::SeqCst)
+            && r.usable()
         {
             return Ok(SocketAddr::from((Ipv4Addr::LOCALHOST, r.port)));
         }
@@ -452,7 +466,7 @@ impl Tunnel {
 
     async fn mark_dead(&self) {
         if let Some(r) = self.running.lock().await.as_ref() {
-            r.alive.store(false, Ordering::SeqCst);
+            r.broken.store(true, Ordering::SeqCst);
         }
     }
 
@@ -560,12 +574,13 @@ impl Tunnel {
         let keeper_alive = Arc::clone(&alive);
         let keeper = std::thread::Builder::new()
             .name("ssh-tunnel".into())
-            .spawn(move || keep(&mut cmd, &tx, &log, &keeper_alive))
+            .spawn(move || keep(&mut cmd, port, &tx, &log, &keeper_alive))
             .map_err(|e| Error::internal("cannot start a thread for the ssh tunnel", e))?;
         let mut running = Running {
             pid: 0,
             port,
             alive,
+            broken: AtomicBool::new(false),
             keeper: Some(keeper),
             _config: config.map(|(dir, _)| dir),
         };
@@ -581,7 +596,8 @@ impl Tunnel {
             }
         };
         // ssh's own ConnectTimeout bounds the TCP connect; this bounds the whole handshake.
-        let outcome = tokio::time::timeout(self.connect_timeout + Duration::from_secs(1), wait).await;
+        let outcome =
+            tokio::time::timeout(self.connect_timeout + Duration::from_secs(1), wait).await;
         match outcome {
             Ok(Ok(())) => Ok(running),
             Ok(Err(why)) => {
@@ -664,7 +680,16 @@ fn last_words(lines: &[String]) -> Option<String> {
 }
 
 /// Runs on the tunnel's own thread: starts ssh, reads what it says until it ends.
-fn keep(cmd: &mut Command, tx: &mpsc::UnboundedSender<Event>, log: &Log, alive: &AtomicBool) {
+fn keep(
+    cmd: &mut Command,
+    port: u16,
+    tx: &mpsc::UnboundedSender<Event>,
+    log: &Log,
+    alive: &AtomicBool,
+) {
+    // Printed once our forward is bound, which ssh does only after logging in; a
+    // ProxyJump's inner ssh writes to the same pipe, so the port tells the lines apart.
+    let listening = format!("Local forwarding listening on 127.0.0.1 port {port}.");
     let mut child = match cmd.spawn() {
         Ok(c) => c,
         Err(e) => {
@@ -691,7 +716,7 @@ fn keep(cmd: &mut Command, tx: &mpsc::UnboundedSender<Event>, log: &Log, alive: 
             }
             let line = String::from_utf8_lossy(&buf).trim_end().to_string();
             if let Some(rest) = line.strip_prefix("debug1: ") {
-                if rest.starts_with("Entering interactive session") && !ready {
+                if rest == listening && !ready {
                     ready = true;
                     let _ = tx.send(Event::Ready);
                 } else if rest.starts_with("Connection to port ") {
@@ -753,7 +778,13 @@ fn home_config() -> Option<(tempfile::TempDir, PathBuf)> {
         q(ssh.join("known_hosts"))?,
         q(ssh.join("known_hosts2"))?,
     );
-    for key in ["id_rsa", "id_ecdsa", "id_ecdsa_sk", "id_ed25519", "id_ed25519_sk"] {
+    for key in [
+        "id_rsa",
+        "id_ecdsa",
+        "id_ecdsa_sk",
+        "id_ed25519",
+        "id_ed25519_sk",
+    ] {
         text.push_str(&format!("  IdentityFile {}\n", q(ssh.join(key))?));
     }
     let dir = tempfile::Builder::new().prefix("tdb-ssh-").tempdir().ok()?;
@@ -833,8 +864,12 @@ mod tests {
             }))
         );
         // The form and --ssh give the object as text.
-        assert_eq!(read_one(json!(r#"{"host":"b.example"}"#)).unwrap().map(|s| s.label()),
-            Some("b.example".into()));
+        assert_eq!(
+            read_one(json!(r#"{"host":"b.example"}"#))
+                .unwrap()
+                .map(|s| s.label()),
+            Some("b.example".into())
+        );
         assert_eq!(read_one(Json::Null).unwrap(), None);
     }
 
@@ -889,10 +924,7 @@ mod tests {
             "{joined}"
         );
         let socket = Forward::Socket(PathBuf::from("/run/postgresql/.s.PGSQL.5432"));
-        assert_eq!(
-            socket.spec(1),
-            "127.0.0.1:1:/run/postgresql/.s.PGSQL.5432"
-        );
+        assert_eq!(socket.spec(1), "127.0.0.1:1:/run/postgresql/.s.PGSQL.5432");
     }
 
     #[test]
@@ -905,7 +937,8 @@ mod tests {
             },
             Duration::from_secs(3),
         );
-        t.log.push("ann@10.0.0.1: Permission denied (publickey).".into());
+        t.log
+            .push("ann@10.0.0.1: Permission denied (publickey).".into());
         assert!(
             t.explain("ssh ended")
                 .starts_with("ssh bastion: Permission denied (publickey) (tdb logs in"),

@@ -52,11 +52,19 @@ pub struct Server {
     port: u16,
     password: String,
     child: Mutex<Option<Child>>,
+    /// The network namespace the server runs in (`ip netns`), if not the test's own.
+    netns: Option<&'static str>,
 }
 
 impl Server {
     /// A private server, stopped and removed when dropped.
     pub fn start() -> Server {
+        Server::start_in(None)
+    }
+
+    /// [`Server::start`] in the network namespace `netns`, where 127.0.0.1 is the
+    /// namespace's own loopback: only what runs there (an sshd) reaches it over TCP.
+    pub fn start_in(netns: Option<&'static str>) -> Server {
         let bins = bins();
         let dir = tempfile::Builder::new()
             .prefix("tdb-mariadb-")
@@ -69,6 +77,7 @@ impl Server {
             port: 0,
             password: format!("pw-{}", uuid::Uuid::new_v4().simple()),
             child: Mutex::new(None),
+            netns,
         };
         // Unix sockets take at most 107 bytes of path.
         let sock = s.socket();
@@ -238,7 +247,14 @@ impl Server {
         let mut slot = self.child();
         assert!(slot.is_none(), "mariadbd is already running");
         let console = File::create(self.console_log()).expect("create the server's console log");
-        let mut cmd = Command::new(&bins.mariadbd);
+        let mut cmd = match self.netns {
+            Some(ns) => {
+                let mut c = Command::new("ip");
+                c.args(["netns", "exec", ns]).arg(&bins.mariadbd);
+                c
+            }
+            None => Command::new(&bins.mariadbd),
+        };
         // --no-defaults must come first.
         cmd.arg("--no-defaults");
         match run_as() {

@@ -6,5 +6,6 @@ pub mod mariadb;
 pub mod pg;
 pub mod process;
 pub mod server;
+pub mod sshd;
 pub mod tmux;
 pub mod tui;

@@ -59,6 +59,9 @@ pub struct Options {
     pub tls: bool,
     /// Ask TCP clients for their password in cleartext (pg_hba `password`), not scram.
     pub cleartext_passwords: bool,
+    /// Run the server in this network namespace (`ip netns`), where 127.0.0.1 is the
+    /// namespace's own loopback: only what runs there (an sshd) reaches it over TCP.
+    pub netns: Option<&'static str>,
 }
 
 pub struct Cluster {
@@ -69,6 +72,7 @@ pub struct Cluster {
     /// uid/gid to run the server as when the tests run as root (initdb refuses root).
     owner: Option<(u32, u32)>,
     tls: bool,
+    netns: Option<&'static str>,
 }
 
 impl Cluster {
@@ -93,6 +97,7 @@ impl Cluster {
             password,
             owner,
             tls: opts.tls,
+            netns: opts.netns,
         };
         std::fs::create_dir_all(c.socket_dir()).unwrap();
         let pwfile = c.root.join("pwfile");
@@ -360,19 +365,16 @@ impl Cluster {
     /// Runs a server binary, as the `postgres` user when we are root.
     fn command(&self, program: &str) -> Command {
         let path = self.bin.join(program);
-        let mut cmd = if self.owner.is_some() {
-            static RUNUSER: OnceLock<PathBuf> = OnceLock::new();
-            let runuser = RUNUSER.get_or_init(|| {
-                ["/usr/sbin/runuser", "/sbin/runuser", "/usr/bin/runuser"]
-                    .iter()
-                    .map(PathBuf::from)
-                    .find(|p| p.is_file())
-                    .expect(
-                        "running as root needs runuser (util-linux) to start the test server \
-                         as the postgres user",
-                    )
-            });
-            let mut c = Command::new(runuser);
+        let mut cmd = if let Some(ns) = self.netns {
+            let mut c = Command::new("ip");
+            c.args(["netns", "exec", ns]);
+            if self.owner.is_some() {
+                c.arg(runuser()).args(["-u", "postgres", "--"]);
+            }
+            c.arg(path);
+            c
+        } else if self.owner.is_some() {
+            let mut c = Command::new(runuser());
             c.args(["-u", "postgres", "--"]).arg(path);
             c
         } else {
@@ -407,6 +409,21 @@ impl Cluster {
             .output();
         let _ = std::fs::remove_dir_all(&self.root);
     }
+}
+
+/// `runuser`, to start the server as the postgres user when the tests run as root.
+fn runuser() -> &'static Path {
+    static RUNUSER: OnceLock<PathBuf> = OnceLock::new();
+    RUNUSER.get_or_init(|| {
+        ["/usr/sbin/runuser", "/sbin/runuser", "/usr/bin/runuser"]
+            .iter()
+            .map(PathBuf::from)
+            .find(|p| p.is_file())
+            .expect(
+                "running as root needs runuser (util-linux) to start the test server as the \
+                 postgres user",
+            )
+    })
 }
 
 impl Drop for Cluster {
