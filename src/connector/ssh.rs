@@ -464,7 +464,8 @@ impl Tunnel {
         )))
     }
 
-    async fn mark_dead(&self) {
+    /// Has the next use replace the tunnel: a connection to its loopback end was refused.
+    pub async fn mark_dead(&self) {
         if let Some(r) = self.running.lock().await.as_ref() {
             r.broken.store(true, Ordering::SeqCst);
         }

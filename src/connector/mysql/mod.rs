@@ -258,7 +258,17 @@ impl MySqlConnector {
             }
             None => None,
         };
-        let r = tokio::time::timeout(self.connect_timeout(), pool.get_conn()).await;
+        let mut r = tokio::time::timeout(self.connect_timeout(), pool.get_conn()).await;
+        // The tunnel's loopback end refused: its ssh went away between our look and the
+        // driver's connection. Start it again (same port, so the pool's address holds), once.
+        if let (Some(t), Ok(Err(mysql_async::Error::Io(IoError::Io(e))))) = (&self.tunnel, &r)
+            && e.kind() == std::io::ErrorKind::ConnectionRefused
+        {
+            tracing::debug!("the tunnel's port refused ({e}); starting the tunnel again");
+            t.mark_dead().await;
+            t.addr().await.map_err(Attempt::Failed)?;
+            r = tokio::time::timeout(self.connect_timeout(), pool.get_conn()).await;
+        }
         if let (Some(t), Some(mark), Ok(Err(e))) = (&self.tunnel, mark, &r)
             && !matches!(e, mysql_async::Error::Server(_))
             && let Some(why) = t.refusal(mark).await
