@@ -452,8 +452,11 @@ impl Tunnel {
                 }
                 Err(e) => {
                     return Err(Error::Unreachable(format!(
-                        "ssh {}: the tunnel's local port {addr} refused: {e}",
-                        self.label()
+                        "ssh {}: the tunnel's local port {addr} refused: {e}{}",
+                        self.label(),
+                        last_words(&self.log.lines())
+                            .map(|w| format!(" (ssh said: {w})"))
+                            .unwrap_or_default()
                     )));
                 }
             }
