@@ -4,10 +4,12 @@
 
 mod common;
 
+use common::mariadb;
 use common::pg::{Cluster, Options, SUPERUSER};
 use common::sshd::{self, Netns, Sshd};
 use secrecy::SecretString;
 use tdb::connector::Connector;
+use tdb::connector::mysql::{self, MARIADB, MySqlConnection, MySqlConnector};
 use tdb::connector::postgres::{PgConnection, PgConnector, Postgres, SslMode};
 use tdb::connector::ssh::{SshHop, SshSpec};
 use tdb::core::guard::Guarded;
@@ -111,5 +113,45 @@ fn a_bastion_that_dies_mid_session_is_reconnected_on_the_next_query() {
         "a new tunnel, a new login on the restarted sshd"
     );
     drop(c);
+
+    // The same for MariaDB, whose pool knows the tunnel's port: a restarted tunnel keeps it,
+    // even after a failed start while the bastion was down.
+    let maria = mariadb::Server::start_in(Some(net.name));
+    let db = mariadb::unique("rc");
+    maria.create_database(&db);
+    let spec = MySqlConnection {
+        host: "127.0.0.1".into(),
+        port: maria.port(),
+        dbname: db,
+        user: mariadb::ROOT_USER.into(),
+        password_env: None,
+        table: None,
+        ssl_mode: mysql::SslMode::Disabled,
+        ssl_ca: None,
+        connect_timeout_s: 5,
+        statement_timeout_s: 30,
+        allow_functions: Vec::new(),
+        ssh: Some(SshSpec::Hop(SshHop {
+            host: net.inner_ip.clone(),
+            port: Some(bastion.port),
+            user: Some(sshd::user()),
+            identity_file: Some(sshd::client_key().display().to_string()),
+            proxy_jump: None,
+        })),
+    };
+    let record = SourceRecord {
+        connection: MARIADB.connection(&spec).unwrap(),
+        ..record
+    };
+    let secret = StoredSecret::Present(SecretString::from(maria.root_password().to_string()));
+    let m = MySqlConnector::new(&record, spec, secret).unwrap();
+    let run = |text: &str| rt.block_on(m.query(&sql(text), CancellationToken::new()));
+    assert_eq!(run("SELECT 1").unwrap().rows.len(), 1);
+    bastion.kill();
+    assert!(run("SELECT 2").is_err());
+    assert!(run("SELECT 3").is_err(), "the bastion is still down");
+    bastion.restart();
+    assert_eq!(run("SELECT 4").unwrap().rows.len(), 1);
+    drop(m);
     drop(rt);
 }

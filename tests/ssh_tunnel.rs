@@ -466,6 +466,10 @@ fn no_ssh_outlives_a_killed_tdb() {
         assert!(Instant::now() < until, "no ssh process appeared");
         std::thread::sleep(Duration::from_millis(20));
     }
+    // What `ps` shows of the tunnel names no secret.
+    for p in ssh_processes(&needle) {
+        assert!(!p.contains(w.pg.superuser_password()), "{p}");
+    }
     // Let the query reach the server, then kill tdb outright.
     std::thread::sleep(Duration::from_millis(300));
     child.kill().unwrap();

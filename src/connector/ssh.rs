@@ -374,6 +374,9 @@ pub struct Tunnel {
     running: tokio::sync::Mutex<Option<Running>>,
     /// How long the last start took, for `tdb source test`.
     last_start: Mutex<Option<Duration>>,
+    /// The loopback port once a start succeeded (0 before): restarts keep it, as a
+    /// connection pool may know the address.
+    port: std::sync::atomic::AtomicU16,
 }
 
 impl Tunnel {
@@ -385,6 +388,7 @@ impl Tunnel {
             log: Arc::default(),
             running: tokio::sync::Mutex::new(None),
             last_start: Mutex::new(None),
+            port: std::sync::atomic::AtomicU16::new(0),
         }
     }
 
@@ -412,10 +416,10 @@ impl Tunnel {
         {
             return Ok(SocketAddr::from((Ipv4Addr::LOCALHOST, r.port)));
         }
-        let again = running.take().map(|mut r| {
+        if let Some(mut r) = running.take() {
             r.stop();
-            r.port
-        });
+        }
+        let again = Some(self.port.load(Ordering::SeqCst)).filter(|p| *p != 0);
         let started = Instant::now();
         let r = match again {
             Some(port) => self.start(port).await?,
@@ -431,6 +435,7 @@ impl Tunnel {
             *t = Some(started.elapsed());
         }
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, r.port));
+        self.port.store(r.port, Ordering::SeqCst);
         *running = Some(r);
         Ok(addr)
     }
@@ -691,9 +696,12 @@ fn keep(
     log: &Log,
     alive: &AtomicBool,
 ) {
-    // Printed once our forward is bound, which ssh does only after logging in; a
-    // ProxyJump's inner ssh writes to the same pipe, so the port tells the lines apart.
+    // ssh sets up our forward only after logging in: it names the port as it starts, then
+    // makes the listening socket's channel. (A ProxyJump's inner ssh writes to the same
+    // pipe, and makes no port listener.) Ready is the channel, not the name: the name is
+    // said before the socket listens.
     let listening = format!("Local forwarding listening on 127.0.0.1 port {port}.");
+    let mut named = false;
     let mut child = match cmd.spawn() {
         Ok(c) => c,
         Err(e) => {
@@ -720,7 +728,9 @@ fn keep(
             }
             let line = String::from_utf8_lossy(&buf).trim_end().to_string();
             if let Some(rest) = line.strip_prefix("debug1: ") {
-                if rest == listening && !ready {
+                if rest == listening {
+                    named = true;
+                } else if named && !ready && rest.contains(": new port-listener ") {
                     ready = true;
                     let _ = tx.send(Event::Ready);
                 } else if rest.starts_with("Connection to port ") {

@@ -415,6 +415,25 @@ mod tests {
     }
 
     #[test]
+    fn ssh_goes_beside_a_url_and_stays_through_an_edit_of_it() {
+        let (c, _) = pg(json!({"url": "postgres://u@db.internal/d", "ssh": "bastion"})).unwrap();
+        assert_eq!(c.ssh, Some(SshSpec::Destination("bastion".into())));
+        assert_eq!(c.host, "db.internal");
+        let stored = Postgres::connection(&c).unwrap().stored().clone();
+        let Json::Object(patch) = json!({"url": "postgres://v@other/x"}) else {
+            panic!()
+        };
+        let merged = KIND.merge(&stored, &patch);
+        assert_eq!(merged.get("ssh"), Some(&json!("bastion")));
+        assert_eq!(
+            Postgres::connection(&c).unwrap().display_target(),
+            "u@db.internal:5432/d via bastion"
+        );
+        let e = first(pg(json!({"url": "postgres://u@h/d", "ssh": "-oProxyCommand=x"})).unwrap_err());
+        assert!(e.starts_with("connection.ssh"), "{e}");
+    }
+
+    #[test]
     fn url_errors_never_echo_the_password() {
         let e = first(pg(json!({"url":"postgres://u:hunter2@h:notaport/d"})).unwrap_err());
         assert!(!e.contains("hunter2"), "{e}");
