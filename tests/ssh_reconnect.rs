@@ -47,6 +47,13 @@ fn a_bastion_that_dies_mid_session_is_reconnected_on_the_next_query() {
         std::env::set_var("HOME", home.path());
     }
 
+    let hop = SshSpec::Hop(SshHop {
+        host: net.inner_ip.clone(),
+        port: Some(bastion.port),
+        user: Some(sshd::user()),
+        identity_file: Some(sshd::client_key().display().to_string()),
+        proxy_jump: None,
+    });
     let spec = PgConnection {
         host: "127.0.0.1".into(),
         port: pg.port(),
@@ -59,13 +66,7 @@ fn a_bastion_that_dies_mid_session_is_reconnected_on_the_next_query() {
         connect_timeout_s: 5,
         statement_timeout_s: 30,
         allow_functions: Vec::new(),
-        ssh: Some(SshSpec::Hop(SshHop {
-            host: net.inner_ip.clone(),
-            port: Some(bastion.port),
-            user: Some(sshd::user()),
-            identity_file: Some(sshd::client_key().display().to_string()),
-            proxy_jump: None,
-        })),
+        ssh: Some(hop.clone()),
     };
     let record = SourceRecord {
         id: uuid::Uuid::new_v4().to_string(),
@@ -131,13 +132,7 @@ fn a_bastion_that_dies_mid_session_is_reconnected_on_the_next_query() {
         connect_timeout_s: 5,
         statement_timeout_s: 30,
         allow_functions: Vec::new(),
-        ssh: Some(SshSpec::Hop(SshHop {
-            host: net.inner_ip.clone(),
-            port: Some(bastion.port),
-            user: Some(sshd::user()),
-            identity_file: Some(sshd::client_key().display().to_string()),
-            proxy_jump: None,
-        })),
+        ssh: Some(hop.clone()),
     };
     let record = SourceRecord {
         connection: MARIADB.connection(&spec).unwrap(),
