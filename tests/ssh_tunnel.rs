@@ -514,3 +514,20 @@ fn a_mariadb_source_goes_through_the_bastion_too() {
         "{log}"
     );
 }
+
+#[test]
+fn a_socket_directory_on_the_bastion_is_reached_through_the_tunnel() {
+    let w = world();
+    let u = User::new(w);
+    let mut c = pg_connection(w, Some(via_bastion(w, &u.ssh_dir().join("id_ed25519"))));
+    // As the bastion sees it: PostgreSQL's Unix socket directory there.
+    c["host"] = json!(w.pg.socket_dir());
+    u.add("sock", "postgres", c);
+    let r = rows(&u.query("sock", "SELECT inet_server_addr() IS NULL AS over_socket"));
+    assert_eq!(r[0]["over_socket"], true);
+    let log = w.bastion.log();
+    assert!(
+        log.contains(&format!(".s.PGSQL.{}", w.pg.port())),
+        "sshd's log has no forwarding to the socket:\n{log}"
+    );
+}
