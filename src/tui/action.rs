@@ -14,7 +14,7 @@ pub enum Motion {
     Right,
     PageUp,
     PageDown,
-    /// First column (results) or top (lists).
+    /// First column (results) or top (lists and overlays).
     Home,
     /// Last column (results) or bottom (lists).
     End,
@@ -297,8 +297,8 @@ impl Action {
                 Motion::Right => "right",
                 Motion::PageUp => "page up",
                 Motion::PageDown => "page down",
-                Motion::Home => "to the first (column)",
-                Motion::End => "to the last (column)",
+                Motion::Home => "to the first column",
+                Motion::End => "to the last column",
                 Motion::Top => "to the first row",
                 Motion::Bottom => "to the last row",
             },

@@ -217,6 +217,11 @@ impl AppState {
         let mut out = Vec::new();
         if !matches!(action, Action::Tick { .. } | Action::Resize { .. }) {
             self.message = None;
+            if action != Action::CloseOverlay
+                && let Some(Modal::Form(f)) = &mut self.modal
+            {
+                f.discard_asked = false;
+            }
         }
         match action {
             Action::Quit => {
@@ -287,7 +292,7 @@ impl AppState {
                 self.size = Rect::new(0, 0, width, height);
                 let view = self.grid_viewport();
                 if let ResultsView::Done(g) = &mut self.results {
-                    g.scroll_to_cursor(view);
+                    g.fit(view);
                 }
             }
             Action::Tick { now } => {

@@ -64,6 +64,14 @@ impl AppState {
 
     /// Esc: closes the window or popup on top.
     pub(super) fn close_window(&mut self) {
+        // A form with typed values asks first: Esc once more throws them away.
+        if let Some(Modal::Form(f)) = &mut self.modal
+            && f.dirty()
+            && !f.discard_asked
+        {
+            f.discard_asked = true;
+            return;
+        }
         if self.modal.take().is_none() {
             self.completion = None;
         }

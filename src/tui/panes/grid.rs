@@ -274,6 +274,25 @@ impl Grid {
         out
     }
 
+    /// The smallest first column at or before `first` whose columns up to the last still
+    /// fit in `width`: scrolled right in a wider pane, the columns on the left come back.
+    pub fn fill_from(&self, first: usize, width: usize) -> usize {
+        let mut first = first.min(self.columns.len().saturating_sub(1));
+        let mut used: usize = self.columns[first..]
+            .iter()
+            .map(|c| c.width as usize + SEPARATOR_WIDTH)
+            .sum();
+        while first > 0 {
+            let w = self.columns[first - 1].width as usize + SEPARATOR_WIDTH;
+            if used + w > width + SEPARATOR_WIDTH {
+                break;
+            }
+            used += w;
+            first -= 1;
+        }
+        first
+    }
+
     /// The first column to draw so that column `cursor` is fully visible in `width`,
     /// moving as little as possible from `first`.
     pub fn first_column_showing(&self, first: usize, cursor: usize, width: usize) -> usize {

@@ -155,6 +155,16 @@ impl GridView {
         self.row = self.row.clamp(self.row_offset, last.max(self.row_offset));
     }
 
+    /// The pane changed size: no scroll position may leave rows or columns empty that the
+    /// result could fill (a terminal grown after scrolling right or down), then the cursor
+    /// is kept in view.
+    pub fn fit(&mut self, view: Viewport) {
+        let h = view.rows.max(1);
+        self.row_offset = self.row_offset.min(self.grid.rows().saturating_sub(h));
+        self.col_offset = self.grid.fill_from(self.col_offset, view.width);
+        self.scroll_to_cursor(view);
+    }
+
     /// Moves the view as little as needed to show the cursor's cell.
     pub fn scroll_to_cursor(&mut self, view: Viewport) {
         let h = view.rows.max(1);
