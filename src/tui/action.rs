@@ -40,7 +40,8 @@ pub enum CopyTarget {
 pub enum Action {
     /// Leave tdb, restoring the terminal.
     Quit,
-    /// Run the editor's SQL on the selected source with the current row limit.
+    /// Run the statement under the editor's cursor (or the selection) on the selected source
+    /// with the current row limit.
     RunQuery,
     /// Cancel the running query on the server.
     CancelQuery,
@@ -137,6 +138,10 @@ pub enum Action {
     SearchHistory,
     /// Editor: type the row limit.
     SetLimit,
+    /// Editor: select the whole text (what is typed next replaces it).
+    SelectAll,
+    /// Editor: empty the text (undo brings it back).
+    ClearEditor,
 }
 
 impl Action {
@@ -268,6 +273,8 @@ impl Action {
         ("history-next", Action::HistoryNext),
         ("search-history", Action::SearchHistory),
         ("set-limit", Action::SetLimit),
+        ("select-all", Action::SelectAll),
+        ("clear-editor", Action::ClearEditor),
     ];
 
     /// The bindable action named `name` in a keymap file.
@@ -282,7 +289,7 @@ impl Action {
     pub fn describe(&self) -> &'static str {
         match self {
             Action::Quit => "quit, restoring the terminal",
-            Action::RunQuery => "run the editor's SQL on the selected source",
+            Action::RunQuery => "run the statement under the cursor (or the selection)",
             Action::CancelQuery => "cancel the running query on the server",
             Action::FocusNext => "next pane: sources, schema, editor, results",
             Action::FocusPrev => "previous pane",
@@ -346,7 +353,9 @@ impl Action {
             Action::HistoryPrev => "older query from this source's history",
             Action::HistoryNext => "newer query (then back to what was typed)",
             Action::SearchHistory => "search this source's history",
-            Action::SetLimit => "type the row limit",
+            Action::SetLimit => "type the row limit (typing replaces the old one)",
+            Action::SelectAll => "select all the text",
+            Action::ClearEditor => "clear the text (undo brings it back)",
         }
     }
 }

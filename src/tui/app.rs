@@ -12,6 +12,8 @@ use ratatui::layout::Rect;
 use crate::backend::protocol::{Request, RequestId, Response};
 use crate::core::sanitize::{for_terminal, for_terminal_multiline};
 use crate::core::source::Status;
+use crate::core::splice::LineColumn;
+use crate::core::statements;
 
 use super::action::{Action, Motion};
 use super::keymap::{Context, Keymap, Scope};
@@ -66,6 +68,15 @@ pub struct Message {
     pub kind: MessageKind,
 }
 
+/// What a running query needs when its answer comes.
+#[derive(Debug, Clone)]
+struct RunningQuery {
+    id: RequestId,
+    source_id: String,
+    /// Where the statement begins in the editor's text.
+    start: LineColumn,
+}
+
 pub struct AppState {
     pub keymap: Keymap,
     pub theme: Theme,
@@ -101,8 +112,9 @@ pub struct AppState {
     texts: assist::EditorTexts,
     /// The source to select when the next list arrives (one just added).
     select_next: Option<String>,
-    /// The running query's request and source: its end adds to that source's history.
-    query_source: Option<(RequestId, String)>,
+    /// The running query: its end adds to that source's history, and an error's place is
+    /// found in the editor from where the statement started.
+    query_source: Option<RunningQuery>,
     /// The copy format of the session and the export under way.
     pub copying: CopyState,
 }
@@ -317,6 +329,16 @@ impl AppState {
             Action::HistoryNext => self.step_history(false, &mut out),
             Action::SearchHistory => self.open_history_search(&mut out),
             Action::SetLimit => self.open_limit_prompt(),
+            Action::SelectAll => {
+                let id = self.selected_id().map(String::from);
+                self.editor.select_all(id.as_deref());
+            }
+            Action::ClearEditor => {
+                let id = self.selected_id().map(String::from);
+                self.editor.clear(id.as_deref());
+                self.completion = None;
+                self.mark_edited();
+            }
         }
         out
     }
@@ -333,12 +355,20 @@ impl AppState {
             self.error("no source to run on: add one with `tdb source add …`, or try `tdb demo`");
             return;
         };
+        let Some((sql, start)) = self.editor.statement(Some(&source.id), source.dialect) else {
+            self.error("nothing to run: the editor holds no statement");
+            return;
+        };
         if let Some(old) = self.running_query() {
             out.push(Request::Cancel { id: old });
         }
         let id = self.next_id();
         self.save_texts(out, true);
-        self.query_source = Some((id, source.id.clone()));
+        self.query_source = Some(RunningQuery {
+            id,
+            source_id: source.id.clone(),
+            start,
+        });
         self.results = ResultsView::Running {
             id,
             source: source.label.clone(),
@@ -349,7 +379,7 @@ impl AppState {
         out.push(Request::Query {
             id,
             source_id: source.id.clone(),
-            sql: self.editor.text(Some(&source.id)),
+            sql,
             limit: self.editor.limit,
         });
     }
@@ -584,11 +614,7 @@ impl AppState {
                 }
             },
             Response::QueryDone { id, result } => {
-                let ran_on = self
-                    .query_source
-                    .as_ref()
-                    .filter(|(qid, _)| *qid == id)
-                    .map(|(_, source_id)| source_id.clone());
+                let ran = self.query_source.clone().filter(|q| q.id == id);
                 self.query_ended(id, &mut out);
                 if self.running_query() != Some(id) {
                     return out; // cancelled or replaced: nobody waits for it
@@ -609,8 +635,9 @@ impl AppState {
                         ResultsView::Done(Box::new(view))
                     }
                     Err(e) => {
-                        if let (Some(at), Some(source_id)) = (e.position(), &ran_on) {
-                            self.editor.mark_error(Some(source_id), at);
+                        if let (Some(at), Some(q)) = (e.position(), &ran) {
+                            self.editor
+                                .mark_error(Some(&q.source_id), statements::shift(at, q.start));
                         }
                         let (heading, message) = describe_error(&e);
                         ResultsView::Failed {

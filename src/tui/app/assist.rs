@@ -325,11 +325,11 @@ impl AppState {
 
     /// A query ended (or was refused): its source's history has a new run.
     pub(super) fn query_ended(&mut self, id: RequestId, out: &mut Vec<Request>) {
-        if let Some((qid, source_id)) = self.query_source.take() {
-            if qid == id {
-                self.request_history(&source_id, out);
+        if let Some(q) = self.query_source.take() {
+            if q.id == id {
+                self.request_history(&q.source_id, out);
             } else {
-                self.query_source = Some((qid, source_id));
+                self.query_source = Some(q);
             }
         }
     }

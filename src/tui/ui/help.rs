@@ -7,7 +7,7 @@ use ratatui::widgets::{Block, Paragraph};
 
 use crate::tui::action::{Action, Motion};
 use crate::tui::app::AppState;
-use crate::tui::keymap::Scope;
+use crate::tui::keymap::{EDITOR_OWN_KEYS, Scope};
 use crate::tui::layout::overlay;
 use crate::tui::panes::Focus;
 
@@ -27,6 +27,14 @@ pub fn lines(app: &AppState) -> Vec<Line<'static>> {
                 Span::styled(format!("  {keys:<18}"), t.key),
                 Span::raw(format!(" {}", describe(scope, &action))),
             ]));
+        }
+        if scope == Scope::Pane(Focus::Editor) {
+            for (keys, what) in EDITOR_OWN_KEYS {
+                out.push(Line::from(vec![
+                    Span::styled(format!("  {keys:<18}"), t.key),
+                    Span::raw(format!(" {what}")),
+                ]));
+            }
         }
     }
     out
