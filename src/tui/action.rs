@@ -142,6 +142,16 @@ pub enum Action {
     SelectAll,
     /// Editor: empty the text (undo brings it back).
     ClearEditor,
+    /// Run every statement of the editor in order, each into its own result tab.
+    RunAll,
+    /// Results: show the next result tab.
+    NextTab,
+    /// Results: show the previous result tab.
+    PrevTab,
+    /// Results: pin the tab (the next run opens a new one), or unpin it.
+    PinTab,
+    /// Results: close the tab.
+    CloseTab,
 }
 
 impl Action {
@@ -275,6 +285,11 @@ impl Action {
         ("set-limit", Action::SetLimit),
         ("select-all", Action::SelectAll),
         ("clear-editor", Action::ClearEditor),
+        ("run-all", Action::RunAll),
+        ("next-tab", Action::NextTab),
+        ("prev-tab", Action::PrevTab),
+        ("pin-tab", Action::PinTab),
+        ("close-tab", Action::CloseTab),
     ];
 
     /// The bindable action named `name` in a keymap file.
@@ -356,6 +371,11 @@ impl Action {
             Action::SetLimit => "type the row limit (typing replaces the old one)",
             Action::SelectAll => "select all the text",
             Action::ClearEditor => "clear the text (undo brings it back)",
+            Action::RunAll => "run every statement in order, each into its own tab",
+            Action::NextTab => "next result tab",
+            Action::PrevTab => "previous result tab",
+            Action::PinTab => "pin the tab (the next run opens a new one) or unpin it",
+            Action::CloseTab => "close the result tab",
         }
     }
 }

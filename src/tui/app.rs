@@ -4,6 +4,9 @@
 
 mod assist;
 mod manage;
+mod tabs;
+
+pub use tabs::{MAX_TABS, Tab, Tabs};
 
 use std::time::Instant;
 
@@ -26,7 +29,7 @@ use super::panes::history::{HistoryPane, Recall};
 use super::panes::modal::Modal;
 use super::panes::results::{GridView, ResultsView, Viewport, describe_error, format_duration};
 use super::panes::schema::{SchemaPane, SchemaTree};
-use super::panes::sources::SourcesPane;
+use super::panes::sources::{SourceItem, SourcesPane};
 use super::panes::{Focus, move_in_list};
 use super::theme::Theme;
 use super::wrap::hard_wrap;
@@ -117,6 +120,8 @@ pub struct AppState {
     query_source: Option<RunningQuery>,
     /// The copy format of the session and the export under way.
     pub copying: CopyState,
+    /// The result tabs (the active one's result is `results`).
+    pub tabs: Tabs,
 }
 
 impl AppState {
@@ -147,6 +152,7 @@ impl AppState {
             select_next: None,
             query_source: None,
             copying: CopyState::default(),
+            tabs: Tabs::default(),
         };
         let first = Request::ListSources { id: app.next_id() };
         (app, vec![first])
@@ -333,6 +339,11 @@ impl AppState {
                 let id = self.selected_id().map(String::from);
                 self.editor.select_all(id.as_deref());
             }
+            Action::RunAll => self.run_all(&mut out),
+            Action::NextTab => self.step_tab(true),
+            Action::PrevTab => self.step_tab(false),
+            Action::PinTab => self.toggle_pin(),
+            Action::CloseTab => self.close_tab(&mut out),
             Action::ClearEditor => {
                 let id = self.selected_id().map(String::from);
                 self.editor.clear(id.as_deref());
@@ -359,6 +370,55 @@ impl AppState {
             self.error("nothing to run: the editor holds no statement");
             return;
         };
+        self.tabs.queued.clear();
+        self.run_statement(&source, sql, start, false, out);
+    }
+
+    /// Runs every statement of the editor in order, each into its own tab; the first
+    /// failure stops the rest.
+    fn run_all(&mut self, out: &mut Vec<Request>) {
+        let Some(source) = self.sources.selected().cloned() else {
+            self.error("no source to run on: add one with `tdb source add …`, or try `tdb demo`");
+            return;
+        };
+        let mut all: std::collections::VecDeque<_> = self
+            .editor
+            .statements(Some(&source.id), source.dialect)
+            .into_iter()
+            .map(|(sql, start)| (source.id.clone(), sql, start))
+            .collect();
+        let Some((_, sql, start)) = all.pop_front() else {
+            self.error("nothing to run: the editor holds no statement");
+            return;
+        };
+        self.run_statement(&source, sql, start, false, out);
+        self.tabs.queued = all;
+    }
+
+    /// The next statement of a "run all", into a new tab.
+    fn run_queued(&mut self, out: &mut Vec<Request>) {
+        let Some((source_id, sql, start)) = self.tabs.queued.pop_front() else {
+            return;
+        };
+        if let Some(source) = self.sources.find(&source_id).cloned() {
+            self.run_statement(&source, sql, start, true, out);
+        }
+    }
+
+    /// Sends one statement, into the active tab or (`fresh`, or the active one pinned) a
+    /// new one.
+    fn run_statement(
+        &mut self,
+        source: &SourceItem,
+        sql: String,
+        start: LineColumn,
+        fresh: bool,
+        out: &mut Vec<Request>,
+    ) {
+        if !self.tab_for_run(&sql, fresh) {
+            self.tabs.queued.clear();
+            return;
+        }
         if let Some(old) = self.running_query() {
             out.push(Request::Cancel { id: old });
         }
@@ -388,6 +448,7 @@ impl AppState {
     /// read into its cache for the schema pane).
     fn cancel_query(&mut self, out: &mut Vec<Request>) {
         if let ResultsView::Running { id, source, .. } = &self.results {
+            self.tabs.queued.clear();
             out.push(Request::Cancel { id: *id });
             let source = source.clone();
             self.results = ResultsView::Cancelled { source };
@@ -614,39 +675,19 @@ impl AppState {
                 }
             },
             Response::QueryDone { id, result } => {
-                let ran = self.query_source.clone().filter(|q| q.id == id);
-                self.query_ended(id, &mut out);
-                if self.running_query() != Some(id) {
-                    return out; // cancelled or replaced: nobody waits for it
+                // A tab in the background gets its answer as the active one would.
+                if let Some(index) = self.background_tab_running(id) {
+                    self.swap_with(index);
+                    let done = self.query_done(id, result, &mut out);
+                    let failed = matches!(self.results, ResultsView::Failed { .. });
+                    self.swap_with(index);
+                    if done {
+                        self.chain_queued(failed, &mut out);
+                    }
+                } else if self.query_done(id, result, &mut out) {
+                    let failed = matches!(self.results, ResultsView::Failed { .. });
+                    self.chain_queued(failed, &mut out);
                 }
-                let (source, limit) = match &self.results {
-                    ResultsView::Running { source, limit, .. } => (source.clone(), *limit),
-                    _ => (String::new(), self.editor.limit),
-                };
-                self.results = match result {
-                    Ok(outcome) => {
-                        let mut view = GridView::new(
-                            Grid::new(outcome.result),
-                            source,
-                            limit,
-                            outcome.duration,
-                        );
-                        view.scroll_to_cursor(self.grid_viewport());
-                        ResultsView::Done(Box::new(view))
-                    }
-                    Err(e) => {
-                        if let (Some(at), Some(q)) = (e.position(), &ran) {
-                            self.editor
-                                .mark_error(Some(&q.source_id), statements::shift(at, q.start));
-                        }
-                        let (heading, message) = describe_error(&e);
-                        ResultsView::Failed {
-                            source,
-                            heading,
-                            message,
-                        }
-                    }
-                };
             }
             Response::Copied { what, result, .. } => match result {
                 Ok(copied) => {
@@ -701,6 +742,59 @@ impl AppState {
             Response::EditorText { source_id, sql, .. } => self.text_read(&source_id, sql),
         }
         out
+    }
+
+    /// A query's answer for the active tab's view; false when nobody waits for it.
+    fn query_done(
+        &mut self,
+        id: RequestId,
+        result: crate::core::Result<crate::backend::engine::QueryOutcome>,
+        out: &mut Vec<Request>,
+    ) -> bool {
+        let ran = self.query_source.clone().filter(|q| q.id == id);
+        self.query_ended(id, out);
+        if self.running_query() != Some(id) {
+            return false; // cancelled or replaced: nobody waits for it
+        }
+        let (source, limit) = match &self.results {
+            ResultsView::Running { source, limit, .. } => (source.clone(), *limit),
+            _ => (String::new(), self.editor.limit),
+        };
+        self.results = match result {
+            Ok(outcome) => {
+                let mut view =
+                    GridView::new(Grid::new(outcome.result), source, limit, outcome.duration);
+                view.scroll_to_cursor(self.grid_viewport());
+                ResultsView::Done(Box::new(view))
+            }
+            Err(e) => {
+                if let (Some(at), Some(q)) = (e.position(), &ran) {
+                    self.editor
+                        .mark_error(Some(&q.source_id), statements::shift(at, q.start));
+                }
+                let (heading, message) = describe_error(&e);
+                ResultsView::Failed {
+                    source,
+                    heading,
+                    message,
+                }
+            }
+        };
+        true
+    }
+
+    /// After a statement of a "run all" ended: the next one, or after a failure none.
+    fn chain_queued(&mut self, failed: bool, out: &mut Vec<Request>) {
+        if self.tabs.queued.is_empty() {
+            return;
+        }
+        if failed {
+            let n = self.tabs.queued.len();
+            self.tabs.queued.clear();
+            self.error(format!("a statement failed: the {n} after it did not run"));
+            return;
+        }
+        self.run_queued(out);
     }
 
     /// Whether a source is being tested right now (its mark shows `testing`).
