@@ -71,3 +71,43 @@ fn f5_runs_the_statement_under_the_cursor_in_a_real_terminal() {
     t.keys(&["C-q"]);
     t.wait_for("the shell again", |s| !s.contains("WHERE id > 1"));
 }
+
+#[test]
+fn tabs_pin_run_all_and_switch_in_a_real_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("people.csv");
+    std::fs::write(&csv, CSV).unwrap();
+    let home = dir.path().join("home");
+    register(&home, &csv);
+    let t = Tmux::start(dir.path());
+    t.wait_for("the shell prompt", |s| s.contains("e2e$"));
+    t.type_text(&format!(
+        "{} --home {}",
+        env!("CARGO_BIN_EXE_tdb"),
+        home.display()
+    ));
+    t.keys(&["Enter"]);
+    t.wait_for("the UI", |s| s.contains("SELECT * FROM data"));
+
+    // Two statements, run all: a tab each, the cap named in the status bar.
+    t.type_text("SELECT name FROM data WHERE id = 1; ");
+    t.keys(&["Enter"]);
+    t.type_text("SELECT id FROM data");
+    t.keys(&["S-F5"]);
+    let s = t.wait_for("two tabs", |s| {
+        s.contains("tab 2/2 (up to 8 tabs of 1000 rows)") && s.contains("3 rows · ")
+    });
+    assert!(s.contains(" 1 SELECT name FROM … · 1 · "), "{s}");
+    assert!(s.contains(" 2 SELECT id FROM da… · 3 · "), "{s}");
+
+    // To the results, back to the first tab: its row shows.
+    t.keys(&["Tab", "["]);
+    t.wait_for("the first tab", |s| s.contains("1 row · ") && s.contains("alice"));
+    // Pinned, a run from the editor opens a third tab and leaves this one.
+    t.keys(&["p"]);
+    t.wait_for("the pin", |s| s.contains("⚲ 1 SELECT name"));
+    t.keys(&["BTab", "F5"]);
+    t.wait_for("a third tab", |s| s.contains("tab 3/3"));
+    t.keys(&["C-q"]);
+    t.wait_for("the shell again", |s| !s.contains("SELECT id FROM data"));
+}
