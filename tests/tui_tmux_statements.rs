@@ -102,7 +102,9 @@ fn tabs_pin_run_all_and_switch_in_a_real_terminal() {
 
     // To the results, back to the first tab: its row shows.
     t.keys(&["Tab", "["]);
-    t.wait_for("the first tab", |s| s.contains("1 row · ") && s.contains("alice"));
+    t.wait_for("the first tab", |s| {
+        s.contains("1 row · ") && s.contains("alice")
+    });
     // Pinned, a run from the editor opens a third tab and leaves this one.
     t.keys(&["p"]);
     t.wait_for("the pin", |s| s.contains("⚲ 1 SELECT name"));

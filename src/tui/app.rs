@@ -166,6 +166,7 @@ impl AppState {
     /// Whether something on screen moves with time (a spinner), so the loop ticks.
     pub fn animating(&self) -> bool {
         matches!(self.results, ResultsView::Running { .. })
+            || self.tabs.any_running()
             || !self.tests.is_empty()
             || self.schema.entries.values().any(|e| e.pending.is_some())
             || self.waiting()

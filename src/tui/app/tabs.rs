@@ -43,6 +43,13 @@ pub struct Tabs {
 }
 
 impl Tabs {
+    /// Whether a tab in the background waits for its query (its mark spins).
+    pub fn any_running(&self) -> bool {
+        self.list
+            .iter()
+            .any(|t| matches!(t.view, ResultsView::Running { .. }))
+    }
+
     /// `up to 8 tabs of 1,000 rows`, as the status bar names the cap.
     pub fn cap_note() -> String {
         format!("up to {MAX_TABS} tabs of {MAX_LIMIT} rows")
