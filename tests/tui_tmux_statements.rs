@@ -113,3 +113,42 @@ fn tabs_pin_run_all_and_switch_in_a_real_terminal() {
     t.keys(&["C-q"]);
     t.wait_for("the shell again", |s| !s.contains("SELECT id FROM data"));
 }
+
+#[test]
+fn slash_filters_the_rows_in_a_real_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("people.csv");
+    std::fs::write(&csv, CSV).unwrap();
+    let home = dir.path().join("home");
+    register(&home, &csv);
+    let t = Tmux::start(dir.path());
+    t.wait_for("the shell prompt", |s| s.contains("e2e$"));
+    t.type_text(&format!(
+        "{} --home {}",
+        env!("CARGO_BIN_EXE_tdb"),
+        home.display()
+    ));
+    t.keys(&["Enter"]);
+    t.wait_for("the UI", |s| s.contains("SELECT * FROM data"));
+    t.keys(&["F5"]);
+    t.wait_for("the rows", |s| {
+        s.contains("3 rows · ") && s.contains("carol")
+    });
+    t.keys(&["Tab", "/"]);
+    t.type_text("AR");
+    let s = t.wait_for("the filtered rows", |s| s.contains("/AR▏ · 1 of 3"));
+    assert!(
+        s.contains("carol") && !s.contains("alice") && !s.contains("bob"),
+        "{s}"
+    );
+    t.keys(&["BSpace", "BSpace"]);
+    t.type_text("name:b");
+    t.wait_for("one column", |s| {
+        s.contains("/name:b▏ · 1 of 3") && s.contains("bob")
+    });
+    t.keys(&["Escape"]);
+    let s = t.wait_for("every row again", |s| s.contains("3 rows · "));
+    assert!(s.contains("alice") && s.contains("carol"), "{s}");
+    t.keys(&["C-q"]);
+    t.wait_for("the shell again", |s| !s.contains("3 rows · "));
+}

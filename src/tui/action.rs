@@ -152,6 +152,8 @@ pub enum Action {
     PinTab,
     /// Results: close the tab.
     CloseTab,
+    /// Results: type to filter the rows shown (`column:text` for one column).
+    FilterRows,
 }
 
 impl Action {
@@ -290,6 +292,7 @@ impl Action {
         ("prev-tab", Action::PrevTab),
         ("pin-tab", Action::PinTab),
         ("close-tab", Action::CloseTab),
+        ("filter-rows", Action::FilterRows),
     ];
 
     /// The bindable action named `name` in a keymap file.
@@ -376,6 +379,7 @@ impl Action {
             Action::PrevTab => "previous result tab",
             Action::PinTab => "pin the tab (the next run opens a new one) or unpin it",
             Action::CloseTab => "close the result tab",
+            Action::FilterRows => "filter the rows as you type (column:text for one column)",
         }
     }
 }

@@ -322,8 +322,24 @@ impl AppState {
             Action::EditSource => self.open_edit_form(),
             Action::DeleteSource => self.ask_delete(),
             Action::FilterSources => self.start_filter(),
+            Action::ClearFilter if self.focus == Focus::Results => {
+                let view = self.grid_viewport();
+                if let ResultsView::Done(g) = &mut self.results {
+                    g.clear_filter(view);
+                }
+            }
+            Action::KeepFilter if self.focus == Focus::Results => {
+                if let ResultsView::Done(g) = &mut self.results {
+                    g.keep_filter();
+                }
+            }
             Action::ClearFilter => self.clear_filter(&mut out),
             Action::KeepFilter => self.sources.filtering = false,
+            Action::FilterRows => {
+                if let ResultsView::Done(g) = &mut self.results {
+                    g.start_filter();
+                }
+            }
             Action::NextField => self.form_step(true),
             Action::PrevField => self.form_step(false),
             Action::FormEnter => self.form_enter(&mut out),

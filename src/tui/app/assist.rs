@@ -19,6 +19,7 @@ use crate::tui::panes::Focus;
 use crate::tui::panes::completion::Completion;
 use crate::tui::panes::history::{self, HistorySearch};
 use crate::tui::panes::modal::{LimitPrompt, Modal};
+use crate::tui::panes::results::ResultsView;
 use crate::tui::panes::source_form::Check;
 use crate::tui::panes::sources::SourceItem;
 
@@ -51,6 +52,11 @@ impl AppState {
                 Some(Scope::Completion)
             }
             None if self.focus == Focus::Sources && self.sources.filtering => Some(Scope::Filter),
+            None if self.focus == Focus::Results
+                && matches!(&self.results, ResultsView::Done(g) if g.filtering()) =>
+            {
+                Some(Scope::Filter)
+            }
             None => None,
         }
     }
@@ -96,6 +102,15 @@ impl AppState {
             Some(Modal::Confirm(_)) => return,
             None => {}
         }
+        if self.focus == Focus::Results {
+            let view = self.grid_viewport();
+            if let ResultsView::Done(g) = &mut self.results
+                && g.filtering()
+            {
+                g.filter_input(input, view);
+            }
+            return;
+        }
         if self.focus == Focus::Sources && self.sources.filtering {
             if self.sources.filter.input(input) {
                 self.filter_changed(out);
@@ -122,6 +137,13 @@ impl AppState {
             Some(Modal::Confirm(_)) => {}
             None if self.focus == Focus::Sources && self.sources.filtering => {
                 self.sources.filter.paste(text);
+            }
+            None if self.focus == Focus::Results => {
+                let view = self.grid_viewport();
+                match &mut self.results {
+                    ResultsView::Done(g) if g.filtering() => g.filter_paste(text, view),
+                    _ => return false,
+                }
             }
             None => return false,
         }
