@@ -1364,3 +1364,32 @@ fn a_popup_over_wide_characters_keeps_its_left_border() {
     assert!(checked > 3, "the popup's rows:\n{}", screen(&app));
     insta::assert_snapshot!(screen(&app));
 }
+
+#[test]
+fn the_schema_pane_jumps_to_the_top_and_the_bottom() {
+    let (mut app, _) = with_schema(100, 24);
+    app.update(Action::FocusPrev); // editor -> schema
+    assert_eq!(app.focus, Focus::Schema);
+    let cursor = |app: &AppState| {
+        let id = app.selected_id().unwrap();
+        let tree = app.schema.get(id).unwrap().tree.as_ref().unwrap();
+        (tree.cursor, tree.rows().len())
+    };
+    let press = |app: &mut AppState, k: &str| {
+        let action = app
+            .keymap
+            .lookup(app.key_context(), tdb::tui::keymap::Key::parse(k).unwrap())
+            .unwrap_or_else(|| panic!("{k} is bound in the schema pane"));
+        app.update(action);
+    };
+    let (_, rows) = cursor(&app);
+    assert!(rows > 2, "the table and its columns");
+    press(&mut app, "G");
+    assert_eq!(cursor(&app).0, rows - 1);
+    press(&mut app, "g");
+    assert_eq!(cursor(&app).0, 0);
+    press(&mut app, "end");
+    assert_eq!(cursor(&app).0, rows - 1);
+    press(&mut app, "home");
+    assert_eq!(cursor(&app).0, 0);
+}

@@ -40,21 +40,22 @@ pub fn lines(app: &AppState) -> Vec<Line<'static>> {
     out
 }
 
-/// What an action does in a scope: Home and End move between columns in the results only;
-/// everywhere else they go to the top and the bottom.
+/// What an action does in a scope: in the results Home and End go to the first and last
+/// column, g and G to the first and last row; everywhere else they go to the top and the
+/// bottom.
 fn describe(scope: Scope, action: &Action) -> &'static str {
     match (scope, action) {
         (Scope::Pane(Focus::Results), _) => action.describe(),
         (
             _,
             Action::Move {
-                motion: Motion::Home,
+                motion: Motion::Home | Motion::Top,
             },
         ) => "to the top",
         (
             _,
             Action::Move {
-                motion: Motion::End,
+                motion: Motion::End | Motion::Bottom,
             },
         ) => "to the bottom",
         _ => action.describe(),
