@@ -159,6 +159,9 @@ fn a_test_that_fails_says_why_before_anything_is_saved() {
             .unwrap()
             .is_empty()
     );
+    // Values were typed: the first Esc asks, the second throws them away.
+    h.act(Action::CloseOverlay);
+    assert!(h.app.modal.is_some());
     h.act(Action::CloseOverlay);
     assert!(h.app.modal.is_none());
 }

@@ -1290,3 +1290,106 @@ fn an_engine_error_puts_the_cursor_on_its_place_and_marks_it_until_the_text_chan
         assert!(!buf[(x + dx, y)].modifier.contains(Modifier::UNDERLINED));
     }
 }
+
+#[test]
+fn growing_the_terminal_after_scrolling_fills_the_grid_again() {
+    let mut app = with_result(60, 16, orders_result(150));
+    app.update(Action::FocusNext);
+    app.update(Action::Move {
+        motion: Motion::End,
+    });
+    app.update(Action::Move {
+        motion: Motion::Bottom,
+    });
+    app.update(Action::Sort);
+    let before = match &app.results {
+        ResultsView::Done(g) => (g.row_offset, g.col_offset, g.row),
+        _ => panic!("a grid"),
+    };
+    assert!(before.0 > 0 && before.1 > 0, "scrolled: {before:?}");
+    app.update(Action::Resize {
+        width: 250,
+        height: 70,
+    });
+    let s = screen(&app);
+    let lines: Vec<&str> = s.lines().collect();
+    let header = lines
+        .iter()
+        .position(|l| l.contains(" id ") && l.contains("customer"))
+        .unwrap_or_else(|| panic!("the first columns show again:\n{s}"));
+    // Every row of the grid holds a row of the result down to the pane's bottom edge.
+    let bottom = lines[header + 1..]
+        .iter()
+        .position(|l| l.contains("└"))
+        .map(|i| header + 1 + i)
+        .unwrap_or(lines.len());
+    for l in &lines[header + 1..bottom] {
+        assert!(l.contains("customer "), "an empty grid row:\n{s}");
+    }
+    let ResultsView::Done(g) = &app.results else {
+        panic!("a grid")
+    };
+    assert_eq!(g.col_offset, 0);
+    assert_eq!(g.row, before.2, "the cursor stays on its row");
+}
+
+#[test]
+fn a_popup_over_wide_characters_keeps_its_left_border() {
+    // Wide characters at every parity, so one is cut by the popup's left edge on some row.
+    let wide = "山田".repeat(40);
+    let result = ResultSet {
+        columns: vec![c("name", "text")],
+        rows: (0..60)
+            .map(|i| vec![Value::Text(format!("{}{wide}", " ".repeat(i % 2)))])
+            .collect(),
+        truncated: false,
+    };
+    let mut app = with_result(106, 60, result);
+    app.update(Action::FocusNext);
+    app.update(Action::CopyMenu);
+    let buf = buffer(&app);
+    let (x, y) = find(&buf, "┌ Copy");
+    let mut checked = 0;
+    for row in y + 1..buf.area.height {
+        if buf[(x, row)].symbol() != "│" && buf[(x, row)].symbol() != "└" {
+            break;
+        }
+        let left = buf[(x - 1, row)].symbol();
+        assert!(
+            unicode_width::UnicodeWidthStr::width(left) <= 1,
+            "row {row}: {left:?} would be drawn over the border"
+        );
+        checked += 1;
+    }
+    assert!(checked > 3, "the popup's rows:\n{}", screen(&app));
+    insta::assert_snapshot!(screen(&app));
+}
+
+#[test]
+fn the_schema_pane_jumps_to_the_top_and_the_bottom() {
+    let (mut app, _) = with_schema(100, 24);
+    app.update(Action::FocusPrev); // editor -> schema
+    assert_eq!(app.focus, Focus::Schema);
+    let cursor = |app: &AppState| {
+        let id = app.selected_id().unwrap();
+        let tree = app.schema.get(id).unwrap().tree.as_ref().unwrap();
+        (tree.cursor, tree.rows().len())
+    };
+    let press = |app: &mut AppState, k: &str| {
+        let action = app
+            .keymap
+            .lookup(app.key_context(), tdb::tui::keymap::Key::parse(k).unwrap())
+            .unwrap_or_else(|| panic!("{k} is bound in the schema pane"));
+        app.update(action);
+    };
+    let (_, rows) = cursor(&app);
+    assert!(rows > 2, "the table and its columns");
+    press(&mut app, "G");
+    assert_eq!(cursor(&app).0, rows - 1);
+    press(&mut app, "g");
+    assert_eq!(cursor(&app).0, 0);
+    press(&mut app, "end");
+    assert_eq!(cursor(&app).0, rows - 1);
+    press(&mut app, "home");
+    assert_eq!(cursor(&app).0, 0);
+}

@@ -627,3 +627,55 @@ fn clicks_and_the_wheel_follow_the_filtered_list_and_stay_out_of_windows() {
     assert_eq!(app.sources.selected().unwrap().name, "warehouse");
     assert!(matches!(app.modal, Some(Modal::Form(_))));
 }
+
+#[test]
+fn esc_in_a_half_filled_form_asks_before_throwing_it_away() {
+    let mut app = ready(110, 32);
+    to_sources(&mut app);
+    // Nothing typed: Esc closes at once.
+    app.update(Action::AddSource);
+    app.update(Action::CloseOverlay);
+    assert!(app.modal.is_none());
+
+    app.update(Action::AddSource);
+    type_text(&mut app, "people");
+    app.update(Action::CloseOverlay);
+    assert!(
+        matches!(app.modal, Some(Modal::Form(_))),
+        "the first Esc asks"
+    );
+    let s = screen(&app);
+    assert!(
+        s.contains("Throw away what was typed? Esc again discards it"),
+        "{s}"
+    );
+    // Any other key goes on with the form, and the question is gone.
+    type_text(&mut app, "2");
+    assert!(!screen(&app).contains("Throw away"));
+    app.update(Action::CloseOverlay);
+    assert!(matches!(app.modal, Some(Modal::Form(_))), "asks again");
+    app.update(Action::CloseOverlay);
+    assert!(app.modal.is_none(), "the second Esc discards");
+}
+
+#[test]
+fn a_long_field_problem_wraps_under_its_field_instead_of_being_cut() {
+    let mut app = ready(80, 32);
+    to_sources(&mut app);
+    app.update(Action::AddSource);
+    type_text(&mut app, &"n".repeat(120));
+    app.update(Action::NextField);
+    let s = screen(&app);
+    let lines: Vec<&str> = s.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.contains("name nnnn"))
+        .expect("the name field");
+    // The message goes on under the field's line, not cut at the form's edge.
+    assert!(
+        lines[at].contains("at most 100 characters") && lines[at + 1].contains("allowed, got 120"),
+        "{s}"
+    );
+    assert!(lines[at + 2].contains("type ◂ postgres ▸"), "{s}");
+    insta::assert_snapshot!(s);
+}

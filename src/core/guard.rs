@@ -515,7 +515,7 @@ fn check_text(sql: &str) -> Result<()> {
     Ok(())
 }
 
-fn parser_dialect(dialect: Dialect) -> &'static dyn sqlparser::dialect::Dialect {
+pub(crate) fn parser_dialect(dialect: Dialect) -> &'static dyn sqlparser::dialect::Dialect {
     match dialect {
         Dialect::Postgres => &PostgreSqlDialect {},
         Dialect::Sqlite => &SQLiteDialect {},

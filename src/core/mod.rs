@@ -15,6 +15,7 @@ pub mod schema;
 pub mod secret;
 pub mod source;
 pub mod splice;
+pub mod statements;
 pub mod value;
 
 pub use error::{Error, Result};

@@ -14,7 +14,7 @@ pub enum Motion {
     Right,
     PageUp,
     PageDown,
-    /// First column (results) or top (lists).
+    /// First column (results) or top (lists and overlays).
     Home,
     /// Last column (results) or bottom (lists).
     End,
@@ -40,7 +40,8 @@ pub enum CopyTarget {
 pub enum Action {
     /// Leave tdb, restoring the terminal.
     Quit,
-    /// Run the editor's SQL on the selected source with the current row limit.
+    /// Run the statement under the editor's cursor (or the selection) on the selected source
+    /// with the current row limit.
     RunQuery,
     /// Cancel the running query on the server.
     CancelQuery,
@@ -137,6 +138,22 @@ pub enum Action {
     SearchHistory,
     /// Editor: type the row limit.
     SetLimit,
+    /// Editor: select the whole text (what is typed next replaces it).
+    SelectAll,
+    /// Editor: empty the text (undo brings it back).
+    ClearEditor,
+    /// Run every statement of the editor in order, each into its own result tab.
+    RunAll,
+    /// Results: show the next result tab.
+    NextTab,
+    /// Results: show the previous result tab.
+    PrevTab,
+    /// Results: pin the tab (the next run opens a new one), or unpin it.
+    PinTab,
+    /// Results: close the tab.
+    CloseTab,
+    /// Results: type to filter the rows shown (`column:text` for one column).
+    FilterRows,
 }
 
 impl Action {
@@ -268,6 +285,14 @@ impl Action {
         ("history-next", Action::HistoryNext),
         ("search-history", Action::SearchHistory),
         ("set-limit", Action::SetLimit),
+        ("select-all", Action::SelectAll),
+        ("clear-editor", Action::ClearEditor),
+        ("run-all", Action::RunAll),
+        ("next-tab", Action::NextTab),
+        ("prev-tab", Action::PrevTab),
+        ("pin-tab", Action::PinTab),
+        ("close-tab", Action::CloseTab),
+        ("filter-rows", Action::FilterRows),
     ];
 
     /// The bindable action named `name` in a keymap file.
@@ -282,7 +307,7 @@ impl Action {
     pub fn describe(&self) -> &'static str {
         match self {
             Action::Quit => "quit, restoring the terminal",
-            Action::RunQuery => "run the editor's SQL on the selected source",
+            Action::RunQuery => "run the statement under the cursor (or the selection)",
             Action::CancelQuery => "cancel the running query on the server",
             Action::FocusNext => "next pane: sources, schema, editor, results",
             Action::FocusPrev => "previous pane",
@@ -297,8 +322,8 @@ impl Action {
                 Motion::Right => "right",
                 Motion::PageUp => "page up",
                 Motion::PageDown => "page down",
-                Motion::Home => "to the first (column)",
-                Motion::End => "to the last (column)",
+                Motion::Home => "to the first column",
+                Motion::End => "to the last column",
                 Motion::Top => "to the first row",
                 Motion::Bottom => "to the last row",
             },
@@ -346,7 +371,15 @@ impl Action {
             Action::HistoryPrev => "older query from this source's history",
             Action::HistoryNext => "newer query (then back to what was typed)",
             Action::SearchHistory => "search this source's history",
-            Action::SetLimit => "type the row limit",
+            Action::SetLimit => "type the row limit (typing replaces the old one)",
+            Action::SelectAll => "select all the text",
+            Action::ClearEditor => "clear the text (undo brings it back)",
+            Action::RunAll => "run every statement in order, each into its own tab",
+            Action::NextTab => "next result tab",
+            Action::PrevTab => "previous result tab",
+            Action::PinTab => "pin the tab (the next run opens a new one) or unpin it",
+            Action::CloseTab => "close the result tab",
+            Action::FilterRows => "filter the rows as you type (column:text for one column)",
         }
     }
 }

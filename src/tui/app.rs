@@ -4,6 +4,9 @@
 
 mod assist;
 mod manage;
+mod tabs;
+
+pub use tabs::{MAX_TABS, Tab, Tabs};
 
 use std::time::Instant;
 
@@ -12,6 +15,8 @@ use ratatui::layout::Rect;
 use crate::backend::protocol::{Request, RequestId, Response};
 use crate::core::sanitize::{for_terminal, for_terminal_multiline};
 use crate::core::source::Status;
+use crate::core::splice::LineColumn;
+use crate::core::statements;
 
 use super::action::{Action, Motion};
 use super::keymap::{Context, Keymap, Scope};
@@ -24,7 +29,7 @@ use super::panes::history::{HistoryPane, Recall};
 use super::panes::modal::Modal;
 use super::panes::results::{GridView, ResultsView, Viewport, describe_error, format_duration};
 use super::panes::schema::{SchemaPane, SchemaTree};
-use super::panes::sources::SourcesPane;
+use super::panes::sources::{SourceItem, SourcesPane};
 use super::panes::{Focus, move_in_list};
 use super::theme::Theme;
 use super::wrap::hard_wrap;
@@ -66,6 +71,15 @@ pub struct Message {
     pub kind: MessageKind,
 }
 
+/// What a running query needs when its answer comes.
+#[derive(Debug, Clone)]
+struct RunningQuery {
+    id: RequestId,
+    source_id: String,
+    /// Where the statement begins in the editor's text.
+    start: LineColumn,
+}
+
 pub struct AppState {
     pub keymap: Keymap,
     pub theme: Theme,
@@ -101,10 +115,13 @@ pub struct AppState {
     texts: assist::EditorTexts,
     /// The source to select when the next list arrives (one just added).
     select_next: Option<String>,
-    /// The running query's request and source: its end adds to that source's history.
-    query_source: Option<(RequestId, String)>,
+    /// The running query: its end adds to that source's history, and an error's place is
+    /// found in the editor from where the statement started.
+    query_source: Option<RunningQuery>,
     /// The copy format of the session and the export under way.
     pub copying: CopyState,
+    /// The result tabs (the active one's result is `results`).
+    pub tabs: Tabs,
 }
 
 impl AppState {
@@ -135,6 +152,7 @@ impl AppState {
             select_next: None,
             query_source: None,
             copying: CopyState::default(),
+            tabs: Tabs::default(),
         };
         let first = Request::ListSources { id: app.next_id() };
         (app, vec![first])
@@ -148,6 +166,7 @@ impl AppState {
     /// Whether something on screen moves with time (a spinner), so the loop ticks.
     pub fn animating(&self) -> bool {
         matches!(self.results, ResultsView::Running { .. })
+            || self.tabs.any_running()
             || !self.tests.is_empty()
             || self.schema.entries.values().any(|e| e.pending.is_some())
             || self.waiting()
@@ -217,6 +236,11 @@ impl AppState {
         let mut out = Vec::new();
         if !matches!(action, Action::Tick { .. } | Action::Resize { .. }) {
             self.message = None;
+            if action != Action::CloseOverlay
+                && let Some(Modal::Form(f)) = &mut self.modal
+            {
+                f.discard_asked = false;
+            }
         }
         match action {
             Action::Quit => {
@@ -287,7 +311,7 @@ impl AppState {
                 self.size = Rect::new(0, 0, width, height);
                 let view = self.grid_viewport();
                 if let ResultsView::Done(g) = &mut self.results {
-                    g.scroll_to_cursor(view);
+                    g.fit(view);
                 }
             }
             Action::Tick { now } => {
@@ -298,8 +322,24 @@ impl AppState {
             Action::EditSource => self.open_edit_form(),
             Action::DeleteSource => self.ask_delete(),
             Action::FilterSources => self.start_filter(),
+            Action::ClearFilter if self.focus == Focus::Results => {
+                let view = self.grid_viewport();
+                if let ResultsView::Done(g) = &mut self.results {
+                    g.clear_filter(view);
+                }
+            }
+            Action::KeepFilter if self.focus == Focus::Results => {
+                if let ResultsView::Done(g) = &mut self.results {
+                    g.keep_filter();
+                }
+            }
             Action::ClearFilter => self.clear_filter(&mut out),
             Action::KeepFilter => self.sources.filtering = false,
+            Action::FilterRows => {
+                if let ResultsView::Done(g) = &mut self.results {
+                    g.start_filter();
+                }
+            }
             Action::NextField => self.form_step(true),
             Action::PrevField => self.form_step(false),
             Action::FormEnter => self.form_enter(&mut out),
@@ -312,6 +352,21 @@ impl AppState {
             Action::HistoryNext => self.step_history(false, &mut out),
             Action::SearchHistory => self.open_history_search(&mut out),
             Action::SetLimit => self.open_limit_prompt(),
+            Action::SelectAll => {
+                let id = self.selected_id().map(String::from);
+                self.editor.select_all(id.as_deref());
+            }
+            Action::RunAll => self.run_all(&mut out),
+            Action::NextTab => self.step_tab(true),
+            Action::PrevTab => self.step_tab(false),
+            Action::PinTab => self.toggle_pin(),
+            Action::CloseTab => self.close_tab(&mut out),
+            Action::ClearEditor => {
+                let id = self.selected_id().map(String::from);
+                self.editor.clear(id.as_deref());
+                self.completion = None;
+                self.mark_edited();
+            }
         }
         out
     }
@@ -328,12 +383,69 @@ impl AppState {
             self.error("no source to run on: add one with `tdb source add …`, or try `tdb demo`");
             return;
         };
+        let Some((sql, start)) = self.editor.statement(Some(&source.id), source.dialect) else {
+            self.error("nothing to run: the editor holds no statement");
+            return;
+        };
+        self.tabs.queued.clear();
+        self.run_statement(&source, sql, start, false, out);
+    }
+
+    /// Runs every statement of the editor in order, each into its own tab; the first
+    /// failure stops the rest.
+    fn run_all(&mut self, out: &mut Vec<Request>) {
+        let Some(source) = self.sources.selected().cloned() else {
+            self.error("no source to run on: add one with `tdb source add …`, or try `tdb demo`");
+            return;
+        };
+        let mut all: std::collections::VecDeque<_> = self
+            .editor
+            .statements(Some(&source.id), source.dialect)
+            .into_iter()
+            .map(|(sql, start)| (source.id.clone(), sql, start))
+            .collect();
+        let Some((_, sql, start)) = all.pop_front() else {
+            self.error("nothing to run: the editor holds no statement");
+            return;
+        };
+        self.run_statement(&source, sql, start, false, out);
+        self.tabs.queued = all;
+    }
+
+    /// The next statement of a "run all", into a new tab.
+    fn run_queued(&mut self, out: &mut Vec<Request>) {
+        let Some((source_id, sql, start)) = self.tabs.queued.pop_front() else {
+            return;
+        };
+        if let Some(source) = self.sources.find(&source_id).cloned() {
+            self.run_statement(&source, sql, start, true, out);
+        }
+    }
+
+    /// Sends one statement, into the active tab or (`fresh`, or the active one pinned) a
+    /// new one.
+    fn run_statement(
+        &mut self,
+        source: &SourceItem,
+        sql: String,
+        start: LineColumn,
+        fresh: bool,
+        out: &mut Vec<Request>,
+    ) {
+        if !self.tab_for_run(&sql, fresh) {
+            self.tabs.queued.clear();
+            return;
+        }
         if let Some(old) = self.running_query() {
             out.push(Request::Cancel { id: old });
         }
         let id = self.next_id();
         self.save_texts(out, true);
-        self.query_source = Some((id, source.id.clone()));
+        self.query_source = Some(RunningQuery {
+            id,
+            source_id: source.id.clone(),
+            start,
+        });
         self.results = ResultsView::Running {
             id,
             source: source.label.clone(),
@@ -344,7 +456,7 @@ impl AppState {
         out.push(Request::Query {
             id,
             source_id: source.id.clone(),
-            sql: self.editor.text(Some(&source.id)),
+            sql,
             limit: self.editor.limit,
         });
     }
@@ -353,6 +465,7 @@ impl AppState {
     /// read into its cache for the schema pane).
     fn cancel_query(&mut self, out: &mut Vec<Request>) {
         if let ResultsView::Running { id, source, .. } = &self.results {
+            self.tabs.queued.clear();
             out.push(Request::Cancel { id: *id });
             let source = source.clone();
             self.results = ResultsView::Cancelled { source };
@@ -579,42 +692,19 @@ impl AppState {
                 }
             },
             Response::QueryDone { id, result } => {
-                let ran_on = self
-                    .query_source
-                    .as_ref()
-                    .filter(|(qid, _)| *qid == id)
-                    .map(|(_, source_id)| source_id.clone());
-                self.query_ended(id, &mut out);
-                if self.running_query() != Some(id) {
-                    return out; // cancelled or replaced: nobody waits for it
+                // A tab in the background gets its answer as the active one would.
+                if let Some(index) = self.background_tab_running(id) {
+                    self.swap_with(index);
+                    let done = self.query_done(id, result, &mut out);
+                    let failed = matches!(self.results, ResultsView::Failed { .. });
+                    self.swap_with(index);
+                    if done {
+                        self.chain_queued(failed, &mut out);
+                    }
+                } else if self.query_done(id, result, &mut out) {
+                    let failed = matches!(self.results, ResultsView::Failed { .. });
+                    self.chain_queued(failed, &mut out);
                 }
-                let (source, limit) = match &self.results {
-                    ResultsView::Running { source, limit, .. } => (source.clone(), *limit),
-                    _ => (String::new(), self.editor.limit),
-                };
-                self.results = match result {
-                    Ok(outcome) => {
-                        let mut view = GridView::new(
-                            Grid::new(outcome.result),
-                            source,
-                            limit,
-                            outcome.duration,
-                        );
-                        view.scroll_to_cursor(self.grid_viewport());
-                        ResultsView::Done(Box::new(view))
-                    }
-                    Err(e) => {
-                        if let (Some(at), Some(source_id)) = (e.position(), &ran_on) {
-                            self.editor.mark_error(Some(source_id), at);
-                        }
-                        let (heading, message) = describe_error(&e);
-                        ResultsView::Failed {
-                            source,
-                            heading,
-                            message,
-                        }
-                    }
-                };
             }
             Response::Copied { what, result, .. } => match result {
                 Ok(copied) => {
@@ -669,6 +759,59 @@ impl AppState {
             Response::EditorText { source_id, sql, .. } => self.text_read(&source_id, sql),
         }
         out
+    }
+
+    /// A query's answer for the active tab's view; false when nobody waits for it.
+    fn query_done(
+        &mut self,
+        id: RequestId,
+        result: crate::core::Result<crate::backend::engine::QueryOutcome>,
+        out: &mut Vec<Request>,
+    ) -> bool {
+        let ran = self.query_source.clone().filter(|q| q.id == id);
+        self.query_ended(id, out);
+        if self.running_query() != Some(id) {
+            return false; // cancelled or replaced: nobody waits for it
+        }
+        let (source, limit) = match &self.results {
+            ResultsView::Running { source, limit, .. } => (source.clone(), *limit),
+            _ => (String::new(), self.editor.limit),
+        };
+        self.results = match result {
+            Ok(outcome) => {
+                let mut view =
+                    GridView::new(Grid::new(outcome.result), source, limit, outcome.duration);
+                view.scroll_to_cursor(self.grid_viewport());
+                ResultsView::Done(Box::new(view))
+            }
+            Err(e) => {
+                if let (Some(at), Some(q)) = (e.position(), &ran) {
+                    self.editor
+                        .mark_error(Some(&q.source_id), statements::shift(at, q.start));
+                }
+                let (heading, message) = describe_error(&e);
+                ResultsView::Failed {
+                    source,
+                    heading,
+                    message,
+                }
+            }
+        };
+        true
+    }
+
+    /// After a statement of a "run all" ended: the next one, or after a failure none.
+    fn chain_queued(&mut self, failed: bool, out: &mut Vec<Request>) {
+        if self.tabs.queued.is_empty() {
+            return;
+        }
+        if failed {
+            let n = self.tabs.queued.len();
+            self.tabs.queued.clear();
+            self.error(format!("a statement failed: the {n} after it did not run"));
+            return;
+        }
+        self.run_queued(out);
     }
 
     /// Whether a source is being tested right now (its mark shows `testing`).

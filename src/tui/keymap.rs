@@ -224,6 +224,28 @@ impl fmt::Display for Key {
     }
 }
 
+/// The keys the editor's text area handles itself (ratatui-textarea's, Emacs-like), listed
+/// in the help under the editor's bindings. A binding of the same key in `[editor]` wins.
+pub const EDITOR_OWN_KEYS: &[(&str, &str)] = &[
+    ("← → ↑ ↓", "move (Shift selects)"),
+    ("Ctrl-← Ctrl-→", "a word back / forward"),
+    ("Home Ctrl-A", "to the start of the line"),
+    ("End Ctrl-E", "to the end of the line"),
+    ("Alt-< Alt->", "to the top / bottom of the text"),
+    ("PgUp PgDn", "scroll by a page (also Alt-V / Ctrl-V)"),
+    ("Backspace Ctrl-H", "delete the character before"),
+    ("Delete Ctrl-D", "delete the character under the cursor"),
+    ("Ctrl-W", "delete the word before (also Alt-Backspace)"),
+    ("Alt-D Alt-Delete", "delete the word after"),
+    ("Ctrl-K", "delete to the end of the line"),
+    ("Ctrl-J", "delete to the start of the line"),
+    (
+        "Ctrl-X Ctrl-C",
+        "cut / copy the selection (inside the editor)",
+    ),
+    ("Enter Tab", "a new line / a tab"),
+];
+
 /// What decides which scopes a key is looked up in.
 #[derive(Debug, Clone, Copy)]
 pub struct Context {
@@ -346,10 +368,11 @@ impl Keymap {
     }
 
     /// The help's rows: a title per scope, one per binding, a blank one between scopes.
+    /// The editor's section also lists [`EDITOR_OWN_KEYS`].
     pub fn help_rows(&self) -> usize {
         let help = self.help();
         let rows: usize = help.iter().map(|(_, bindings)| 1 + bindings.len()).sum();
-        rows + help.len().saturating_sub(1)
+        rows + help.len().saturating_sub(1) + EDITOR_OWN_KEYS.len()
     }
 }
 

@@ -28,6 +28,41 @@ pub fn hard_wrap(text: &str, width: usize) -> Vec<&str> {
     rows
 }
 
+/// `text` as rows of at most `width` columns, broken at spaces where it can (messages a
+/// person reads); a word longer than a row is cut by character.
+pub fn word_wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut rows: Vec<String> = Vec::new();
+    let mut row = String::new();
+    let mut used = 0;
+    for word in text.split(' ') {
+        let w = display_width(word);
+        if used > 0 && used + 1 + w > width {
+            rows.push(std::mem::take(&mut row));
+            used = 0;
+        }
+        if used > 0 {
+            row.push(' ');
+            used += 1;
+        }
+        if w > width {
+            // Alone on its rows (the row before was ended above).
+            for piece in hard_wrap(word, width) {
+                if used > 0 {
+                    rows.push(std::mem::take(&mut row));
+                }
+                row.push_str(piece);
+                used = display_width(piece);
+            }
+        } else {
+            row.push_str(word);
+            used += w;
+        }
+    }
+    rows.push(row);
+    rows
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -37,5 +72,18 @@ mod tests {
         assert_eq!(hard_wrap("abcdef\n\nxy", 4), ["abcd", "ef", "", "xy"]);
         assert_eq!(hard_wrap("山田太郎", 5), ["山田", "太郎"]);
         assert_eq!(hard_wrap("", 5), [""]);
+    }
+
+    #[test]
+    fn messages_break_at_spaces() {
+        assert_eq!(
+            word_wrap("must not be empty here", 10),
+            ["must not", "be empty", "here"]
+        );
+        assert_eq!(
+            word_wrap("a /very/long/path", 6),
+            ["a", "/very/", "long/p", "ath"]
+        );
+        assert_eq!(word_wrap("fits", 10), ["fits"]);
     }
 }

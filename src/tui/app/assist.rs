@@ -19,6 +19,7 @@ use crate::tui::panes::Focus;
 use crate::tui::panes::completion::Completion;
 use crate::tui::panes::history::{self, HistorySearch};
 use crate::tui::panes::modal::{LimitPrompt, Modal};
+use crate::tui::panes::results::ResultsView;
 use crate::tui::panes::source_form::Check;
 use crate::tui::panes::sources::SourceItem;
 
@@ -51,6 +52,11 @@ impl AppState {
                 Some(Scope::Completion)
             }
             None if self.focus == Focus::Sources && self.sources.filtering => Some(Scope::Filter),
+            None if self.focus == Focus::Results
+                && matches!(&self.results, ResultsView::Done(g) if g.filtering()) =>
+            {
+                Some(Scope::Filter)
+            }
             None => None,
         }
     }
@@ -64,6 +70,14 @@ impl AppState {
 
     /// Esc: closes the window or popup on top.
     pub(super) fn close_window(&mut self) {
+        // A form with typed values asks first: Esc once more throws them away.
+        if let Some(Modal::Form(f)) = &mut self.modal
+            && f.dirty()
+            && !f.discard_asked
+        {
+            f.discard_asked = true;
+            return;
+        }
         if self.modal.take().is_none() {
             self.completion = None;
         }
@@ -87,6 +101,15 @@ impl AppState {
             }
             Some(Modal::Confirm(_)) => return,
             None => {}
+        }
+        if self.focus == Focus::Results {
+            let view = self.grid_viewport();
+            if let ResultsView::Done(g) = &mut self.results
+                && g.filtering()
+            {
+                g.filter_input(input, view);
+            }
+            return;
         }
         if self.focus == Focus::Sources && self.sources.filtering {
             if self.sources.filter.input(input) {
@@ -114,6 +137,13 @@ impl AppState {
             Some(Modal::Confirm(_)) => {}
             None if self.focus == Focus::Sources && self.sources.filtering => {
                 self.sources.filter.paste(text);
+            }
+            None if self.focus == Focus::Results => {
+                let view = self.grid_viewport();
+                match &mut self.results {
+                    ResultsView::Done(g) if g.filtering() => g.filter_paste(text, view),
+                    _ => return false,
+                }
             }
             None => return false,
         }
@@ -317,11 +347,11 @@ impl AppState {
 
     /// A query ended (or was refused): its source's history has a new run.
     pub(super) fn query_ended(&mut self, id: RequestId, out: &mut Vec<Request>) {
-        if let Some((qid, source_id)) = self.query_source.take() {
-            if qid == id {
-                self.request_history(&source_id, out);
+        if let Some(q) = self.query_source.take() {
+            if q.id == id {
+                self.request_history(&q.source_id, out);
             } else {
-                self.query_source = Some((qid, source_id));
+                self.query_source = Some(q);
             }
         }
     }

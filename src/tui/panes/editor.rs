@@ -6,9 +6,11 @@ use std::collections::HashMap;
 use ratatui::style::{Modifier, Style};
 use ratatui_textarea::{Input, TextArea};
 
+use crate::core::guard::Dialect;
 use crate::core::guard::{DEFAULT_LIMIT, MAX_LIMIT};
 use crate::core::sanitize::for_clipboard;
 use crate::core::splice::LineColumn;
+use crate::core::statements;
 
 use super::sources::SourceItem;
 
@@ -46,9 +48,18 @@ impl Default for EditorPane {
     }
 }
 
+/// The byte offset in the joined text (lines with `\n`) of a (line, character) place.
+fn byte_of(lines: &[String], (row, col): (usize, usize)) -> usize {
+    let before: usize = lines.iter().take(row).map(|l| l.len() + 1).sum();
+    let line = lines.get(row).map_or("", String::as_str);
+    before + line.char_indices().nth(col).map_or(line.len(), |(i, _)| i)
+}
+
 /// No underline on the cursor's line; the cursor itself only shows while focused.
 fn style(area: &mut TextArea<'static>, focused: bool) {
     area.set_cursor_line_style(Style::default());
+    // Reversed like every selection tdb draws: no colour of its own (NO_COLOR holds).
+    area.set_selection_style(Style::default().add_modifier(Modifier::REVERSED));
     area.set_cursor_style(if focused {
         Style::default().add_modifier(Modifier::REVERSED)
     } else {
@@ -87,11 +98,67 @@ impl EditorPane {
                 .map(String::from)
                 .collect();
             let mut area = TextArea::new(lines);
-            area.move_cursor(ratatui_textarea::CursorMove::Bottom);
-            area.move_cursor(ratatui_textarea::CursorMove::End);
+            // A suggestion (CONTRACT.md): selected, so the first character typed replaces
+            // it, while F5 still runs it as it is.
+            area.select_all();
             style(&mut area, self.focused);
             self.texts.insert(source.id.clone(), area);
         }
+    }
+
+    /// What F5 runs: the selection if there is one, or else the statement under the cursor
+    /// (split as the source's dialect reads it), with where it starts in the text, so an
+    /// error's place in it can be found in the editor.
+    pub fn statement(
+        &self,
+        source_id: Option<&str>,
+        dialect: Dialect,
+    ) -> Option<(String, LineColumn)> {
+        let area = self.area(source_id);
+        let text = area.lines().join("\n");
+        let (start, end) = match area.selection_range() {
+            Some((from, to)) if from != to => {
+                (byte_of(area.lines(), from), byte_of(area.lines(), to))
+            }
+            _ => {
+                let ratatui_textarea::DataCursor(row, col) = area.cursor();
+                let piece = statements::at(&text, dialect, byte_of(area.lines(), (row, col)))?;
+                (piece.text.start, piece.text.end)
+            }
+        };
+        let sql = text.get(start..end)?;
+        let trimmed = sql.trim_start();
+        let start = start + (sql.len() - trimmed.len());
+        let sql = trimmed.trim_end();
+        (!sql.is_empty()).then(|| (sql.to_string(), statements::line_column(&text, start)))
+    }
+
+    /// Every statement of the text in order, each with where it starts.
+    pub fn statements(
+        &self,
+        source_id: Option<&str>,
+        dialect: Dialect,
+    ) -> Vec<(String, LineColumn)> {
+        let text = self.text(source_id);
+        statements::split(&text, dialect)
+            .into_iter()
+            .map(|p| {
+                (
+                    text[p.text.clone()].to_string(),
+                    statements::line_column(&text, p.text.start),
+                )
+            })
+            .collect()
+    }
+
+    /// Selects the whole text (what is typed next replaces it).
+    pub fn select_all(&mut self, source_id: Option<&str>) {
+        self.area_mut(source_id).select_all();
+    }
+
+    /// Empties the text; undo brings it back.
+    pub fn clear(&mut self, source_id: Option<&str>) {
+        self.replace(source_id, "");
     }
 
     pub fn area(&self, source_id: Option<&str>) -> &TextArea<'static> {
@@ -273,6 +340,8 @@ impl EditorPane {
     /// otherwise run into the word before it.
     pub fn insert_name(&mut self, source_id: Option<&str>, name: &str) {
         let area = self.area_mut(source_id);
+        // A name goes beside what is there, even over a selected suggestion.
+        area.cancel_selection();
         let ratatui_textarea::DataCursor(row, col) = area.cursor();
         let before = col
             .checked_sub(1)

@@ -213,6 +213,42 @@ impl Grid {
         self.permute(&perm);
     }
 
+    /// The shown rows holding `needle`, ignoring case: in any column, or with
+    /// `column:text` (a column's name, any case) in that column only. NULL matches nothing.
+    pub fn matching(&self, needle: &str) -> Vec<usize> {
+        let (only, text) = match needle.split_once(':') {
+            Some((name, rest)) => match self
+                .result
+                .columns
+                .iter()
+                .position(|c| c.name.eq_ignore_ascii_case(name.trim()))
+            {
+                Some(col) => (Some(col), rest),
+                None => (None, needle),
+            },
+            None => (None, needle),
+        };
+        let text = text.to_lowercase();
+        self.result
+            .rows
+            .iter()
+            .enumerate()
+            .filter(|(_, row)| {
+                row.iter().enumerate().any(|(c, v)| {
+                    only.is_none_or(|o| o == c)
+                        && v.to_text()
+                            .is_some_and(|t| t.to_lowercase().contains(&text))
+                })
+            })
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    /// Keeps only the shown rows `rows` (in that order); the rest are dropped.
+    pub fn keep(&mut self, rows: &[usize]) {
+        self.permute(rows);
+    }
+
     /// Where the row that arrived `n`th is shown now.
     pub fn shown_position(&self, arrival: u32) -> Option<usize> {
         self.arrival.iter().position(|a| *a == arrival)
@@ -272,6 +308,25 @@ impl Grid {
             x += col.width as usize + SEPARATOR_WIDTH;
         }
         out
+    }
+
+    /// The smallest first column at or before `first` whose columns up to the last still
+    /// fit in `width`: scrolled right in a wider pane, the columns on the left come back.
+    pub fn fill_from(&self, first: usize, width: usize) -> usize {
+        let mut first = first.min(self.columns.len().saturating_sub(1));
+        let mut used: usize = self.columns[first..]
+            .iter()
+            .map(|c| c.width as usize + SEPARATOR_WIDTH)
+            .sum();
+        while first > 0 {
+            let w = self.columns[first - 1].width as usize + SEPARATOR_WIDTH;
+            if used + w > width + SEPARATOR_WIDTH {
+                break;
+            }
+            used += w;
+            first -= 1;
+        }
+        first
     }
 
     /// The first column to draw so that column `cursor` is fully visible in `width`,

@@ -85,11 +85,18 @@ impl LineInput {
         let first = text.lines().next().unwrap_or("").to_string();
         self.area = TextArea::new(vec![first]);
         self.area.set_cursor_line_style(Style::default());
+        self.area
+            .set_selection_style(Style::default().add_modifier(Modifier::REVERSED));
         self.area.set_cursor_style(cursor);
         if self.masked {
             self.area.set_mask_char(MASK);
         }
         self.area.move_cursor(CursorMove::End);
+    }
+
+    /// Selects the text: what is typed next replaces it.
+    pub fn select_all(&mut self) {
+        self.area.select_all();
     }
 
     /// Only a focused field shows its cursor.
@@ -157,6 +164,9 @@ mod tests {
         assert_eq!(f.text(), "abcd");
         f.set_text("x\ny");
         assert_eq!(f.text(), "x");
+        f.select_all();
+        assert!(f.input(key('7')));
+        assert_eq!(f.text(), "7", "a selected text is replaced");
     }
 
     #[test]

@@ -41,6 +41,8 @@ impl LimitPrompt {
         let mut input = LineInput::new(&limit.to_string());
         input.set_placeholder(&format!("1 to {MAX_LIMIT}"));
         input.set_focused(true);
+        // Selected, so typing a number replaces it.
+        input.select_all();
         LimitPrompt { input, error: None }
     }
 }

@@ -6,7 +6,10 @@ use std::time::{Duration, Instant};
 use crate::backend::protocol::RequestId;
 use crate::core::Error;
 use crate::core::progress::Progress;
-use crate::core::sanitize::for_terminal_multiline;
+use crate::core::sanitize::{for_terminal, for_terminal_multiline};
+use ratatui_textarea::Input;
+
+use super::line_input::LineInput;
 
 use super::grid::{Grid, SortDir};
 use crate::tui::action::Motion;
@@ -47,6 +50,18 @@ pub struct GridView {
     pub col: usize,
     pub row_offset: usize,
     pub col_offset: usize,
+    /// `/`: the rows shown are those holding a text.
+    pub filter: Option<RowFilter>,
+}
+
+/// A filter over a result's rows, applied as it is typed.
+#[derive(Debug)]
+pub struct RowFilter {
+    pub input: LineInput,
+    /// Keys go into the filter (until Enter keeps it or Esc clears it).
+    pub typing: bool,
+    /// Every row, as before the filter, to filter again from.
+    full: Grid,
 }
 
 /// How many rows and terminal columns of cells the pane shows.
@@ -68,18 +83,99 @@ impl GridView {
             col: 0,
             row_offset: 0,
             col_offset: 0,
+            filter: None,
         }
+    }
+
+    /// `/`: keys type a filter over the rows from now on.
+    pub fn start_filter(&mut self) {
+        match &mut self.filter {
+            Some(f) => f.typing = true,
+            None => {
+                let mut input = LineInput::new("");
+                input.set_focused(true);
+                self.filter = Some(RowFilter {
+                    input,
+                    typing: true,
+                    full: self.grid.clone(),
+                });
+            }
+        }
+    }
+
+    /// A key for the filter; the rows shown follow the text.
+    pub fn filter_input(&mut self, input: Input, view: Viewport) {
+        if let Some(f) = &mut self.filter
+            && f.input.input(input)
+        {
+            self.refilter(view);
+        }
+    }
+
+    pub fn filter_paste(&mut self, text: &str, view: Viewport) {
+        if let Some(f) = &mut self.filter {
+            f.input.paste(text);
+            self.refilter(view);
+        }
+    }
+
+    /// Enter: the filter stays, keys move the cursor again.
+    pub fn keep_filter(&mut self) {
+        if let Some(f) = &mut self.filter {
+            f.typing = false;
+            f.input.set_focused(false);
+        }
+    }
+
+    /// Esc: every row shows again (in the sort chosen meanwhile).
+    pub fn clear_filter(&mut self, view: Viewport) {
+        if let Some(f) = self.filter.take() {
+            let sort = self.grid.sort;
+            self.grid = f.full;
+            self.grid.sort(sort);
+            self.row = 0;
+            self.row_offset = 0;
+            self.scroll_to_cursor(view);
+        }
+    }
+
+    fn refilter(&mut self, view: Viewport) {
+        let Some(f) = &self.filter else { return };
+        let mut grid = f.full.clone();
+        let text = f.input.text();
+        if !text.is_empty() {
+            let rows = grid.matching(text);
+            grid.keep(&rows);
+        }
+        grid.sort(self.grid.sort);
+        self.grid = grid;
+        self.row = 0;
+        self.row_offset = 0;
+        self.scroll_to_cursor(view);
+    }
+
+    /// Whether keys go into the filter.
+    pub fn filtering(&self) -> bool {
+        self.filter.as_ref().is_some_and(|f| f.typing)
     }
 
     /// `100 rows · more exist · limit 100 · 12 ms · orders`: what matters most first, as a
     /// narrow pane cuts from the end.
     pub fn summary(&self) -> String {
         let n = self.grid.rows();
-        let rows = if n == 1 {
+        let mut rows = if n == 1 {
             "1 row".to_string()
         } else {
             format!("{n} rows")
         };
+        if let Some(f) = &self.filter {
+            let cursor = if f.typing { "▏" } else { "" };
+            rows = format!(
+                "/{}{cursor} · {n} of {}",
+                for_terminal(f.input.text()),
+                f.full.rows()
+            );
+        }
         let more = if self.grid.result.truncated {
             format!(" · more exist · limit {}", self.limit)
         } else {
@@ -153,6 +249,16 @@ impl GridView {
             .min(self.grid.rows())
             .saturating_sub(1);
         self.row = self.row.clamp(self.row_offset, last.max(self.row_offset));
+    }
+
+    /// The pane changed size: no scroll position may leave rows or columns empty that the
+    /// result could fill (a terminal grown after scrolling right or down), then the cursor
+    /// is kept in view.
+    pub fn fit(&mut self, view: Viewport) {
+        let h = view.rows.max(1);
+        self.row_offset = self.row_offset.min(self.grid.rows().saturating_sub(h));
+        self.col_offset = self.grid.fill_from(self.col_offset, view.width);
+        self.scroll_to_cursor(view);
     }
 
     /// Moves the view as little as needed to show the cursor's cell.

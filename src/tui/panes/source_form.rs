@@ -144,6 +144,8 @@ pub struct SourceForm {
     attempted: bool,
     /// Where typed paths resolve, as the backend will resolve them.
     here: Here,
+    /// Esc was pressed once over typed values: the next Esc throws them away.
+    pub discard_asked: bool,
 }
 
 impl SourceForm {
@@ -168,6 +170,7 @@ impl SourceForm {
             failure: None,
             attempted: false,
             here,
+            discard_asked: false,
         };
         form.refocus();
         form.revalidate();
@@ -483,6 +486,11 @@ impl SourceForm {
     }
 
     /// A test or save is waiting for the backend.
+    /// Whether something was typed or chosen since the form opened.
+    pub fn dirty(&self) -> bool {
+        self.fields.iter().any(|f| f.touched)
+    }
+
     pub fn busy(&self) -> bool {
         self.saving.is_some() || matches!(self.check, Check::Running { .. })
     }

@@ -3,7 +3,7 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph};
+use ratatui::widgets::{Block, Paragraph};
 
 use super::editor::columns;
 use super::fit;
@@ -88,7 +88,7 @@ pub fn draw(app: &AppState, f: &mut Frame, editor: Rect) {
             }
         })
         .collect();
-    f.render_widget(Clear, area);
+    super::clear_popup(f, area);
     let block = Block::bordered().border_style(t.border_focused).title(
         Line::styled(format!(" {}/{} ", c.selected + 1, c.items.len()), t.dim).right_aligned(),
     );

@@ -2,7 +2,7 @@
 
 use ratatui::Frame;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph};
+use ratatui::widgets::{Block, Paragraph};
 
 use super::fit;
 use crate::core::sanitize::{display_width, for_terminal};
@@ -32,7 +32,7 @@ fn hints(app: &AppState, items: &[(Scope, Action, &str)]) -> Vec<Span<'static>> 
 pub fn draw_menu(app: &AppState, f: &mut Frame, menu: &CopyMenu) {
     let t = &app.theme;
     let area = centred(f.area(), 48, COPY_FORMATS.len() as u16 + 6);
-    f.render_widget(Clear, area);
+    super::clear_popup(f, area);
     let body = crate::tui::layout::inner(area);
     let width = body.width as usize;
     let results = Scope::Pane(crate::tui::panes::Focus::Results);
@@ -106,7 +106,7 @@ fn pad(mut spans: Vec<Span<'static>>) -> Vec<Span<'static>> {
 pub fn draw_export(app: &AppState, f: &mut Frame, p: &ExportPrompt) {
     let t = &app.theme;
     let area = centred(f.area(), 72, 6);
-    f.render_widget(Clear, area);
+    super::clear_popup(f, area);
     let body = crate::tui::layout::inner(area);
     let width = body.width as usize;
     let rows = match p.rows {

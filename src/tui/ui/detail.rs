@@ -2,7 +2,7 @@
 
 use ratatui::Frame;
 use ratatui::text::Line;
-use ratatui::widgets::{Block, Clear, Paragraph};
+use ratatui::widgets::{Block, Paragraph};
 
 use crate::tui::action::Action;
 use crate::tui::app::{AppState, Detail};
@@ -12,7 +12,7 @@ use crate::tui::wrap::hard_wrap;
 
 pub fn draw(app: &AppState, f: &mut Frame, d: &Detail) {
     let area = overlay(f.area());
-    f.render_widget(Clear, area);
+    super::clear_popup(f, area);
     let close = app
         .keymap
         .hint(Scope::Detail, &Action::CloseOverlay)

@@ -3,11 +3,13 @@
 
 use ratatui::Frame;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph};
+use ratatui::widgets::{Block, Paragraph};
 
+use crate::tui::action::{Action, Motion};
 use crate::tui::app::AppState;
-use crate::tui::keymap::Scope;
+use crate::tui::keymap::{EDITOR_OWN_KEYS, Scope};
 use crate::tui::layout::overlay;
+use crate::tui::panes::Focus;
 
 /// The help text, one line per binding.
 pub fn lines(app: &AppState) -> Vec<Line<'static>> {
@@ -23,19 +25,49 @@ pub fn lines(app: &AppState) -> Vec<Line<'static>> {
             let keys = keys.join(" ");
             out.push(Line::from(vec![
                 Span::styled(format!("  {keys:<18}"), t.key),
-                Span::raw(format!(" {}", action.describe())),
+                Span::raw(format!(" {}", describe(scope, &action))),
             ]));
+        }
+        if scope == Scope::Pane(Focus::Editor) {
+            for (keys, what) in EDITOR_OWN_KEYS {
+                out.push(Line::from(vec![
+                    Span::styled(format!("  {keys:<18}"), t.key),
+                    Span::raw(format!(" {what}")),
+                ]));
+            }
         }
     }
     out
 }
 
+/// What an action does in a scope: in the results Home and End go to the first and last
+/// column, g and G to the first and last row; everywhere else they go to the top and the
+/// bottom.
+fn describe(scope: Scope, action: &Action) -> &'static str {
+    match (scope, action) {
+        (Scope::Pane(Focus::Results), _) => action.describe(),
+        (
+            _,
+            Action::Move {
+                motion: Motion::Home | Motion::Top,
+            },
+        ) => "to the top",
+        (
+            _,
+            Action::Move {
+                motion: Motion::End | Motion::Bottom,
+            },
+        ) => "to the bottom",
+        _ => action.describe(),
+    }
+}
+
 pub fn draw(app: &AppState, f: &mut Frame, scroll: u16) {
     let area = overlay(f.area());
-    f.render_widget(Clear, area);
+    super::clear_popup(f, area);
     let close = app
         .keymap
-        .hint(Scope::Help, &crate::tui::action::Action::CloseOverlay)
+        .hint(Scope::Help, &Action::CloseOverlay)
         .unwrap_or_else(|| "Esc".into());
     let block = Block::bordered()
         .border_style(app.theme.border_focused)

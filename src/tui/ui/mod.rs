@@ -17,7 +17,7 @@ mod windows;
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Wrap};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
 use super::app::{AppState, Overlay};
 use super::layout;
@@ -78,6 +78,23 @@ fn pane<'a>(app: &AppState, title: impl Into<Line<'a>>, focus: Focus) -> Block<'
             app.theme.border
         })
         .title(title.into().style(app.theme.title))
+}
+
+/// Empties the cells a popup covers. A wide character just left of it would be cut by the
+/// popup's left edge, and a terminal draws it whole over the border: it is blanked instead.
+fn clear_popup(f: &mut Frame, area: Rect) {
+    f.render_widget(Clear, area);
+    let Some(left) = area.x.checked_sub(1) else {
+        return;
+    };
+    let buf = f.buffer_mut();
+    for y in area.top()..area.bottom() {
+        if let Some(cell) = buf.cell_mut((left, y))
+            && display_width(cell.symbol()) > 1
+        {
+            cell.set_symbol(" ");
+        }
+    }
 }
 
 /// The frame of a spinner, following the clock.

@@ -6,7 +6,7 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use super::{fit, pane, progress_text, spinner};
 use crate::core::sanitize::{display_width, truncate_to_width};
@@ -16,6 +16,54 @@ use crate::tui::layout::{grid_cells, inner};
 use crate::tui::panes::Focus;
 use crate::tui::panes::grid::CellKind;
 use crate::tui::panes::results::{GridView, ResultsView, format_duration};
+
+/// The result tabs on the pane's bottom edge, once there is more than one (or one is
+/// pinned): `1 SELECT * FROM data · 100 · 12 ms` each, the active one highlighted, a pin
+/// mark on pinned ones; as many as fit in three quarters of the edge, around the active
+/// one.
+fn with_tabs<'a>(app: &AppState, block: Block<'a>, width: u16) -> Block<'a> {
+    let tabs = &app.tabs;
+    if tabs.list.len() < 2 && !tabs.list.iter().any(|t| t.pinned) {
+        return block;
+    }
+    let t = &app.theme;
+    let mut spans = Vec::new();
+    for (i, tab) in tabs.list.iter().enumerate() {
+        let active = i == tabs.active;
+        let view = tab.view(active.then_some(&app.results));
+        let what = match view {
+            ResultsView::Done(g) => {
+                format!(" · {} · {}", g.grid.rows(), format_duration(g.duration))
+            }
+            ResultsView::Running { .. } => format!(" · {}", spinner(app)),
+            ResultsView::Failed { .. } => " · ✗".to_string(),
+            ResultsView::Cancelled { .. } => " · cancelled".to_string(),
+            ResultsView::Idle => String::new(),
+        };
+        let pin = if tab.pinned { "⚲ " } else { "" };
+        let text = format!(" {pin}{} {}{what} ", i + 1, tab.title);
+        spans.push(Span::styled(text, if active { t.selected } else { t.dim }));
+    }
+    let room = (width as usize).saturating_sub(2) * 3 / 4;
+    // Drop tabs from the far side of the active one until the rest fit.
+    let mut first = 0;
+    let mut last = spans.len();
+    let w = |a: usize, b: usize| {
+        spans[a..b]
+            .iter()
+            .map(|s| display_width(&s.content))
+            .sum::<usize>()
+    };
+    while w(first, last) > room && last - first > 1 {
+        if tabs.active - first >= last - 1 - tabs.active {
+            first += 1;
+        } else {
+            last -= 1;
+        }
+    }
+    let kept: Vec<Span> = spans.drain(first..last).collect();
+    block.title_bottom(fit(kept, room))
+}
 
 pub fn draw(app: &AppState, f: &mut Frame, area: Rect) {
     let t = &app.theme;
@@ -31,7 +79,7 @@ pub fn draw(app: &AppState, f: &mut Frame, area: Rect) {
                 (g.col + 1).min(g.grid.columns.len()),
                 g.grid.columns.len()
             );
-            let mut block = pane(app, title.clone(), Focus::Results);
+            let mut block = with_tabs(app, pane(app, title.clone(), Focus::Results), area.width);
             // The position moves to the bottom edge when the summary (the truncation notice)
             // needs the room at the top: it is always somewhere.
             let mut bottom_right = String::new();
@@ -63,7 +111,10 @@ pub fn draw(app: &AppState, f: &mut Frame, area: Rect) {
             progress,
             ..
         } => {
-            f.render_widget(pane(app, " Results ", Focus::Results), area);
+            f.render_widget(
+                with_tabs(app, pane(app, " Results ", Focus::Results), area.width),
+                area,
+            );
             let elapsed = format_duration(app.now.saturating_duration_since(*started));
             let cancel = app
                 .keymap
@@ -86,7 +137,10 @@ pub fn draw(app: &AppState, f: &mut Frame, area: Rect) {
             message,
         } => {
             let title = Line::from(format!(" {heading} · {source} ")).style(t.error);
-            f.render_widget(pane(app, title, Focus::Results), area);
+            f.render_widget(
+                with_tabs(app, pane(app, title, Focus::Results), area.width),
+                area,
+            );
             f.render_widget(
                 Paragraph::new(message.as_str())
                     .style(t.error)
@@ -95,14 +149,20 @@ pub fn draw(app: &AppState, f: &mut Frame, area: Rect) {
             );
         }
         ResultsView::Cancelled { source } => {
-            f.render_widget(pane(app, " Results ", Focus::Results), area);
+            f.render_widget(
+                with_tabs(app, pane(app, " Results ", Focus::Results), area.width),
+                area,
+            );
             f.render_widget(
                 Paragraph::new(format!("Query on {source} cancelled.")).style(t.dim),
                 body,
             );
         }
         ResultsView::Idle => {
-            f.render_widget(pane(app, " Results ", Focus::Results), area);
+            f.render_widget(
+                with_tabs(app, pane(app, " Results ", Focus::Results), area.width),
+                area,
+            );
             let text = if app.sources.loaded && app.sources.items.is_empty() {
                 welcome(app)
             } else {

@@ -4,7 +4,7 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use super::{fit, spinner};
 use crate::tui::action::Action;
@@ -13,6 +13,7 @@ use crate::tui::keymap::Scope;
 use crate::tui::layout::{inner, overlay};
 use crate::tui::panes::results::format_duration;
 use crate::tui::panes::source_form::{Button, Check, Mode, Row, SourceForm, Value};
+use crate::tui::wrap::word_wrap;
 
 /// Labels are right-aligned in this many columns.
 const LABEL_W: u16 = 16;
@@ -23,7 +24,29 @@ pub fn draw(app: &AppState, f: &mut Frame, form: &SourceForm) {
     let rows = form.rows();
     // As tall as the fields need (a blank line above them), at most the overlay's height.
     let most = overlay(f.area());
-    let want = (rows.len() - Button::ALL.len()) as u16 + FOOTER + 3;
+    let fields: Vec<_> = rows
+        .iter()
+        .filter_map(|r| match r {
+            Row::Field(k) => Some(*k),
+            Row::Button(_) => None,
+        })
+        .collect();
+    // Inside the border: the label, the input, then the field's problem to the right edge.
+    let body_w = most.width.saturating_sub(2);
+    let input_w = (body_w.saturating_sub(LABEL_W + 1) * 2 / 5).clamp(12, 40);
+    let message_w = body_w.saturating_sub(LABEL_W + 1 + input_w + 1) as usize;
+    // A problem wraps under its field's line, so a field takes as many lines as it says.
+    let problems: Vec<Vec<String>> = fields
+        .iter()
+        .map(|k| match form.problem(*k) {
+            Some(p) if message_w > 0 => word_wrap(p, message_w),
+            _ => Vec::new(),
+        })
+        .collect();
+    let field_lines: usize = problems.iter().map(|p| p.len().max(1)).sum();
+    let want = u16::try_from(field_lines)
+        .unwrap_or(u16::MAX)
+        .saturating_add(FOOTER + 3);
     let height = want.min(most.height);
     let area = Rect::new(
         most.x,
@@ -31,7 +54,7 @@ pub fn draw(app: &AppState, f: &mut Frame, form: &SourceForm) {
         most.width,
         height,
     );
-    f.render_widget(Clear, area);
+    super::clear_popup(f, area);
     let t = &app.theme;
     let title = match &form.mode {
         Mode::Add => " Add a source ".to_string(),
@@ -58,24 +81,21 @@ pub fn draw(app: &AppState, f: &mut Frame, form: &SourceForm) {
     if body.height <= FOOTER || body.width <= LABEL_W + 4 {
         return;
     }
-    let fields: Vec<_> = rows
-        .iter()
-        .filter_map(|r| match r {
-            Row::Field(k) => Some(*k),
-            Row::Button(_) => None,
-        })
-        .collect();
     let room = (body.height - FOOTER) as usize;
-    // Keep the field under the cursor in view when the fields do not all fit.
-    let offset = form
-        .cursor
-        .min(fields.len())
-        .saturating_sub(room.saturating_sub(1));
-    let input_w = ((body.width - LABEL_W - 1) * 2 / 5).clamp(12, 40);
     let message_x = body.x + LABEL_W + 1 + input_w + 1;
-    let message_w = body.right().saturating_sub(message_x) as usize;
-    for (i, key) in fields.iter().enumerate().skip(offset).take(room) {
-        let y = body.y + (i - offset) as u16;
+    let lines = |i: usize| problems[i].len().clamp(1, room);
+    // Keep the field under the cursor in view when the fields do not all fit.
+    let target = form.cursor.min(fields.len().saturating_sub(1));
+    let mut offset = 0;
+    while offset < target && (offset..=target).map(lines).sum::<usize>() > room {
+        offset += 1;
+    }
+    let mut y = body.y;
+    for (i, key) in fields.iter().enumerate().skip(offset) {
+        let left = (body.y + room as u16).saturating_sub(y);
+        if left == 0 {
+            break;
+        }
         let focused = form.current() == Some(Row::Field(*key));
         let label_style = if focused { t.key } else { t.dim };
         let label = format!("{:>w$} ", form.label(*key), w = (LABEL_W - 1) as usize);
@@ -99,15 +119,14 @@ pub fn draw(app: &AppState, f: &mut Frame, form: &SourceForm) {
             }
             None => {}
         }
-        if let Some(problem) = form.problem(*key)
-            && message_w > 0
-        {
-            let line = fit(vec![Span::styled(problem, t.error)], message_w);
+        let shown = lines(i).min(left as usize);
+        for (n, row) in problems[i].iter().take(shown).enumerate() {
             f.render_widget(
-                Paragraph::new(line),
-                Rect::new(message_x, y, message_w as u16, 1),
+                Paragraph::new(Line::styled(row.as_str(), t.error)),
+                Rect::new(message_x, y + n as u16, message_w as u16, 1),
             );
         }
+        y += shown as u16;
     }
     let buttons_y = body.bottom() - FOOTER + 1;
     let mut spans = vec![Span::raw(" ".repeat(LABEL_W as usize))];
@@ -124,7 +143,15 @@ pub fn draw(app: &AppState, f: &mut Frame, form: &SourceForm) {
         Paragraph::new(fit(spans, body.width as usize)),
         Rect::new(body.x, buttons_y, body.width, 1),
     );
-    let says = if form.saving.is_some() {
+    let says = if form.discard_asked {
+        Some(Line::styled(
+            format!(
+                "Throw away what was typed? {} again discards it; any other key goes on.",
+                key(Action::CloseOverlay)
+            ),
+            t.warning,
+        ))
+    } else if form.saving.is_some() {
         Some(Line::styled(format!("{} saving…", spinner(app)), t.dim))
     } else if let Some(why) = &form.failure {
         Some(Line::styled(format!("✗ {why}"), t.error))

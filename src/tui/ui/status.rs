@@ -28,6 +28,17 @@ pub fn draw(app: &AppState, f: &mut Frame, area: Rect) {
         left.push(Span::raw(format!("{} · {} · ", s.label, s.source_type)));
         left.push(Span::styled(status.as_str(), style));
     }
+    if app.tabs.list.len() > 1 {
+        left.push(Span::styled(
+            format!(
+                " · tab {}/{} ({})",
+                app.tabs.active + 1,
+                app.tabs.list.len(),
+                crate::tui::app::Tabs::cap_note()
+            ),
+            t.dim,
+        ));
+    }
     if let Some(m) = &app.message {
         left.push(Span::raw(" │ "));
         let style = match m.kind {

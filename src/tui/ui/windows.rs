@@ -4,7 +4,7 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use super::{fit, source_form, spinner};
 use crate::core::history::Outcome;
@@ -42,7 +42,7 @@ fn keys(app: &AppState, scope: Scope, action: Action) -> String {
 fn confirm(app: &AppState, f: &mut Frame, c: &ConfirmDelete) {
     let t = &app.theme;
     let area = centred(f.area(), 64, 8);
-    f.render_widget(Clear, area);
+    super::clear_popup(f, area);
     let last = if c.pending.is_some() {
         Line::styled(format!("{} deleting…", spinner(app)), t.dim)
     } else {
@@ -78,7 +78,7 @@ fn confirm(app: &AppState, f: &mut Frame, c: &ConfirmDelete) {
 fn history(app: &AppState, f: &mut Frame, h: &HistorySearch) {
     let t = &app.theme;
     let area = overlay(f.area());
-    f.render_widget(Clear, area);
+    super::clear_popup(f, area);
     let entries = app.history.get(&h.source_id);
     let name = app
         .sources
@@ -185,7 +185,7 @@ fn history(app: &AppState, f: &mut Frame, h: &HistorySearch) {
 fn limit(app: &AppState, f: &mut Frame, p: &LimitPrompt) {
     let t = &app.theme;
     let area = centred(f.area(), 44, 5);
-    f.render_widget(Clear, area);
+    super::clear_popup(f, area);
     let block = Block::bordered()
         .border_style(t.border_focused)
         .title(Line::styled(" Row limit ", t.title))
