@@ -202,18 +202,13 @@ impl ClickHouseConnector {
         let request = request
             .body(Full::new(Bytes::from(sql.to_string())))
             .map_err(|e| Error::Internal(format!("building a ClickHouse request: {e}")))?;
-        // A kept connection the server closed meanwhile fails at once: once more on a new one.
+        // A kept connection the server closed is found closed by `sender` and replaced; a
+        // failure now is the server going away while it works.
         let mut sender = self.sender().await?;
-        let response = match sender.send_request(request.clone()).await {
-            Ok(r) => r,
-            Err(_) => {
-                sender = self.open().await?;
-                sender
-                    .send_request(request)
-                    .await
-                    .map_err(|e| self.lost(&e))?
-            }
-        };
+        let response = sender
+            .send_request(request)
+            .await
+            .map_err(|e| self.lost(&e))?;
         let status = response.status();
         Ok((
             sender,
@@ -235,6 +230,12 @@ impl ClickHouseConnector {
     /// The server's words for a failed statement.
     fn server_error(&self, text: &str) -> Error {
         let text = text.trim();
+        if text.is_empty() {
+            return Error::QueryFailed(format!(
+                "the server at {} failed the query without saying why",
+                self.target()
+            ));
+        }
         if text.starts_with(TIMEOUT_EXCEEDED) {
             return Error::QueryFailed(format!(
                 "the query ran longer than statement_timeout_s ({} s) and the server stopped \
@@ -420,41 +421,52 @@ impl ClickHouseConnector {
     }
 
     async fn run_schema(&self) -> Result<SchemaInfo> {
-        let mut condition = format!("database = {}", quote(&self.spec.dbname));
-        if let Some(t) = &self.spec.table {
-            condition.push_str(&format!(" AND name = {}", quote(t)));
-        }
-        let sql = schema_sql(&condition);
-        let (_, rows) = self.fetch(&sql).await?;
+        let db = quote(&self.spec.dbname);
+        let only = |column: &str| match &self.spec.table {
+            Some(t) => format!(" AND {column} = {}", quote(t)),
+            None => String::new(),
+        };
+        // Two reads, not a join: system.columns lists each table's columns in their order,
+        // which 18.16's hash joins do not keep (and it has no position column).
+        let (_, listed) = self
+            .fetch(&format!(
+                "SELECT name, engine FROM system.tables WHERE database = {db}{} ORDER BY name",
+                only("name")
+            ))
+            .await?;
+        let (_, columns) = self
+            .fetch(&format!(
+                "SELECT table, name, type, is_in_primary_key, comment FROM system.columns \
+                 WHERE database = {db}{}",
+                only("table")
+            ))
+            .await?;
         let text = |v: &Value| v.to_text().unwrap_or_default();
-        let mut tables: Vec<TableInfo> = Vec::new();
-        for r in &rows {
-            let [name, engine, column, type_name, _sorting, primary, comment] = r.as_slice()
-            else {
-                continue;
-            };
-            let name = text(name);
-            if tables.last().is_none_or(|t| t.name != name) {
-                let engine = text(engine);
-                tables.push(TableInfo {
+        let mut tables: Vec<TableInfo> = listed
+            .iter()
+            .filter_map(|r| match r.as_slice() {
+                [name, engine] => Some(TableInfo {
                     schema: self.spec.dbname.clone(),
-                    name,
-                    kind: if engine.ends_with("View") {
+                    name: text(name),
+                    kind: if text(engine).ends_with("View") {
                         "view".into()
                     } else {
                         "table".into()
                     },
                     columns: Vec::new(),
-                });
-            }
-            let column = text(column);
-            if column.is_empty() {
+                }),
+                _ => None,
+            })
+            .collect();
+        for r in &columns {
+            let [table, name, type_name, primary, comment] = r.as_slice() else {
                 continue;
-            }
-            if let Some(t) = tables.last_mut() {
+            };
+            let table = text(table);
+            if let Some(t) = tables.iter_mut().find(|t| t.name == table) {
                 let type_name = text(type_name);
                 t.columns.push(ColumnInfo {
-                    name: column,
+                    name: text(name),
                     not_null: !type_name.starts_with("Nullable("),
                     type_name,
                     primary_key: text(primary) == "1",
@@ -496,20 +508,6 @@ impl ClickHouseConnector {
         let _ = rows;
         Ok(TestReport::default())
     }
-}
-
-/// The schema query: tables with their columns (a table without any still listed), in
-/// order, through sub-selects every version since 18 reads the same way.
-fn schema_sql(condition: &str) -> String {
-    format!(
-        "SELECT table_name, engine, column_name, type, is_in_sorting_key, is_in_primary_key, \
-         comment \
-         FROM (SELECT database, name AS table_name, engine FROM system.tables \
-               WHERE {condition}) \
-         ALL LEFT JOIN (SELECT database, table AS table_name, name AS column_name, type, \
-         is_in_sorting_key, is_in_primary_key, comment FROM system.columns) \
-         USING (database, table_name)"
-    )
 }
 
 /// A string literal in ClickHouse's syntax.
