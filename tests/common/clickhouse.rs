@@ -90,9 +90,13 @@ impl Server {
     }
 
     fn spawn_and_wait(&self) -> Result<(), String> {
-        let log = std::fs::File::create(self.root.join("log/stdout.log")).map_err(|e| e.to_string())?;
+        let log =
+            std::fs::File::create(self.root.join("log/stdout.log")).map_err(|e| e.to_string())?;
         let child = Command::new(bin("clickhouse-server"))
-            .arg(format!("--config-file={}", self.root.join("config.xml").display()))
+            .arg(format!(
+                "--config-file={}",
+                self.root.join("config.xml").display()
+            ))
             .current_dir(&self.root)
             .stdin(Stdio::null())
             .stdout(log.try_clone().map_err(|e| e.to_string())?)
@@ -142,11 +146,11 @@ impl Server {
         c
     }
 
-    /// Runs statements (`--multiquery`) and returns their TabSeparated output.
+    /// Runs one statement and returns its TabSeparated output.
     pub fn sql(&self, sql: &str) -> String {
         let out = self
             .client()
-            .args(["--multiquery", "--format", "TabSeparated", "--query", sql])
+            .args(["--format", "TabSeparated", "--query", sql])
             .output()
             .expect("run clickhouse-client");
         check(&out, sql);
