@@ -7,7 +7,7 @@
 use super::server::{check, free_port};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 pub const SECRET_USER: &str = "tdb_secret";
@@ -18,6 +18,27 @@ const MISSING: &str = "ClickHouse binaries not found: install clickhouse-server 
                        or run scripts/test which does";
 
 const START_WAIT: Duration = Duration::from_secs(60);
+
+static SHARED: OnceLock<Server> = OnceLock::new();
+
+/// The server every test of this binary shares, stopped and removed when the binary exits
+/// (statics are never dropped).
+pub fn shared() -> &'static Server {
+    SHARED.get_or_init(|| {
+        // SAFETY: registering a plain `extern "C" fn` has no preconditions.
+        unsafe {
+            libc::atexit(cleanup);
+        }
+        Server::start()
+    })
+}
+
+extern "C" fn cleanup() {
+    if let Some(s) = SHARED.get() {
+        s.stop_child();
+        let _ = std::fs::remove_dir_all(&s.root);
+    }
+}
 
 pub struct Server {
     root: PathBuf,
@@ -133,6 +154,11 @@ impl Server {
         s.write_all(req.as_bytes()).is_ok()
             && s.read_to_string(&mut out).is_ok()
             && out.ends_with("Ok.\n")
+    }
+
+    /// Where `file()` would read and `INTO OUTFILE` write on the server.
+    pub fn user_files(&self) -> PathBuf {
+        self.root.join("user_files")
     }
 
     pub fn http_port(&self) -> u16 {
