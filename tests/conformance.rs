@@ -12,6 +12,7 @@
 mod common;
 
 mod conformance {
+    pub mod clickhouse;
     pub mod csv;
     pub mod mariadb;
     pub mod postgres;
@@ -62,6 +63,7 @@ macro_rules! kinds {
 kinds! {
     postgres => crate::conformance::postgres::Postgres,
     mariadb => crate::conformance::mariadb::MariaDb,
+    clickhouse => crate::conformance::clickhouse::ClickHouse,
     csv => crate::conformance::csv::Csv,
     sqlite => crate::conformance::sqlite::Sqlite,
 }

@@ -113,6 +113,7 @@ kinds! {
     csv => [KIND],
     sqlite => [KIND],
     mysql => [MYSQL, MARIADB],
+    clickhouse => [KIND],
 }
 
 /// What the network kinds share.

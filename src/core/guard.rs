@@ -26,7 +26,7 @@ use sqlparser::ast::{
     Ident, LimitClause, ObjectName, ObjectNamePart, Query, Select, SetExpr, Statement, TableAlias,
     TableFactor, UnaryOperator, Value, Visit, VisitMut, Visitor, VisitorMut,
 };
-use sqlparser::dialect::{MySqlDialect, PostgreSqlDialect, SQLiteDialect};
+use sqlparser::dialect::{ClickHouseDialect, MySqlDialect, PostgreSqlDialect, SQLiteDialect};
 use sqlparser::keywords::Keyword;
 use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::{Location, Span, Token, TokenWithSpan, Tokenizer, Whitespace};
@@ -34,9 +34,11 @@ use sqlparser::tokenizer::{Location, Span, Token, TokenWithSpan, Tokenizer, Whit
 use super::error::{Error, Result};
 use super::splice::{self, Edit, LineIndex, PositionMap};
 
+mod clickhouse;
 mod lexical;
 mod mysql;
 
+pub use clickhouse::CLICKHOUSE_DENIED;
 pub use mysql::MYSQL_DENIED;
 
 /// The SQL dialect a source speaks.
@@ -46,6 +48,7 @@ pub enum Dialect {
     Sqlite,
     /// MySQL and MariaDB.
     MySql,
+    ClickHouse,
 }
 
 /// How the guard checks a kind's SQL: the parser's dialect and the functions refused
@@ -520,6 +523,7 @@ pub(crate) fn parser_dialect(dialect: Dialect) -> &'static dyn sqlparser::dialec
         Dialect::Postgres => &PostgreSqlDialect {},
         Dialect::Sqlite => &SQLiteDialect {},
         Dialect::MySql => &MySqlDialect {},
+        Dialect::ClickHouse => &ClickHouseDialect {},
     }
 }
 
@@ -557,7 +561,7 @@ fn parse_one_query(sql: &str, dialect: Dialect) -> Result<Parsed> {
     match dialect {
         Dialect::Postgres => reject_unicode_identifiers(&tokens)?,
         Dialect::MySql => mysql::check_tokens(sql, &tokens)?,
-        Dialect::Sqlite => {}
+        Dialect::Sqlite | Dialect::ClickHouse => {}
     }
     let end = tokens
         .iter()
@@ -627,6 +631,12 @@ fn parse_one_query(sql: &str, dialect: Dialect) -> Result<Parsed> {
             mysql::check_show(&tokens)?;
             true
         }
+        // DESCRIBE and SHOW TABLES read the catalog.
+        Statement::ExplainTable { .. } | Statement::ShowTables { .. }
+            if dialect == Dialect::ClickHouse =>
+        {
+            true
+        }
         Statement::Query(_) => true,
         _ => false,
     };
@@ -646,7 +656,7 @@ fn parse_one_query(sql: &str, dialect: Dialect) -> Result<Parsed> {
 fn not_a_query(dialect: Dialect, tokens: &[TokenWithSpan]) -> Error {
     match dialect {
         Dialect::MySql => mysql::not_a_query(tokens),
-        Dialect::Postgres | Dialect::Sqlite => refuse(ONLY_SELECT),
+        Dialect::Postgres | Dialect::Sqlite | Dialect::ClickHouse => refuse(ONLY_SELECT),
     }
 }
 
@@ -886,7 +896,7 @@ impl Checker {
     fn function_name(&self, ident: &Ident) -> String {
         match self.dialect {
             Dialect::MySql => ident.value.to_lowercase(),
-            Dialect::Postgres | Dialect::Sqlite => self.lookup_name(ident),
+            Dialect::Postgres | Dialect::Sqlite | Dialect::ClickHouse => self.lookup_name(ident),
         }
     }
 
@@ -928,7 +938,7 @@ impl Checker {
 
     /// `x.name`, a column or, for a row `x`, the call `name(x)` (not in MySQL).
     fn note_field_access(&mut self, ident: &Ident) {
-        if self.dialect == Dialect::MySql {
+        if matches!(self.dialect, Dialect::MySql | Dialect::ClickHouse) {
             return;
         }
         self.calls.functions.insert(FunctionCall {
@@ -1116,6 +1126,30 @@ impl Visitor for Checker {
                 "FROM ONLY … is not supported; name the table without ONLY",
             ));
         }
+        // ClickHouse's table functions reach other servers, files and URLs: only those
+        // known to read inside the server are let through.
+        if self.dialect == Dialect::ClickHouse {
+            let function = match factor {
+                TableFactor::Table {
+                    name,
+                    args: Some(_),
+                    ..
+                }
+                | TableFactor::Function { name, .. } => Some(name),
+                _ => None,
+            };
+            if let Some(name) = function {
+                let last = name.0.last().and_then(ObjectNamePart::as_ident);
+                if name.0.len() != 1
+                    || !last.is_some_and(|i| clickhouse::allowed_table_function(&i.value))
+                {
+                    return ControlFlow::Break(refuse(format!(
+                        "the query reads from the table function {name}; only {} are allowed",
+                        clickhouse::TABLE_FUNCTIONS.join(", ")
+                    )));
+                }
+            }
+        }
         match factor {
             TableFactor::Table {
                 name,
@@ -1216,7 +1250,7 @@ fn target_name(table: &TableName, dialect: Dialect) -> ObjectName {
 fn quote_char(dialect: Dialect) -> char {
     match dialect {
         Dialect::MySql => '`',
-        Dialect::Postgres | Dialect::Sqlite => '"',
+        Dialect::Postgres | Dialect::Sqlite | Dialect::ClickHouse => '"',
     }
 }
 
@@ -1231,7 +1265,9 @@ fn target_text(table: &TableName, dialect: Dialect) -> String {
                 None => quote(&table.name),
             }
         }
-        Dialect::Postgres | Dialect::Sqlite => target_name(table, dialect).to_string(),
+        Dialect::Postgres | Dialect::Sqlite | Dialect::ClickHouse => {
+            target_name(table, dialect).to_string()
+        }
     }
 }
 

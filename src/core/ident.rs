@@ -166,6 +166,22 @@ pub fn quote_ident_in(name: &str, dialect: Dialect) -> Cow<'_, str> {
                 Cow::Owned(format!("`{}`", name.replace('`', "``")))
             }
         }
+        // Names are case-sensitive; inside quotes a backslash escapes.
+        Dialect::ClickHouse => {
+            let mut chars = name.chars();
+            let plain = chars
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if plain {
+                Cow::Borrowed(name)
+            } else {
+                Cow::Owned(format!(
+                    "\"{}\"",
+                    name.replace('\\', "\\\\").replace('"', "\\\"")
+                ))
+            }
+        }
         Dialect::Postgres | Dialect::Sqlite => quote_ident(name),
     }
 }

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod backend;
+pub mod clickhouse;
 pub mod mariadb;
 pub mod pg;
 pub mod process;
