@@ -148,4 +148,9 @@ impl Fixture for ClickHouse {
         s.push(format!("files in {}: {files:?}", dir.display()));
         s
     }
+
+    /// 18.16's `WITH` names expressions, not subqueries.
+    fn subquery_ctes(&self) -> bool {
+        false
+    }
 }

@@ -161,6 +161,12 @@ pub trait Fixture: Sized {
     fn quoted(name: &str) -> String {
         format!("\"{name}\"")
     }
+
+    /// Whether the engine takes `WITH name AS (subquery)` (ClickHouse 18.16 does not: its
+    /// `WITH` names expressions only).
+    fn subquery_ctes(&self) -> bool {
+        true
+    }
 }
 
 /// [`Fixture::unreachable`] for a server kind: a loopback port nothing listens on (bound,
@@ -727,15 +733,20 @@ pub fn data_alias<F: Fixture>() {
         ),
         json!([{"label": "bidi"}])
     );
-    assert_eq!(
-        c.rows("s", "WITH data AS (SELECT 42 AS id) SELECT id FROM data"),
-        json!([{"id": 42}])
-    );
+    let cte = "WITH data AS (SELECT 42 AS id) SELECT id FROM data";
+    if c.f.subquery_ctes() {
+        assert_eq!(c.rows("s", cte), json!([{"id": 42}]));
+    } else {
+        // The guard lets it through untouched; the engine's own refusal is a query failure.
+        let out = c.query("s", cte, &["--json"]);
+        assert_eq!(out.status.code(), Some(14), "{}", text(&out.stderr));
+    }
     // Each source's `data` is its own table.
     c.add_table("numbers", Table::Numbers);
     assert_eq!(
-        c.rows("numbers", "SELECT count(*) AS n, max(n) AS top FROM data"),
-        json!([{"n": NUMBERS, "top": NUMBERS}])
+        // Not `AS n`: in ClickHouse an alias shadows the column of that name everywhere.
+        c.rows("numbers", "SELECT count(*) AS rows_, max(n) AS top FROM data"),
+        json!([{"rows_": NUMBERS, "top": NUMBERS}])
     );
 }
 
