@@ -8,6 +8,7 @@ use std::process::{Output, Stdio};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use common::clickhouse;
 use common::mariadb;
 use common::pg::{Cluster, Options, SUPERUSER};
 use common::process::{error_detail, run_stdin, text};
@@ -529,5 +530,28 @@ fn a_socket_directory_on_the_bastion_is_reached_through_the_tunnel() {
     assert!(
         log.contains(&format!(".s.PGSQL.{}", w.pg.port())),
         "sshd's log has no forwarding to the socket:\n{log}"
+    );
+}
+
+#[test]
+fn a_clickhouse_source_goes_through_a_bastion_too() {
+    // ClickHouse and this sshd listen on the test's own loopback: the bastion's log, not a
+    // failing direct connection, shows the query went through it.
+    let ch = clickhouse::shared();
+    let local = Sshd::start(None, "127.0.0.1");
+    let u = User::new(world());
+    let known = u.ssh_dir().join("known_hosts");
+    let mut lines = std::fs::read_to_string(&known).unwrap();
+    lines.push_str(&local.known_hosts_line());
+    std::fs::write(&known, lines).unwrap();
+    let mut c = ch.connection_json(None);
+    c["ssh"] = json!({"host": "127.0.0.1", "port": local.port, "user": sshd::user()});
+    u.add("ch", "clickhouse", c);
+    let r = rows(&u.query("ch", "SELECT 40 + 2 AS n"));
+    assert_eq!(r[0]["n"], 42);
+    let log = local.log();
+    assert!(
+        log.contains(&format!("target 127.0.0.1 port {}", ch.http_port())),
+        "sshd's log has no forwarding to ClickHouse:\n{log}"
     );
 }

@@ -745,7 +745,10 @@ pub fn data_alias<F: Fixture>() {
     c.add_table("numbers", Table::Numbers);
     assert_eq!(
         // Not `AS n`: in ClickHouse an alias shadows the column of that name everywhere.
-        c.rows("numbers", "SELECT count(*) AS rows_, max(n) AS top FROM data"),
+        c.rows(
+            "numbers",
+            "SELECT count(*) AS rows_, max(n) AS top FROM data"
+        ),
         json!([{"rows_": NUMBERS, "top": NUMBERS}])
     );
 }

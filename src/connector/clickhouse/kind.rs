@@ -5,6 +5,7 @@ use serde_json::{Map, Value as Json};
 
 use super::ClickHouseConnector;
 use crate::connector::net::{self, Endpoint, UrlParts};
+use crate::connector::ssh::{self, SshSpec};
 use crate::connector::{Connector, SourceKind, StoredSecret};
 use crate::core::Result;
 use crate::core::guard::{CLICKHOUSE_DENIED, Dialect};
@@ -44,6 +45,9 @@ pub struct ClickHouseConnection {
     pub secure: bool,
     pub connect_timeout_s: u64,
     pub statement_timeout_s: u64,
+    /// Reach the server through this SSH host; `host`/`port` are as it sees them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssh: Option<SshSpec>,
 }
 
 const FIELDS: &[FieldSpec] = &[
@@ -73,6 +77,7 @@ const FIELDS: &[FieldSpec] = &[
         .default("false"),
     net::fields::CONNECT_TIMEOUT_S,
     net::fields::STATEMENT_TIMEOUT_S,
+    ssh::FIELD,
 ];
 
 impl KindRules for ClickHouse {
@@ -91,7 +96,7 @@ impl KindRules for ClickHouse {
     fn validate(
         &self,
         input: &Map<String, Json>,
-        _cx: &Context<'_>,
+        cx: &Context<'_>,
     ) -> Result<Validated, Vec<FieldError>> {
         let mut f = Fields::new(input, self.name(), FIELDS);
         let mut at = Endpoint::read(&mut f);
@@ -108,6 +113,7 @@ impl KindRules for ClickHouse {
         let statement_timeout_s = f.number("statement_timeout_s", 1, 86_400);
         let secure = secure.unwrap_or(false);
         let default_port = if secure { 8443 } else { 8123 };
+        let ssh = ssh::read(&mut f, input, cx);
         f.finish(
             || {
                 serde_json::to_value(ClickHouseConnection {
@@ -123,6 +129,7 @@ impl KindRules for ClickHouse {
                     secure,
                     connect_timeout_s: connect_timeout_s.unwrap_or(10),
                     statement_timeout_s: statement_timeout_s.unwrap_or(30),
+                    ssh,
                 })
                 .unwrap_or(Json::Null)
             },

@@ -23,7 +23,8 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_util::sync::CancellationToken;
 
 use super::net::{self, shell_word};
-use super::{BoxFuture, Connector, TestReport};
+use super::ssh::{Forward, Tunnel};
+use super::{BoxFuture, Connector, TestReport, TunnelTiming};
 use crate::core::guard::{Guarded, TableName};
 use crate::core::kind::{GuardPolicy, KindRules};
 use crate::core::progress::ProgressFn;
@@ -53,6 +54,8 @@ pub struct ClickHouseConnector {
     budget: ResultBudget,
     /// An open connection whose last response was read to the end, for the next request.
     idle: std::sync::Mutex<Option<Sender>>,
+    /// The SSH tunnel every connection goes through, when the source has `ssh`.
+    tunnel: Option<Tunnel>,
 }
 
 /// A response whose status and body are still to be read.
@@ -67,7 +70,15 @@ impl ClickHouseConnector {
         spec: ClickHouseConnection,
         secret: StoredSecret,
     ) -> Result<Self> {
+        let tunnel = spec.ssh.clone().map(|ssh| {
+            let forward = Forward::Tcp {
+                host: spec.host.clone(),
+                port: spec.port,
+            };
+            Tunnel::new(ssh, forward, Duration::from_secs(spec.connect_timeout_s.max(1)))
+        });
         Ok(ClickHouseConnector {
+            tunnel,
             source_name: record.name.clone(),
             spec,
             secret,
@@ -105,9 +116,13 @@ impl ClickHouseConnector {
     /// The one place a byte stream to the server is made (host, port → stream), so a
     /// tunnel can be put in front of it.
     async fn stream(&self, host: &str, port: u16) -> Result<Box<dyn Io>> {
-        let tcp = tokio::net::TcpStream::connect((host, port))
-            .await
-            .map_err(|e| self.unreachable(e))?;
+        let tcp = match &self.tunnel {
+            // TLS, if any, still runs to the server and checks its name.
+            Some(t) => t.connect().await?.0,
+            None => tokio::net::TcpStream::connect((host, port))
+                .await
+                .map_err(|e| self.unreachable(e))?,
+        };
         let _ = tcp.set_nodelay(true);
         if !self.spec.secure {
             return Ok(Box::new(tcp));
@@ -133,6 +148,10 @@ impl ClickHouseConnector {
 
     /// A new HTTP connection within the connect timeout.
     async fn open(&self) -> Result<Sender> {
+        // The tunnel first, so its own errors and timeout are the ones reported.
+        if let Some(t) = &self.tunnel {
+            t.addr().await?;
+        }
         let made = async {
             let io = self.stream(&self.spec.host, self.spec.port).await?;
             let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(io))
@@ -506,7 +525,10 @@ impl ClickHouseConnector {
                 other => other,
             })?;
         let _ = rows;
-        Ok(TestReport::default())
+        Ok(TestReport {
+            warnings: Vec::new(),
+            tunnel: self.tunnel.as_ref().map(TunnelTiming::of),
+        })
     }
 }
 
