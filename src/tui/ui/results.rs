@@ -19,8 +19,7 @@ use crate::tui::panes::results::{GridView, ResultsView, format_duration};
 
 /// The result tabs on the pane's bottom edge, once there is more than one (or one is
 /// pinned): `1 SELECT * FROM data · 100 · 12 ms` each, the active one highlighted, a pin
-/// mark on pinned ones; as many as fit in three quarters of the edge, around the active
-/// one.
+/// mark on pinned ones; as many as fit on the edge, around the active one.
 fn with_tabs<'a>(app: &AppState, block: Block<'a>, width: u16) -> Block<'a> {
     let tabs = &app.tabs;
     if tabs.list.len() < 2 && !tabs.list.iter().any(|t| t.pinned) {
@@ -44,7 +43,7 @@ fn with_tabs<'a>(app: &AppState, block: Block<'a>, width: u16) -> Block<'a> {
         let text = format!(" {pin}{} {}{what} ", i + 1, tab.title);
         spans.push(Span::styled(text, if active { t.selected } else { t.dim }));
     }
-    let room = (width as usize).saturating_sub(2) * 3 / 4;
+    let room = (width as usize).saturating_sub(4);
     // Drop tabs from the far side of the active one until the rest fit.
     let mut first = 0;
     let mut last = spans.len();
