@@ -5,7 +5,7 @@
 use secrecy::SecretString;
 use serde_json::{Map, Value as Json};
 
-use crate::core::kind::{Fields, SecretChange, merge_patch};
+use crate::core::kind::{Fields, SecretChange, Shape, merge_patch};
 use crate::core::secret::StoredSecret;
 use crate::core::{Error, Result};
 
@@ -445,13 +445,30 @@ pub fn summary(stored: &Map<String, Json>, default_port: u64) -> String {
     )
 }
 
-/// What a new editor for a whole database starts with: where its tables are, and `query`
-/// listing them.
-pub fn whole_database_starter(label: &str, query: &str) -> String {
-    format!(
-        "-- {label} is a whole database: its tables are in the schema pane\n\
-         -- (Enter there inserts a name here). Its tables:\n{query}"
-    )
+/// A network source's shape: the whole database when it has no `table`; unqualified names
+/// resolve in the stored `schema_key` (`schema` for PostgreSQL, `dbname` where the database
+/// is the namespace).
+pub fn shape(stored: &Map<String, Json>, schema_key: &str) -> Shape {
+    Shape {
+        whole_database: stored.get("table").is_none_or(Json::is_null),
+        default_schema: stored
+            .get(schema_key)
+            .and_then(Json::as_str)
+            .map(String::from),
+    }
+}
+
+/// What a new editor starts with: `SELECT * FROM data` for one table; for a whole database,
+/// where its tables are and `query` listing them.
+pub fn starter_sql(stored: &Map<String, Json>, label: &str, query: &str) -> String {
+    if shape(stored, "").whole_database {
+        format!(
+            "-- {label} is a whole database: its tables are in the schema pane\n\
+             -- (Enter there inserts a name here). Its tables:\n{query}"
+        )
+    } else {
+        "SELECT * FROM data".to_string()
+    }
 }
 
 /// `host:port` for messages (an IPv6 address in brackets).

@@ -149,27 +149,18 @@ impl KindRules for ClickHouse {
     }
 
     fn shape(&self, stored: &Map<String, Json>) -> Shape {
-        Shape {
-            whole_database: stored.get("table").is_none_or(Json::is_null),
-            default_schema: stored
-                .get("dbname")
-                .and_then(Json::as_str)
-                .map(String::from),
-        }
+        net::shape(stored, "dbname")
     }
 
     fn starter_sql(&self, stored: &Map<String, Json>, label: &str) -> String {
-        if self.shape(stored).whole_database {
-            net::whole_database_starter(
-                label,
+        net::starter_sql(
+            stored,
+            label,
                 "SELECT name, engine, sorting_key\n\
                  FROM system.tables\n\
                  WHERE database = currentDatabase()\n\
                  ORDER BY name",
-            )
-        } else {
-            "SELECT * FROM data".to_string()
-        }
+        )
     }
 
     fn merge(&self, stored: &Map<String, Json>, patch: &Map<String, Json>) -> Map<String, Json> {

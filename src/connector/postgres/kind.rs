@@ -211,27 +211,18 @@ impl KindRules for Postgres {
     }
 
     fn shape(&self, stored: &Map<String, Json>) -> Shape {
-        Shape {
-            whole_database: stored.get("table").is_none_or(Json::is_null),
-            default_schema: stored
-                .get("schema")
-                .and_then(Json::as_str)
-                .map(String::from),
-        }
+        net::shape(stored, "schema")
     }
 
     fn starter_sql(&self, stored: &Map<String, Json>, label: &str) -> String {
-        if self.shape(stored).whole_database {
-            net::whole_database_starter(
-                label,
+        net::starter_sql(
+            stored,
+            label,
                 "SELECT table_schema, table_name, table_type\n\
                  FROM information_schema.tables\n\
                  WHERE table_schema NOT IN ('pg_catalog', 'information_schema')\n\
                  ORDER BY 1, 2",
-            )
-        } else {
-            "SELECT * FROM data".to_string()
-        }
+        )
     }
 
     /// A URL stands for host, port, dbname and user; a password and `password_env`
