@@ -569,8 +569,10 @@ fn parse_one_query(sql: &str, dialect: Dialect) -> Result<Parsed> {
         .find(|t| !is_trivia(&t.token) && t.token != Token::SemiColon)
         .map(|t| t.span.end);
     let table_command = expand_table_command(&mut tokens);
-    if dialect == Dialect::Postgres {
-        drop_noise_words(&mut tokens);
+    match dialect {
+        Dialect::Postgres => drop_noise_words(&mut tokens),
+        Dialect::ClickHouse => clickhouse::drop_final_modifiers(&mut tokens),
+        Dialect::Sqlite | Dialect::MySql => {}
     }
     let first = first_keyword(&tokens);
     let mut statements = match Parser::new(parser_dialect)
@@ -1010,8 +1012,14 @@ impl Visitor for Checker {
                 "locking clause {lock} is not allowed (tdb only reads)"
             )));
         }
+        if query.settings.is_some() {
+            return ControlFlow::Break(refuse(
+                "SETTINGS is not allowed: tdb's ClickHouse session is readonly=1, under which \
+                 a query may change no setting (the source's statement_timeout_s sets \
+                 max_execution_time)",
+            ));
+        }
         if query.for_clause.is_some()
-            || query.settings.is_some()
             || query.format_clause.is_some()
             || !query.pipe_operators.is_empty()
         {

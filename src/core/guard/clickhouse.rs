@@ -3,7 +3,10 @@
 //! `readonly` does not stop is reading from elsewhere: other servers (`remote`, `cluster`),
 //! URLs, files, object stores and external databases, or running programs (`executable`).
 
-use super::DeniedFamily;
+use sqlparser::keywords::Keyword;
+use sqlparser::tokenizer::{Token, TokenWithSpan};
+
+use super::{DeniedFamily, is_trivia};
 
 /// The table functions a query may read from, all inside the server. Any other table
 /// function is refused, so one a newer server adds is refused until it is judged here.
@@ -68,6 +71,82 @@ pub const CLICKHOUSE_DENIED: &[DeniedFamily] = &[
 /// Whether `name` (a table function) is one queries may read from.
 pub fn allowed_table_function(name: &str) -> bool {
     TABLE_FUNCTIONS.contains(&name.to_ascii_lowercase().as_str())
+}
+
+/// Words after which a bare `FINAL` is not a table's modifier: the clause keywords a column
+/// or an expression may follow.
+const NOT_A_TABLE: &[Keyword] = &[
+    Keyword::SELECT,
+    Keyword::DISTINCT,
+    Keyword::WHERE,
+    Keyword::PREWHERE,
+    Keyword::HAVING,
+    Keyword::AND,
+    Keyword::OR,
+    Keyword::NOT,
+    Keyword::BY,
+    Keyword::ON,
+    Keyword::USING,
+    Keyword::FROM,
+    Keyword::JOIN,
+    Keyword::AS,
+    Keyword::CASE,
+    Keyword::WHEN,
+    Keyword::THEN,
+    Keyword::ELSE,
+    Keyword::IN,
+    Keyword::IS,
+    Keyword::LIKE,
+    Keyword::ILIKE,
+    Keyword::BETWEEN,
+    Keyword::LIMIT,
+    Keyword::OFFSET,
+    Keyword::SAMPLE,
+    Keyword::WITH,
+    Keyword::UNION,
+    Keyword::EXCEPT,
+    Keyword::INTERSECT,
+    Keyword::ALL,
+    Keyword::ANY,
+    Keyword::ARRAY,
+    Keyword::INTERVAL,
+];
+
+/// ClickHouse's `FROM t [AS x] FINAL` modifier, which sqlparser 0.63 cannot parse (it reads
+/// `t FINAL` as the alias FINAL, and fails on `t AS x FINAL`), removed from what the parser
+/// is shown; the text sent keeps it, and the server reads it where it stands. A bare
+/// `FINAL` right after a name or a `)` is removed; the server reads such a word as the
+/// modifier, or at worst as a column's alias, so it can hide neither a call nor a table.
+pub(super) fn drop_final_modifiers(tokens: &mut Vec<TokenWithSpan>) {
+    let significant: Vec<usize> = (0..tokens.len())
+        .filter(|&i| !is_trivia(&tokens[i].token))
+        .collect();
+    let mut drop = vec![false; tokens.len()];
+    for (k, &i) in significant.iter().enumerate() {
+        let is_final = matches!(
+            &tokens[i].token,
+            Token::Word(w) if w.quote_style.is_none() && w.keyword == Keyword::FINAL
+        );
+        if !is_final {
+            continue;
+        }
+        let at = |j: Option<usize>| {
+            j.and_then(|j| significant.get(j))
+                .map(|&j| &tokens[j].token)
+        };
+        let after_a_name = match at(k.checked_sub(1)) {
+            Some(Token::Word(w)) => w.quote_style.is_some() || !NOT_A_TABLE.contains(&w.keyword),
+            Some(Token::RParen) => true,
+            _ => false,
+        };
+        let part_of_a_name = matches!(at(Some(k + 1)), Some(Token::Period | Token::LParen));
+        drop[i] = after_a_name && !part_of_a_name;
+    }
+    let mut i = 0;
+    tokens.retain(|_| {
+        i += 1;
+        !drop[i - 1]
+    });
 }
 
 #[cfg(test)]
@@ -149,21 +228,39 @@ mod tests {
         ] {
             refused(sql);
         }
+        let e = refused("SELECT * FROM data SETTINGS max_threads = 1");
+        assert!(e.contains("readonly=1"), "{e}");
     }
 
     #[test]
     fn clickhouse_syntax_is_accepted() {
-        // sqlparser reads FINAL as an alias; the server reads the modifier it is.
+        // FINAL stays where it was written, after the alias `data` keeps.
         assert_eq!(
             accepted("SELECT * FROM data FINAL"),
-            "SELECT * FROM \"hits\" FINAL LIMIT 101"
+            "SELECT * FROM \"hits\" AS data FINAL LIMIT 101"
         );
+        assert_eq!(
+            accepted("SELECT data.id FROM data final WHERE data.id > 1"),
+            "SELECT data.id FROM \"hits\" AS data final WHERE data.id > 1 LIMIT 101"
+        );
+        assert_eq!(
+            accepted("SELECT d.id FROM data AS d FINAL SAMPLE 1/2"),
+            "SELECT d.id FROM \"hits\" AS d FINAL SAMPLE 1/2 LIMIT 101"
+        );
+        accepted("SELECT * FROM db.events FINAL JOIN data FINAL USING (id)");
+        accepted("SELECT * FROM (SELECT * FROM data) FINAL");
+        // A column or function named final is still one.
+        accepted("SELECT t.final, final(1) FROM data AS t");
+        // FINAL can hide nothing: what follows it is still checked.
+        let e = refused("SELECT * FROM data FINAL, url('http://x/', CSV, 'a String')");
+        assert!(e.contains("table function"), "{e}");
         accepted("SELECT * FROM numbers(10)");
         accepted("SELECT * FROM data SAMPLE 1/10");
         accepted("SELECT id, a FROM data ARRAY JOIN tags AS a");
         accepted("SELECT k, count() FROM data GROUP BY k WITH TOTALS");
         accepted("SELECT arrayMap(x -> x * 2, tags) FROM data");
-        // Read as the user's own limit: the connector still reads at most limit + 1 rows.
+        // A limit per group is not a row limit, and sqlparser reads no LIMIT after it: the
+        // connector still stops reading after limit + 1 rows and kills the query.
         assert_eq!(
             accepted("SELECT id FROM data LIMIT 1 BY k"),
             "SELECT id FROM \"hits\" AS data LIMIT 1 BY k"
