@@ -349,3 +349,168 @@ fn a_server_killed_mid_query_fails_it_and_the_next_works() {
     let out = query(home.path(), "ch", "SELECT 1 AS one");
     assert!(out.status.success(), "{}", text(&out.stderr));
 }
+
+/// `FINAL` after `data` merges a ReplacingMergeTree's parts on read, with `data.col` still
+/// resolving; the schema names the engine and its keys, for one table and for a database.
+#[test]
+fn final_reads_merged_rows_and_the_schema_names_the_engine() {
+    let s = Server::start();
+    s.sql(
+        "CREATE TABLE versions (id UInt32, v UInt32, day Date) \
+         ENGINE = ReplacingMergeTree(v) PARTITION BY toYYYYMM(day) ORDER BY id",
+    );
+    // Two inserts, two parts: until a merge, a plain read sees both versions.
+    s.sql("INSERT INTO versions VALUES (1, 1, '2024-05-01')");
+    s.sql("INSERT INTO versions VALUES (1, 2, '2024-05-01')");
+    assert_eq!(s.sql("SELECT count() FROM versions"), "2\n");
+    let home = tempfile::tempdir().unwrap();
+    add(home.path(), "ch", &s.connection_json(Some("versions")));
+    let out = query(
+        home.path(),
+        "ch",
+        "SELECT data.id, data.v FROM data FINAL WHERE data.id = 1",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let got: Json = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(got["rows"], json!([{"id": 1, "v": 2}]), "{got}");
+
+    let schema = |source: &str| {
+        let out = tdb(home.path())
+            .args(["source", "schema", source, "--json"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        serde_json::from_slice::<Json>(&out.stdout).unwrap()
+    };
+    let about = json!({
+        "engine": "ReplacingMergeTree",
+        "sorting_key": "id",
+        "partition_key": "toYYYYMM(day)",
+    });
+    assert_eq!(schema("ch")["table"], about);
+    add(home.path(), "db", &s.connection_json(None));
+    let tables = schema("db")["tables"].clone();
+    let versions = tables
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "versions")
+        .unwrap_or_else(|| panic!("{tables}"));
+    for (k, v) in about.as_object().unwrap() {
+        assert_eq!(&versions[k], v, "{versions}");
+    }
+    // For people: the engine and its keys beside the table.
+    let out = tdb(home.path())
+        .args(["source", "schema", "ch"])
+        .output()
+        .unwrap();
+    assert!(
+        text(&out.stdout)
+            .contains("data: ReplacingMergeTree ORDER BY id PARTITION BY toYYYYMM(day)"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+/// The server closes an idle kept-alive connection; a query sent on it as it closes is sent
+/// again on a new connection instead of failing. A current-thread runtime that sleeps past
+/// the keep-alive time makes the crossing certain: the connection's task is not polled, so
+/// it has not seen the close when the next query picks the connection up.
+#[test]
+fn a_kept_connection_the_server_closed_is_replaced_not_failed() {
+    use tdb::connector::Connector;
+    use tdb::connector::clickhouse::{ClickHouseConnection, ClickHouseConnector, KIND};
+    use tdb::core::guard::Guarded;
+    use tdb::core::secret::StoredSecret;
+    use tdb::core::source::{SourceRecord, Status};
+    use tdb::core::value::Value;
+    use tokio_util::sync::CancellationToken;
+
+    let s = Server::start_keeping_alive(1);
+    let spec = ClickHouseConnection {
+        host: "127.0.0.1".into(),
+        port: s.http_port(),
+        dbname: "default".into(),
+        user: "default".into(),
+        password_env: None,
+        table: None,
+        secure: false,
+        connect_timeout_s: 5,
+        statement_timeout_s: 30,
+        ssh: None,
+    };
+    let record = SourceRecord {
+        id: uuid::Uuid::new_v4().to_string(),
+        name: "ch".into(),
+        connection: KIND.connection(&spec).unwrap(),
+        has_password: false,
+        description: String::new(),
+        tags: Vec::new(),
+        registered_by: "test".into(),
+        registered_at: "2026-01-01T00:00:00Z".into(),
+        status: Status::Active,
+    };
+    let c = ClickHouseConnector::new(&record, spec, StoredSecret::None).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let run = |n: i64| {
+        let sql = Guarded {
+            executed_sql: format!("SELECT {n} AS n"),
+            limit: 10,
+            calls: Default::default(),
+            positions: Default::default(),
+        };
+        rt.block_on(c.query(&sql, CancellationToken::new()))
+    };
+    for n in 0..3 {
+        let got = run(n).unwrap_or_else(|e| panic!("query {n}: {e}"));
+        assert_eq!(got.rows[0][0], Value::Int(n));
+        std::thread::sleep(Duration::from_millis(2500));
+    }
+}
+
+/// Esc in the real binary stops a long ClickHouse query on the server (KILL QUERY), and the
+/// same session queries again at once.
+#[test]
+fn esc_stops_a_long_query_on_the_server() {
+    use common::tmux::{PATIENCE, Tmux};
+
+    let s = Server::start();
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    add(&home, "ch", &s.connection_json(None));
+    let t = Tmux::start(dir.path());
+    t.wait_for("the shell prompt", |s| s.contains("$"));
+    t.type_text(&format!(
+        "{} --home {}",
+        env!("CARGO_BIN_EXE_tdb"),
+        home.display()
+    ));
+    t.keys(&["Enter"]);
+    t.wait_for("the UI", |s| s.contains("● ch clickhouse"));
+    t.keys(&["C-l"]);
+    t.type_text(LONG);
+    t.keys(&["F5"]);
+    t.wait_for("the spinner", |s| s.contains("running on ch"));
+    let deadline = Instant::now() + PATIENCE;
+    while running(&s) != "1\n" {
+        assert!(Instant::now() < deadline, "the long query never started");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    t.keys(&["Escape"]);
+    t.wait_for("the cancel", |s| s.contains("Query on ch cancelled."));
+    while running(&s) != "0\n" {
+        assert!(
+            Instant::now() < deadline,
+            "the server still runs the cancelled query"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    t.keys(&["C-l"]);
+    t.type_text("SELECT 40 + 2 AS answer");
+    t.keys(&["F5"]);
+    t.wait_for("the next result", |s| s.contains("1 row"));
+    t.keys(&["C-q"]);
+}

@@ -14,7 +14,7 @@ use tdb::clipboard::{Copied, Via};
 use tdb::core::Error;
 use tdb::core::export::Format;
 use tdb::core::progress::Progress;
-use tdb::core::schema::{ColumnInfo, SchemaInfo, TableInfo};
+use tdb::core::schema::{ColumnInfo, SchemaInfo, TableAbout, TableInfo};
 use tdb::core::source::{SourceRecord, Status};
 use tdb::core::value::{Column, ResultSet, Value};
 use tdb::tui::action::{Action, CopyTarget, Motion};
@@ -55,6 +55,7 @@ fn col(name: &str, t: &str) -> ColumnInfo {
 
 fn orders_schema() -> SchemaInfo {
     SchemaInfo {
+        about: Default::default(),
         columns: vec![
             col("id", "INTEGER"),
             col("customer", "TEXT"),
@@ -385,6 +386,7 @@ fn whole_database_tree_expands_and_inserts_quoted_names() {
     let (mut app, reqs, _) = loaded(100, 30, records);
     let (id, source_id) = schema_request(&reqs);
     let table = |schema: &str, name: &str, kind: &str, cols: Vec<ColumnInfo>| TableInfo {
+        about: Default::default(),
         schema: schema.into(),
         name: name.into(),
         kind: kind.into(),
@@ -394,6 +396,7 @@ fn whole_database_tree_expands_and_inserts_quoted_names() {
         id,
         source_id,
         result: Ok(SchemaInfo {
+            about: Default::default(),
             columns: vec![],
             tables: Some(vec![
                 table(
@@ -435,6 +438,55 @@ fn whole_database_tree_expands_and_inserts_quoted_names() {
     );
 }
 
+/// What an engine says of its tables (ClickHouse: engine and keys) stands beside each
+/// table, dim, in place of its kind.
+#[test]
+fn the_schema_pane_names_each_tables_engine_and_keys() {
+    let records = vec![pg_record("p1", "warehouse", None, Status::Active)];
+    let (mut app, reqs, _) = loaded(100, 30, records);
+    let (id, source_id) = schema_request(&reqs);
+    let about = |engine: &str, key: Option<&str>| TableAbout {
+        engine: Some(engine.into()),
+        sorting_key: key.map(Into::into),
+        ..Default::default()
+    };
+    app.on_response(Response::Schema {
+        id,
+        source_id,
+        result: Ok(SchemaInfo {
+            about: Default::default(),
+            columns: vec![],
+            tables: Some(vec![
+                TableInfo {
+                    schema: "public".into(),
+                    name: "hits".into(),
+                    kind: "table".into(),
+                    columns: vec![col("id", "UInt64")],
+                    about: about("ReplacingMergeTree", Some("id, ts")),
+                },
+                TableInfo {
+                    schema: "public".into(),
+                    name: "recent".into(),
+                    kind: "view".into(),
+                    columns: vec![col("id", "UInt64")],
+                    about: about("View", None),
+                },
+            ]),
+        }),
+    });
+    let shown = screen(&app);
+    let line = |name: &str| {
+        shown
+            .lines()
+            .find(|l| l.contains(name))
+            .map(|l| l.split('│').nth(1).unwrap_or("").trim_end().to_string())
+            .unwrap_or_else(|| panic!("{shown}"))
+    };
+    // Cut at the pane's edge like any long line.
+    assert_eq!(line("hits"), "▸ hits ReplacingMergeT…");
+    assert_eq!(line("recent"), "▸ recent View");
+}
+
 #[test]
 fn a_mariadb_database_inserts_names_in_backticks() {
     let records = vec![mariadb_record("m1", "shop", None, Status::Active)];
@@ -447,6 +499,7 @@ fn a_mariadb_database_inserts_names_in_backticks() {
     );
     let (id, source_id) = schema_request(&reqs);
     let table = |name: &str, kind: &str, cols: Vec<ColumnInfo>| TableInfo {
+        about: Default::default(),
         schema: "shop".into(),
         name: name.into(),
         kind: kind.into(),
@@ -456,6 +509,7 @@ fn a_mariadb_database_inserts_names_in_backticks() {
         id,
         source_id,
         result: Ok(SchemaInfo {
+            about: Default::default(),
             columns: vec![],
             tables: Some(vec![
                 table(
@@ -507,6 +561,7 @@ fn schema_columns_show_keys_constraints_and_comments() {
         id,
         source_id,
         result: Ok(SchemaInfo {
+            about: Default::default(),
             columns: vec![id_col, customer, total],
             tables: None,
         }),
@@ -540,6 +595,7 @@ fn hostile_text_is_shown_visibly() {
         id,
         source_id,
         result: Ok(SchemaInfo {
+            about: Default::default(),
             columns: vec![col(hostile, "TEXT")],
             tables: None,
         }),

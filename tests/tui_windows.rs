@@ -44,6 +44,7 @@ fn ready(width: u16, height: u16) -> AppState {
         id,
         source_id,
         result: Ok(SchemaInfo {
+            about: Default::default(),
             columns: vec![
                 col("id", "INTEGER"),
                 col("customer", "TEXT"),

@@ -21,10 +21,16 @@ pub fn schema(ctx: &Context, reference: &str) -> Result<()> {
             "columns": info.columns,
             "inspected_at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         });
+        if !info.about.is_empty() {
+            v["table"] = json!(info.about);
+        }
         if let Some(tables) = &info.tables {
             v["tables"] = json!(tables);
         }
         return print_json(&v);
+    }
+    if let Some(about) = info.about.summary() {
+        println!("data: {about}");
     }
     if !info.columns.is_empty() {
         let rows: Vec<Vec<String>> = info
@@ -51,6 +57,14 @@ pub fn schema(ctx: &Context, reference: &str) -> Result<()> {
             })
             .collect();
         print_table(&["TABLE", "COLUMN", "TYPE"], &rows)?;
+        let about: Vec<Vec<String>> = tables
+            .iter()
+            .filter_map(|t| Some(vec![format!("{}.{}", t.schema, t.name), t.about.summary()?]))
+            .collect();
+        if !about.is_empty() {
+            println!();
+            print_table(&["TABLE", "ENGINE"], &about)?;
+        }
     }
     Ok(())
 }

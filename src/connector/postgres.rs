@@ -733,6 +733,7 @@ impl PgConnector {
                     )));
                 }
                 SchemaInfo {
+                    about: Default::default(),
                     columns,
                     tables: None,
                 }
@@ -748,6 +749,7 @@ impl PgConnector {
                         .is_some_and(|t| t.schema == schema && t.name == name);
                     if !same {
                         tables.push(TableInfo {
+                            about: Default::default(),
                             schema,
                             name,
                             kind: relkind_name(&text_cell(r, 2)?).to_string(),
@@ -759,6 +761,7 @@ impl PgConnector {
                     }
                 }
                 SchemaInfo {
+                    about: Default::default(),
                     columns: Vec::new(),
                     tables: Some(tables),
                 }

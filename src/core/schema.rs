@@ -42,6 +42,46 @@ pub struct TableInfo {
     #[serde(skip)]
     pub kind: String,
     pub columns: Vec<ColumnInfo>,
+    #[serde(flatten)]
+    pub about: TableAbout,
+}
+
+/// What an engine says of a table beyond its columns (ClickHouse: its engine and keys).
+/// Absent fields stay out of the JSON, so kinds that say none of it keep the seed's shape.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TableAbout {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub engine: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sorting_key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub partition_key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+}
+
+impl TableAbout {
+    pub fn is_empty(&self) -> bool {
+        *self == TableAbout::default()
+    }
+
+    /// One line for people: `ReplacingMergeTree ORDER BY id PARTITION BY toYYYYMM(day) — note`.
+    pub fn summary(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        if let Some(e) = &self.engine {
+            parts.push(e.clone());
+        }
+        if let Some(k) = &self.sorting_key {
+            parts.push(format!("ORDER BY {k}"));
+        }
+        if let Some(k) = &self.partition_key {
+            parts.push(format!("PARTITION BY {k}"));
+        }
+        if let Some(c) = &self.comment {
+            parts.push(format!("— {c}"));
+        }
+        (!parts.is_empty()).then(|| parts.join(" "))
+    }
 }
 
 /// What `tdb source schema` reports: the columns behind `data`, and, when the source is a
@@ -49,5 +89,7 @@ pub struct TableInfo {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SchemaInfo {
     pub columns: Vec<ColumnInfo>,
+    /// What the engine says of the table behind `data`, when the source names one.
+    pub about: TableAbout,
     pub tables: Option<Vec<TableInfo>>,
 }

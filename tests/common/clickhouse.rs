@@ -44,6 +44,8 @@ pub struct Server {
     root: PathBuf,
     http_port: u16,
     tcp_port: u16,
+    /// The server's `keep_alive_timeout` in seconds, when not its default.
+    keep_alive_s: Option<u32>,
     child: Mutex<Option<Child>>,
 }
 
@@ -57,6 +59,15 @@ fn bin(name: &str) -> PathBuf {
 
 impl Server {
     pub fn start() -> Server {
+        Server::start_with(None)
+    }
+
+    /// A server that closes an idle kept-alive connection after `seconds`.
+    pub fn start_keeping_alive(seconds: u32) -> Server {
+        Server::start_with(Some(seconds))
+    }
+
+    fn start_with(keep_alive_s: Option<u32>) -> Server {
         bin("clickhouse-client");
         let dir = tempfile::Builder::new()
             .prefix("tdb-clickhouse-")
@@ -67,6 +78,7 @@ impl Server {
             root: dir,
             http_port: 0,
             tcp_port: 0,
+            keep_alive_s,
             child: Mutex::new(None),
         };
         for sub in ["data", "tmp", "user_files", "log"] {
@@ -88,6 +100,10 @@ impl Server {
 
     fn write_config(&self) {
         let r = self.root.display();
+        let keep_alive = self
+            .keep_alive_s
+            .map(|s| format!("<keep_alive_timeout>{s}</keep_alive_timeout>"))
+            .unwrap_or_default();
         let config = format!(
             r#"<?xml version="1.0"?>
 <yandex>
@@ -103,6 +119,7 @@ impl Server {
   <default_database>default</default_database>
   <mark_cache_size>5368709</mark_cache_size>
   <max_concurrent_queries>50</max_concurrent_queries>
+  {keep_alive}
 </yandex>
 "#,
             self.http_port, self.tcp_port

@@ -140,4 +140,61 @@ mod tests {
             Value::Text(r"['x','y\'z\t']".into())
         );
     }
+
+    /// Types 18.16 lacks (the tested server), read from the text newer servers print for
+    /// them (TabSeparated, as their documentation and `clickhouse-client` show).
+    #[test]
+    fn newer_types_keep_the_server_text() {
+        for (ty, field, want) in [
+            (
+                "Int128",
+                "-170141183460469231731687303715884105728",
+                Value::Number("-170141183460469231731687303715884105728".into()),
+            ),
+            (
+                "UInt256",
+                "115792089237316195423570985008687907853269984665640564039457584007913129639935",
+                Value::Number(
+                    "115792089237316195423570985008687907853269984665640564039457584007913129639935"
+                        .into(),
+                ),
+            ),
+            ("Int256", "-1", Value::Int(-1)),
+            (
+                "DateTime64(3, 'Asia/Tokyo')",
+                "2024-02-29 23:59:59.999",
+                Value::Text("2024-02-29 23:59:59.999".into()),
+            ),
+            (
+                "Nullable(DateTime64(6))",
+                "1900-01-01 00:00:00.000001",
+                Value::Text("1900-01-01 00:00:00.000001".into()),
+            ),
+            (
+                "Map(String, UInt64)",
+                r"{'a\'b':1,'c':18446744073709551615}",
+                Value::Text(r"{'a\'b':1,'c':18446744073709551615}".into()),
+            ),
+            ("IPv4", "192.168.0.1", Value::Text("192.168.0.1".into())),
+            (
+                "IPv6",
+                "2001:db8::ff00:42:8329",
+                Value::Text("2001:db8::ff00:42:8329".into()),
+            ),
+            ("Bool", "true", Value::Bool(true)),
+            ("Nullable(Bool)", "\\N", Value::Null),
+            (
+                "Decimal256(40)",
+                "-0.0000000000000000000000000000000000000001",
+                Value::Numeric("-0.0000000000000000000000000000000000000001".into()),
+            ),
+            (
+                "LowCardinality(Nullable(String))",
+                "café\\t",
+                Value::Text("café\t".into()),
+            ),
+        ] {
+            assert_eq!(cell(field.as_bytes(), cell_of(ty)), want, "{ty}: {field}");
+        }
+    }
 }

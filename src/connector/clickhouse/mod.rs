@@ -28,7 +28,7 @@ use super::{BoxFuture, Connector, TestReport, TunnelTiming};
 use crate::core::guard::{Guarded, TableName};
 use crate::core::kind::{GuardPolicy, KindRules};
 use crate::core::progress::ProgressFn;
-use crate::core::schema::{ColumnInfo, SchemaInfo, TableInfo};
+use crate::core::schema::{ColumnInfo, SchemaInfo, TableAbout, TableInfo};
 use crate::core::secret::StoredSecret;
 use crate::core::source::SourceRecord;
 use crate::core::value::{Column, ResultBudget, ResultSet, Value};
@@ -173,15 +173,16 @@ impl ClickHouseConnector {
         }
     }
 
-    /// The kept connection when it is still open, else a new one.
-    async fn sender(&self) -> Result<Sender> {
+    /// The kept connection when it is still open (and whether it was the kept one), else a
+    /// new one.
+    async fn sender(&self) -> Result<(Sender, bool)> {
         let kept = self.idle.lock().ok().and_then(|mut i| i.take());
         if let Some(mut s) = kept
             && s.ready().await.is_ok()
         {
-            return Ok(s);
+            return Ok((s, true));
         }
-        self.open().await
+        Ok((self.open().await?, false))
     }
 
     fn keep(&self, sender: Sender) {
@@ -208,26 +209,45 @@ impl ClickHouseConnector {
             8443 if self.spec.secure => self.spec.host.clone(),
             port => net::target(&self.spec.host, port),
         };
-        let mut request = hyper::Request::post(format!("/?{settings}"))
-            .header(hyper::header::HOST, host)
-            .header("X-ClickHouse-User", self.spec.user.as_str())
-            .header(hyper::header::CONTENT_TYPE, "text/plain; charset=utf-8");
-        if let Some(p) = self.password()? {
-            let mut key = hyper::header::HeaderValue::from_str(p.expose_secret())
-                .map_err(|_| self.unreachable("the password cannot be sent in a header"))?;
-            key.set_sensitive(true);
-            request = request.header("X-ClickHouse-Key", key);
-        }
-        let request = request
-            .body(Full::new(Bytes::from(sql.to_string())))
-            .map_err(|e| Error::Internal(format!("building a ClickHouse request: {e}")))?;
-        // A kept connection the server closed is found closed by `sender` and replaced; a
-        // failure now is the server going away while it works.
-        let mut sender = self.sender().await?;
-        let response = sender
-            .send_request(request)
-            .await
-            .map_err(|e| self.lost(&e))?;
+        let key = match self.password()? {
+            Some(p) => {
+                let mut key = hyper::header::HeaderValue::from_str(p.expose_secret())
+                    .map_err(|_| self.unreachable("the password cannot be sent in a header"))?;
+                key.set_sensitive(true);
+                Some(key)
+            }
+            None => None,
+        };
+        let uri = format!("/?{settings}");
+        let build = |body: Bytes| {
+            let mut request = hyper::Request::post(uri.as_str())
+                .header(hyper::header::HOST, host.as_str())
+                .header("X-ClickHouse-User", self.spec.user.as_str())
+                .header(hyper::header::CONTENT_TYPE, "text/plain; charset=utf-8");
+            if let Some(key) = &key {
+                request = request.header("X-ClickHouse-Key", key.clone());
+            }
+            request
+                .body(Full::new(body))
+                .map_err(|e| Error::Internal(format!("building a ClickHouse request: {e}")))
+        };
+        let body = Bytes::from(sql.to_string());
+        let (mut sender, kept) = self.sender().await?;
+        let response = match sender.try_send_request(build(body.clone())?).await {
+            Ok(r) => r,
+            // The server closes a kept connection after its keep-alive time; when that
+            // crosses the request, the server read none of it: send it once more, on a new
+            // connection. If none can be opened, the server went away: the query was lost.
+            Err(e) if kept => {
+                tracing::debug!(target = %self.target(), "kept connection closed: {}", e.error());
+                sender = self.open().await.map_err(|_| self.lost(e.error()))?;
+                sender
+                    .send_request(build(body)?)
+                    .await
+                    .map_err(|e| self.lost(&e))?
+            }
+            Err(e) => return Err(self.lost(e.error())),
+        };
         let status = response.status();
         Ok((
             sender,
@@ -445,11 +465,32 @@ impl ClickHouseConnector {
             Some(t) => format!(" AND {column} = {}", quote(t)),
             None => String::new(),
         };
+        // What system.tables says varies by version (18.16 has the keys but no comment):
+        // ask which of the wanted columns this server has.
+        let (_, present) = self
+            .fetch(
+                "SELECT name FROM system.columns WHERE database = 'system' AND table = 'tables'",
+            )
+            .await?;
+        let present: Vec<String> = present
+            .iter()
+            .filter_map(|r| r.first().and_then(Value::to_text))
+            .collect();
+        let wanted: Vec<&str> = ABOUT_COLUMNS
+            .iter()
+            .copied()
+            .filter(|c| present.iter().any(|p| p == c))
+            .collect();
+        let mut select = String::from("name, engine");
+        for c in &wanted {
+            select.push_str(", ");
+            select.push_str(c);
+        }
         // Two reads, not a join: system.columns lists each table's columns in their order,
         // which 18.16's hash joins do not keep (and it has no position column).
         let (_, listed) = self
             .fetch(&format!(
-                "SELECT name, engine FROM system.tables WHERE database = {db}{} ORDER BY name",
+                "SELECT {select} FROM system.tables WHERE database = {db}{} ORDER BY name",
                 only("name")
             ))
             .await?;
@@ -463,18 +504,35 @@ impl ClickHouseConnector {
         let text = |v: &Value| v.to_text().unwrap_or_default();
         let mut tables: Vec<TableInfo> = listed
             .iter()
-            .filter_map(|r| match r.as_slice() {
-                [name, engine] => Some(TableInfo {
+            .filter_map(|r| {
+                let [name, engine, rest @ ..] = r.as_slice() else {
+                    return None;
+                };
+                let engine = text(engine);
+                let said = |column: &str| {
+                    wanted
+                        .iter()
+                        .position(|c| *c == column)
+                        .and_then(|i| rest.get(i))
+                        .map(text)
+                        .filter(|t| !t.is_empty())
+                };
+                Some(TableInfo {
                     schema: self.spec.dbname.clone(),
                     name: text(name),
-                    kind: if text(engine).ends_with("View") {
+                    kind: if engine.ends_with("View") {
                         "view".into()
                     } else {
                         "table".into()
                     },
                     columns: Vec::new(),
-                }),
-                _ => None,
+                    about: TableAbout {
+                        sorting_key: said("sorting_key"),
+                        partition_key: said("partition_key"),
+                        comment: said("comment"),
+                        engine: Some(engine).filter(|e| !e.is_empty()),
+                    },
+                })
             })
             .collect();
         for r in &columns {
@@ -496,7 +554,10 @@ impl ClickHouseConnector {
         }
         match &self.spec.table {
             Some(table) => {
-                let columns = tables.pop().map(|t| t.columns).unwrap_or_default();
+                let (columns, about) = tables
+                    .pop()
+                    .map(|t| (t.columns, t.about))
+                    .unwrap_or_default();
                 if columns.is_empty() {
                     return Err(Error::QueryFailed(format!(
                         "table `{table}` was not found in database `{}`, or user \"{}\" may not \
@@ -505,11 +566,13 @@ impl ClickHouseConnector {
                     )));
                 }
                 Ok(SchemaInfo {
+                    about,
                     columns,
                     tables: None,
                 })
             }
             None => Ok(SchemaInfo {
+                about: Default::default(),
                 columns: Vec::new(),
                 tables: Some(tables),
             }),
@@ -531,6 +594,9 @@ impl ClickHouseConnector {
         })
     }
 }
+
+/// The columns of `system.tables` that describe a table, read where the server has them.
+const ABOUT_COLUMNS: &[&str] = &["sorting_key", "partition_key", "comment"];
 
 /// A string literal in ClickHouse's syntax.
 fn quote(s: &str) -> String {
@@ -622,7 +688,7 @@ impl Connector for ClickHouseConnector {
         cancel: CancellationToken,
     ) -> BoxFuture<'_, Result<()>> {
         Box::pin(async move {
-            let sender = tokio::select! {
+            let (sender, _) = tokio::select! {
                 r = self.sender() => r?,
                 () = cancel.cancelled() => return Err(Error::Cancelled),
             };

@@ -230,6 +230,7 @@ impl Inner {
             })
             .collect();
         Ok(SchemaInfo {
+            about: Default::default(),
             columns,
             tables: None,
         })

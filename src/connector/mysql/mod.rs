@@ -704,6 +704,7 @@ impl MySqlConnector {
             let name = text(0).unwrap_or_default();
             if tables.last().is_none_or(|t| t.name != name) {
                 tables.push(TableInfo {
+                    about: Default::default(),
                     schema: self.spec.dbname.clone(),
                     name,
                     kind: match text(1).as_deref() {
@@ -735,11 +736,13 @@ impl MySqlConnector {
                     )));
                 }
                 Ok(SchemaInfo {
+                    about: Default::default(),
                     columns,
                     tables: None,
                 })
             }
             None => Ok(SchemaInfo {
+                about: Default::default(),
                 columns: Vec::new(),
                 tables: Some(tables),
             }),

@@ -119,6 +119,7 @@ impl Inner {
         for (name, kind) in tables(&db)? {
             let columns = columns(&db, &name)?;
             infos.push(TableInfo {
+                about: Default::default(),
                 schema: "main".into(),
                 name,
                 kind,
@@ -138,11 +139,13 @@ impl Inner {
                         ))
                     })?;
                 SchemaInfo {
+                    about: Default::default(),
                     columns,
                     tables: None,
                 }
             }
             None => SchemaInfo {
+                about: Default::default(),
                 columns: Vec::new(),
                 tables: Some(infos),
             },

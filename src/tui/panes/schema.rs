@@ -100,7 +100,8 @@ impl SchemaTree {
                     };
                     TableNode {
                         label: for_terminal(&label).into_owned(),
-                        kind: for_terminal(&t.kind).into_owned(),
+                        kind: for_terminal(&t.about.summary().unwrap_or_else(|| t.kind.clone()))
+                            .into_owned(),
                         sql,
                         columns: columns(&t.columns),
                         expanded: false,
@@ -109,7 +110,11 @@ impl SchemaTree {
                 .collect(),
             _ => vec![TableNode {
                 label: "data".into(),
-                kind: String::new(),
+                kind: info
+                    .about
+                    .summary()
+                    .map(|a| for_terminal(&a).into_owned())
+                    .unwrap_or_default(),
                 sql: "data".into(),
                 columns: columns(&info.columns),
                 expanded: true,
