@@ -8,6 +8,7 @@ pub mod grid;
 pub mod history;
 pub mod line_input;
 pub mod modal;
+pub mod plan;
 pub mod results;
 pub mod schema;
 pub mod source_form;
