@@ -93,3 +93,25 @@ fn the_schema_search_and_width_in_a_real_terminal() {
     t.keys(&["C-q"]);
     t.wait_for("the shell again", |s| !s.contains("home_city"));
 }
+
+#[test]
+fn i_shows_the_source_detail_in_a_real_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = open(dir.path());
+    t.keys(&["F5"]);
+    t.wait_for("the rows", |s| s.contains("3 rows · "));
+    // Editor -> schema -> sources.
+    t.keys(&["BTab", "BTab", "t"]);
+    t.wait_for("the test", |s| s.contains("people: reachable"));
+    t.keys(&["i"]);
+    let s = t.wait_for("the detail", |s| {
+        s.contains("Source · people") && s.contains("Recent queries (1 of 1)")
+    });
+    assert!(s.contains("reachable · "), "the last test:\n{s}");
+    assert!(s.contains("100.0% of 2 tests and queries answered"), "{s}");
+    t.wait_for("the cache size", |s| s.contains("a copy of the file"));
+    t.keys(&["Escape"]);
+    t.wait_for("the panes again", |s| !s.contains("Source · people"));
+    t.keys(&["C-q"]);
+    t.wait_for("the shell again", |s| !s.contains("home_city"));
+}

@@ -154,6 +154,8 @@ pub enum Action {
     CloseTab,
     /// Results: type to filter the rows shown (`column:text` for one column).
     FilterRows,
+    /// Sources: the selected source's detail view (record, health, history, cache).
+    ShowSource,
     /// The plan of the statement under the editor's cursor (EXPLAIN), in a view.
     Explain,
     /// Plan view: run the statement with EXPLAIN ANALYZE (its real times and rows), or back.
@@ -309,6 +311,7 @@ impl Action {
         ("pin-tab", Action::PinTab),
         ("close-tab", Action::CloseTab),
         ("filter-rows", Action::FilterRows),
+        ("source-info", Action::ShowSource),
         ("explain", Action::Explain),
         ("toggle-analyze", Action::ToggleAnalyze),
         ("search-names", Action::SearchNames),
@@ -405,6 +408,7 @@ impl Action {
             Action::PinTab => "pin the tab (the next run opens a new one) or unpin it",
             Action::CloseTab => "close the result tab",
             Action::FilterRows => "filter the rows as you type (column:text for one column)",
+            Action::ShowSource => "the source's record, health, history and cache",
             Action::Explain => "show the plan of the statement under the cursor (EXPLAIN)",
             Action::ToggleAnalyze => "EXPLAIN ANALYZE: run it for real times and rows, or back",
             Action::SearchNames => "find a table or column by name as you type",

@@ -30,6 +30,7 @@ use super::panes::modal::Modal;
 use super::panes::plan::PlanView;
 use super::panes::results::{GridView, ResultsView, Viewport, describe_error, format_duration};
 use super::panes::schema::{SchemaPane, SchemaTree};
+use super::panes::source_info::SourceInfo;
 use super::panes::sources::{SourceItem, SourcesPane};
 use super::panes::{Focus, move_in_list};
 use super::theme::Theme;
@@ -40,17 +41,22 @@ mod browse;
 mod copy;
 mod mouse;
 mod plan;
+mod source_info;
 
 pub use plan::plan_page;
 
 /// A window over the panes.
 #[derive(Debug)]
 pub enum Overlay {
-    Help { scroll: u16 },
+    Help {
+        scroll: u16,
+    },
     Detail(Detail),
     CopyMenu(CopyMenu),
     Export(ExportPrompt),
     Plan(Box<PlanView>),
+    /// A source's detail view.
+    Source(Box<SourceInfo>),
 }
 
 /// The whole value of one cell.
@@ -203,6 +209,7 @@ impl AppState {
                     Overlay::CopyMenu(_) => Scope::CopyMenu,
                     Overlay::Export(_) => Scope::Export,
                     Overlay::Plan(_) => Scope::Plan,
+                    Overlay::Source(_) => Scope::Detail,
                 })
                 .or_else(|| self.window_scope()),
             running: self.running_query().is_some(),
@@ -379,6 +386,7 @@ impl AppState {
             Action::PinTab => self.toggle_pin(),
             Action::CloseTab => self.close_tab(&mut out),
             Action::Explain => self.explain(&mut out),
+            Action::ShowSource => self.open_source_info(&mut out),
             Action::ToggleAnalyze => self.toggle_analyze(&mut out),
             Action::SearchNames => self.start_name_search(),
             Action::NextMatch => self.step_match(true),
@@ -555,7 +563,7 @@ impl AppState {
 
     /// Scrolls help or cell detail, stopping where the last row is at the bottom.
     fn scroll_overlay(&mut self, motion: Motion) {
-        if self.scroll_plan(motion) {
+        if self.scroll_plan(motion) || self.scroll_source_info(motion) {
             return;
         }
         let body = layout::inner(layout::overlay(self.size));
@@ -566,7 +574,10 @@ impl AppState {
                 .text
                 .as_deref()
                 .map_or(1, |t| hard_wrap(t, body.width as usize).len()),
-            Some(Overlay::CopyMenu(_) | Overlay::Export(_) | Overlay::Plan(_)) | None => return,
+            Some(
+                Overlay::CopyMenu(_) | Overlay::Export(_) | Overlay::Plan(_) | Overlay::Source(_),
+            )
+            | None => return,
         };
         let max = rows.saturating_sub(page);
         let (Some(Overlay::Help { scroll }) | Some(Overlay::Detail(Detail { scroll, .. }))) =
@@ -771,6 +782,11 @@ impl AppState {
                 result,
             } => {
                 self.tests.retain(|(t, _)| *t != id);
+                let run = match &result {
+                    Ok((latency, _)) => Ok(*latency),
+                    Err(e) => Err(for_terminal(e.detail()).into_owned()),
+                };
+                self.remember_test(&source_id, run);
                 let name = self
                     .sources
                     .find(&source_id)
@@ -795,6 +811,7 @@ impl AppState {
                 source_id, result, ..
             } => self.history_read(&source_id, result),
             Response::EditorText { source_id, sql, .. } => self.text_read(&source_id, sql),
+            Response::CacheSize { id, bytes, .. } => self.cache_size(id, bytes),
         }
         out
     }

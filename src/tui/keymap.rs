@@ -86,7 +86,7 @@ impl Scope {
             Scope::Pane(Focus::Editor) => "Editor (other keys edit the SQL)",
             Scope::Pane(Focus::Results) => "Results",
             Scope::Help => "Help",
-            Scope::Detail => "Cell detail",
+            Scope::Detail => "Cell and source detail",
             Scope::CopyMenu => "Copy format menu",
             Scope::Export => "Export prompt (other keys type the file name)",
             Scope::Form => "Source form (other keys type)",

@@ -127,9 +127,10 @@ impl AppState {
                 }
                 return;
             }
-            Some(Overlay::Plan(_)) => {
+            Some(Overlay::Plan(_) | Overlay::Source(_)) => {
                 for _ in 0..WHEEL_LINES {
                     self.scroll_plan(motion);
+                    self.scroll_source_info(motion);
                 }
                 return;
             }

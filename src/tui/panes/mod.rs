@@ -12,6 +12,7 @@ pub mod plan;
 pub mod results;
 pub mod schema;
 pub mod source_form;
+pub mod source_info;
 pub mod sources;
 
 /// The pane that has the keyboard.

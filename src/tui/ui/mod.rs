@@ -11,6 +11,7 @@ mod plan;
 mod results;
 mod schema;
 mod source_form;
+mod source_info;
 mod sources;
 mod status;
 mod windows;
@@ -46,6 +47,7 @@ pub fn render(app: &AppState, f: &mut Frame) {
         Some(Overlay::CopyMenu(m)) => copy::draw_menu(app, f, m),
         Some(Overlay::Export(p)) => copy::draw_export(app, f, p),
         Some(Overlay::Plan(p)) => plan::draw(app, f, p),
+        Some(Overlay::Source(s)) => source_info::draw(app, f, s),
         None => {}
     }
 }
