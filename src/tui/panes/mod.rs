@@ -14,6 +14,7 @@ pub mod schema;
 pub mod source_form;
 pub mod source_info;
 pub mod sources;
+pub mod sql_context;
 
 /// The pane that has the keyboard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
