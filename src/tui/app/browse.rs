@@ -139,10 +139,11 @@ impl AppState {
         };
     }
 
-    /// A press on the border between the left column and the rest starts a drag.
-    pub(super) fn grab_border(&mut self, x: u16) -> bool {
+    /// A press on the border between the left column and the rest (above the status bar)
+    /// starts a drag.
+    pub(super) fn grab_border(&mut self, x: u16, y: u16) -> bool {
         let left = layout::left_width(self.size.width, self.schema.width);
-        self.schema.resizing = x + 1 == left || x == left;
+        self.schema.resizing = (x + 1 == left || x == left) && y + 1 < self.size.height;
         self.schema.resizing
     }
 

@@ -30,7 +30,7 @@ impl AppState {
             return;
         }
         let Some(a) = self.areas() else { return };
-        if self.grab_border(x) {
+        if self.grab_border(x, y) {
             return;
         }
         let at = Position { x, y };
