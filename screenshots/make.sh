@@ -4,6 +4,7 @@
 # (`capture-pane -e`) and rendered to PNG by render.py.
 #
 #   screenshots/make.sh
+#   TDB=target/debug/tdb screenshots/make.sh   # a binary already built, not a release build
 #
 # Needs: tmux, python3 with Pillow (`pip install pillow`), fonts-dejavu-core, and
 # fonts-wqy-zenhei for the CJK names in the demo data.
@@ -11,8 +12,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v tmux >/dev/null || { echo "make.sh: needs tmux" >&2; exit 1; }
 python3 -c 'import PIL' 2>/dev/null || { echo "make.sh: needs Pillow: pip install pillow" >&2; exit 1; }
-cargo build --release --quiet
-tdb=$PWD/target/release/tdb
+if [ -n "${TDB:-}" ]; then
+  tdb=$(realpath "$TDB")
+else
+  cargo build --release --quiet
+  tdb=$PWD/target/release/tdb
+fi
 out=$PWD/screenshots
 sock="tdbshots$$"
 cols=120 rows=34
@@ -46,9 +51,34 @@ keys F5
 wait_for "more exist"
 shot results
 
-# The schema browser, focused.
-keys Tab
+# The filter: `/` in the results keeps the rows holding what is typed.
+keys BTab                               # sources -> results
+keys /; keys -l pending
+wait_for "/pending"
+shot filter
+keys Escape
+
+# Tabs: pin this result, then run a second statement into a tab of its own.
+keys p
+keys BTab                               # results -> editor
+keys C-l; keys -l 'SELECT status, count(*) AS n, sum(total) AS total FROM data GROUP BY status ORDER BY n DESC'
+keys F5
+wait_for "2 SELECT status"
+shot tabs
+
+# The plan of the statement under the cursor (F6): SQLite's EXPLAIN QUERY PLAN for a CSV.
+keys F6
+wait_for "Plan · EXPLAIN"
+wait_for "SCAN"
+shot plan
+keys Escape
+
+# The schema browser, focused, finding names as typed (`/`).
+keys BTab                               # editor -> schema
+keys /; keys -l _at
+wait_for "/_at"
 shot schema
+keys Escape
 
 keys F1
 wait_for "Help · keys"

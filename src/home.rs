@@ -72,6 +72,21 @@ impl Home {
         self.root.join("cache")
     }
 
+    /// The bytes the caches of a source take (an imported file's SQLite copy and its side
+    /// files, all named after the source's id); 0 when it has none.
+    pub fn cache_bytes(&self, source_id: &str) -> u64 {
+        let Ok(entries) = fs::read_dir(self.cache_dir()) else {
+            return 0;
+        };
+        entries
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with(source_id))
+            .filter_map(|e| e.metadata().ok())
+            .filter(|m| m.is_file())
+            .map(|m| m.len())
+            .sum()
+    }
+
     /// Where tdb writes its own log (tracing), never the terminal.
     pub fn log_path(&self) -> PathBuf {
         self.root.join("tdb.log")

@@ -1117,7 +1117,7 @@ fn app_ctx() -> tdb::tui::keymap::Context {
 fn the_mouse_focuses_selects_sorts_and_scrolls() {
     use tdb::tui::layout::{areas, grid_cells, inner};
     let mut app = with_result(100, 30, orders_result(100));
-    let a = areas(app.size, app.sources.items.len()).unwrap();
+    let a = areas(app.size, app.sources.items.len(), None).unwrap();
     let grid = |app: &AppState| match &app.results {
         ResultsView::Done(g) => (g.row, g.col, g.row_offset, g.grid.sort),
         _ => panic!("a grid"),
@@ -1258,7 +1258,7 @@ fn no_color_draws_without_colours_and_a_bad_config_says_where() {
     // The focused pane and the cursor still stand out.
     app.update(Action::FocusNext);
     let buf = buffer(&app);
-    let a = tdb::tui::layout::areas(app.size, 3).unwrap();
+    let a = tdb::tui::layout::areas(app.size, 3, None).unwrap();
     assert!(
         buf[(a.results.x, a.results.y)]
             .modifier

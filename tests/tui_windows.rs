@@ -605,7 +605,7 @@ fn clicks_and_the_wheel_follow_the_filtered_list_and_stay_out_of_windows() {
     app.update(Action::FilterSources);
     type_text(&mut app, "we");
     app.update(Action::KeepFilter);
-    let a = areas(app.size, app.sources.lines()).unwrap();
+    let a = areas(app.size, app.sources.lines(), None).unwrap();
     let body = inner(a.sources);
     // The second line shows `events` (the second source the filter lets through).
     app.update(Action::Click {

@@ -275,6 +275,11 @@ impl Backend {
                 result: Err(e),
             }),
             Request::Cancel { .. } | Request::SaveEditorText { .. } => {}
+            Request::CacheSize { id, source_id } => self.send(Response::CacheSize {
+                id,
+                source_id,
+                bytes: 0,
+            }),
             Request::AddSource { id, .. } | Request::EditSource { id, .. } => {
                 self.send(Response::SourceSaved { id, result: Err(e) })
             }
@@ -368,6 +373,14 @@ impl Backend {
                 if let Err(e) = engine.registry().save_editor_text(&source_id, &sql) {
                     tracing::warn!("cannot save the editor text of {source_id}: {e}");
                 }
+            }
+            Request::CacheSize { id, source_id } => {
+                let bytes = engine.registry().home().cache_bytes(&source_id);
+                self.send(Response::CacheSize {
+                    id,
+                    source_id,
+                    bytes,
+                });
             }
         }
     }

@@ -78,6 +78,8 @@ pub enum Request {
     LoadEditorText { id: RequestId, source_id: String },
     /// Keep the editor text of a source for the next start (nothing is answered).
     SaveEditorText { source_id: String, sql: String },
+    /// How many bytes a source's caches take on disk (the source detail view).
+    CacheSize { id: RequestId, source_id: String },
 }
 
 /// What the backend answers, or reports on its own.
@@ -139,6 +141,12 @@ pub enum Response {
         id: RequestId,
         source_id: String,
         result: Result<Vec<HistoryEntry>>,
+    },
+    /// The bytes of a source's caches.
+    CacheSize {
+        id: RequestId,
+        source_id: String,
+        bytes: u64,
     },
     /// The saved editor text of a source (`None`: never saved, or unreadable, which is logged).
     EditorText {

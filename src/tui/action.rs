@@ -154,6 +154,24 @@ pub enum Action {
     CloseTab,
     /// Results: type to filter the rows shown (`column:text` for one column).
     FilterRows,
+    /// Sources: the selected source's detail view (record, health, history, cache).
+    ShowSource,
+    /// The plan of the statement under the editor's cursor (EXPLAIN), in a view.
+    Explain,
+    /// Plan view: run the statement with EXPLAIN ANALYZE (its real times and rows), or back.
+    ToggleAnalyze,
+    /// Schema: type a name to find (tables and columns); the cursor follows as typed.
+    SearchNames,
+    /// Schema search, cell detail: the next match.
+    NextMatch,
+    /// Schema search, cell detail: the previous match.
+    PrevMatch,
+    /// Sources and schema: make the left column wider or narrower.
+    PaneWidth { wider: bool },
+    /// Schema: scroll its lines sideways, so long names can be read whole.
+    ScrollSideways { right: bool },
+    /// The mouse moved with its button held (a border being dragged).
+    Drag { x: u16, y: u16 },
 }
 
 impl Action {
@@ -293,6 +311,16 @@ impl Action {
         ("pin-tab", Action::PinTab),
         ("close-tab", Action::CloseTab),
         ("filter-rows", Action::FilterRows),
+        ("source-info", Action::ShowSource),
+        ("explain", Action::Explain),
+        ("toggle-analyze", Action::ToggleAnalyze),
+        ("search-names", Action::SearchNames),
+        ("next-match", Action::NextMatch),
+        ("prev-match", Action::PrevMatch),
+        ("wider", Action::PaneWidth { wider: true }),
+        ("narrower", Action::PaneWidth { wider: false }),
+        ("scroll-right", Action::ScrollSideways { right: true }),
+        ("scroll-left", Action::ScrollSideways { right: false }),
     ];
 
     /// The bindable action named `name` in a keymap file.
@@ -380,6 +408,17 @@ impl Action {
             Action::PinTab => "pin the tab (the next run opens a new one) or unpin it",
             Action::CloseTab => "close the result tab",
             Action::FilterRows => "filter the rows as you type (column:text for one column)",
+            Action::ShowSource => "the source's record, health, history and cache",
+            Action::Explain => "show the plan of the statement under the cursor (EXPLAIN)",
+            Action::ToggleAnalyze => "EXPLAIN ANALYZE: run it for real times and rows, or back",
+            Action::SearchNames => "find a table or column by name as you type",
+            Action::NextMatch => "next match",
+            Action::PrevMatch => "previous match",
+            Action::PaneWidth { wider: true } => "widen the sources and schema",
+            Action::PaneWidth { wider: false } => "narrow the sources and schema",
+            Action::ScrollSideways { right: true } => "scroll right (long names)",
+            Action::ScrollSideways { right: false } => "scroll left",
+            Action::Drag { .. } => "drag",
         }
     }
 }

@@ -27,24 +27,36 @@ use super::panes::editor::EditorPane;
 use super::panes::grid::Grid;
 use super::panes::history::{HistoryPane, Recall};
 use super::panes::modal::Modal;
+use super::panes::plan::PlanView;
 use super::panes::results::{GridView, ResultsView, Viewport, describe_error, format_duration};
 use super::panes::schema::{SchemaPane, SchemaTree};
+use super::panes::source_info::SourceInfo;
 use super::panes::sources::{SourceItem, SourcesPane};
 use super::panes::{Focus, move_in_list};
 use super::theme::Theme;
 use super::wrap::hard_wrap;
 use crate::clipboard;
 
+mod browse;
 mod copy;
 mod mouse;
+mod plan;
+mod source_info;
+
+pub use plan::plan_page;
 
 /// A window over the panes.
 #[derive(Debug)]
 pub enum Overlay {
-    Help { scroll: u16 },
+    Help {
+        scroll: u16,
+    },
     Detail(Detail),
     CopyMenu(CopyMenu),
     Export(ExportPrompt),
+    Plan(Box<PlanView>),
+    /// A source's detail view.
+    Source(Box<SourceInfo>),
 }
 
 /// The whole value of one cell.
@@ -54,6 +66,10 @@ pub struct Detail {
     /// Safe for the terminal, line breaks kept; `None` for NULL.
     pub text: Option<String>,
     pub scroll: u16,
+    /// What the result's filter looks for (empty: none): marked, and `n`/`N` step to it.
+    pub search: String,
+    /// The wrapped line of the match `n`/`N` went to last.
+    pub found: Option<usize>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -170,6 +186,7 @@ impl AppState {
             || !self.tests.is_empty()
             || self.schema.entries.values().any(|e| e.pending.is_some())
             || self.waiting()
+            || self.plan_running()
     }
 
     pub fn running_query(&self) -> Option<RequestId> {
@@ -191,6 +208,8 @@ impl AppState {
                     Overlay::Detail(_) => Scope::Detail,
                     Overlay::CopyMenu(_) => Scope::CopyMenu,
                     Overlay::Export(_) => Scope::Export,
+                    Overlay::Plan(_) => Scope::Plan,
+                    Overlay::Source(_) => Scope::Detail,
                 })
                 .or_else(|| self.window_scope()),
             running: self.running_query().is_some(),
@@ -202,7 +221,7 @@ impl AppState {
     }
 
     fn areas(&self) -> Option<layout::Areas> {
-        layout::areas(self.size, self.sources.lines())
+        layout::areas(self.size, self.sources.lines(), self.schema.width)
     }
 
     fn grid_viewport(&self) -> Viewport {
@@ -254,6 +273,9 @@ impl AppState {
             Action::LimitUp => self.editor.raise_limit(),
             Action::LimitDown => self.editor.lower_limit(),
             Action::OpenHelp => self.overlay = Some(Overlay::Help { scroll: 0 }),
+            Action::CloseOverlay if matches!(self.overlay, Some(Overlay::Plan(_))) => {
+                self.close_plan(&mut out)
+            }
             Action::CloseOverlay => {
                 if self.overlay.take().is_none() {
                     self.close_window();
@@ -333,6 +355,8 @@ impl AppState {
                     g.keep_filter();
                 }
             }
+            Action::ClearFilter if self.focus == Focus::Schema => self.schema.search = None,
+            Action::KeepFilter if self.focus == Focus::Schema => self.schema.keep_search(),
             Action::ClearFilter => self.clear_filter(&mut out),
             Action::KeepFilter => self.sources.filtering = false,
             Action::FilterRows => {
@@ -361,6 +385,15 @@ impl AppState {
             Action::PrevTab => self.step_tab(false),
             Action::PinTab => self.toggle_pin(),
             Action::CloseTab => self.close_tab(&mut out),
+            Action::Explain => self.explain(&mut out),
+            Action::ShowSource => self.open_source_info(&mut out),
+            Action::ToggleAnalyze => self.toggle_analyze(&mut out),
+            Action::SearchNames => self.start_name_search(),
+            Action::NextMatch => self.step_match(true),
+            Action::PrevMatch => self.step_match(false),
+            Action::PaneWidth { wider } => self.step_width(wider),
+            Action::ScrollSideways { right } => self.scroll_sideways(right),
+            Action::Drag { x, .. } => self.drag(x),
             Action::ClearEditor => {
                 let id = self.selected_id().map(String::from);
                 self.editor.clear(id.as_deref());
@@ -530,6 +563,9 @@ impl AppState {
 
     /// Scrolls help or cell detail, stopping where the last row is at the bottom.
     fn scroll_overlay(&mut self, motion: Motion) {
+        if self.scroll_plan(motion) || self.scroll_source_info(motion) {
+            return;
+        }
         let body = layout::inner(layout::overlay(self.size));
         let page = body.height.max(1) as usize;
         let rows = match &self.overlay {
@@ -538,7 +574,10 @@ impl AppState {
                 .text
                 .as_deref()
                 .map_or(1, |t| hard_wrap(t, body.width as usize).len()),
-            Some(Overlay::CopyMenu(_) | Overlay::Export(_)) | None => return,
+            Some(
+                Overlay::CopyMenu(_) | Overlay::Export(_) | Overlay::Plan(_) | Overlay::Source(_),
+            )
+            | None => return,
         };
         let max = rows.saturating_sub(page);
         let (Some(Overlay::Help { scroll }) | Some(Overlay::Detail(Detail { scroll, .. }))) =
@@ -644,10 +683,17 @@ impl AppState {
         let text = value
             .to_text()
             .map(|t| for_terminal_multiline(&t).into_owned());
+        let search = g
+            .filter
+            .as_ref()
+            .map(|f| g.grid.needle_of(f.input.text()).to_string())
+            .unwrap_or_default();
         self.overlay = Some(Overlay::Detail(Detail {
             title,
             text,
             scroll: 0,
+            search,
+            found: None,
         }));
     }
 
@@ -691,6 +737,9 @@ impl AppState {
                     self.schema.progress(id, progress);
                 }
             },
+            Response::QueryDone { id, result } if self.plan_waits(id) => {
+                self.plan_done(result, &mut out)
+            }
             Response::QueryDone { id, result } => {
                 // A tab in the background gets its answer as the active one would.
                 if let Some(index) = self.background_tab_running(id) {
@@ -733,6 +782,11 @@ impl AppState {
                 result,
             } => {
                 self.tests.retain(|(t, _)| *t != id);
+                let run = match &result {
+                    Ok((latency, _)) => Ok(*latency),
+                    Err(e) => Err(for_terminal(e.detail()).into_owned()),
+                };
+                self.remember_test(&source_id, run);
                 let name = self
                     .sources
                     .find(&source_id)
@@ -757,6 +811,7 @@ impl AppState {
                 source_id, result, ..
             } => self.history_read(&source_id, result),
             Response::EditorText { source_id, sql, .. } => self.text_read(&source_id, sql),
+            Response::CacheSize { id, bytes, .. } => self.cache_size(id, bytes),
         }
         out
     }

@@ -27,11 +27,13 @@ pub fn to_action(app: &AppState, event: Event) -> Option<Action> {
     }
 }
 
-/// A left click or a turn of the wheel; drags, releases and moves mean nothing to tdb.
+/// A left click, a drag with the left button held (a border moved) or a turn of the
+/// wheel; releases and bare moves mean nothing to tdb.
 fn mouse(m: MouseEvent) -> Option<Action> {
     let (x, y) = (m.column, m.row);
     match m.kind {
         MouseEventKind::Down(MouseButton::Left) => Some(Action::Click { x, y }),
+        MouseEventKind::Drag(MouseButton::Left) => Some(Action::Drag { x, y }),
         MouseEventKind::ScrollDown => Some(Action::Wheel { x, y, down: true }),
         MouseEventKind::ScrollUp => Some(Action::Wheel { x, y, down: false }),
         _ => None,

@@ -29,11 +29,12 @@ pub enum Scope {
     Completion,
     History,
     Prompt,
+    Plan,
 }
 
 impl Scope {
     /// Scopes in the order the help overlay lists them.
-    pub const ALL: [Scope; 16] = [
+    pub const ALL: [Scope; 17] = [
         Scope::Global,
         Scope::Running,
         Scope::Pane(Focus::Sources),
@@ -42,6 +43,7 @@ impl Scope {
         Scope::Pane(Focus::Results),
         Scope::Help,
         Scope::Detail,
+        Scope::Plan,
         Scope::CopyMenu,
         Scope::Export,
         Scope::Filter,
@@ -70,6 +72,7 @@ impl Scope {
             Scope::Completion => "completion",
             Scope::History => "history",
             Scope::Prompt => "prompt",
+            Scope::Plan => "plan",
         }
     }
 
@@ -83,7 +86,7 @@ impl Scope {
             Scope::Pane(Focus::Editor) => "Editor (other keys edit the SQL)",
             Scope::Pane(Focus::Results) => "Results",
             Scope::Help => "Help",
-            Scope::Detail => "Cell detail",
+            Scope::Detail => "Cell and source detail",
             Scope::CopyMenu => "Copy format menu",
             Scope::Export => "Export prompt (other keys type the file name)",
             Scope::Form => "Source form (other keys type)",
@@ -92,6 +95,7 @@ impl Scope {
             Scope::Completion => "Completion (typing goes on)",
             Scope::History => "History search (other keys type)",
             Scope::Prompt => "Limit prompt (other keys type)",
+            Scope::Plan => "Plan view",
         }
     }
 

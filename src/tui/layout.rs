@@ -19,14 +19,28 @@ pub struct Areas {
     pub status: Rect,
 }
 
-/// The panes for a terminal of `area`, with `sources` sources to list; `None` when the
-/// terminal is too small.
-pub fn areas(area: Rect, sources: usize) -> Option<Areas> {
+/// The narrowest the left column (sources over schema) can be made.
+pub const LEFT_MIN: u16 = 16;
+/// Columns a widened left column leaves to the editor and the results.
+pub const RIGHT_MIN: u16 = 30;
+
+/// The left column's width in a terminal `total` wide: the one `chosen` (keys, a drag),
+/// else a quarter of it, within limits that leave both sides usable.
+pub fn left_width(total: u16, chosen: Option<u16>) -> u16 {
+    let max = total.saturating_sub(RIGHT_MIN).max(LEFT_MIN);
+    chosen
+        .unwrap_or((total / 4).clamp(24, 36))
+        .clamp(LEFT_MIN, max)
+}
+
+/// The panes for a terminal of `area`, with `sources` sources to list and the left column
+/// as wide as `left` (see [`left_width`]); `None` when the terminal is too small.
+pub fn areas(area: Rect, sources: usize, left: Option<u16>) -> Option<Areas> {
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         return None;
     }
     let main_h = area.height - 1;
-    let left_w = (area.width / 4).clamp(24, 36);
+    let left_w = left_width(area.width, left);
     let sources_h = (sources.max(1) as u16 + 2).clamp(3, main_h * 2 / 5);
     let editor_h = (main_h / 3).clamp(5, 12);
     let right_x = area.x + left_w;

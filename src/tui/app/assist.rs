@@ -52,6 +52,7 @@ impl AppState {
                 Some(Scope::Completion)
             }
             None if self.focus == Focus::Sources && self.sources.filtering => Some(Scope::Filter),
+            None if self.focus == Focus::Schema && self.schema.searching() => Some(Scope::Filter),
             None if self.focus == Focus::Results
                 && matches!(&self.results, ResultsView::Done(g) if g.filtering()) =>
             {
@@ -111,6 +112,12 @@ impl AppState {
             }
             return;
         }
+        if self.focus == Focus::Schema {
+            if self.schema.searching() {
+                self.name_search_input(input);
+            }
+            return;
+        }
         if self.focus == Focus::Sources && self.sources.filtering {
             if self.sources.filter.input(input) {
                 self.filter_changed(out);
@@ -137,6 +144,9 @@ impl AppState {
             Some(Modal::Confirm(_)) => {}
             None if self.focus == Focus::Sources && self.sources.filtering => {
                 self.sources.filter.paste(text);
+            }
+            None if self.focus == Focus::Schema && self.schema.searching() => {
+                self.name_search_paste(text);
             }
             None if self.focus == Focus::Results => {
                 let view = self.grid_viewport();
@@ -320,7 +330,7 @@ impl AppState {
         self.modal = Some(Modal::History(search));
     }
 
-    fn request_history(&mut self, source_id: &str, out: &mut Vec<Request>) {
+    pub(super) fn request_history(&mut self, source_id: &str, out: &mut Vec<Request>) {
         let id = self.next_id();
         out.push(Request::History {
             id,

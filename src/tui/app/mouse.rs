@@ -1,6 +1,7 @@
 //! The mouse: a click focuses the pane under the pointer and selects what it points at (a
 //! source, a schema line, a grid cell; a column header also sorts by that column); the
-//! wheel scrolls the pane under the pointer without moving the focus. Hits are computed
+//! wheel scrolls the pane under the pointer without moving the focus; the border right of
+//! the sources and schema can be dragged to make them wider or narrower. Hits are computed
 //! with the same layout and offsets the drawing uses, so what is clicked is what is seen.
 
 use ratatui::layout::{Position, Rect};
@@ -29,6 +30,9 @@ impl AppState {
             return;
         }
         let Some(a) = self.areas() else { return };
+        if self.grab_border(x, y) {
+            return;
+        }
         let at = Position { x, y };
         if a.sources.contains(at) {
             self.set_focus(Focus::Sources);
@@ -120,6 +124,13 @@ impl AppState {
             Some(Overlay::Help { .. } | Overlay::Detail(_)) => {
                 for _ in 0..WHEEL_LINES {
                     self.scroll_overlay(motion);
+                }
+                return;
+            }
+            Some(Overlay::Plan(_) | Overlay::Source(_)) => {
+                for _ in 0..WHEEL_LINES {
+                    self.scroll_plan(motion);
+                    self.scroll_source_info(motion);
                 }
                 return;
             }

@@ -213,10 +213,9 @@ impl Grid {
         self.permute(&perm);
     }
 
-    /// The shown rows holding `needle`, ignoring case: in any column, or with
-    /// `column:text` (a column's name, any case) in that column only. NULL matches nothing.
-    pub fn matching(&self, needle: &str) -> Vec<usize> {
-        let (only, text) = match needle.split_once(':') {
+    /// The column a `column:text` filter names, and the text it looks for.
+    fn split_filter<'a>(&self, needle: &'a str) -> (Option<usize>, &'a str) {
+        match needle.split_once(':') {
             Some((name, rest)) => match self
                 .result
                 .columns
@@ -227,7 +226,18 @@ impl Grid {
                 None => (None, needle),
             },
             None => (None, needle),
-        };
+        }
+    }
+
+    /// The text a filter looks for, without the `column:` it may name.
+    pub fn needle_of<'a>(&self, needle: &'a str) -> &'a str {
+        self.split_filter(needle).1
+    }
+
+    /// The shown rows holding `needle`, ignoring case: in any column, or with
+    /// `column:text` (a column's name, any case) in that column only. NULL matches nothing.
+    pub fn matching(&self, needle: &str) -> Vec<usize> {
+        let (only, text) = self.split_filter(needle);
         let text = text.to_lowercase();
         self.result
             .rows

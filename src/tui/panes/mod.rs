@@ -8,10 +8,13 @@ pub mod grid;
 pub mod history;
 pub mod line_input;
 pub mod modal;
+pub mod plan;
 pub mod results;
 pub mod schema;
 pub mod source_form;
+pub mod source_info;
 pub mod sources;
+pub mod sql_context;
 
 /// The pane that has the keyboard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

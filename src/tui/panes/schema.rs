@@ -6,10 +6,15 @@ use std::collections::HashMap;
 use crate::backend::protocol::RequestId;
 use crate::core::ident::{qualified_in, quote_ident_in};
 use crate::core::progress::Progress;
-use crate::core::sanitize::for_terminal;
+use crate::core::sanitize::{display_width, for_terminal};
 use crate::core::schema::{ColumnInfo, SchemaInfo};
 
+use super::line_input::LineInput;
 use super::sources::SourceItem;
+use crate::tui::layout;
+
+/// Terminal columns one press of a width or sideways-scroll key moves.
+pub const STEP: u16 = 4;
 
 /// A column: what the tree shows and what Enter inserts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,8 +39,8 @@ pub struct TableNode {
     pub expanded: bool,
 }
 
-/// One visible line of the tree.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// One visible line of the tree; ordered as the tree lists them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Row {
     pub table: usize,
     pub column: Option<usize>,
@@ -48,6 +53,11 @@ pub struct SchemaTree {
     pub cursor: usize,
     /// First visible line, kept by [`Self::scroll_to_cursor`].
     pub offset: usize,
+}
+
+/// The kind a table line names (`view`, …); a plain table names none.
+pub fn table_kind(t: &TableNode) -> Option<&str> {
+    (!t.kind.is_empty() && t.kind != "table").then_some(t.kind.as_str())
 }
 
 /// The keys and constraints of a column in a few characters.
@@ -177,6 +187,98 @@ impl SchemaTree {
         }
     }
 
+    /// The tables and columns whose name holds `needle` (any case), in tree order,
+    /// columns of collapsed tables included.
+    pub fn matches(&self, needle: &str) -> Vec<Row> {
+        if needle.is_empty() {
+            return Vec::new();
+        }
+        let needle = needle.to_lowercase();
+        let hit = |label: &str| label.to_lowercase().contains(&needle);
+        let mut out = Vec::new();
+        for (ti, t) in self.tables.iter().enumerate() {
+            if hit(&t.label) {
+                out.push(Row {
+                    table: ti,
+                    column: None,
+                });
+            }
+            out.extend(
+                t.columns
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, c)| hit(&c.label))
+                    .map(|(ci, _)| Row {
+                        table: ti,
+                        column: Some(ci),
+                    }),
+            );
+        }
+        out
+    }
+
+    /// Moves the cursor to the next match of `needle` after it (`forward`) or before it,
+    /// wrapping around; `here` lets the line under the cursor count (as typing narrows).
+    /// A column's table is expanded to show it. False when nothing matches.
+    pub fn step_to_match(
+        &mut self,
+        needle: &str,
+        forward: bool,
+        here: bool,
+        height: usize,
+    ) -> bool {
+        let matches = self.matches(needle);
+        let Some(at) = self.current() else {
+            return false;
+        };
+        let next = if forward {
+            matches
+                .iter()
+                .find(|m| **m > at || (here && **m == at))
+                .or(matches.first())
+        } else {
+            matches.iter().rev().find(|m| **m < at).or(matches.last())
+        };
+        let Some(&row) = next else {
+            return false;
+        };
+        if row.column.is_some()
+            && let Some(t) = self.tables.get_mut(row.table)
+        {
+            t.expanded = true;
+        }
+        if let Some(i) = self.rows().iter().position(|r| *r == row) {
+            self.cursor = i;
+            self.scroll_to_cursor(height);
+        }
+        true
+    }
+
+    /// The terminal columns the widest visible line takes, as the pane draws it.
+    pub fn widest_line(&self) -> u16 {
+        let w = |s: &str| display_width(s);
+        let width = |row: &Row| {
+            let table = &self.tables[row.table];
+            match row.column.and_then(|ci| table.columns.get(ci)) {
+                None => {
+                    let kind = table_kind(table).map_or(0, |k| 1 + w(k));
+                    2 + w(&table.label) + kind
+                }
+                Some(c) => {
+                    let marks = if c.marks.is_empty() {
+                        0
+                    } else {
+                        1 + w(&c.marks)
+                    };
+                    let comment = c.comment.as_deref().map_or(0, |t| 3 + w(t));
+                    3 + w(&c.label) + 1 + w(&c.type_label) + marks + comment
+                }
+            }
+        };
+        let widest = self.rows().iter().map(width).max().unwrap_or(0);
+        widest.try_into().unwrap_or(u16::MAX)
+    }
+
     /// Keeps the cursor within `height` visible lines.
     pub fn scroll_to_cursor(&mut self, height: usize) {
         let height = height.max(1);
@@ -197,13 +299,58 @@ pub struct SchemaEntry {
     pub error: Option<String>,
 }
 
-/// Schemas by source id.
+/// `/` in the schema pane: a name to find, the cursor jumping to it as it is typed.
+#[derive(Debug, Default)]
+pub struct NameSearch {
+    pub input: LineInput,
+    /// Keys go into the search (until Enter keeps it or Esc clears it).
+    pub typing: bool,
+}
+
+/// Schemas by source id, and how the pane shows them.
 #[derive(Debug, Default)]
 pub struct SchemaPane {
     pub entries: HashMap<String, SchemaEntry>,
+    pub search: Option<NameSearch>,
+    /// The left column's width as the user set it (keys or a drag); `None`: the layout's.
+    pub width: Option<u16>,
+    /// Terminal columns the tree's lines are scrolled to the left, so long names show.
+    pub hscroll: u16,
+    /// A drag of the pane's right border is under way.
+    pub resizing: bool,
 }
 
 impl SchemaPane {
+    /// `/`: keys type the search from now on (a kept one is typed on).
+    pub fn start_search(&mut self) {
+        let search = self.search.get_or_insert_with(NameSearch::default);
+        search.typing = true;
+        search.input.set_focused(true);
+    }
+
+    /// Enter: the search stays (for `n`/`N`), keys move the cursor again.
+    pub fn keep_search(&mut self) {
+        if let Some(s) = &mut self.search {
+            s.typing = false;
+            s.input.set_focused(false);
+        }
+    }
+
+    /// Whether keys go into the search.
+    pub fn searching(&self) -> bool {
+        self.search.as_ref().is_some_and(|s| s.typing)
+    }
+
+    /// The text searched for; empty when there is no search.
+    pub fn needle(&self) -> &str {
+        self.search.as_ref().map_or("", |s| s.input.text())
+    }
+
+    /// Sets the left column's width, within what a terminal `total` wide allows.
+    pub fn set_width(&mut self, width: u16, total: u16) {
+        self.width = Some(layout::left_width(total, Some(width)));
+    }
+
     pub fn get(&self, source_id: &str) -> Option<&SchemaEntry> {
         self.entries.get(source_id)
     }

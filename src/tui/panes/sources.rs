@@ -1,6 +1,9 @@
 //! The sources pane: every registered source, one selected. The selection decides which
 //! schema the schema pane shows, which SQL the editor holds and where F5 runs.
 
+use std::collections::HashMap;
+
+use super::source_info::TestRun;
 use crate::core::guard::Dialect;
 use crate::core::kind::Kind;
 use crate::core::sanitize::for_terminal;
@@ -71,6 +74,8 @@ pub struct SourcesPane {
     pub filtering: bool,
     /// The records behind the items, which the edit form starts from.
     records: Vec<SourceRecord>,
+    /// Each source's tests of this session, oldest first (its detail view shows them).
+    pub tests: HashMap<String, Vec<TestRun>>,
 }
 
 impl SourcesPane {

@@ -1,9 +1,11 @@
 //! The cell detail overlay: a whole value, wrapped and scrollable.
 
 use ratatui::Frame;
+use ratatui::style::{Modifier, Style};
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Paragraph};
 
+use crate::core::sanitize::for_terminal;
 use crate::tui::action::Action;
 use crate::tui::app::{AppState, Detail};
 use crate::tui::keymap::Scope;
@@ -18,12 +20,27 @@ pub fn draw(app: &AppState, f: &mut Frame, d: &Detail) {
         .hint(Scope::Detail, &Action::CloseOverlay)
         .unwrap_or_else(|| "Esc".into());
     let body = inner(area);
+    let find = if d.search.is_empty() {
+        String::new()
+    } else {
+        let next = app
+            .keymap
+            .hint(Scope::Detail, &Action::NextMatch)
+            .unwrap_or_else(|| "n".into());
+        format!("{next} next \"{}\" · ", for_terminal(&d.search))
+    };
+    let wrapped = d
+        .text
+        .as_deref()
+        .map(|text| hard_wrap(text, body.width as usize))
+        .unwrap_or_default();
+    let mark = app.theme.key.add_modifier(Modifier::UNDERLINED);
     let lines: Vec<Line> = match &d.text {
-        Some(text) => hard_wrap(text, body.width as usize)
-            .into_iter()
+        Some(_) => wrapped
+            .iter()
             .skip(d.scroll as usize)
             .take(body.height as usize)
-            .map(Line::raw)
+            .map(|l| Line::from(super::marked(l, &d.search, Style::default(), mark)))
             .collect(),
         None => vec![Line::styled("NULL", app.theme.null)],
     };
@@ -31,7 +48,8 @@ pub fn draw(app: &AppState, f: &mut Frame, d: &Detail) {
         .border_style(app.theme.border_focused)
         .title(Line::styled(format!(" {} ", d.title), app.theme.title))
         .title_bottom(
-            Line::styled(format!(" ↑↓ scroll · {close} close "), app.theme.dim).right_aligned(),
+            Line::styled(format!(" {find}↑↓ scroll · {close} close "), app.theme.dim)
+                .right_aligned(),
         );
     f.render_widget(Paragraph::new(lines).block(block), area);
 }

@@ -46,6 +46,7 @@ pub fn lines(app: &AppState) -> Vec<Line<'static>> {
 fn describe(scope: Scope, action: &Action) -> &'static str {
     match (scope, action) {
         (Scope::Pane(Focus::Results), _) => action.describe(),
+        (Scope::Pane(Focus::Schema), Action::ClearFilter) => "clear the search",
         (
             _,
             Action::Move {

@@ -7,9 +7,11 @@ mod detail;
 mod editor;
 mod help;
 mod input;
+mod plan;
 mod results;
 mod schema;
 mod source_form;
+mod source_info;
 mod sources;
 mod status;
 mod windows;
@@ -28,7 +30,7 @@ use crate::core::sanitize::display_width;
 
 pub fn render(app: &AppState, f: &mut Frame) {
     let area = f.area();
-    let Some(areas) = layout::areas(area, app.sources.lines()) else {
+    let Some(areas) = layout::areas(area, app.sources.lines(), app.schema.width) else {
         too_small(f, area);
         return;
     };
@@ -44,6 +46,8 @@ pub fn render(app: &AppState, f: &mut Frame) {
         Some(Overlay::Detail(d)) => detail::draw(app, f, d),
         Some(Overlay::CopyMenu(m)) => copy::draw_menu(app, f, m),
         Some(Overlay::Export(p)) => copy::draw_export(app, f, p),
+        Some(Overlay::Plan(p)) => plan::draw(app, f, p),
+        Some(Overlay::Source(s)) => source_info::draw(app, f, s),
         None => {}
     }
 }
@@ -140,6 +144,70 @@ fn fit(spans: Vec<Span<'_>>, width: usize) -> Line<'_> {
     Line::from(out)
 }
 
+/// Spans with their first `skip` terminal columns dropped (a line scrolled sideways); a
+/// wide character cut in two becomes a space.
+fn skip_columns(spans: Vec<Span<'_>>, skip: usize) -> Vec<Span<'_>> {
+    let mut left = skip;
+    let mut out = Vec::with_capacity(spans.len());
+    for span in spans {
+        if left == 0 {
+            out.push(span);
+            continue;
+        }
+        let mut kept = String::new();
+        for g in span.content.graphemes(true) {
+            let gw = display_width(g);
+            if left == 0 {
+                kept.push_str(g);
+            } else if gw > left {
+                kept.push_str(&" ".repeat(gw - left));
+                left = 0;
+            } else {
+                left -= gw;
+            }
+        }
+        if !kept.is_empty() {
+            out.push(Span::styled(kept, span.style));
+        }
+    }
+    out
+}
+
+/// `text` split in spans, the parts holding `needle` (any case) in `mark`.
+fn marked<'a>(
+    text: &'a str,
+    needle: &str,
+    style: ratatui::style::Style,
+    mark: ratatui::style::Style,
+) -> Vec<Span<'a>> {
+    if needle.is_empty() {
+        return vec![Span::styled(text, style)];
+    }
+    let lower = text.to_lowercase();
+    let needle = needle.to_lowercase();
+    // Lower-casing can change lengths (a few scripts): then the text is drawn unmarked.
+    if lower.len() != text.len() {
+        return vec![Span::styled(text, style)];
+    }
+    let mut out = Vec::new();
+    let mut at = 0;
+    while let Some(i) = lower[at..].find(&needle).map(|i| i + at) {
+        let end = i + needle.len();
+        if !text.is_char_boundary(i) || !text.is_char_boundary(end) {
+            break;
+        }
+        if i > at {
+            out.push(Span::styled(&text[at..i], style));
+        }
+        out.push(Span::styled(&text[i..end], mark));
+        at = end;
+    }
+    if at < text.len() {
+        out.push(Span::styled(&text[at..], style));
+    }
+    out
+}
+
 /// `1234567` as `1,234,567`.
 fn thousands(n: u64) -> String {
     let s = n.to_string();
@@ -175,6 +243,32 @@ mod tests {
         assert_eq!(line.to_string(), "ab…");
         let line = fit(vec![Span::raw("abc")], 5);
         assert_eq!(line.to_string(), "abc");
+    }
+
+    #[test]
+    fn skip_columns_scrolls_and_blanks_a_cut_wide_character() {
+        let line = Line::from(skip_columns(vec![Span::raw("ab"), Span::raw("cd")], 3));
+        assert_eq!(line.to_string(), "d");
+        let line = Line::from(skip_columns(vec![Span::raw("山田x")], 1));
+        assert_eq!(line.to_string(), " 田x");
+        let line = Line::from(skip_columns(vec![Span::raw("abc")], 0));
+        assert_eq!(line.to_string(), "abc");
+    }
+
+    #[test]
+    fn marked_splits_at_each_match_in_any_case() {
+        let plain = ratatui::style::Style::default();
+        let mark = plain.add_modifier(ratatui::style::Modifier::BOLD);
+        let spans = marked("Order_orders", "ORD", plain, mark);
+        let parts: Vec<(&str, bool)> = spans
+            .iter()
+            .map(|s| (s.content.as_ref(), s.style == mark))
+            .collect();
+        assert_eq!(
+            parts,
+            [("Ord", true), ("er_", false), ("ord", true), ("ers", false)]
+        );
+        assert_eq!(marked("abc", "", plain, mark).len(), 1);
     }
 
     #[test]

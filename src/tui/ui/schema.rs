@@ -2,14 +2,16 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
-use super::{fit, pane, progress_text, spinner};
+use super::{fit, marked, pane, progress_text, skip_columns, spinner};
+use crate::core::sanitize::for_terminal;
 use crate::tui::app::AppState;
 use crate::tui::layout::inner;
 use crate::tui::panes::Focus;
-use crate::tui::panes::schema::SchemaTree;
+use crate::tui::panes::schema::{SchemaTree, table_kind};
 
 pub fn draw(app: &AppState, f: &mut Frame, area: Rect) {
     let t = &app.theme;
@@ -25,8 +27,35 @@ pub fn draw(app: &AppState, f: &mut Frame, area: Rect) {
     {
         title.push(Span::styled(format!("{} ", spinner(app)), t.dim));
     }
+    let needle = app.schema.needle();
+    let tree = entry.and_then(|e| e.tree.as_ref());
+    if let Some(tree) = tree
+        && !needle.is_empty()
+    {
+        // Which match the cursor is on: `2/5`, or `-/5` between them.
+        let matches = tree.matches(needle);
+        let at = tree
+            .current()
+            .and_then(|c| matches.iter().position(|m| *m == c))
+            .map_or("-".to_string(), |i| (i + 1).to_string());
+        title.push(Span::styled(format!("· {at}/{} ", matches.len()), t.dim));
+    }
     f.render_widget(pane(app, Line::from(title), Focus::Schema), area);
-    let body = inner(area);
+    let mut body = inner(area);
+    if let Some(search) = &app.schema.search
+        && body.height > 1
+    {
+        // The search takes the pane's last line, as the sources' filter does.
+        body.height -= 1;
+        let line = Rect::new(body.x, body.bottom(), body.width, 1);
+        f.render_widget(Paragraph::new(Line::styled("/", t.key)), line);
+        let field = Rect::new(line.x + 1, line.y, line.width.saturating_sub(1), 1);
+        if search.typing {
+            super::input::draw(t, f, &search.input, field);
+        } else {
+            f.render_widget(Paragraph::new(for_terminal(needle).into_owned()), field);
+        }
+    }
     let Some(entry) = entry else {
         return;
     };
@@ -59,6 +88,13 @@ fn draw_tree(app: &AppState, f: &mut Frame, body: Rect, tree: &SchemaTree) {
     let width = body.width as usize;
     let height = body.height as usize;
     let rows = tree.rows();
+    let needle = app.schema.needle();
+    let mark = t.key.add_modifier(Modifier::UNDERLINED);
+    // Never scrolled past the widest line (the tree may have changed since).
+    let hscroll = app
+        .schema
+        .hscroll
+        .min(tree.widest_line().saturating_sub(body.width)) as usize;
     // The stored offset follows the cursor; clamp it here too in case the pane shrank.
     let offset = tree
         .offset
@@ -74,19 +110,18 @@ fn draw_tree(app: &AppState, f: &mut Frame, body: Rect, tree: &SchemaTree) {
             let spans = match row.column {
                 None => {
                     let arrow = if table.expanded { "▾ " } else { "▸ " };
-                    let mut s = vec![Span::raw(arrow), Span::raw(table.label.as_str())];
-                    if !table.kind.is_empty() && table.kind != "table" {
-                        s.push(Span::styled(format!(" {}", table.kind), t.dim));
+                    let mut s = vec![Span::raw(arrow)];
+                    s.extend(marked(&table.label, needle, Style::default(), mark));
+                    if let Some(kind) = table_kind(table) {
+                        s.push(Span::styled(format!(" {kind}"), t.dim));
                     }
                     s
                 }
                 Some(ci) => {
                     let c = &table.columns[ci];
-                    let mut s = vec![
-                        Span::raw("   "),
-                        Span::raw(c.label.as_str()),
-                        Span::styled(format!(" {}", c.type_label), t.dim),
-                    ];
+                    let mut s = vec![Span::raw("   ")];
+                    s.extend(marked(&c.label, needle, Style::default(), mark));
+                    s.push(Span::styled(format!(" {}", c.type_label), t.dim));
                     if !c.marks.is_empty() {
                         s.push(Span::raw(format!(" {}", c.marks)));
                     }
@@ -96,7 +131,7 @@ fn draw_tree(app: &AppState, f: &mut Frame, body: Rect, tree: &SchemaTree) {
                     s
                 }
             };
-            let line = fit(spans, width);
+            let line = fit(skip_columns(spans, hscroll), width);
             if i == tree.cursor && focused {
                 line.patch_style(t.selected)
             } else {
