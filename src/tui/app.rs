@@ -27,7 +27,9 @@ use super::panes::editor::EditorPane;
 use super::panes::grid::Grid;
 use super::panes::history::{HistoryPane, Recall};
 use super::panes::modal::Modal;
-use super::panes::results::{GridView, ResultsView, Viewport, describe_error, format_duration};
+use super::panes::results::{
+    GridView, Paging, ResultsView, Viewport, describe_error, format_duration,
+};
 use super::panes::schema::{SchemaPane, SchemaTree};
 use super::panes::sources::{SourceItem, SourcesPane};
 use super::panes::{Focus, move_in_list};
@@ -193,7 +195,7 @@ impl AppState {
                     Overlay::Export(_) => Scope::Export,
                 })
                 .or_else(|| self.window_scope()),
-            running: self.running_query().is_some(),
+            running: self.running_query().is_some() || self.fetching(),
         }
     }
 
@@ -432,7 +434,7 @@ impl AppState {
         fresh: bool,
         out: &mut Vec<Request>,
     ) {
-        if !self.tab_for_run(&sql, fresh) {
+        if !self.tab_for_run(&sql, fresh, out) {
             self.tabs.queued.clear();
             return;
         }
@@ -458,12 +460,16 @@ impl AppState {
             source_id: source.id.clone(),
             sql,
             limit: self.editor.limit,
+            idle: self.tabs.limits.idle,
         });
     }
 
     /// Esc stops the query under way, or else the selected source's import (a CSV file
     /// read into its cache for the schema pane).
     fn cancel_query(&mut self, out: &mut Vec<Request>) {
+        if self.cancel_fetch(out) {
+            return;
+        }
         if let ResultsView::Running { id, source, .. } = &self.results {
             self.tabs.queued.clear();
             out.push(Request::Cancel { id: *id });
@@ -521,7 +527,12 @@ impl AppState {
             }
             Focus::Results => {
                 if let ResultsView::Done(g) = &mut self.results {
+                    let at_end = g.row + 1 >= g.grid.rows();
                     g.move_cursor(motion, view);
+                    if at_end && matches!(motion, Motion::Down | Motion::PageDown | Motion::Bottom)
+                    {
+                        self.fetch_more(motion, out);
+                    }
                 }
             }
             Focus::Editor => {}
@@ -706,6 +717,8 @@ impl AppState {
                     self.chain_queued(failed, &mut out);
                 }
             }
+            Response::Fetched { id, query, result } => self.on_fetched(id, query, result),
+            Response::Released { query, why } => self.on_released(query, &why),
             Response::Copied { what, result, .. } => match result {
                 Ok(copied) => {
                     if let Some(bytes) = &copied.terminal_write {
@@ -779,8 +792,13 @@ impl AppState {
         };
         self.results = match result {
             Ok(outcome) => {
+                // Every result with more rows is held open by the backend for the next page.
+                let held = outcome.result.truncated;
                 let mut view =
                     GridView::new(Grid::new(outcome.result), source, limit, outcome.duration);
+                if held {
+                    view.paging = Some(Paging::Held { query: id });
+                }
                 view.scroll_to_cursor(self.grid_viewport());
                 ResultsView::Done(Box::new(view))
             }

@@ -28,14 +28,23 @@ pub fn draw(app: &AppState, f: &mut Frame, area: Rect) {
         left.push(Span::raw(format!("{} · {} · ", s.label, s.source_type)));
         left.push(Span::styled(status.as_str(), style));
     }
+    // The caps that keep memory bounded, once there is something they bound: tabs, or a
+    // result that grows past its first page.
+    let paged = matches!(&app.results, crate::tui::panes::results::ResultsView::Done(g)
+        if g.paging.is_some() || g.fetched_more);
     if app.tabs.list.len() > 1 {
         left.push(Span::styled(
             format!(
                 " · tab {}/{} ({})",
                 app.tabs.active + 1,
                 app.tabs.list.len(),
-                crate::tui::app::Tabs::cap_note()
+                app.tabs.cap_note()
             ),
+            t.dim,
+        ));
+    } else if paged {
+        left.push(Span::styled(
+            format!(" · session cap {} rows", app.tabs.limits.row_cap),
             t.dim,
         ));
     }
