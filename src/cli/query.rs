@@ -177,8 +177,11 @@ fn run_all(ctx: &Context, args: &QueryArgs, mut engine: Engine, sql: &str) -> Re
             let sink = WriteSink::new(file, format).with_progress(progress);
             let (outcome, sink) = stream_all(planned, sink, imports.callback())?;
             outcome.map(|(streamed, signal)| {
+                // Only a whole result is put in place; else the temporary file goes.
+                let whole = streamed.is_ok() && signal.is_none();
                 let done = sink.finish();
-                (streamed, signal, done.map(|f| f.map(AtomicFile::commit)))
+                let done = done.map(|f| f.filter(|_| whole).map(AtomicFile::commit));
+                (streamed, signal, done)
             })
         }
         None => {
