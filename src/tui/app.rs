@@ -6,7 +6,7 @@ mod assist;
 mod manage;
 mod tabs;
 
-pub use tabs::{MAX_TABS, Tab, Tabs};
+pub use tabs::{MAX_TABS, RowLimits, Tab, Tabs};
 
 use std::time::Instant;
 

@@ -236,11 +236,11 @@ impl GridView {
                 f.full.rows()
             );
         }
-        if self.filter.is_none() && (self.fetched_more || self.paging.is_some()) {
+        if self.filter.is_none() && self.fetched_more {
             rows.push_str(" loaded");
         }
         let more = match &self.paging {
-            Some(Paging::Held { .. }) => " · more exist · ↓ at the end loads them".into(),
+            Some(Paging::Held { .. }) => " · more exist (↓)".into(),
             Some(Paging::Fetching { .. }) => " · fetching more…".into(),
             Some(Paging::Closed { why }) => format!(" · more exist · {why}"),
             None if self.grid.result.truncated => {

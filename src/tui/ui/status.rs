@@ -29,9 +29,9 @@ pub fn draw(app: &AppState, f: &mut Frame, area: Rect) {
         left.push(Span::styled(status.as_str(), style));
     }
     // The caps that keep memory bounded, once there is something they bound: tabs, or a
-    // result that grows past its first page.
+    // result grown past its first page.
     let paged = matches!(&app.results, crate::tui::panes::results::ResultsView::Done(g)
-        if g.paging.is_some() || g.fetched_more);
+        if g.fetched_more);
     if app.tabs.list.len() > 1 {
         left.push(Span::styled(
             format!(
@@ -75,7 +75,7 @@ fn hints(app: &AppState, room: usize) -> Vec<Span<'static>> {
     let pane = Scope::Pane(app.focus);
     // (priority: lower is kept longer, scope, action, label), in display order.
     let mut wanted: Vec<(u8, Scope, Action, &str)> = Vec::new();
-    if app.running_query().is_some() {
+    if app.running_query().is_some() || app.fetching() {
         wanted.push((0, Scope::Running, Action::CancelQuery, "cancel"));
     }
     match app.focus {
