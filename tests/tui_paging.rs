@@ -569,3 +569,114 @@ fn an_idle_statement_is_closed_on_the_server() {
     h.run_sql("SELECT 1");
     wait_for("the first statement closed", || open_transactions(&m) == 0);
 }
+
+#[test]
+fn export_can_write_every_row_in_the_background_and_esc_cancels_it() {
+    let mut app = app();
+    run(&mut app, 100, true);
+    app.update(Action::Export);
+    let s = screen(&app);
+    assert!(s.contains("only the 100 rows fetched; more exist"), "{s}");
+    assert!(
+        s.contains("Alt-a every row") || s.contains("alt-a every row"),
+        "{s}"
+    );
+    app.update(Action::EveryRow);
+    let s = screen(&app);
+    assert!(s.contains(" Export every row to a file "), "{s}");
+    insta::assert_snapshot!("export_every_row_prompt", s);
+    let reqs = app.update(Action::Confirm);
+    let id = match reqs.as_slice() {
+        [
+            Request::ExportAll {
+                id,
+                source_id,
+                sql,
+                format,
+                overwrite: false,
+                ..
+            },
+        ] => {
+            assert_eq!(
+                (source_id.as_str(), sql.as_str()),
+                ("p1", "SELECT * FROM data")
+            );
+            assert_eq!(*format, tdb::core::export::Format::Csv);
+            *id
+        }
+        other => panic!("an export of every row: {other:?}"),
+    };
+    app.on_response(Response::Progress {
+        id,
+        progress: tdb::core::progress::Progress {
+            rows: 4000,
+            bytes: 65536,
+            total_bytes: 0,
+            done: false,
+        },
+    });
+    assert!(
+        screen(&app).contains("exporting every row… 4000 rows · 64.0 KB (Esc cancels)"),
+        "{}",
+        screen(&app)
+    );
+    assert!(app.key_context().running, "Esc reaches the cancel");
+    assert_eq!(
+        app.update(Action::CancelQuery),
+        vec![Request::Cancel { id }]
+    );
+    assert!(screen(&app).contains("export cancelled: no file was written"));
+    // The answer of the cancelled export is not news.
+    app.on_response(Response::Exported {
+        id,
+        path: "/tmp/x.csv".into(),
+        rows: 4000,
+        result: Err(Error::Cancelled),
+    });
+    assert!(!screen(&app).contains("export failed"));
+
+    // A complete result offers no choice: its rows are all there.
+    let mut app = self::app();
+    run(&mut app, 30, false);
+    app.update(Action::Export);
+    app.update(Action::EveryRow);
+    let s = screen(&app);
+    assert!(
+        s.contains(" Export 30 rows to a file ") && !s.contains("every row"),
+        "{s}"
+    );
+}
+
+#[test]
+fn every_row_of_a_postgres_result_is_exported_and_audited() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = pg_home(&dir);
+    let mut h = Harness::new(&home, 120, 30);
+    let m = common::pg::unique("export");
+    let sql = format!("SELECT id, label, '{m}' AS m FROM data WHERE id <= 2000 ORDER BY id");
+    h.run_sql(&sql);
+    h.focus(Focus::Results);
+    h.act(Action::Export);
+    let file = dir.path().join("every.csv");
+    if let Some(tdb::tui::app::Overlay::Export(p)) = &mut h.app.overlay {
+        p.input.set(file.to_str().unwrap());
+    }
+    h.act(Action::EveryRow);
+    h.act(Action::Confirm);
+    h.settle_until("the export", |a| a.copying.pending.is_none());
+    let s = h.screen();
+    assert!(s.contains("exported 2000 rows"), "{s}");
+    let body = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(body.lines().count(), 2001);
+    assert_eq!(
+        body.lines().nth(2000).unwrap(),
+        format!("2000,item 2000,{m}")
+    );
+    let line = audit(&home)
+        .into_iter()
+        .rev()
+        .find(|l| l["event"] == "query" && l["sql"] == sql.as_str() && l.get("bytes").is_some())
+        .expect("the export's query line");
+    assert_eq!(line["rows_returned"], 2000);
+    assert_eq!(line["bytes"], body.len() as u64);
+}

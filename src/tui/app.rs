@@ -195,7 +195,7 @@ impl AppState {
                     Overlay::Export(_) => Scope::Export,
                 })
                 .or_else(|| self.window_scope()),
-            running: self.running_query().is_some() || self.fetching(),
+            running: self.running_query().is_some() || self.fetching() || self.exporting_all(),
         }
     }
 
@@ -286,6 +286,7 @@ impl AppState {
             Action::Confirm if self.overlay.is_some() => self.confirm(&mut out),
             Action::Confirm => self.accept(&mut out),
             Action::NextFormat => self.next_format(),
+            Action::EveryRow => self.toggle_every_row(),
             Action::Sort => {
                 let view = self.grid_viewport();
                 if let ResultsView::Done(g) = &mut self.results {
@@ -467,7 +468,7 @@ impl AppState {
     /// Esc stops the query under way, or else the selected source's import (a CSV file
     /// read into its cache for the schema pane).
     fn cancel_query(&mut self, out: &mut Vec<Request>) {
-        if self.cancel_fetch(out) {
+        if self.cancel_fetch(out) || self.cancel_export(out) {
             return;
         }
         if let ResultsView::Running { id, source, .. } = &self.results {
@@ -692,6 +693,7 @@ impl AppState {
                 };
                 self.schema.finish(&source_id, id, tree);
             }
+            Response::Progress { id, progress } if self.export_progress(id, progress) => {}
             Response::Progress { id, progress } => match &mut self.results {
                 ResultsView::Running {
                     id: rid,
@@ -794,8 +796,10 @@ impl AppState {
             Ok(outcome) => {
                 // Every result with more rows is held open by the backend for the next page.
                 let held = outcome.result.truncated;
+                let origin = (outcome.source_id, outcome.sql);
                 let mut view =
                     GridView::new(Grid::new(outcome.result), source, limit, outcome.duration);
+                view.origin = Some(origin);
                 if held {
                     view.paging = Some(Paging::Held { query: id });
                 }

@@ -57,6 +57,8 @@ pub struct GridView {
     pub paging: Option<Paging>,
     /// Rows were fetched past the first page.
     pub fetched_more: bool,
+    /// The source and SQL the result came from, to run again for an export of every row.
+    pub origin: Option<(String, String)>,
 }
 
 /// Where the rows past the last fetched one stand.
@@ -108,6 +110,7 @@ impl GridView {
             filter: None,
             paging: None,
             fetched_more: false,
+            origin: None,
         }
     }
 
