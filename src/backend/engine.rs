@@ -533,6 +533,7 @@ impl Planned {
             open,
             audit,
             rows: 0,
+            asked: false,
             source_id: self.source.id.clone(),
             source_name: self.source.name.clone(),
         };
@@ -544,6 +545,7 @@ impl Planned {
         }
         .await;
         let bytes = audited.inner.bytes_written();
+        let asked = audited.asked;
         let mut open = audited.open;
         let duration = started.elapsed();
         let duration_ms = u64::try_from(duration.as_millis()).unwrap_or(u64::MAX);
@@ -571,6 +573,9 @@ impl Planned {
                 }
                 Ok(Streamed { rows, duration })
             }
+            // A held statement closed between pages (tdb quitting) ended nothing that ran:
+            // its query line is written, and no page was asked for.
+            Err(e) if !open.open && !asked => Err(e),
             Err(e) => {
                 let line = if let (Error::Rejected(refusal), true) = (&e, open.open) {
                     Event::QueryRejected {
@@ -604,6 +609,8 @@ struct AuditedSink<'a> {
     open: OpenQuery,
     audit: StreamAudit,
     rows: u64,
+    /// A page was asked for after the query's line and has not come yet.
+    asked: bool,
     source_id: String,
     source_name: String,
 }
@@ -614,12 +621,17 @@ impl RowSink for AuditedSink<'_> {
     }
 
     fn wanted(&mut self) -> connector::BoxFuture<'_, Option<usize>> {
-        self.inner.wanted()
+        Box::pin(async move {
+            let n = self.inner.wanted().await;
+            self.asked = n.is_some() && !self.open.open;
+            n
+        })
     }
 
     fn rows(&mut self, rows: Vec<Vec<crate::core::value::Value>>, more: bool) -> Result<()> {
         let n = rows.len() as u64;
         self.rows += n;
+        self.asked = false;
         if self.audit == StreamAudit::Pages {
             let ms = u64::try_from(self.open.started.elapsed().as_millis()).unwrap_or(u64::MAX);
             let line = if self.open.open {
