@@ -14,7 +14,8 @@ use crate::core::value::{Column, Value};
 use crate::core::{Error, Result};
 
 /// Rows read per batch: enough that the round trips of a remote source cost little next to
-/// the rows, few enough that a batch of wide rows stays small.
+/// the rows (and a PostgreSQL portal is asked few times), few enough that a batch of wide
+/// rows stays small.
 pub const BATCH_ROWS: usize = 2000;
 
 /// Writes the rows it is handed to `W` in `format` (CSV, TSV, JSON lines, …).

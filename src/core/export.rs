@@ -309,7 +309,10 @@ fn cell_text(v: &Value) -> Option<Cow<'_, str>> {
 fn push_csv_field(line: &mut String, text: &str) {
     if text.is_empty() {
         line.push_str("\"\"");
-    } else if text.contains([',', '"', '\r', '\n']) {
+    } else if text
+        .bytes()
+        .any(|b| matches!(b, b',' | b'"' | b'\r' | b'\n'))
+    {
         line.push('"');
         for c in text.chars() {
             if c == '"' {
