@@ -140,6 +140,23 @@ pub enum Event {
         rows_returned: u64,
         truncated: bool,
         duration_ms: u64,
+        /// For every row written out (`tdb query --all`, an export of the whole result): the
+        /// bytes written.
+        bytes: Option<u64>,
+    },
+    /// More rows of a query read after its `query` line (the results pane fetching the next
+    /// page from the statement it holds open); repeats the query's `query_id`.
+    QueryFetched {
+        query_id: String,
+        source_id: String,
+        source_name: String,
+        rows_fetched: u64,
+        /// Rows of the query read so far, this batch included.
+        rows_total: u64,
+        /// Whether the statement has rows after these.
+        more: bool,
+        /// Since the query started.
+        elapsed_ms: u64,
     },
     /// SQL that was refused; nothing ran. `query_id` is set when the refusal came from the
     /// source after a `query_started` (a function the server resolved and the policy denies).
@@ -249,6 +266,7 @@ impl Event {
         match self {
             Event::QueryStarted { .. } => "query_started",
             Event::Query { .. } => "query",
+            Event::QueryFetched { .. } => "query_fetched",
             Event::QueryRejected { .. } => "query_rejected",
             Event::QueryFailed { .. } => "query_failed",
             Event::SourceRegistered { .. } => "source_registered",
@@ -280,12 +298,33 @@ impl Event {
                 rows_returned,
                 truncated,
                 duration_ms,
+                bytes,
             } => {
                 put_query_head(m, Some(query_id), source_id, source_name, sql);
                 put(m, "executed_sql", executed_sql.as_str().into());
                 put(m, "rows_returned", (*rows_returned).into());
+                if let Some(b) = bytes {
+                    put(m, "bytes", (*b).into());
+                }
                 put(m, "truncated", (*truncated).into());
                 put(m, "duration_ms", (*duration_ms).into());
+            }
+            Event::QueryFetched {
+                query_id,
+                source_id,
+                source_name,
+                rows_fetched,
+                rows_total,
+                more,
+                elapsed_ms,
+            } => {
+                put(m, "query_id", query_id.as_str().into());
+                put(m, "source_id", source_id.as_str().into());
+                put(m, "source_name", source_name.as_str().into());
+                put(m, "rows_fetched", (*rows_fetched).into());
+                put(m, "rows_total", (*rows_total).into());
+                put(m, "more", (*more).into());
+                put(m, "elapsed_ms", (*elapsed_ms).into());
             }
             Event::QueryRejected {
                 query_id,
@@ -1116,6 +1155,7 @@ mod tests {
             rows_returned: rows,
             truncated: false,
             duration_ms: 12,
+            bytes: None,
         }
     }
 

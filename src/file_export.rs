@@ -59,61 +59,129 @@ pub fn write_atomic(
     overwrite: bool,
     fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> Result<usize> {
-    let path = expand_tilde(path);
-    let Some(name) = path.file_name() else {
-        return Err(Error::Invalid(format!(
-            "{:?} is not a file name: give a path such as result.csv",
-            path.display().to_string()
-        )));
-    };
-    if path.is_dir() {
-        return Err(Error::Invalid(format!(
-            "{} is a folder: give a file name inside it",
-            path.display()
-        )));
+    let mut file = AtomicFile::create(path, overwrite)?;
+    fill(&mut file).map_err(|e| file.write_error(e))?;
+    file.commit()
+}
+
+/// A file written whole or not at all (see the module doc), for writers that write as
+/// they go (`tdb query --all --output`, an export of every row): the data goes to a
+/// temporary file until [`AtomicFile::commit`]; dropped before, it leaves nothing.
+pub struct AtomicFile {
+    path: PathBuf,
+    tmp: PathBuf,
+    overwrite: bool,
+    out: Option<Counting>,
+}
+
+impl AtomicFile {
+    /// Checks `path` (`~` expanded; an existing file is [`Error::Conflict`] unless
+    /// `overwrite`) and opens the temporary file next to it.
+    pub fn create(path: &Path, overwrite: bool) -> Result<AtomicFile> {
+        let path = expand_tilde(path);
+        let Some(name) = path.file_name() else {
+            return Err(Error::Invalid(format!(
+                "{:?} is not a file name: give a path such as result.csv",
+                path.display().to_string()
+            )));
+        };
+        if path.is_dir() {
+            return Err(Error::Invalid(format!(
+                "{} is a folder: give a file name inside it",
+                path.display()
+            )));
+        }
+        if !overwrite && fs::symlink_metadata(&path).is_ok() {
+            return Err(exists(&path));
+        }
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        if !dir.is_dir() {
+            return Err(Error::Invalid(format!(
+                "the folder {} does not exist",
+                dir.display()
+            )));
+        }
+        let tmp = dir.join(format!(
+            ".{}.{}-{}.tmp",
+            name.to_string_lossy(),
+            std::process::id(),
+            TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        let file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&tmp)
+            .map_err(|e| io_error("cannot create a file in", &dir, e))?;
+        Ok(AtomicFile {
+            path,
+            tmp,
+            overwrite,
+            out: Some(Counting {
+                inner: BufWriter::new(file),
+                bytes: 0,
+            }),
+        })
     }
-    if !overwrite && fs::symlink_metadata(&path).is_ok() {
-        return Err(exists(&path));
+
+    /// Where the file goes (`~` expanded).
+    pub fn path(&self) -> &Path {
+        &self.path
     }
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    if !dir.is_dir() {
-        return Err(Error::Invalid(format!(
-            "the folder {} does not exist",
-            dir.display()
-        )));
+
+    /// A write failure as the user reads it.
+    pub fn write_error(&self, e: io::Error) -> Error {
+        io_error("cannot write", &self.path, e)
     }
-    let tmp = dir.join(format!(
-        ".{}.{}-{}.tmp",
-        name.to_string_lossy(),
-        std::process::id(),
-        TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
-    let file = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&tmp)
-        .map_err(|e| io_error("cannot create a file in", &dir, e))?;
-    let guard = RemoveOnDrop(&tmp);
-    let mut out = Counting {
-        inner: BufWriter::new(file),
-        bytes: 0,
-    };
-    fill(&mut out).map_err(|e| io_error("cannot write", &path, e))?;
-    let bytes = out.bytes;
-    let file = out
-        .inner
-        .into_inner()
-        .map_err(|e| io_error("cannot write", &path, e.into_error()))?;
-    file.sync_all()
-        .map_err(|e| io_error("cannot write", &path, e))?;
-    drop(file);
-    place(&tmp, &path, overwrite)?;
-    guard.disarm();
-    Ok(bytes)
+
+    /// Syncs the data and puts the file in place; returns the bytes written.
+    pub fn commit(mut self) -> Result<usize> {
+        let Some(out) = self.out.take() else {
+            return Err(Error::Internal("the export file was already closed".into()));
+        };
+        let bytes = out.bytes;
+        let file = out
+            .inner
+            .into_inner()
+            .map_err(|e| io_error("cannot write", &self.path, e.into_error()))?;
+        file.sync_all()
+            .map_err(|e| io_error("cannot write", &self.path, e))?;
+        drop(file);
+        place(&self.tmp, &self.path, self.overwrite)?;
+        // Placed: nothing is left to remove.
+        self.tmp = PathBuf::new();
+        Ok(bytes)
+    }
+}
+
+impl Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match &mut self.out {
+            Some(out) => out.write(buf),
+            None => Err(io::Error::other("the export file was already closed")),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match &mut self.out {
+            Some(out) => out.flush(),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Deletes the temporary file on every early return, on a cancelled export and on a panic
+/// while writing.
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        self.out = None;
+        if !self.tmp.as_os_str().is_empty() {
+            let _ = fs::remove_file(&self.tmp);
+        }
+    }
 }
 
 /// Moves the finished temporary file to `path`. Without `overwrite`, a hard link makes
@@ -161,21 +229,6 @@ fn io_error(what: &str, path: &Path, e: io::Error) -> Error {
         | io::ErrorKind::ReadOnlyFilesystem
         | io::ErrorKind::InvalidFilename => Error::Invalid(msg),
         _ => Error::Internal(msg),
-    }
-}
-
-/// Deletes the temporary file on every early return and on a panic in `fill`.
-struct RemoveOnDrop<'a>(&'a Path);
-
-impl RemoveOnDrop<'_> {
-    fn disarm(self) {
-        std::mem::forget(self);
-    }
-}
-
-impl Drop for RemoveOnDrop<'_> {
-    fn drop(&mut self) {
-        let _ = fs::remove_file(self.0);
     }
 }
 

@@ -19,6 +19,7 @@ fn query(source_name: &str, rows: u64) -> Event {
         rows_returned: rows,
         truncated: false,
         duration_ms: 7,
+        bytes: None,
     }
 }
 

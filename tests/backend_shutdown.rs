@@ -39,6 +39,7 @@ fn a_query_running_when_the_grace_runs_out_is_still_closed_in_the_audit_log() {
             source_id: "n".into(),
             sql: sql.into(),
             limit: 10,
+            idle: std::time::Duration::from_secs(120),
         })
         .unwrap();
     let deadline = Instant::now() + PATIENCE;

@@ -115,10 +115,7 @@ fn f5_on_the_first_source_fills_the_grid() {
     assert_eq!((g.row, g.col), (0, 0));
     assert_eq!(h.app.focus, Focus::Editor, "running leaves the focus");
     let screen = h.screen();
-    assert!(
-        screen.contains("100 rows · more exist · limit 100"),
-        "{screen}"
-    );
+    assert!(screen.contains("100 rows · more exist (↓)"), "{screen}");
     assert!(screen.contains("山田 2"), "{screen}");
 
     // The grid moves; a new result puts the cursor back on its first cell.
@@ -397,7 +394,7 @@ fn a_csv_source_imports_browses_and_queries() {
         "fragile — handle with care"
     );
     assert_eq!(g.grid.cell(0, 6).unwrap().kind, CellKind::Null);
-    assert!(h.screen().contains("100 rows · more exist · limit 100"));
+    assert!(h.screen().contains("100 rows · more exist (↓)"));
 
     h.run_sql("SELECT count(*) AS n, sum(note LIKE '%' || char(10) || '%') AS multiline FROM data");
     let g = grid(&h);

@@ -107,7 +107,7 @@ fn runs_replace_the_tab_until_it_is_pinned_and_keys_move_between_tabs() {
     assert_eq!(app.tabs.list[1].title, "SELECT n FROM dat…");
     let s = screen(&app);
     assert!(
-        s.contains(" tab 2/2 (up to 8 tabs of 1000 rows)"),
+        s.contains(" tab 2/2 (up to 8 tabs, 100000 rows in all)"),
         "the status bar names the cap:\n{s}"
     );
     assert!(s.contains("⚲ 1 SELECT 2 AS n · 2 · 7 ms"), "{s}");

@@ -95,7 +95,7 @@ fn tabs_pin_run_all_and_switch_in_a_real_terminal() {
     t.type_text("SELECT id FROM data");
     t.keys(&["S-F5"]);
     let s = t.wait_for("two tabs", |s| {
-        s.contains("tab 2/2 (up to 8 tabs of 1000 rows)") && s.contains("3 rows · ")
+        s.contains("tab 2/2 (up to 8 tabs, 100000 rows in all)") && s.contains("3 rows · ")
     });
     assert!(s.contains(" 1 SELECT name FROM … · 1 · "), "{s}");
     assert!(s.contains(" 2 SELECT id FROM da… · 3 · "), "{s}");

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
 use crate::audit::{AuditLog, Event, SqlDigest, sql_prefix};
-use crate::connector::{self, Connector, TestReport};
+use crate::connector::{self, Connector, Hold, RowSink, TestReport};
 use crate::core::guard::{self, Guarded};
 use crate::core::history::{HistoryEntry, Outcome};
 use crate::core::progress::ProgressFn;
@@ -133,6 +133,16 @@ impl Engine {
     /// SQL too long to run is audited by its length, hash and first characters only.
     pub fn plan(&mut self, reference: &str, sql: &str, limit: usize) -> Result<Planned> {
         guard::check_limit(i64::try_from(limit).unwrap_or(i64::MAX))?;
+        self.plan_with(reference, sql, Some(limit))
+    }
+
+    /// [`Engine::plan`] for a statement whose rows are all read, a batch at a time
+    /// ([`Planned::stream`]): no row limit is added.
+    pub fn plan_unlimited(&mut self, reference: &str, sql: &str) -> Result<Planned> {
+        self.plan_with(reference, sql, None)
+    }
+
+    fn plan_with(&mut self, reference: &str, sql: &str, limit: Option<usize>) -> Result<Planned> {
         let source = self.registry.get(reference)?;
         if sql.chars().count() > guard::MAX_SQL_CHARS {
             return Err(self.refuse_oversize_of(&source, &sql_prefix(sql), SqlDigest::of(sql)));
@@ -142,7 +152,10 @@ impl Engine {
         let guarded = if sql.trim().is_empty() {
             Err(Error::rejected("the SQL is empty"))
         } else {
-            guard::guard(sql, &connector.policy(), table.as_ref(), limit)
+            match limit {
+                Some(limit) => guard::guard(sql, &connector.policy(), table.as_ref(), limit),
+                None => guard::guard_unlimited(sql, &connector.policy(), table.as_ref()),
+            }
         };
         let guarded = match guarded {
             Ok(g) => g,
@@ -254,6 +267,34 @@ impl Engine {
     pub fn settle_query(&self, ticket: &Ticket, outcome: &Result<QueryOutcome>) {
         self.settle(&ticket.source_id, outcome);
         self.remember(ticket.entry(outcome));
+    }
+
+    /// [`Engine::settle_query`] for a streamed run.
+    pub fn settle_stream(&self, ticket: &Ticket, outcome: &Result<Streamed>) {
+        self.settle(&ticket.source_id, outcome);
+        let (duration, rows, result, error) = match outcome {
+            Ok(s) => (s.duration, Some(s.rows), Outcome::Ok, None),
+            Err(e) => (
+                ticket.started.elapsed(),
+                None,
+                if matches!(e, Error::Rejected(_)) {
+                    Outcome::Rejected
+                } else {
+                    Outcome::Failed
+                },
+                Some(e.detail().to_string()),
+            ),
+        };
+        self.remember(HistoryEntry {
+            source_id: ticket.source_id.clone(),
+            sql: ticket.sql.clone(),
+            started_at: ticket.started_at.clone(),
+            duration_ms: u64::try_from(duration.as_millis()).unwrap_or(u64::MAX),
+            rows,
+            truncated: false,
+            outcome: result,
+            error,
+        });
     }
 
     /// Keeps a run in its source's history. A history that cannot be written is logged, not
@@ -399,6 +440,7 @@ impl Planned {
                     rows_returned: result.rows.len() as u64,
                     truncated: result.truncated,
                     duration_ms,
+                    bytes: None,
                 })
                 .map_err(|e| {
                     Error::Internal(format!(
@@ -440,6 +482,195 @@ impl Planned {
                 }
             }
         }
+    }
+}
+
+/// How a streamed query ([`Planned::stream`]) is audited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamAudit {
+    /// Every row is written out (`tdb query --all`, an export of the whole result): one
+    /// `query` line at the end with the rows and the bytes written.
+    Whole,
+    /// Rows are read a page at a time (the results pane): the first page ends the query
+    /// with its `query` line, as a query with a limit would; each later page adds a
+    /// `query_fetched` line with the same `query_id`, and a failure after the first page a
+    /// `query_failed` one.
+    Pages,
+}
+
+/// What a streamed query read.
+#[derive(Debug, Clone)]
+pub struct Streamed {
+    pub rows: u64,
+    pub duration: Duration,
+}
+
+impl Planned {
+    /// Runs the query, handing every row to `sink` a batch at a time as it asks
+    /// ([`Connector::stream`]), audited as `audit` says: a `query_started` line is on disk
+    /// before the source sees anything, as for [`Planned::run`].
+    pub async fn stream(
+        self,
+        sink: &mut dyn RowSink,
+        hold: Hold,
+        audit: StreamAudit,
+        cancel: CancellationToken,
+        progress: Option<ProgressFn>,
+    ) -> Result<Streamed> {
+        let started = Instant::now();
+        let pending = OpenQuery::new(&self);
+        let (open, ready) = tokio::join!(
+            tokio::task::spawn_blocking(move || pending.start()),
+            self.connector.prepare(progress, cancel.clone()),
+        );
+        let open = open.map_err(|e| {
+            Error::AuditUnwritable(format!(
+                "the query was not run: the audit writer stopped: {e}"
+            ))
+        })??;
+        let mut audited = AuditedSink {
+            inner: sink,
+            open,
+            audit,
+            rows: 0,
+            asked: false,
+            source_id: self.source.id.clone(),
+            source_name: self.source.name.clone(),
+        };
+        let result = async {
+            ready?;
+            self.connector
+                .stream(&self.guarded, &mut audited, hold, cancel)
+                .await
+        }
+        .await;
+        let bytes = audited.inner.bytes_written();
+        let asked = audited.asked;
+        let mut open = audited.open;
+        let duration = started.elapsed();
+        let duration_ms = u64::try_from(duration.as_millis()).unwrap_or(u64::MAX);
+        match result {
+            Ok(rows) => {
+                if open.open {
+                    open.close(Event::Query {
+                        query_id: open.query_id.clone(),
+                        source_id: self.source.id.clone(),
+                        source_name: self.source.name.clone(),
+                        sql: self.sql.clone(),
+                        executed_sql: self.guarded.executed_sql.clone(),
+                        rows_returned: rows,
+                        truncated: false,
+                        duration_ms,
+                        bytes,
+                    })
+                    .map_err(|e| {
+                        Error::Internal(format!(
+                            "the rows were read, but the audit line that ends the query could \
+                             not be written: {}",
+                            e.detail()
+                        ))
+                    })?;
+                }
+                Ok(Streamed { rows, duration })
+            }
+            // A held statement closed between pages (tdb quitting) ended nothing that ran:
+            // its query line is written, and no page was asked for.
+            Err(e) if !open.open && !asked => Err(e),
+            Err(e) => {
+                let line = if let (Error::Rejected(refusal), true) = (&e, open.open) {
+                    Event::QueryRejected {
+                        query_id: Some(open.query_id.clone()),
+                        source_id: self.source.id.clone(),
+                        source_name: self.source.name.clone(),
+                        sql: self.sql.clone(),
+                        digest: None,
+                        detail: refusal.to_string(),
+                    }
+                } else {
+                    open.failed(e.detail().to_string(), duration_ms)
+                };
+                match open.close(line) {
+                    Ok(_) => Err(e),
+                    Err(audit) => Err(Error::Internal(format!(
+                        "{} (and the audit line that ends the query could not be written: {})",
+                        e.detail(),
+                        audit.detail()
+                    ))),
+                }
+            }
+        }
+    }
+}
+
+/// The caller's sink, with the audit lines of [`StreamAudit::Pages`] written as the pages
+/// pass.
+struct AuditedSink<'a> {
+    inner: &'a mut dyn RowSink,
+    open: OpenQuery,
+    audit: StreamAudit,
+    rows: u64,
+    /// A page was asked for after the query's line and has not come yet.
+    asked: bool,
+    source_id: String,
+    source_name: String,
+}
+
+impl RowSink for AuditedSink<'_> {
+    fn columns(&mut self, columns: &[crate::core::value::Column]) -> Result<()> {
+        self.inner.columns(columns)
+    }
+
+    fn wanted(&mut self) -> connector::BoxFuture<'_, Option<usize>> {
+        Box::pin(async move {
+            let n = self.inner.wanted().await;
+            self.asked = n.is_some() && !self.open.open;
+            n
+        })
+    }
+
+    fn rows(&mut self, rows: Vec<Vec<crate::core::value::Value>>, more: bool) -> Result<()> {
+        let n = rows.len() as u64;
+        self.rows += n;
+        self.asked = false;
+        if self.audit == StreamAudit::Pages {
+            let ms = u64::try_from(self.open.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+            let line = if self.open.open {
+                Event::Query {
+                    query_id: self.open.query_id.clone(),
+                    source_id: self.source_id.clone(),
+                    source_name: self.source_name.clone(),
+                    sql: self.open.sql.clone(),
+                    executed_sql: self.open.executed_sql.clone(),
+                    rows_returned: n,
+                    truncated: more,
+                    duration_ms: ms,
+                    bytes: None,
+                }
+            } else {
+                Event::QueryFetched {
+                    query_id: self.open.query_id.clone(),
+                    source_id: self.source_id.clone(),
+                    source_name: self.source_name.clone(),
+                    rows_fetched: n,
+                    rows_total: self.rows,
+                    more,
+                    elapsed_ms: ms,
+                }
+            };
+            let written = if self.open.open {
+                self.open.close(line)
+            } else {
+                self.open.audit.record(&line)
+            };
+            written.map_err(|e| {
+                Error::Internal(format!(
+                    "rows were read, but their audit line could not be written, so they are \
+                     withheld: {}",
+                    e.detail()
+                ))
+            })?;
+        }
+        self.inner.rows(rows, more)
     }
 }
 

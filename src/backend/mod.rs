@@ -16,7 +16,11 @@
 //! answer, so a slow query never delays another request.
 
 pub mod engine;
+pub mod export;
+mod pager;
 pub mod protocol;
+
+pub use pager::{DEFAULT_IDLE, MAX_HELD, idle_text};
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -42,7 +46,8 @@ use crate::core::value::ResultSet;
 use crate::core::{Error, Result};
 use crate::home::{Here, Home};
 use crate::registry::{EditRequest, Removal};
-use engine::{Engine, QueryOutcome, Ticket};
+use engine::{Engine, QueryOutcome, StreamAudit, Streamed, Ticket};
+use pager::{Demand, Head, PagerSink};
 use protocol::{PUSHED, Request, RequestId, Response};
 
 /// How often the backend looks whether another process changed the registry.
@@ -65,6 +70,14 @@ enum Finished {
         id: RequestId,
         source_id: String,
         result: Result<(Duration, Vec<String>)>,
+    },
+    /// The statement of a held query (or of an export of every row) was closed.
+    Closed { id: RequestId },
+    /// An export of every row ended (its answer went to the UI already).
+    Streamed {
+        id: RequestId,
+        ticket: Box<Ticket>,
+        result: Result<Streamed>,
     },
 }
 
@@ -184,6 +197,9 @@ struct Backend {
     clipboard: Arc<Clipboard>,
     /// Cancellation of each running query, by the id of the request that started it.
     running: HashMap<RequestId, CancellationToken>,
+    /// The queries whose statements are held open for more rows, oldest first, each with
+    /// where to send the pages asked for.
+    held: Vec<(RequestId, UnboundedSender<Demand>)>,
     tasks: JoinSet<()>,
     done_tx: UnboundedSender<Finished>,
     done_rx: UnboundedReceiver<Finished>,
@@ -196,6 +212,7 @@ impl Backend {
             out,
             clipboard: Arc::new(clipboard),
             running: HashMap::new(),
+            held: Vec::new(),
             tasks: JoinSet::new(),
             done_tx,
             done_rx,
@@ -274,7 +291,18 @@ impl Backend {
                 rows: 0,
                 result: Err(e),
             }),
-            Request::Cancel { .. } | Request::SaveEditorText { .. } => {}
+            Request::FetchMore { id, query, .. } => self.send(Response::Fetched {
+                id,
+                query,
+                result: Err(e),
+            }),
+            Request::ExportAll { id, path, .. } => self.send(Response::Exported {
+                id,
+                path,
+                rows: 0,
+                result: Err(e),
+            }),
+            Request::Cancel { .. } | Request::Release { .. } | Request::SaveEditorText { .. } => {}
             Request::CacheSize { id, source_id } => self.send(Response::CacheSize {
                 id,
                 source_id,
@@ -313,12 +341,41 @@ impl Backend {
                 source_id,
                 sql,
                 limit,
-            } => self.start_query(engine, id, &source_id, &sql, limit),
+                idle,
+            } => self.start_query(engine, id, &source_id, &sql, limit, idle),
             Request::Cancel { id } => {
                 if let Some(token) = self.running.get(&id) {
                     token.cancel();
                 }
             }
+            Request::FetchMore { id, query, rows } => {
+                let sent = self
+                    .held
+                    .iter()
+                    .find(|(q, _)| *q == query)
+                    .is_some_and(|(_, tx)| tx.send(Demand { id, rows }).is_ok());
+                if !sent {
+                    self.send(Response::Fetched {
+                        id,
+                        query,
+                        result: Err(Error::Invalid(
+                            "the statement behind this result is closed: run the query again \
+                             to read more rows"
+                                .into(),
+                        )),
+                    });
+                }
+            }
+            // Dropping the sender ends the held statement's wait for a page: it closes.
+            Request::Release { query } => self.held.retain(|(q, _)| *q != query),
+            Request::ExportAll {
+                id,
+                source_id,
+                sql,
+                path,
+                format,
+                overwrite,
+            } => self.start_export_all(engine, id, &source_id, &sql, path, format, overwrite),
             Request::Schema { id, source_id } => self.start_schema(engine, id, source_id),
             Request::Test { id, source_id } => self.start_test(engine, id, source_id),
             Request::Copy { id, what, text } => self.start_copy(id, what, text),
@@ -454,6 +511,8 @@ impl Backend {
         })
     }
 
+    /// Runs a query for the results pane: its first `limit` rows are the answer, and its
+    /// statement is held open for the next pages (see [`pager`]).
     fn start_query(
         &mut self,
         engine: &mut Engine,
@@ -461,22 +520,146 @@ impl Backend {
         source_id: &str,
         sql: &str,
         limit: usize,
+        idle: Duration,
     ) {
-        let planned = match engine.plan(source_id, sql, limit) {
+        if let Err(e) = crate::core::guard::check_limit(i64::try_from(limit).unwrap_or(i64::MAX)) {
+            self.send(Response::QueryDone { id, result: Err(e) });
+            return;
+        }
+        let planned = match engine.plan_unlimited(source_id, sql) {
             Ok(p) => p,
             Err(e) => {
                 self.send(Response::QueryDone { id, result: Err(e) });
                 return;
             }
         };
+        // Room for this one: the oldest held statement is closed.
+        while self.held.len() >= MAX_HELD {
+            let (old, _) = self.held.remove(0);
+            self.send(Response::Released {
+                query: old,
+                why: format!("closed to make room (at most {MAX_HELD} results are held open)"),
+            });
+        }
+        let (demand_tx, demand_rx) = unbounded_channel();
+        self.held.push((id, demand_tx));
         let token = CancellationToken::new();
         self.running.insert(id, token.clone());
         let progress = self.progress(id);
         let done = self.done_tx.clone();
         let ticket = Box::new(planned.ticket());
+        let head = Head {
+            source_id: planned.source.id.clone(),
+            source_name: planned.source.name.clone(),
+            sql: planned.sql.clone(),
+            executed_sql: planned.guarded.executed_sql.clone(),
+            executed_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            started: Instant::now(),
+        };
+        let mut sink = PagerSink::new(
+            id,
+            limit,
+            demand_rx,
+            idle,
+            self.out.clone(),
+            done.clone(),
+            head,
+            ticket,
+        );
+        let out = self.out.clone();
         self.tasks.spawn(async move {
-            let result = planned.run(token, Some(progress)).await;
-            let _ = done.send(Finished::Query { id, ticket, result });
+            let hold = connector::Hold(idle);
+            let result = planned
+                .stream(&mut sink, hold, StreamAudit::Pages, token, Some(progress))
+                .await;
+            match result {
+                Ok(_) => sink.answer(Ok(())),
+                Err(e) if !sink.answered() => sink.answer(Err(e)),
+                Err(e) => {
+                    if let Some(fetch) = sink.fetch.take() {
+                        let _ = out.send(Response::Fetched {
+                            id: fetch,
+                            query: id,
+                            result: Err(e),
+                        });
+                    } else if !matches!(e, Error::Cancelled) {
+                        let _ = out.send(Response::Released {
+                            query: id,
+                            why: e.detail().to_string(),
+                        });
+                    }
+                }
+            }
+            let _ = done.send(Finished::Closed { id });
+        });
+    }
+
+    /// Runs a query again and writes every row of it to a file as the rows come.
+    #[allow(clippy::too_many_arguments)]
+    fn start_export_all(
+        &mut self,
+        engine: &mut Engine,
+        id: RequestId,
+        source_id: &str,
+        sql: &str,
+        path: PathBuf,
+        format: Format,
+        overwrite: bool,
+    ) {
+        let path = absolute(&path);
+        let failed = |e| Response::Exported {
+            id,
+            path: path.clone(),
+            rows: 0,
+            result: Err(e),
+        };
+        // The file is checked before anything runs: an existing one is asked about first.
+        let file = match crate::file_export::AtomicFile::create(&path, overwrite) {
+            Ok(f) => f,
+            Err(e) => return self.send(failed(e)),
+        };
+        let planned = match engine.plan_unlimited(source_id, sql) {
+            Ok(p) => p,
+            Err(e) => return self.send(failed(e)),
+        };
+        let token = CancellationToken::new();
+        self.running.insert(id, token.clone());
+        let ticket = Box::new(planned.ticket());
+        let done = self.done_tx.clone();
+        let out = self.out.clone();
+        let progress = self.progress(id);
+        self.tasks.spawn(async move {
+            let mut sink = export::WriteSink::new(file, format).with_progress(Some(progress));
+            let result = planned
+                .stream(
+                    &mut sink,
+                    connector::Hold(Duration::from_secs(60)),
+                    StreamAudit::Whole,
+                    token,
+                    None,
+                )
+                .await;
+            let rows = usize::try_from(sink.rows_written()).unwrap_or(usize::MAX);
+            let written = match &result {
+                Ok(_) => {
+                    let finished = sink.finish();
+                    tokio::task::spawn_blocking(move || match finished {
+                        Ok(Some(file)) => file.commit(),
+                        Ok(None) => Err(Error::Internal("the export file was closed".into())),
+                        Err(e) => Err(Error::Internal(format!("cannot write the rows: {e}"))),
+                    })
+                    .await
+                    .unwrap_or_else(|e| Err(Error::internal("the export worker failed", e)))
+                }
+                Err(e) => Err(e.clone()),
+            };
+            let _ = out.send(Response::Exported {
+                id,
+                path,
+                rows,
+                result: written,
+            });
+            let _ = done.send(Finished::Streamed { id, ticket, result });
         });
     }
 
@@ -555,7 +738,10 @@ impl Backend {
     fn finish(&mut self, engine: &Engine, done: Finished) {
         match done {
             Finished::Query { id, ticket, result } => {
-                self.running.remove(&id);
+                // A held statement stays cancellable until it closes.
+                if !self.held.iter().any(|(q, _)| *q == id) {
+                    self.running.remove(&id);
+                }
                 // Rows first: recording the status and the history are registry writes
                 // nobody waits for.
                 let status_of = match &result {
@@ -566,6 +752,15 @@ impl Backend {
                 self.send(Response::QueryDone { id, result });
                 engine.settle(&ticket.source_id, &status_of);
                 engine.remember(entry);
+                self.announce(engine, &ticket.source_id);
+            }
+            Finished::Closed { id } => {
+                self.running.remove(&id);
+                self.held.retain(|(q, _)| *q != id);
+            }
+            Finished::Streamed { id, ticket, result } => {
+                self.running.remove(&id);
+                engine.settle_stream(&ticket, &result);
                 self.announce(engine, &ticket.source_id);
             }
             Finished::Schema {

@@ -14,7 +14,7 @@ use crate::core::history::HistoryEntry;
 use crate::core::progress::Progress;
 use crate::core::schema::SchemaInfo;
 use crate::core::source::SourceRecord;
-use crate::core::value::ResultSet;
+use crate::core::value::{ResultSet, Value};
 
 /// Pairs a [`Response`] with the [`Request`] that asked for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -27,15 +27,40 @@ pub enum Request {
     ListSources { id: RequestId },
     /// The live schema of a source (imports a CSV first, reporting progress).
     Schema { id: RequestId, source_id: String },
-    /// Guard and run SQL on a source.
+    /// Guard and run SQL on a source: the first `limit` rows are the answer, and the
+    /// statement stays open for [`Request::FetchMore`] until no page was asked for in
+    /// `idle`.
     Query {
         id: RequestId,
         source_id: String,
         sql: String,
         limit: usize,
+        idle: Duration,
     },
-    /// Cancel the query started by request `id`, on the server.
+    /// Cancel the query started by request `id`, on the server (also a held result's
+    /// statement, and the page being fetched from it).
     Cancel { id: RequestId },
+    /// The next `rows` rows of the result of query `query`, from the statement the backend
+    /// holds open for it (answered by [`Response::Fetched`]).
+    FetchMore {
+        id: RequestId,
+        query: RequestId,
+        rows: usize,
+    },
+    /// The result of query `query` is no longer shown (its tab was closed or replaced):
+    /// close its statement. Nothing is answered.
+    Release { query: RequestId },
+    /// Run SQL again and write every row of it to a file, in the background (answered by
+    /// [`Response::Progress`] as it goes, then [`Response::Exported`]); [`Request::Cancel`]
+    /// with this `id` stops it and leaves no file.
+    ExportAll {
+        id: RequestId,
+        source_id: String,
+        sql: String,
+        path: PathBuf,
+        format: Format,
+        overwrite: bool,
+    },
     /// Check that a source can be reached; its status becomes `testing`, then the result.
     Test { id: RequestId, source_id: String },
     /// Put text on the clipboard; `what` names it for the status line (`row`, `20 rows`).
@@ -100,6 +125,16 @@ pub enum Response {
         id: RequestId,
         result: Result<QueryOutcome>,
     },
+    /// The next rows of a held result (`more`: the statement has rows after them), or why
+    /// not.
+    Fetched {
+        id: RequestId,
+        query: RequestId,
+        result: Result<(Vec<Vec<Value>>, bool)>,
+    },
+    /// The backend closed the statement it held for query `query` on its own: `why` (idle
+    /// too long, room needed for another).
+    Released { query: RequestId, why: String },
     /// A source test: the round trip and what the test warns of (a role that can write).
     Tested {
         id: RequestId,

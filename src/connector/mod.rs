@@ -71,6 +71,18 @@ pub trait Connector: Send + Sync {
         cancel: CancellationToken,
     ) -> BoxFuture<'a, Result<ResultSet>>;
 
+    /// Runs a statement guarded with no row limit ([`crate::core::guard::guard_unlimited`]),
+    /// handing its rows to `sink` a batch at a time, each when the sink asks for it; between
+    /// batches the statement stays open in its read-only snapshot, for up to `hold` each.
+    /// Returns the rows handed over. `cancel` stops it on the server, as for a query.
+    fn stream<'a>(
+        &'a self,
+        guarded: &'a Guarded,
+        sink: &'a mut dyn RowSink,
+        hold: Hold,
+        cancel: CancellationToken,
+    ) -> BoxFuture<'a, Result<u64>>;
+
     fn schema(&self) -> BoxFuture<'_, Result<SchemaInfo>>;
 
     /// Checks the source can be reached right now, and says what is worth knowing about
@@ -118,6 +130,9 @@ kinds! {
 
 /// What the network kinds share.
 pub mod net;
+/// Rows read a batch at a time.
+pub mod stream;
+pub use stream::{Hold, RowSink};
 pub mod ssh;
 
 /// The read-only SQLite engine the kinds that query through SQLite share.

@@ -35,7 +35,7 @@ use self::decode::Raw;
 use self::wire::{Guarded as GuardedStream, GuardedTls, Policy, Socket, WireError};
 use super::net::shell_word;
 use super::ssh::{Forward, Tunnel};
-use super::{BoxFuture, Connector, TestReport, TunnelTiming};
+use super::{BoxFuture, Connector, Hold, RowSink, TestReport, TunnelTiming};
 use crate::core::guard::{Guarded, TableName};
 use crate::core::kind::{GuardPolicy, KindRules};
 use crate::core::progress::ProgressFn;
@@ -61,6 +61,10 @@ const SET_TIMEOUTS: &str = "SELECT pg_catalog.set_config('statement_timeout', $1
      pg_catalog.set_config('lock_timeout', $1, true), \
      pg_catalog.set_config('idle_in_transaction_session_timeout', $1, true), \
      pg_catalog.set_config('standard_conforming_strings', 'on', true)";
+
+/// How long a streamed statement's transaction may stay idle between two batches, bound.
+const SET_IDLE: &str =
+    "SELECT pg_catalog.set_config('idle_in_transaction_session_timeout', $1, true)";
 
 /// A column's spelling as psql's `\d` shows it (`format_type` with the modifier, a domain by
 /// its name) and its keys and comment; only columns the user may read.
@@ -141,11 +145,21 @@ struct Shared {
     tunnel: Option<Arc<Tunnel>>,
 }
 
-/// How a query's run ended, decided before the connection is given back or dropped.
-enum Outcome {
-    Done(Result<(ResultSet, bool)>),
+/// How a query's run ended, decided before the connection is given back or dropped; the
+/// flag says the connection ended clean (rolled back).
+enum Outcome<T> {
+    Done(Result<(T, bool)>),
     Cancelled,
     TimedOut,
+}
+
+/// A statement prepared in its transaction, ready to bind.
+struct Opened {
+    exec: tokio_postgres::Statement,
+    types: Vec<Type>,
+    as_text: Vec<bool>,
+    wrapped: Wrapped,
+    columns: Vec<Column>,
 }
 
 impl PgConnector {
@@ -522,16 +536,17 @@ impl PgConnector {
             .to_string()
     }
 
-    /// Runs one guarded statement; the flag says the connection ended clean (rolled back).
-    async fn execute(
+    /// Begins the statement's read-only transaction with the source's settings, checks what
+    /// it calls against the policy, and prepares it (through the text wrapper its column
+    /// types need): all but binding and fetching.
+    async fn open_statement<'c>(
         &self,
-        client: &mut Client,
+        client: &'c mut Client,
         sql: &str,
-        limit: usize,
         check_stmt: &tokio_postgres::Statement,
         check: &policy::CheckParams,
         positions: &PositionMap,
-    ) -> Result<(ResultSet, bool)> {
+    ) -> Result<(Transaction<'c>, Opened)> {
         let err = |e: tokio_postgres::Error| self.query_error(&e);
         let mut tx = client
             .build_transaction()
@@ -628,7 +643,31 @@ impl PgConnector {
             }
         }
         let (exec, wrapped) = exec.unwrap_or((stmt, Wrapped::Raw));
+        Ok((
+            tx,
+            Opened {
+                exec,
+                types,
+                as_text,
+                wrapped,
+                columns,
+            },
+        ))
+    }
 
+    /// Runs one guarded statement; the flag says the connection ended clean (rolled back).
+    async fn execute(
+        &self,
+        client: &mut Client,
+        sql: &str,
+        limit: usize,
+        check_stmt: &tokio_postgres::Statement,
+        check: &policy::CheckParams,
+        positions: &PositionMap,
+    ) -> Result<(ResultSet, bool)> {
+        let err = |e: tokio_postgres::Error| self.query_error(&e);
+        let (tx, Opened { exec, types, as_text, wrapped, columns }) =
+            self.open_statement(client, sql, check_stmt, check, positions).await?;
         let portal = tx.bind(&exec, &[]).await.map_err(err)?;
         let max_rows = i32::try_from(limit.saturating_add(1)).unwrap_or(i32::MAX);
         // Row by row, so the rows held stay within the byte budget; the first row that would
@@ -678,6 +717,165 @@ impl PgConnector {
             },
             clean,
         ))
+    }
+
+    /// [`Connector::stream`]: the statement's portal is held in its read-only transaction
+    /// between batches. The server ends the transaction if it is left idle longer than
+    /// `hold` and the statement timeout together; each batch has the query's time limits.
+    async fn run_stream(
+        &self,
+        guarded: &Guarded,
+        sink: &mut dyn RowSink,
+        hold: Hold,
+        cancel: CancellationToken,
+    ) -> Result<u64> {
+        let (shared, mut obj) = tokio::select! {
+            r = self.checkout() => r?,
+            () = cancel.cancelled() => return Err(Error::Cancelled),
+        };
+        let token = obj.cancel_token();
+        let timeout_ms = self.timeout_ms();
+        let check =
+            policy::CheckParams::new(timeout_ms, &guarded.calls, &self.spec.allow_functions);
+        let outcome = {
+            let work = async {
+                let check_stmt = match obj
+                    .prepare_typed_cached(policy::SET_TIMEOUTS_AND_PROBE, &policy::PARAM_TYPES)
+                    .await
+                {
+                    Ok(s) => s,
+                    Err(e) => return Outcome::Done(Err(self.query_error(&e))),
+                };
+                let client: &mut Client = &mut obj;
+                self.stream_rows(client, guarded, &check_stmt, &check, sink, hold)
+                    .await
+            };
+            tokio::select! {
+                biased;
+                () = cancel.cancelled() => Outcome::Cancelled,
+                outcome = work => outcome,
+            }
+        };
+        match outcome {
+            Outcome::Done(Ok((n, clean))) => {
+                if !clean {
+                    drop(Object::take(obj));
+                }
+                Ok(n)
+            }
+            Outcome::Done(Err(e @ Error::Rejected(_))) => Err(e),
+            Outcome::Done(Err(e)) => {
+                drop(Object::take(obj));
+                Err(e)
+            }
+            Outcome::Cancelled => {
+                self.cancel_on_server(&token, shared).await;
+                drop(Object::take(obj));
+                Err(Error::Cancelled)
+            }
+            Outcome::TimedOut => {
+                self.cancel_on_server(&token, shared).await;
+                drop(Object::take(obj));
+                Err(Error::QueryFailed(format!(
+                    "no answer from the server at {} within {} s; the query was cancelled",
+                    self.target(),
+                    self.query_ceiling().as_secs()
+                )))
+            }
+        }
+    }
+
+    /// Reads the portal a batch at a time as the sink asks, one row ahead so each batch
+    /// can say whether more follow.
+    async fn stream_rows(
+        &self,
+        client: &mut Client,
+        guarded: &Guarded,
+        check_stmt: &tokio_postgres::Statement,
+        check: &policy::CheckParams,
+        sink: &mut dyn RowSink,
+        hold: Hold,
+    ) -> Outcome<u64> {
+        let err = |e: tokio_postgres::Error| self.query_error(&e);
+        let sql = &guarded.executed_sql;
+        let opened = self
+            .open_statement(client, sql, check_stmt, check, &guarded.positions)
+            .await;
+        let (tx, opened) = match opened {
+            Ok(o) => o,
+            Err(e) => return Outcome::Done(Err(e)),
+        };
+        let Opened {
+            exec,
+            types,
+            as_text,
+            wrapped,
+            columns,
+        } = opened;
+        let idle_ms = u64::try_from(hold.0.as_millis())
+            .unwrap_or(u64::MAX)
+            .saturating_add(self.spec.statement_timeout_s.saturating_mul(1000))
+            .to_string();
+        let setup = async {
+            let param: &(dyn ToSql + Sync) = &idle_ms;
+            tx.query_typed(SET_IDLE, &[(param, Type::TEXT)])
+                .await
+                .map_err(err)?;
+            let portal = tx.bind(&exec, &[]).await.map_err(err)?;
+            sink.columns(&columns)?;
+            Ok::<_, Error>(portal)
+        };
+        let portal = match setup.await {
+            Ok(p) => p,
+            Err(e) => return Outcome::Done(Err(e)),
+        };
+        let mut ahead: Option<Row> = None;
+        let mut delivered = 0u64;
+        loop {
+            let Some(want) = sink.wanted().await else {
+                break;
+            };
+            let want = want.max(1);
+            let ask = want + usize::from(ahead.is_none());
+            let max_rows = i32::try_from(ask).unwrap_or(i32::MAX);
+            let fetch = async {
+                let mut stream =
+                    std::pin::pin!(tx.query_portal_raw(&portal, max_rows).await.map_err(err)?);
+                let mut rows: Vec<Row> = Vec::with_capacity(want + 1);
+                rows.extend(ahead.take());
+                while let Some(row) = stream.try_next().await.map_err(err)? {
+                    rows.push(row);
+                }
+                Ok::<_, Error>(rows)
+            };
+            let mut rows = match tokio::time::timeout(self.query_ceiling(), fetch).await {
+                Ok(Ok(rows)) => rows,
+                Ok(Err(e)) => return Outcome::Done(Err(e)),
+                Err(_) => return Outcome::TimedOut,
+            };
+            let more = rows.len() > want;
+            if more {
+                ahead = rows.pop();
+            }
+            let mut batch = Vec::with_capacity(rows.len());
+            for row in &rows {
+                match decode_row(row, &types, &as_text, wrapped) {
+                    Ok(cells) => batch.push(cells),
+                    Err(e) => return Outcome::Done(Err(e)),
+                }
+            }
+            drop(rows);
+            delivered += batch.len() as u64;
+            if let Err(e) = sink.rows(batch, more) {
+                return Outcome::Done(Err(e));
+            }
+            if !more {
+                break;
+            }
+        }
+        drop(portal);
+        let clean = tx.rollback().await.is_ok();
+        Outcome::Done(Ok((delivered, clean)))
     }
 
     async fn run_schema(&self) -> Result<SchemaInfo> {
@@ -1259,6 +1457,16 @@ impl Connector for PgConnector {
         cancel: CancellationToken,
     ) -> BoxFuture<'a, Result<ResultSet>> {
         Box::pin(self.run_query(guarded, cancel))
+    }
+
+    fn stream<'a>(
+        &'a self,
+        guarded: &'a Guarded,
+        sink: &'a mut dyn RowSink,
+        hold: Hold,
+        cancel: CancellationToken,
+    ) -> BoxFuture<'a, Result<u64>> {
+        Box::pin(self.run_stream(guarded, sink, hold, cancel))
     }
 
     fn schema(&self) -> BoxFuture<'_, Result<SchemaInfo>> {

@@ -35,6 +35,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::core::Result;
 
+use crate::connector::stream::Step;
 use crate::core::Error;
 use crate::core::guard::{SQLITE_DENIED, denied_family};
 use crate::core::value::{Column, ResultBudget, ResultSet, Value};
@@ -251,6 +252,36 @@ impl ReadOnlyDb {
         timeout: Duration,
         cancel: &CancellationToken,
     ) -> std::result::Result<ResultSet, QueryError> {
+        let (budget, why) = self.watch(cancel, Arc::new(Mutex::new(Instant::now() + timeout)))?;
+        let result = self.run_inner(sql, limit, budget);
+        let _ = self.conn.progress_handler(0, None::<fn() -> bool>);
+        result.map_err(|e| self.failure(e, budget, &why, timeout))
+    }
+
+    /// Runs one statement for [`crate::connector::Connector::stream`]: hands `next` the
+    /// columns, then batches of rows, each as many as `next` last asked for. `timeout`
+    /// applies to each batch; waiting for `next` does not count.
+    pub fn stream(
+        &mut self,
+        sql: &str,
+        timeout: Duration,
+        cancel: &CancellationToken,
+        next: &mut dyn FnMut(Step) -> Option<usize>,
+    ) -> std::result::Result<(), QueryError> {
+        let deadline = Arc::new(Mutex::new(Instant::now() + timeout));
+        let (budget, why) = self.watch(cancel, Arc::clone(&deadline))?;
+        let result = self.stream_inner(sql, timeout, &deadline, next);
+        let _ = self.conn.progress_handler(0, None::<fn() -> bool>);
+        result.map_err(|e| self.failure(e, budget, &why, timeout))
+    }
+
+    /// Sets the result budget as SQLite's value limit and a progress handler that stops the
+    /// statement when `cancel` fires or `deadline` passes; the flag it returns says which.
+    fn watch(
+        &mut self,
+        cancel: &CancellationToken,
+        deadline: Arc<Mutex<Instant>>,
+    ) -> std::result::Result<(ResultBudget, Arc<AtomicU8>), QueryError> {
         if cancel.is_cancelled() {
             return Err(Error::Cancelled.into());
         }
@@ -262,7 +293,6 @@ impl ReadOnlyDb {
             )
             .map_err(|e| Error::internal("cannot set the result budget", e))?;
         let why = Arc::new(AtomicU8::new(Why::None as u8));
-        let deadline = Instant::now() + timeout;
         {
             let why = Arc::clone(&why);
             let cancel = cancel.clone();
@@ -270,9 +300,10 @@ impl ReadOnlyDb {
                 .progress_handler(
                     PROGRESS_STEPS,
                     Some(move || {
+                        let late = deadline.lock().is_ok_and(|d| Instant::now() >= *d);
                         let stop = if cancel.is_cancelled() {
                             Why::Cancelled
-                        } else if Instant::now() >= deadline {
+                        } else if late {
                             Why::TimedOut
                         } else {
                             return false;
@@ -283,9 +314,17 @@ impl ReadOnlyDb {
                 )
                 .map_err(|e| Error::internal("cannot watch the query", e))?;
         }
-        let result = self.run_inner(sql, limit, budget);
-        let _ = self.conn.progress_handler(0, None::<fn() -> bool>);
-        result.map_err(|e| match e {
+        Ok((budget, why))
+    }
+
+    fn failure(
+        &self,
+        e: Failure,
+        budget: ResultBudget,
+        why: &AtomicU8,
+        timeout: Duration,
+    ) -> QueryError {
+        match e {
             Failure::Sqlite(e) if e.sqlite_error_code() == Some(ErrorCode::TooBig) => {
                 Error::QueryFailed(format!(
                     "a value larger than the result budget of {budget} was asked for; select \
@@ -296,7 +335,82 @@ impl ReadOnlyDb {
             }
             Failure::Sqlite(e) => self.map_err(e, Why::from(why.load(Ordering::Relaxed)), timeout),
             Failure::Refused(what) => self.refused(Some(what)).into(),
-        })
+        }
+    }
+
+    fn stream_inner(
+        &self,
+        sql: &str,
+        timeout: Duration,
+        deadline: &Mutex<Instant>,
+        next: &mut dyn FnMut(Step) -> Option<usize>,
+    ) -> std::result::Result<(), Failure> {
+        if let Ok(mut slot) = self.denied.lock() {
+            *slot = None;
+        }
+        let mut stmt = self.conn.prepare(sql).map_err(Failure::Sqlite)?;
+        if !stmt.readonly() {
+            return Err(Failure::Refused("a statement that writes".into()));
+        }
+        let decls: Vec<Option<String>> = stmt
+            .columns()
+            .map(|c| c.decl_type().map(String::from))
+            .collect();
+        let names: Vec<String> = stmt.column_names().map(|s| s.to_string()).collect();
+        let mut rows = stmt.raw_query();
+        let read = |row: &rusqlite::Row<'_>| -> std::result::Result<Vec<Value>, Failure> {
+            let mut cells = Vec::with_capacity(decls.len());
+            for (i, decl) in decls.iter().enumerate() {
+                let v = row.get_ref(i).map_err(Failure::Sqlite)?;
+                cells.push((self.flavor.value)(v, decl.as_deref()));
+            }
+            Ok(cells)
+        };
+        // One row ahead: it names the type of a column with no declared type, and tells
+        // each batch whether more follow.
+        let mut ahead = match rows.next().map_err(Failure::Sqlite)? {
+            Some(row) => Some(read(row)?),
+            None => None,
+        };
+        let first: Vec<Vec<Value>> = ahead.iter().cloned().collect();
+        let columns = names
+            .into_iter()
+            .enumerate()
+            .map(|(i, name)| Column {
+                name,
+                type_name: match &decls[i] {
+                    Some(decl) => (self.flavor.type_name)(decl),
+                    None => storage_class(&first, i),
+                },
+            })
+            .collect();
+        let Some(mut want) = next(Step::Columns(columns)) else {
+            return Ok(());
+        };
+        loop {
+            let restart = Instant::now() + timeout;
+            if let Ok(mut d) = deadline.lock() {
+                *d = restart;
+            }
+            let mut batch: Vec<Vec<Value>> = Vec::with_capacity(want.min(4096));
+            batch.extend(ahead.take());
+            while batch.len() < want {
+                match rows.next().map_err(Failure::Sqlite)? {
+                    Some(row) => batch.push(read(row)?),
+                    None => break,
+                }
+            }
+            if batch.len() == want
+                && let Some(row) = rows.next().map_err(Failure::Sqlite)?
+            {
+                ahead = Some(read(row)?);
+            }
+            let more = ahead.is_some();
+            match next(Step::Rows(batch, more)) {
+                Some(n) if more => want = n.max(1),
+                _ => return Ok(()),
+            }
+        }
     }
 
     fn run_inner(

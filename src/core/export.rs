@@ -294,6 +294,38 @@ fn csv_io(e: csv::Error) -> io::Error {
     }
 }
 
+/// A cell's text as [`Value::to_text`] gives it, borrowed where the value holds it.
+fn cell_text(v: &Value) -> Option<Cow<'_, str>> {
+    match v {
+        Value::Null => None,
+        Value::Text(s) | Value::Numeric(s) | Value::Number(s) | Value::Json(s) => {
+            Some(Cow::Borrowed(s))
+        }
+        other => other.to_text().map(Cow::Owned),
+    }
+}
+
+/// One CSV field as [`RowWriter`] writes it (see `write_csv`).
+fn push_csv_field(line: &mut String, text: &str) {
+    if text.is_empty() {
+        line.push_str("\"\"");
+    } else if text
+        .bytes()
+        .any(|b| matches!(b, b',' | b'"' | b'\r' | b'\n'))
+    {
+        line.push('"');
+        for c in text.chars() {
+            if c == '"' {
+                line.push('"');
+            }
+            line.push(c);
+        }
+        line.push('"');
+    } else {
+        line.push_str(text);
+    }
+}
+
 /// TSV has no quoting, so the separators inside values are escaped (`\t`, `\n`, `\r`, and
 /// `\\` so the escapes can be told from a literal backslash).
 pub fn tsv_escape(s: &str) -> Cow<'_, str> {
@@ -408,6 +440,8 @@ pub struct RowWriter<W: Write> {
     seen: HashSet<String>,
     /// What a NULL is in TSV.
     tsv_null: &'static str,
+    /// The line being built, kept for the next row.
+    line: String,
 }
 
 impl<W: Write> RowWriter<W> {
@@ -421,6 +455,7 @@ impl<W: Write> RowWriter<W> {
             rows: 0,
             seen: HashSet::new(),
             tsv_null: "\\N",
+            line: String::new(),
         }
     }
 
@@ -437,6 +472,14 @@ impl<W: Write> RowWriter<W> {
     pub fn right_aligned(mut self, flags: Vec<bool>) -> Self {
         self.right_aligned = flags;
         self
+    }
+
+    /// [`Self::filtered`] without a copy when there is no filter or it changes nothing.
+    fn filter_cow<'s>(&self, s: &'s str) -> Cow<'s, str> {
+        match self.filter {
+            Some(f) => f(s),
+            None => Cow::Borrowed(s),
+        }
     }
 
     fn filtered(&self, s: &str) -> String {
@@ -503,19 +546,40 @@ impl<W: Write> RowWriter<W> {
         let first = self.rows == 0;
         self.rows += 1;
         match self.format {
+            // Row by row in one reused line, without a string per cell where the value
+            // holds its text already: `--all` writes millions of rows through here.
             Format::Csv => {
-                let fields: Vec<Option<String>> = values
-                    .into_iter()
-                    .map(|v| v.to_text().map(|t| self.filtered(&t)))
-                    .collect();
-                self.write_csv(&fields)
+                let mut line = std::mem::take(&mut self.line);
+                line.clear();
+                for (i, v) in values.into_iter().enumerate() {
+                    if i > 0 {
+                        line.push(',');
+                    }
+                    if let Some(text) = cell_text(v) {
+                        push_csv_field(&mut line, &self.filter_cow(&text));
+                    }
+                }
+                line.push('\n');
+                let written = self.write_plain(line.as_bytes());
+                self.line = line;
+                written
             }
             Format::Tsv => {
-                let line = format!(
-                    "{}\n",
-                    self.fields(values, tsv_escape, self.tsv_null).join("\t")
-                );
-                self.write_plain(line.as_bytes())
+                let mut line = std::mem::take(&mut self.line);
+                line.clear();
+                for (i, v) in values.into_iter().enumerate() {
+                    if i > 0 {
+                        line.push('\t');
+                    }
+                    match cell_text(v) {
+                        Some(text) => line.push_str(&self.filter_cow(&tsv_escape(&text))),
+                        None => line.push_str(self.tsv_null),
+                    }
+                }
+                line.push('\n');
+                let written = self.write_plain(line.as_bytes());
+                self.line = line;
+                written
             }
             Format::Markdown => {
                 let line = format!(

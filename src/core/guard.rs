@@ -77,7 +77,7 @@ pub struct Guarded {
     /// added when the query had no limit of its own, trailing `;` and comments dropped.
     pub executed_sql: String,
     /// The request's row limit; the connector reads at most `limit + 1` rows so it can tell
-    /// whether the result was truncated.
+    /// whether the result was truncated (`usize::MAX`: [`guard_unlimited`], no limit).
     pub limit: usize,
     /// Every function, operator and cast the executed SQL names, for the connector to resolve
     /// on the server: which object a name reaches depends on the server's catalog and
@@ -340,10 +340,30 @@ pub fn guard(
     data_table: Option<&TableName>,
     limit: usize,
 ) -> Result<Guarded> {
-    let dialect = policy.dialect;
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(limit_error(limit));
     }
+    guard_with(sql, policy, data_table, Some(limit))
+}
+
+/// [`guard`] for a statement whose rows are read a batch at a time, as many as there are
+/// (`tdb query --all`, the results pane fetching page after page): the same checks, and no
+/// `LIMIT` added; [`Guarded::limit`] is `usize::MAX`.
+pub fn guard_unlimited(
+    sql: &str,
+    policy: &GuardPolicy,
+    data_table: Option<&TableName>,
+) -> Result<Guarded> {
+    guard_with(sql, policy, data_table, None)
+}
+
+fn guard_with(
+    sql: &str,
+    policy: &GuardPolicy,
+    data_table: Option<&TableName>,
+    limit: Option<usize>,
+) -> Result<Guarded> {
+    let dialect = policy.dialect;
     check_text(sql)?;
     let parsed = match parse_one_query(sql, dialect) {
         Ok(parsed) => parsed,
@@ -400,14 +420,14 @@ pub fn guard(
         });
         *name = target_name(table, dialect);
     }
-    let wanted = (limit + 1).to_string();
     // EXPLAIN and SHOW get no LIMIT (it would change the plan shown); the connector reads
     // at most `limit + 1` rows of any statement.
-    let limited = match &mut expected {
-        Statement::Query(query) => apply_limit(query, dialect, limit),
+    let limited = match (&mut expected, limit) {
+        (Statement::Query(query), Some(limit)) => apply_limit(query, dialect, limit),
         _ => false,
     };
-    if limited {
+    if let (true, Some(limit)) = (limited, limit) {
+        let wanted = (limit + 1).to_string();
         // sqlparser's tree has no trace of `LIMIT ALL`, so the tokens decide: a top-level
         // LIMIT gets the number as its value; without one, the limit goes before a top-level
         // OFFSET (SQLite accepts no other order) or at the end.
@@ -448,7 +468,7 @@ pub fn guard(
     }
     Ok(Guarded {
         executed_sql,
-        limit,
+        limit: limit.unwrap_or(usize::MAX),
         calls,
         positions,
     })

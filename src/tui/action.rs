@@ -88,6 +88,9 @@ pub enum Action {
     Confirm,
     /// Export prompt: the next file format (CSV, JSON, JSON lines).
     NextFormat,
+    /// Export prompt: write every row of the result (the query runs again, in the
+    /// background), or only the rows fetched.
+    EveryRow,
     /// Results: sort the shown rows by the cursor's column: ascending, descending, off.
     Sort,
     /// A mouse button pressed at a terminal cell (0-based column and row).
@@ -272,6 +275,7 @@ impl Action {
         ("export", Action::Export),
         ("confirm", Action::Confirm),
         ("next-format", Action::NextFormat),
+        ("every-row", Action::EveryRow),
         ("sort", Action::Sort),
         (
             "top",
@@ -375,6 +379,7 @@ impl Action {
             Action::Export => "export the result to a file (CSV, JSON, JSON lines)",
             Action::Confirm => "take it: choose, export, delete, insert, use, set",
             Action::NextFormat => "next file format",
+            Action::EveryRow => "every row of the result, or the rows fetched",
             Action::Sort => "sort by the column: ↑, ↓, off (shown rows only)",
             Action::Click { .. } => "click",
             Action::Wheel { .. } => "scroll",

@@ -6,7 +6,7 @@ mod assist;
 mod manage;
 mod tabs;
 
-pub use tabs::{MAX_TABS, Tab, Tabs};
+pub use tabs::{MAX_TABS, RowLimits, Tab, Tabs};
 
 use std::time::Instant;
 
@@ -28,7 +28,9 @@ use super::panes::grid::Grid;
 use super::panes::history::{HistoryPane, Recall};
 use super::panes::modal::Modal;
 use super::panes::plan::PlanView;
-use super::panes::results::{GridView, ResultsView, Viewport, describe_error, format_duration};
+use super::panes::results::{
+    GridView, Paging, ResultsView, Viewport, describe_error, format_duration,
+};
 use super::panes::schema::{SchemaPane, SchemaTree};
 use super::panes::source_info::SourceInfo;
 use super::panes::sources::{SourceItem, SourcesPane};
@@ -212,7 +214,7 @@ impl AppState {
                     Overlay::Source(_) => Scope::Detail,
                 })
                 .or_else(|| self.window_scope()),
-            running: self.running_query().is_some(),
+            running: self.running_query().is_some() || self.fetching() || self.exporting_all(),
         }
     }
 
@@ -306,6 +308,7 @@ impl AppState {
             Action::Confirm if self.overlay.is_some() => self.confirm(&mut out),
             Action::Confirm => self.accept(&mut out),
             Action::NextFormat => self.next_format(),
+            Action::EveryRow => self.toggle_every_row(),
             Action::Sort => {
                 let view = self.grid_viewport();
                 if let ResultsView::Done(g) = &mut self.results {
@@ -465,7 +468,7 @@ impl AppState {
         fresh: bool,
         out: &mut Vec<Request>,
     ) {
-        if !self.tab_for_run(&sql, fresh) {
+        if !self.tab_for_run(&sql, fresh, out) {
             self.tabs.queued.clear();
             return;
         }
@@ -491,12 +494,16 @@ impl AppState {
             source_id: source.id.clone(),
             sql,
             limit: self.editor.limit,
+            idle: self.tabs.limits.idle,
         });
     }
 
     /// Esc stops the query under way, or else the selected source's import (a CSV file
     /// read into its cache for the schema pane).
     fn cancel_query(&mut self, out: &mut Vec<Request>) {
+        if self.cancel_fetch(out) || self.cancel_export(out) {
+            return;
+        }
         if let ResultsView::Running { id, source, .. } = &self.results {
             self.tabs.queued.clear();
             out.push(Request::Cancel { id: *id });
@@ -554,7 +561,12 @@ impl AppState {
             }
             Focus::Results => {
                 if let ResultsView::Done(g) = &mut self.results {
+                    let at_end = g.row + 1 >= g.grid.rows();
                     g.move_cursor(motion, view);
+                    if at_end && matches!(motion, Motion::Down | Motion::PageDown | Motion::Bottom)
+                    {
+                        self.fetch_more(motion, out);
+                    }
                 }
             }
             Focus::Editor => {}
@@ -727,6 +739,7 @@ impl AppState {
                 };
                 self.schema.finish(&source_id, id, tree);
             }
+            Response::Progress { id, progress } if self.export_progress(id, progress) => {}
             Response::Progress { id, progress } => match &mut self.results {
                 ResultsView::Running {
                     id: rid,
@@ -755,6 +768,8 @@ impl AppState {
                     self.chain_queued(failed, &mut out);
                 }
             }
+            Response::Fetched { id, query, result } => self.on_fetched(id, query, result),
+            Response::Released { query, why } => self.on_released(query, &why),
             Response::Copied { what, result, .. } => match result {
                 Ok(copied) => {
                     if let Some(bytes) = &copied.terminal_write {
@@ -834,8 +849,15 @@ impl AppState {
         };
         self.results = match result {
             Ok(outcome) => {
+                // Every result with more rows is held open by the backend for the next page.
+                let held = outcome.result.truncated;
+                let origin = (outcome.source_id, outcome.sql);
                 let mut view =
                     GridView::new(Grid::new(outcome.result), source, limit, outcome.duration);
+                view.origin = Some(origin);
+                if held {
+                    view.paging = Some(Paging::Held { query: id });
+                }
                 view.scroll_to_cursor(self.grid_viewport());
                 ResultsView::Done(Box::new(view))
             }

@@ -17,7 +17,7 @@ use ratatui::style::{Color, Modifier, Style};
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use super::app::{AppState, Message, MessageKind};
+use super::app::{AppState, Message, MessageKind, RowLimits};
 use super::keymap::Keymap;
 use super::theme::Theme;
 
@@ -29,6 +29,8 @@ const DEFAULTS: &str = include_str!("../../assets/config.toml");
 pub struct Config {
     pub keymap: Keymap,
     pub theme: Theme,
+    /// `[results]`: how far results grow past their first page.
+    pub rows: RowLimits,
     /// Why the user's file was not used, naming the file and the line.
     pub problem: Option<String>,
 }
@@ -67,17 +69,17 @@ impl Config {
     /// The built-in keys and theme (no colours with `NO_COLOR`).
     pub fn defaults(env: &ConfigEnv) -> Result<Config, String> {
         let keymap = Keymap::defaults().map_err(|e| format!("the built-in keys: {e}"))?;
-        let theme = if env.no_color {
-            Theme::monochrome()
-        } else {
-            let mut theme = Theme::default();
-            apply(DEFAULTS, &mut Keymap::default(), &mut theme)
-                .map_err(|e| format!("the built-in config, {e}"))?;
-            theme
-        };
+        let mut rows = RowLimits::default();
+        let mut theme = Theme::default();
+        apply(DEFAULTS, &mut Keymap::default(), &mut theme, &mut rows)
+            .map_err(|e| format!("the built-in config, {e}"))?;
+        if env.no_color {
+            theme = Theme::monochrome();
+        }
         Ok(Config {
             keymap,
             theme,
+            rows,
             problem: None,
         })
     }
@@ -107,10 +109,12 @@ impl Config {
         };
         let mut keymap = config.keymap.clone();
         let mut theme = config.theme.clone();
-        match apply(&text, &mut keymap, &mut theme) {
+        let mut rows = config.rows;
+        match apply(&text, &mut keymap, &mut theme, &mut rows) {
             Ok(()) => {
                 config.keymap = keymap;
                 config.theme = theme;
+                config.rows = rows;
             }
             Err(e) => {
                 config.problem = Some(format!("{shown} {e}; using the default keys and colours"))
@@ -125,6 +129,7 @@ impl Config {
     /// status message. The keymap goes to [`AppState::new`] itself.
     pub fn install(&self, app: &mut AppState) {
         app.theme = self.theme.clone();
+        app.tabs.limits = self.rows;
         if let Some(problem) = &self.problem {
             app.message = Some(Message {
                 text: crate::core::sanitize::for_terminal(problem).into_owned(),
@@ -147,9 +152,14 @@ fn at<T>(text: &str, span: &Spanned<T>, msg: impl std::fmt::Display) -> String {
     format!("{}: {msg}", place(text, span.span().start))
 }
 
-/// Layers a config file's `[keys.*]` and `[theme]` over `keymap` and `theme`. Errors name
-/// the line and column.
-fn apply(text: &str, keymap: &mut Keymap, theme: &mut Theme) -> Result<(), String> {
+/// Layers a config file's `[keys.*]`, `[theme]` and `[results]` over `keymap`, `theme` and
+/// `rows`. Errors name the line and column.
+fn apply(
+    text: &str,
+    keymap: &mut Keymap,
+    theme: &mut Theme,
+    rows: &mut RowLimits,
+) -> Result<(), String> {
     let doc = DeTable::parse(text).map_err(|e| {
         let line = e
             .span()
@@ -202,14 +212,57 @@ fn apply(text: &str, keymap: &mut Keymap, theme: &mut Theme) -> Result<(), Strin
                     *slot = parse_style(spec).map_err(|e| at(text, value, e))?;
                 }
             }
-            ("keys" | "theme", _) => {
+            ("results", DeValue::Table(entries)) => {
+                for (key, value) in entries {
+                    let range = match key.get_ref().as_ref() {
+                        "page_rows" => 1..=100_000,
+                        "row_cap" => 1..=10_000_000,
+                        "idle_close_s" => 1..=86_400,
+                        other => {
+                            return Err(at(
+                                text,
+                                key,
+                                format!(
+                                    "[results] has no \"{other}\"; it has page_rows, row_cap, \
+                                     idle_close_s"
+                                ),
+                            ));
+                        }
+                    };
+                    let n = match value.get_ref() {
+                        DeValue::Integer(i) => u64::from_str_radix(i.as_str(), i.radix()).ok(),
+                        _ => None,
+                    };
+                    let Some(n) = n.filter(|n| range.contains(n)) else {
+                        return Err(at(
+                            text,
+                            value,
+                            format!(
+                                "[results] {} must be a whole number from {} to {}",
+                                key.get_ref(),
+                                range.start(),
+                                range.end()
+                            ),
+                        ));
+                    };
+                    match key.get_ref().as_ref() {
+                        "page_rows" => rows.page_rows = n as usize,
+                        "row_cap" => rows.row_cap = n as usize,
+                        _ => rows.idle = std::time::Duration::from_secs(n),
+                    }
+                }
+            }
+            ("keys" | "theme" | "results", _) => {
                 return Err(at(text, section, format!("[{name}] must be a table")));
             }
             _ => {
                 return Err(at(
                     text,
                     section,
-                    format!("unknown section [{name}]; there are [theme] and [keys.<scope>]"),
+                    format!(
+                        "unknown section [{name}]; there are [theme], [results] and \
+                         [keys.<scope>]"
+                    ),
                 ));
             }
         }
@@ -288,6 +341,37 @@ mod tests {
             running: false,
         };
         c.keymap.lookup(ctx, Key::parse(key).unwrap())
+    }
+
+    #[test]
+    fn results_limits_come_from_the_file_and_bad_ones_are_named() {
+        let defaults = Config::defaults(&ConfigEnv::default()).unwrap();
+        assert_eq!(
+            defaults.rows,
+            RowLimits::default(),
+            "the embedded file says the same"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "[results]\nrow_cap = 5000\nidle_close_s = 30\n");
+        let c = Config::load(None, &env(dir.path())).unwrap();
+        assert_eq!(c.problem, None);
+        assert_eq!(c.rows.row_cap, 5000);
+        assert_eq!(c.rows.idle, std::time::Duration::from_secs(30));
+        assert_eq!(c.rows.page_rows, 1000);
+        write(dir.path(), "[results]\npage_rows = 0\n");
+        let c = Config::load(None, &env(dir.path())).unwrap();
+        let problem = c.problem.unwrap();
+        assert!(
+            problem.contains("line 2") && problem.contains("page_rows"),
+            "{problem}"
+        );
+        assert_eq!(c.rows, RowLimits::default());
+        write(dir.path(), "[results]\nrows = 5\n");
+        let problem = Config::load(None, &env(dir.path()))
+            .unwrap()
+            .problem
+            .unwrap();
+        assert!(problem.contains("has no \"rows\""), "{problem}");
     }
 
     #[test]

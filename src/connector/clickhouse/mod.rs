@@ -24,7 +24,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::net::{self, shell_word};
 use super::ssh::{Forward, Tunnel};
-use super::{BoxFuture, Connector, TestReport, TunnelTiming};
+use super::{BoxFuture, Connector, Hold, RowSink, TestReport, TunnelTiming};
 use crate::core::guard::{Guarded, TableName};
 use crate::core::kind::{GuardPolicy, KindRules};
 use crate::core::progress::ProgressFn;
@@ -46,6 +46,9 @@ trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
 type Sender = SendRequest<Full<Bytes>>;
+
+/// A streamed response sent nothing for the query's time limit.
+struct Stall;
 
 pub struct ClickHouseConnector {
     source_name: String,
@@ -459,6 +462,146 @@ impl ClickHouseConnector {
         ))
     }
 
+    /// [`Connector::stream`]: the response is read as the sink asks for rows; between
+    /// batches the server waits with the rest unsent (until its own send_timeout, 300 s by
+    /// default: `readonly=1` lets tdb raise no setting, so a longer `hold` is not kept).
+    async fn run_stream(
+        &self,
+        guarded: &Guarded,
+        sink: &mut dyn RowSink,
+        cancel: CancellationToken,
+    ) -> Result<u64> {
+        let query_id = uuid::Uuid::new_v4().to_string();
+        let sql = format!("{}\nFORMAT {FORMAT}", guarded.executed_sql);
+        let work = self.stream_body(&sql, &query_id, sink);
+        let outcome = tokio::select! {
+            biased;
+            () = cancel.cancelled() => None,
+            r = work => Some(r),
+        };
+        match outcome {
+            None => {
+                self.kill(&query_id).await;
+                Err(Error::Cancelled)
+            }
+            Some(Err(Stall)) => {
+                self.kill(&query_id).await;
+                Err(Error::QueryFailed(format!(
+                    "no answer from the server at {} within {} s; the query was stopped",
+                    self.target(),
+                    self.query_ceiling().as_secs()
+                )))
+            }
+            Some(Ok(Ok((n, complete)))) => {
+                if !complete {
+                    self.kill(&query_id).await;
+                }
+                Ok(n)
+            }
+            Some(Ok(Err(e))) => Err(e),
+        }
+    }
+
+    /// The rows of the response, a batch at a time, one row ahead; says whether the body
+    /// was read to its end. [`Stall`]: no data for the query's time limit.
+    async fn stream_body(
+        &self,
+        sql: &str,
+        query_id: &str,
+        sink: &mut dyn RowSink,
+    ) -> std::result::Result<Result<(u64, bool)>, Stall> {
+        let sent = tokio::time::timeout(self.query_ceiling(), self.send(sql, query_id))
+            .await
+            .map_err(|_| Stall)?;
+        let (sender, mut r) = match sent {
+            Ok(s) => s,
+            Err(e) => return Ok(Err(e)),
+        };
+        if !r.status.is_success() {
+            let body = match read_all(&mut r.body).await {
+                Ok(b) => b,
+                Err(e) => return Ok(Err(self.lost(&e))),
+            };
+            self.keep(sender);
+            return Ok(Err(self.server_error(&String::from_utf8_lossy(&body))));
+        }
+        let mut pending: Vec<u8> = Vec::new();
+        let mut head: Vec<Vec<u8>> = Vec::new();
+        let mut shape: Option<(Vec<Column>, Vec<decode::Cell>)> = None;
+        let mut want = 0usize;
+        let mut batch: Vec<Vec<Value>> = Vec::new();
+        let mut delivered = 0u64;
+        loop {
+            let frame = match tokio::time::timeout(self.query_ceiling(), r.body.frame()).await {
+                Err(_) => return Err(Stall),
+                Ok(None) => break,
+                Ok(Some(Err(e))) => return Ok(Err(self.lost(&e))),
+                Ok(Some(Ok(f))) => f,
+            };
+            let Ok(data) = frame.into_data() else {
+                continue;
+            };
+            pending.extend_from_slice(&data);
+            let mut start = 0;
+            while let Some(nl) = pending[start..].iter().position(|&b| b == b'\n') {
+                let line = &pending[start..start + nl];
+                start += nl + 1;
+                match &shape {
+                    None => {
+                        head.push(line.to_vec());
+                        if head.len() == 2 {
+                            let mut lines = head.iter().map(Vec::as_slice);
+                            let (columns, cells) = match header(&mut lines) {
+                                Ok(h) => h,
+                                Err(e) => return Ok(Err(e)),
+                            };
+                            if let Err(e) = sink.columns(&columns) {
+                                return Ok(Err(e));
+                            }
+                            shape = Some((columns, cells));
+                            match sink.wanted().await {
+                                Some(n) => want = n.max(1),
+                                None => return Ok(Ok((0, false))),
+                            }
+                        }
+                    }
+                    Some(_) if line.is_empty() => {}
+                    Some((_, cells)) => {
+                        match row(line, cells) {
+                            Ok(cells) => batch.push(cells),
+                            Err(e) => return Ok(Err(self.server_error(&e))),
+                        }
+                        if batch.len() > want {
+                            let ahead = batch.pop();
+                            delivered += batch.len() as u64;
+                            if let Err(e) = sink.rows(std::mem::take(&mut batch), true) {
+                                return Ok(Err(e));
+                            }
+                            batch.extend(ahead);
+                            match sink.wanted().await {
+                                Some(n) => want = n.max(1),
+                                None => return Ok(Ok((delivered, false))),
+                            }
+                        }
+                    }
+                }
+            }
+            pending.drain(..start);
+        }
+        if !pending.is_empty() {
+            // Text after the last full line: the server's error, sent mid-stream.
+            return Ok(Err(self.server_error(&String::from_utf8_lossy(&pending))));
+        }
+        self.keep(sender);
+        if shape.is_some() {
+            delivered += batch.len() as u64;
+            if let Err(e) = sink.rows(batch, false) {
+                return Ok(Err(e));
+            }
+        }
+        Ok(Ok((delivered, true)))
+    }
+
     async fn run_schema(&self) -> Result<SchemaInfo> {
         let db = quote(&self.spec.dbname);
         let only = |column: &str| match &self.spec.table {
@@ -703,6 +846,16 @@ impl Connector for ClickHouseConnector {
         cancel: CancellationToken,
     ) -> BoxFuture<'a, Result<ResultSet>> {
         Box::pin(self.run_query(guarded, cancel))
+    }
+
+    fn stream<'a>(
+        &'a self,
+        guarded: &'a Guarded,
+        sink: &'a mut dyn RowSink,
+        _hold: Hold,
+        cancel: CancellationToken,
+    ) -> BoxFuture<'a, Result<u64>> {
+        Box::pin(self.run_stream(guarded, sink, cancel))
     }
 
     fn schema(&self) -> BoxFuture<'_, Result<SchemaInfo>> {

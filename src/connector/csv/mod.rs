@@ -25,7 +25,8 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use super::{BoxFuture, Connector, TestReport};
+use super::stream::{Step, relay_blocking};
+use super::{BoxFuture, Connector, Hold, RowSink, TestReport};
 use crate::core::guard::{Guarded, TableName};
 use crate::core::kind::{GuardPolicy, KindRules};
 use crate::core::progress::{Progress, ProgressFn};
@@ -219,6 +220,27 @@ impl Inner {
         }
     }
 
+    /// Streams one statement's rows ([`Connector::stream`]). A cache SQLite finds damaged
+    /// is dropped, so the next run rebuilds it (rows may have gone out already: no retry).
+    fn stream(
+        &self,
+        sql: &str,
+        cancel: &CancellationToken,
+        next: &mut dyn FnMut(Step) -> Option<usize>,
+    ) -> Result<()> {
+        let mut db = self.ensure(None, cancel)?;
+        match db.stream(sql, self.timeout, cancel, next) {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                if e.corrupt {
+                    drop(db);
+                    self.discard()?;
+                }
+                Err(e.error)
+            }
+        }
+    }
+
     fn schema(&self, cancel: &CancellationToken) -> Result<SchemaInfo> {
         let db = self.ensure(None, cancel)?;
         let columns = db
@@ -273,6 +295,25 @@ impl Connector for CsvConnector {
         Box::pin(blocking(cancel.child_token(), move |cancel| {
             inner.query(&sql, limit, cancel)
         }))
+    }
+
+    /// The statement stays open on a worker thread between batches; SQLite needs no idle
+    /// limit of its own (`hold` is kept by the caller closing the stream).
+    fn stream<'a>(
+        &'a self,
+        guarded: &'a Guarded,
+        sink: &'a mut dyn RowSink,
+        _hold: Hold,
+        cancel: CancellationToken,
+    ) -> BoxFuture<'a, Result<u64>> {
+        let inner = Arc::clone(&self.inner);
+        let sql = guarded.executed_sql.clone();
+        let token = cancel.child_token();
+        Box::pin(async move {
+            // Dropping the read (tdb exiting) stops the worker too.
+            let _stop = token.clone().drop_guard();
+            relay_blocking(sink, move |next| inner.stream(&sql, &token, next)).await
+        })
     }
 
     fn schema(&self) -> BoxFuture<'_, Result<SchemaInfo>> {

@@ -24,7 +24,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::net::{self, shell_word};
 use super::ssh::{Forward, Tunnel};
-use super::{BoxFuture, Connector, TestReport, TunnelTiming};
+use super::{BoxFuture, Connector, Hold, RowSink, TestReport, TunnelTiming};
 use crate::core::guard::{Guarded, TableName};
 use crate::core::kind::{GuardPolicy, KindRules};
 use crate::core::progress::ProgressFn;
@@ -602,6 +602,155 @@ impl MySqlConnector {
         ))
     }
 
+    /// [`Connector::stream`]: the result is read from the socket as the sink asks for it;
+    /// between batches the server waits to send more (up to `hold`: its net_write_timeout
+    /// for the session is raised to it), in the statement's read-only transaction.
+    async fn run_stream(
+        &self,
+        guarded: &Guarded,
+        sink: &mut dyn RowSink,
+        hold: Hold,
+        cancel: CancellationToken,
+    ) -> Result<u64> {
+        let (pool, mut conn, session) = tokio::select! {
+            r = self.begin() => r?,
+            () = cancel.cancelled() => return Err(Error::Cancelled),
+        };
+        let outcome = {
+            let work = self.stream_exec(&mut conn, guarded, &session, sink, hold);
+            tokio::select! {
+                biased;
+                () = cancel.cancelled() => Outcome::Cancelled,
+                r = work => r,
+            }
+        };
+        match outcome {
+            Outcome::Done(Ok((n, stopped))) => {
+                if stopped {
+                    self.kill_query(&pool, session.connection_id).await;
+                }
+                self.rollback(conn).await;
+                Ok(n)
+            }
+            Outcome::Done(Err(e)) => {
+                self.rollback(conn).await;
+                Err(e)
+            }
+            Outcome::Cancelled => {
+                self.kill_query(&pool, session.connection_id).await;
+                self.rollback(conn).await;
+                Err(Error::Cancelled)
+            }
+            Outcome::TimedOut => {
+                self.kill_query(&pool, session.connection_id).await;
+                self.rollback(conn).await;
+                Err(Error::QueryFailed(format!(
+                    "no answer from the server at {} within {} s; the query was stopped",
+                    self.target(),
+                    self.query_ceiling().as_secs()
+                )))
+            }
+        }
+    }
+
+    /// Reads the statement's rows a batch at a time, one row ahead; the flag says the read
+    /// stopped before the end (the sink wanted no more), so the server is still sending.
+    async fn stream_exec(
+        &self,
+        conn: &mut Conn,
+        guarded: &Guarded,
+        session: &Session,
+        sink: &mut dyn RowSink,
+        hold: Hold,
+    ) -> Outcome<(u64, bool)> {
+        let err = |e: mysql_async::Error| self.query_error(&e);
+        let setup = async {
+            self.check_functions(conn, guarded).await?;
+            let sql = guarded.executed_sql.as_str();
+            match conn.prep(sql).await {
+                Ok(stmt) => {
+                    let params = stmt.num_params();
+                    if params > 0 {
+                        let _ = conn.close(stmt).await;
+                        return Err(Error::QueryFailed(format!(
+                            "the query has {params} parameter placeholder(s) (?) and tdb has \
+                             no values to bind; write the values into the SQL"
+                        )));
+                    }
+                    conn.close(stmt).await.map_err(err)?;
+                }
+                Err(mysql_async::Error::Server(s)) if s.code == ER_UNSUPPORTED_PS => {}
+                Err(e) => return Err(err(e)),
+            }
+            let wait = hold.0.as_secs().saturating_add(self.spec.statement_timeout_s);
+            conn.query_drop(format!("SET SESSION net_write_timeout = {wait}"))
+                .await
+                .map_err(err)?;
+            Ok(())
+        };
+        if let Err(e) = setup.await {
+            return Outcome::Done(Err(e));
+        }
+        let mut result = match conn.query_iter(guarded.executed_sql.as_str()).await {
+            Ok(r) => r,
+            Err(e) => return Outcome::Done(Err(err(e))),
+        };
+        let cells: Vec<(decode::Cell, String)> =
+            result.columns_ref().iter().map(decode::column).collect();
+        let columns: Vec<Column> = result
+            .columns_ref()
+            .iter()
+            .zip(&cells)
+            .map(|(c, (_, label))| Column {
+                name: c.name_str().into_owned(),
+                type_name: label.clone(),
+            })
+            .collect();
+        if let Err(e) = sink.columns(&columns) {
+            return Outcome::Done(Err(e));
+        }
+        let decode_row = |row: Row| -> Vec<crate::core::value::Value> {
+            row.unwrap()
+                .into_iter()
+                .zip(&cells)
+                .map(|(v, (cell, _))| decode::cell(v, *cell, &session.offset))
+                .collect()
+        };
+        let mut ahead: Option<Vec<crate::core::value::Value>> = None;
+        let mut delivered = 0u64;
+        loop {
+            let Some(want) = sink.wanted().await else {
+                return Outcome::Done(Ok((delivered, true)));
+            };
+            let want = want.max(1);
+            let mut batch = Vec::with_capacity(want.min(4096) + 1);
+            batch.extend(ahead.take());
+            let mut ended = false;
+            while batch.len() <= want {
+                match tokio::time::timeout(self.query_ceiling(), result.next()).await {
+                    Err(_) => return Outcome::TimedOut,
+                    Ok(Err(e)) => return Outcome::Done(Err(err(e))),
+                    Ok(Ok(Some(row))) => batch.push(decode_row(row)),
+                    Ok(Ok(None)) => {
+                        ended = true;
+                        break;
+                    }
+                }
+            }
+            let more = batch.len() > want;
+            if more {
+                ahead = batch.pop();
+            }
+            delivered += batch.len() as u64;
+            if let Err(e) = sink.rows(batch, more) {
+                return Outcome::Done(Err(e));
+            }
+            if ended || !more {
+                return Outcome::Done(Ok((delivered, false)));
+            }
+        }
+    }
+
     /// Stored and loadable functions run code the guard cannot see: refused unless
     /// `allow_functions` names them. Which names are such functions only the server knows.
     async fn check_functions(&self, conn: &mut Conn, guarded: &Guarded) -> Result<()> {
@@ -967,6 +1116,16 @@ impl Connector for MySqlConnector {
         cancel: CancellationToken,
     ) -> BoxFuture<'a, Result<ResultSet>> {
         Box::pin(self.run_query(guarded, cancel))
+    }
+
+    fn stream<'a>(
+        &'a self,
+        guarded: &'a Guarded,
+        sink: &'a mut dyn RowSink,
+        hold: Hold,
+        cancel: CancellationToken,
+    ) -> BoxFuture<'a, Result<u64>> {
+        Box::pin(self.run_stream(guarded, sink, hold, cancel))
     }
 
     fn schema(&self) -> BoxFuture<'_, Result<SchemaInfo>> {

@@ -18,7 +18,8 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::sqlite_ro::{Flavor, ReadOnlyDb, blocking, plain_value};
-use super::{BoxFuture, Connector, TestReport};
+use super::stream::{Step, relay_blocking};
+use super::{BoxFuture, Connector, Hold, RowSink, TestReport};
 use crate::core::progress::ProgressFn;
 use crate::core::schema::{ColumnInfo, SchemaInfo, TableInfo};
 use crate::core::guard::{Guarded, TableName};
@@ -87,6 +88,20 @@ impl Inner {
         let mut db = self.open()?;
         match db.run(sql, limit, STATEMENT_TIMEOUT, cancel) {
             Ok(rs) => Ok(rs),
+            Err(e) => Err(self.explain(&db, e.error)),
+        }
+    }
+
+    /// Streams one statement's rows ([`Connector::stream`]).
+    fn stream(
+        &self,
+        sql: &str,
+        cancel: &CancellationToken,
+        next: &mut dyn FnMut(Step) -> Option<usize>,
+    ) -> Result<()> {
+        let mut db = self.open()?;
+        match db.stream(sql, STATEMENT_TIMEOUT, cancel, next) {
+            Ok(()) => Ok(()),
             Err(e) => Err(self.explain(&db, e.error)),
         }
     }
@@ -252,6 +267,25 @@ impl Connector for SqliteConnector {
         Box::pin(blocking(cancel.child_token(), move |cancel| {
             inner.query(&sql, limit, cancel)
         }))
+    }
+
+    /// The statement stays open on a worker thread between batches; SQLite needs no idle
+    /// limit of its own (`hold` is kept by the caller closing the stream).
+    fn stream<'a>(
+        &'a self,
+        guarded: &'a Guarded,
+        sink: &'a mut dyn RowSink,
+        _hold: Hold,
+        cancel: CancellationToken,
+    ) -> BoxFuture<'a, Result<u64>> {
+        let inner = Arc::clone(&self.inner);
+        let sql = guarded.executed_sql.clone();
+        let token = cancel.child_token();
+        Box::pin(async move {
+            // Dropping the read (tdb exiting) stops the worker too.
+            let _stop = token.clone().drop_guard();
+            relay_blocking(sink, move |next| inner.stream(&sql, &token, next)).await
+        })
     }
 
     fn schema(&self) -> BoxFuture<'_, Result<SchemaInfo>> {

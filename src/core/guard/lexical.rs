@@ -48,7 +48,7 @@ pub(super) fn guard(
     sql: &str,
     denied: &'static [DeniedFamily],
     data_table: Option<&TableName>,
-    limit: usize,
+    limit: Option<usize>,
 ) -> Option<Result<Guarded>> {
     let tokens = Tokenizer::new(&PostgreSqlDialect {}, sql)
         .with_unescape(true)
@@ -119,7 +119,7 @@ fn check(
     denied: &'static [DeniedFamily],
     code: &[&TokenWithSpan],
     data_table: Option<&TableName>,
-    limit: usize,
+    limit: Option<usize>,
     explain: bool,
 ) -> Result<Guarded> {
     // Only trailing semicolons: anything after one is a second statement.
@@ -154,7 +154,8 @@ fn check(
     // becomes a subquery with the row limit outside; EXPLAIN gets none (it would change the
     // plan shown) and the connector reads at most `limit + 1` rows of any statement.
     let mut edits = Vec::new();
-    if !explain {
+    let limited = limit.filter(|_| !explain);
+    if limited.is_some() {
         edits.push(splice::Edit {
             start: 0,
             end: 0,
@@ -262,7 +263,7 @@ fn check(
         .last()
         .and_then(|t| index.byte(t.span.end))
         .ok_or_else(|| refuse("no SQL statement found"))?;
-    if !explain {
+    if let Some(limit) = limited {
         edits.push(splice::Edit {
             start: keep,
             end: keep,
@@ -272,7 +273,7 @@ fn check(
     let (executed_sql, positions) = splice::apply(sql, keep, &edits);
     Ok(Guarded {
         executed_sql,
-        limit,
+        limit: limit.unwrap_or(usize::MAX),
         calls,
         positions,
     })
@@ -339,7 +340,7 @@ mod tests {
     use crate::core::guard::POSTGRES_DENIED;
 
     fn run(sql: &str) -> Result<Guarded> {
-        guard(sql, POSTGRES_DENIED, None, 100)
+        guard(sql, POSTGRES_DENIED, None, Some(100))
             .unwrap_or_else(|| panic!("{sql:?} is not read over tokens"))
     }
 
@@ -365,7 +366,7 @@ mod tests {
                 "EXPLAIN (ANALYZE) DELETE FROM t",
                 POSTGRES_DENIED,
                 None,
-                100
+                Some(100)
             )
             .is_none()
         );
@@ -379,9 +380,9 @@ mod tests {
 
     #[test]
     fn only_what_starts_as_one_query_is_read() {
-        assert!(guard("DELETE FROM t", POSTGRES_DENIED, None, 100).is_none());
-        assert!(guard("\"select\" 1", POSTGRES_DENIED, None, 100).is_none());
-        assert!(guard("(SELECT 1)", POSTGRES_DENIED, None, 100).is_none());
+        assert!(guard("DELETE FROM t", POSTGRES_DENIED, None, Some(100)).is_none());
+        assert!(guard("\"select\" 1", POSTGRES_DENIED, None, Some(100)).is_none());
+        assert!(guard("(SELECT 1)", POSTGRES_DENIED, None, Some(100)).is_none());
         assert!(run("-- a comment\nselect").is_ok());
     }
 
@@ -463,7 +464,7 @@ mod tests {
             name: "orders".into(),
         };
         let sent = |sql: &str| {
-            guard(sql, POSTGRES_DENIED, Some(&table), 100)
+            guard(sql, POSTGRES_DENIED, Some(&table), Some(100))
                 .unwrap()
                 .map(|g| g.executed_sql)
         };
@@ -492,7 +493,7 @@ mod tests {
                 "SELECT COLLATION FOR (a) FROM data",
                 POSTGRES_DENIED,
                 None,
-                100
+                Some(100)
             )
             .unwrap()
             .is_ok()

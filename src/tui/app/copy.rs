@@ -9,6 +9,7 @@ use ratatui_textarea::{Input, Key};
 use super::{AppState, Overlay};
 use crate::backend::protocol::{Request, RequestId};
 use crate::core::export::{self, Format, Scope as CopyScope, format_size};
+use crate::core::progress::Progress;
 use crate::core::sanitize::for_terminal;
 use crate::core::{Error, Result};
 use crate::tui::action::{CopyTarget, Motion};
@@ -89,7 +90,60 @@ impl AppState {
                 default_file_name(source, Format::Csv)
             }
         };
-        self.overlay = Some(Overlay::Export(ExportPrompt::new(&name, g.grid.rows())));
+        let mut prompt = ExportPrompt::new(&name, g.grid.rows());
+        prompt.more = g.grid.result.truncated && g.origin.is_some();
+        self.overlay = Some(Overlay::Export(prompt));
+    }
+
+    /// The export prompt's choice between every row and the rows fetched.
+    pub(super) fn toggle_every_row(&mut self) {
+        if let Some(Overlay::Export(p)) = &mut self.overlay
+            && p.more
+        {
+            p.every_row = !p.every_row;
+        }
+    }
+
+    /// Whether an export of every row is being written (Esc cancels it).
+    pub fn exporting_all(&self) -> bool {
+        self.copying
+            .pending
+            .as_ref()
+            .is_some_and(|p| p.prompt.every_row)
+    }
+
+    /// Esc while every row is being exported: stops the query; no file is left.
+    pub(super) fn cancel_export(&mut self, out: &mut Vec<Request>) -> bool {
+        if !self.exporting_all() {
+            return false;
+        }
+        if let Some(p) = self.copying.pending.take() {
+            out.push(Request::Cancel { id: p.id });
+        }
+        self.info("export cancelled: no file was written");
+        true
+    }
+
+    /// How far the export of every row has got, in the status bar; false when `id` is not
+    /// that export.
+    pub(super) fn export_progress(&mut self, id: RequestId, progress: Progress) -> bool {
+        let Some(p) = self.copying.pending.as_mut().filter(|p| p.id == id) else {
+            return false;
+        };
+        p.progress = Some((progress.rows, progress.bytes));
+        let cancel = self
+            .keymap
+            .hint(
+                crate::tui::keymap::Scope::Running,
+                &crate::tui::action::Action::CancelQuery,
+            )
+            .unwrap_or_else(|| "Esc".into());
+        self.info(format!(
+            "exporting every row… {} rows · {} ({cancel} cancels)",
+            progress.rows,
+            format_size(usize::try_from(progress.bytes).unwrap_or(usize::MAX))
+        ));
+        true
     }
 
     pub(super) fn prompt_open(&self) -> bool {
@@ -156,22 +210,35 @@ impl AppState {
             self.error("give the file a name");
             return;
         }
+        let id = self.next_id();
         let ResultsView::Done(g) = &self.results else {
             self.error("nothing to export: run a query first");
             return;
         };
-        let result = g.grid.result.clone();
-        let id = self.next_id();
-        out.push(Request::Export {
-            id,
-            result,
-            path: PathBuf::from(&name),
-            format: prompt.format,
-            overwrite,
+        out.push(match (&g.origin, prompt.every_row) {
+            (Some((source_id, sql)), true) => Request::ExportAll {
+                id,
+                source_id: source_id.clone(),
+                sql: sql.clone(),
+                path: PathBuf::from(&name),
+                format: prompt.format,
+                overwrite,
+            },
+            _ => Request::Export {
+                id,
+                result: g.grid.result.clone(),
+                path: PathBuf::from(&name),
+                format: prompt.format,
+                overwrite,
+            },
         });
         prompt.stage = ExportStage::Editing;
         self.copying.last_export = Some(name.clone());
-        self.copying.pending = Some(PendingExport { id, prompt });
+        self.copying.pending = Some(PendingExport {
+            id,
+            prompt,
+            progress: None,
+        });
         self.info(format!("exporting to {}…", for_terminal(&name)));
     }
 

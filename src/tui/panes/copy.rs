@@ -138,6 +138,10 @@ pub struct ExportPrompt {
     pub stage: ExportStage,
     /// Rows that will be written, for the title.
     pub rows: usize,
+    /// The result has rows past those fetched: [`ExportPrompt::every_row`] may be chosen.
+    pub more: bool,
+    /// Every row of the result is written (its query runs again), not only those fetched.
+    pub every_row: bool,
 }
 
 impl ExportPrompt {
@@ -147,6 +151,8 @@ impl ExportPrompt {
             format: Format::Csv,
             stage: ExportStage::Editing,
             rows,
+            more: false,
+            every_row: false,
         };
         p.follow_extension();
         p
@@ -211,6 +217,8 @@ pub fn default_file_name(source: &str, format: Format) -> String {
 pub struct PendingExport {
     pub id: RequestId,
     pub prompt: ExportPrompt,
+    /// How far an export of every row has got: rows and bytes written.
+    pub progress: Option<(u64, u64)>,
 }
 
 /// Copy and export settings for the session.

@@ -65,6 +65,10 @@ pub struct Grid {
     arrival: Vec<u32>,
     /// The column the shown rows are sorted by, if any (see [`Grid::sort`]).
     pub sort: Option<(usize, SortDir)>,
+    /// Per column: a value that is not NULL was seen, and every such value was a number
+    /// (then the column aligns right), kept so rows added later count too.
+    seen_value: Vec<bool>,
+    numbers_only: Vec<bool>,
 }
 
 /// Which way a sorted column runs.
@@ -94,9 +98,13 @@ fn width_of(s: &str) -> usize {
 
 impl Grid {
     pub fn new(result: ResultSet) -> Grid {
-        let ncols = result.columns.len();
-        let mut columns: Vec<GridColumn> = result
-            .columns
+        let ResultSet {
+            columns: result_columns,
+            rows,
+            truncated,
+        } = result;
+        let ncols = result_columns.len();
+        let columns: Vec<GridColumn> = result_columns
             .iter()
             .map(|c| {
                 let safe = for_terminal(&c.name);
@@ -106,16 +114,48 @@ impl Grid {
                     header,
                     header_width: w,
                     width: w.max(1),
-                    numeric: true,
+                    numeric: false,
                 }
             })
             .collect();
-        let mut arena = String::with_capacity(result.rows.len() * ncols * 8);
-        let mut cells = Vec::with_capacity(result.rows.len() * ncols);
-        let mut seen_value = vec![false; ncols];
+        let mut grid = Grid {
+            result: ResultSet {
+                columns: result_columns,
+                rows: Vec::new(),
+                truncated,
+            },
+            columns,
+            arena: String::with_capacity(rows.len() * ncols * 8),
+            cells: Vec::with_capacity(rows.len() * ncols),
+            arrival: Vec::new(),
+            sort: None,
+            seen_value: vec![false; ncols],
+            numbers_only: vec![true; ncols],
+        };
+        grid.push_rows(rows);
+        grid
+    }
+
+    /// Adds rows that arrived after the others (the next page of the result) at the end;
+    /// a sort on shows them in its order. Columns widen to fit them.
+    pub fn append(&mut self, rows: Vec<Vec<Value>>) {
+        let sort = self.sort;
+        if sort.is_some() {
+            self.sort(None);
+        }
+        self.push_rows(rows);
+        if sort.is_some() {
+            self.sort(sort);
+        }
+    }
+
+    /// Prepares the cells of `rows` and adds them, in arrival order.
+    fn push_rows(&mut self, rows: Vec<Vec<Value>>) {
+        let first = self.result.rows.len() as u32;
         let mut scratch = String::new();
-        for row in &result.rows {
-            for (ci, col) in columns.iter_mut().enumerate() {
+        self.cells.reserve(rows.len() * self.columns.len());
+        for row in &rows {
+            for (ci, col) in self.columns.iter_mut().enumerate() {
                 let value = row.get(ci).unwrap_or(&Value::Null);
                 let (raw, kind): (&str, CellKind) = match value {
                     Value::Null => (NULL_TEXT, CellKind::Null),
@@ -137,9 +177,9 @@ impl Grid {
                     }
                 };
                 if kind != CellKind::Null {
-                    seen_value[ci] = true;
+                    self.seen_value[ci] = true;
                     if kind != CellKind::Number {
-                        col.numeric = false;
+                        self.numbers_only[ci] = false;
                     }
                 }
                 // A huge value is shown by its start: only that much is made safe and
@@ -157,9 +197,9 @@ impl Grid {
                     (shown, width) = (Cow::Owned(format!("{s}…")), w + 1);
                 }
                 col.width = col.width.max(width as u16);
-                let start = arena.len() as u32;
-                arena.push_str(&shown);
-                cells.push(CellRef {
+                let start = self.arena.len() as u32;
+                self.arena.push_str(&shown);
+                self.cells.push(CellRef {
                     start,
                     len: shown.len() as u32,
                     width: width as u16,
@@ -167,18 +207,12 @@ impl Grid {
                 });
             }
         }
-        for (col, seen) in columns.iter_mut().zip(seen_value) {
-            col.numeric &= seen;
+        for (ci, col) in self.columns.iter_mut().enumerate() {
+            col.numeric = self.numbers_only[ci] && self.seen_value[ci];
         }
-        let arrival = (0..result.rows.len() as u32).collect();
-        Grid {
-            result,
-            columns,
-            arena,
-            cells,
-            arrival,
-            sort: None,
-        }
+        let n = rows.len() as u32;
+        self.arrival.extend(first..first + n);
+        self.result.rows.extend(rows);
     }
 
     /// Puts the rows in the order of column `col` (`Some`), or back in the order they came

@@ -52,6 +52,30 @@ pub struct GridView {
     pub col_offset: usize,
     /// `/`: the rows shown are those holding a text.
     pub filter: Option<RowFilter>,
+    /// Whether more rows can be fetched (`None`: every row is here, or the result cannot
+    /// say; `grid.result.truncated` tells those apart).
+    pub paging: Option<Paging>,
+    /// Rows were fetched past the first page.
+    pub fetched_more: bool,
+    /// The source and SQL the result came from, to run again for an export of every row.
+    pub origin: Option<(String, String)>,
+}
+
+/// Where the rows past the last fetched one stand.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Paging {
+    /// The backend holds the statement of query `query` open: moving past the last row
+    /// fetches the next page.
+    Held { query: RequestId },
+    /// The next page (request `fetch`) is on its way; `then` is the motion to make once it
+    /// is here.
+    Fetching {
+        query: RequestId,
+        fetch: RequestId,
+        then: Motion,
+    },
+    /// More rows exist, but the statement is closed: why (idle, the session cap, …).
+    Closed { why: String },
 }
 
 /// A filter over a result's rows, applied as it is typed.
@@ -84,6 +108,45 @@ impl GridView {
             row_offset: 0,
             col_offset: 0,
             filter: None,
+            paging: None,
+            fetched_more: false,
+            origin: None,
+        }
+    }
+
+    /// The query whose statement is held for this result, if it is.
+    pub fn held_query(&self) -> Option<RequestId> {
+        match &self.paging {
+            Some(Paging::Held { query } | Paging::Fetching { query, .. }) => Some(*query),
+            _ => None,
+        }
+    }
+
+    /// The next page came: its rows go at the end, and the motion that asked for them is
+    /// made.
+    pub fn append_page(
+        &mut self,
+        rows: Vec<Vec<crate::core::value::Value>>,
+        more: bool,
+        view: Viewport,
+    ) {
+        let then = match self.paging.take() {
+            Some(Paging::Fetching { query, then, .. }) => {
+                if more {
+                    self.paging = Some(Paging::Held { query });
+                }
+                Some(then)
+            }
+            other => {
+                self.paging = other;
+                None
+            }
+        };
+        self.grid.append(rows);
+        self.grid.result.truncated = more;
+        self.fetched_more = true;
+        if let Some(motion) = then {
+            self.move_cursor(motion, view);
         }
     }
 
@@ -176,10 +239,18 @@ impl GridView {
                 f.full.rows()
             );
         }
-        let more = if self.grid.result.truncated {
-            format!(" · more exist · limit {}", self.limit)
-        } else {
-            String::new()
+        if self.filter.is_none() && self.fetched_more {
+            rows.push_str(" loaded");
+        }
+        let more = match &self.paging {
+            Some(Paging::Held { .. }) => " · more exist (↓)".into(),
+            Some(Paging::Fetching { .. }) => " · fetching more…".into(),
+            Some(Paging::Closed { why }) => format!(" · more exist · {why}"),
+            None if self.grid.result.truncated => {
+                format!(" · more exist · limit {}", self.limit)
+            }
+            None if self.fetched_more => " · all".into(),
+            None => String::new(),
         };
         format!(
             "{rows}{more} · {} · {}",

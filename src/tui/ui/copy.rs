@@ -110,6 +110,7 @@ pub fn draw_export(app: &AppState, f: &mut Frame, p: &ExportPrompt) {
     let body = crate::tui::layout::inner(area);
     let width = body.width as usize;
     let rows = match p.rows {
+        _ if p.every_row => "every row".to_string(),
         1 => "1 row".to_string(),
         n => format!("{n} rows"),
     };
@@ -127,21 +128,42 @@ pub fn draw_export(app: &AppState, f: &mut Frame, p: &ExportPrompt) {
                 };
                 formats.push(Span::styled(format!(" {} ", format.label()), style));
             }
+            // Past the rows fetched, the choice of every row (the query runs again).
+            let rows_line = match (p.more, p.every_row) {
+                (false, _) => Line::raw(""),
+                (true, false) => fit(
+                    vec![Span::styled(
+                        format!("only the {rows} fetched; more exist"),
+                        t.dim,
+                    )],
+                    width,
+                ),
+                (true, true) => fit(
+                    vec![Span::styled(
+                        "every row: the query runs again in the background",
+                        t.dim,
+                    )],
+                    width,
+                ),
+            };
+            let mut keys = vec![
+                (Scope::Export, Action::Confirm, "export"),
+                (Scope::Export, Action::NextFormat, "format"),
+            ];
+            if p.more {
+                let label = if p.every_row {
+                    "fetched rows"
+                } else {
+                    "every row"
+                };
+                keys.push((Scope::Export, Action::EveryRow, label));
+            }
+            keys.push((Scope::Export, Action::CloseOverlay, "cancel"));
             vec![
                 field(app, p, width),
                 fit(formats, width),
-                Line::raw(""),
-                fit(
-                    hints(
-                        app,
-                        &[
-                            (Scope::Export, Action::Confirm, "export"),
-                            (Scope::Export, Action::NextFormat, "format"),
-                            (Scope::Export, Action::CloseOverlay, "cancel"),
-                        ],
-                    ),
-                    width,
-                ),
+                rows_line,
+                fit(hints(app, &keys), width),
             ]
         }
         ExportStage::ConfirmOverwrite { shown } => vec![

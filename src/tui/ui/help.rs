@@ -45,6 +45,19 @@ pub fn lines(app: &AppState) -> Vec<Line<'static>> {
 /// bottom.
 fn describe(scope: Scope, action: &Action) -> &'static str {
     match (scope, action) {
+        // Past the last row of a result with more, the next page comes.
+        (
+            Scope::Pane(Focus::Results),
+            Action::Move {
+                motion: Motion::Down,
+            },
+        ) => "down; past the last row, fetch the next page",
+        (
+            Scope::Pane(Focus::Results),
+            Action::Move {
+                motion: Motion::Bottom,
+            },
+        ) => "to the last row; there, fetch the next page",
         (Scope::Pane(Focus::Results), _) => action.describe(),
         (Scope::Pane(Focus::Schema), Action::ClearFilter) => "clear the search",
         (

@@ -28,14 +28,23 @@ pub fn draw(app: &AppState, f: &mut Frame, area: Rect) {
         left.push(Span::raw(format!("{} · {} · ", s.label, s.source_type)));
         left.push(Span::styled(status.as_str(), style));
     }
+    // The caps that keep memory bounded, once there is something they bound: tabs, or a
+    // result grown past its first page.
+    let paged = matches!(&app.results, crate::tui::panes::results::ResultsView::Done(g)
+        if g.fetched_more);
     if app.tabs.list.len() > 1 {
         left.push(Span::styled(
             format!(
                 " · tab {}/{} ({})",
                 app.tabs.active + 1,
                 app.tabs.list.len(),
-                crate::tui::app::Tabs::cap_note()
+                app.tabs.cap_note()
             ),
+            t.dim,
+        ));
+    } else if paged {
+        left.push(Span::styled(
+            format!(" · session cap {} rows", app.tabs.limits.row_cap),
             t.dim,
         ));
     }
@@ -66,7 +75,7 @@ fn hints(app: &AppState, room: usize) -> Vec<Span<'static>> {
     let pane = Scope::Pane(app.focus);
     // (priority: lower is kept longer, scope, action, label), in display order.
     let mut wanted: Vec<(u8, Scope, Action, &str)> = Vec::new();
-    if app.running_query().is_some() {
+    if app.running_query().is_some() || app.fetching() {
         wanted.push((0, Scope::Running, Action::CancelQuery, "cancel"));
     }
     match app.focus {
