@@ -22,6 +22,7 @@ fn shop() -> AppState {
         })
         .expect("a schema request");
     let table = |name: &str, cols: &[(&str, &str)]| TableInfo {
+        about: Default::default(),
         schema: "public".into(),
         name: name.into(),
         kind: "table".into(),
@@ -31,6 +32,7 @@ fn shop() -> AppState {
         id,
         source_id,
         result: Ok(SchemaInfo {
+            about: Default::default(),
             columns: vec![],
             tables: Some(vec![
                 table(

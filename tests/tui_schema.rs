@@ -20,6 +20,7 @@ use tdb::tui::panes::Focus;
 
 fn table(name: &str, cols: &[&str]) -> TableInfo {
     TableInfo {
+        about: Default::default(),
         schema: "public".into(),
         name: name.into(),
         kind: "table".into(),
@@ -42,6 +43,7 @@ fn warehouse(width: u16, height: u16) -> AppState {
         id,
         source_id,
         result: Ok(SchemaInfo {
+            about: Default::default(),
             columns: vec![],
             tables: Some(vec![
                 table("customers", &["id", "name", "order_count"]),

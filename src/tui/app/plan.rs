@@ -68,6 +68,7 @@ impl AppState {
                     source_id: view.source_id.clone(),
                     sql,
                     limit: PLAN_ROWS,
+                    idle: self.tabs.limits.idle,
                 });
             }
             Err(why) => view.state = PlanState::Failed(why),
