@@ -1,0 +1,115 @@
+//! `POST /v1/query` (seed 002 "Run a query"): the same flow as `tdb query`, its audit lines
+//! naming the key's prefix and the client's address.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::State as AxState;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use super::api::{ApiError, ApiResult, JsonBody};
+use super::auth::Caller;
+use super::state::State;
+use crate::backend::engine::QueryOutcome;
+use crate::core::Error;
+use crate::core::guard::{DEFAULT_LIMIT, check_limit};
+use crate::core::source::SourceRecord;
+
+/// The seed's request body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueryRequest {
+    /// The source's id or name.
+    pub source_id: String,
+    pub sql: String,
+    #[serde(default)]
+    pub limit: Option<i64>,
+}
+
+/// A source's own statement timeout (network kinds), else 30 s like theirs by default.
+fn statement_timeout(source: &SourceRecord) -> Duration {
+    let secs = source
+        .connection
+        .stored()
+        .get("statement_timeout_s")
+        .and_then(serde_json::Value::as_u64)
+        .unwrap_or(30);
+    Duration::from_secs(secs)
+}
+
+/// A query's time beyond the statement timeout before the request gives up on it: the
+/// engine's own timeout normally answers first, with its own message.
+const TIMEOUT_MARGIN: Duration = Duration::from_secs(2);
+
+pub async fn run(
+    AxState(st): AxState<Arc<State>>,
+    caller: Caller,
+    JsonBody(req): JsonBody<QueryRequest>,
+) -> ApiResult<Response> {
+    let limit = check_limit(req.limit.unwrap_or(DEFAULT_LIMIT as i64))?;
+    let source = st.visible(&caller.key, &req.source_id).await?;
+    let slot = st
+        .limits
+        .slot(&source.id, &source.name)
+        .await
+        .map_err(ApiError::Busy)?;
+    let timeout = statement_timeout(&source);
+    let audit = caller.audit();
+    let sql = req.sql;
+    let planned = st
+        .engine(move |e| e.plan_for(source, &sql, limit, Some(&audit)))
+        .await?;
+    let ticket = planned.ticket();
+    let source_id = planned.source.id.clone();
+    let cancel = st.stopping.child_token();
+    let started = Instant::now();
+    let run = planned.run(cancel.clone(), None);
+    tokio::pin!(run);
+    let outcome = tokio::select! {
+        r = &mut run => r,
+        () = tokio::time::sleep(timeout + TIMEOUT_MARGIN) => {
+            cancel.cancel();
+            match run.await {
+                Err(Error::Cancelled) => Err(Error::QueryFailed(format!(
+                    "the query ran past the source's statement timeout ({} s) and was cancelled",
+                    timeout.as_secs()
+                ))),
+                other => other,
+            }
+        }
+    };
+    let took = started.elapsed();
+    drop(slot);
+    let outcome = match outcome {
+        Err(Error::Cancelled) if st.stopping.is_cancelled() => Err(Error::QueryFailed(
+            "tdb serve is shutting down: the query was cancelled on the server".into(),
+        )),
+        other => other,
+    };
+    st.metrics.query(outcome.is_ok());
+    let reachable = !matches!(outcome, Err(Error::Unreachable(_)));
+    st.health.record(&source_id, "query", reachable, took);
+    let entry = ticket.entry(&outcome);
+    let status_of: Result<(), Error> = match &outcome {
+        Ok(_) => Ok(()),
+        Err(e) => Err(e.clone()),
+    };
+    // The history and the status are for the UI and `tdb source list`: the answer does
+    // not wait for them.
+    let recorder = st.clone();
+    tokio::spawn(async move {
+        let recorded = recorder
+            .engine(move |e| {
+                e.settle(&ticket.source_id, &status_of);
+                e.remember(entry);
+                Ok(())
+            })
+            .await;
+        if let Err(e) = recorded {
+            tracing::warn!("cannot record a query's outcome: {e}");
+        }
+    });
+    let outcome: QueryOutcome = outcome?;
+    Ok(axum::Json(outcome).into_response())
+}
