@@ -4,7 +4,9 @@
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::{HeaderValue, StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Response};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
+use utoipa::ToSchema;
 
 use crate::core::Error;
 
@@ -68,13 +70,21 @@ impl ApiError {
     }
 }
 
+/// Every error's body, as the seeds show it: `{"detail": "…"}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub detail: String,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
         if status.is_server_error() {
             tracing::error!(status = status.as_u16(), detail = %self.detail(), "request failed");
         }
-        let body = serde_json::json!({ "detail": self.detail() });
+        let body = ErrorBody {
+            detail: self.detail(),
+        };
         let mut resp = (status, axum::Json(body)).into_response();
         let headers = resp.headers_mut();
         match &self {
@@ -173,9 +183,18 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Params<T> {
     }
 }
 
+/// `{"status":"ok"}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Healthz {
+    status: &'static str,
+}
+
 /// `GET /healthz`: the process answers. No key needed, nothing about sources said.
-pub async fn healthz() -> axum::Json<serde_json::Value> {
-    axum::Json(serde_json::json!({"status": "ok"}))
+#[utoipa::path(get, path = "/healthz", security(()), responses(
+    (status = 200, description = "The server is up", body = Healthz),
+))]
+pub async fn healthz() -> axum::Json<Healthz> {
+    axum::Json(Healthz { status: "ok" })
 }
 
 pub async fn no_route() -> ApiError {

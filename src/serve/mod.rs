@@ -12,6 +12,7 @@
 mod api;
 mod auth;
 mod limits;
+mod openapi;
 mod query;
 mod sources;
 mod state;
@@ -66,6 +67,7 @@ pub fn run(home: &Home, opts: ServeOptions) -> Result<()> {
 pub fn router(state: Arc<State>) -> Router {
     Router::new()
         .route("/healthz", get(api::healthz))
+        .route("/openapi.json", get(openapi::openapi_json))
         .route("/v1/sources", post(sources::register).get(sources::list))
         .route(
             "/v1/sources/{id}",

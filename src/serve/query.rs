@@ -7,8 +7,9 @@ use std::time::{Duration, Instant};
 use axum::extract::State as AxState;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
+use utoipa::ToSchema;
 
-use super::api::{ApiError, ApiResult, JsonBody};
+use super::api::{ApiError, ApiResult, ErrorBody, JsonBody};
 use super::auth::Caller;
 use super::state::State;
 use crate::backend::engine::QueryOutcome;
@@ -17,13 +18,17 @@ use crate::core::guard::{DEFAULT_LIMIT, check_limit};
 use crate::core::source::SourceRecord;
 
 /// The seed's request body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QueryRequest {
     /// The source's id or name.
     pub source_id: String,
+    /// One read-only statement; `data` names the source's table.
+    #[schema(min_length = 1, max_length = 10000)]
     pub sql: String,
+    /// Rows to return at most (default 100).
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
 }
 
@@ -42,6 +47,17 @@ fn statement_timeout(source: &SourceRecord) -> Duration {
 /// engine's own timeout normally answers first, with its own message.
 const TIMEOUT_MARGIN: Duration = Duration::from_secs(2);
 
+/// `POST /v1/query`: guard, run and audit one read-only statement.
+#[utoipa::path(post, path = "/v1/query", request_body = QueryRequest, responses(
+    (status = 200, description = "The rows", body = QueryOutcome),
+    (status = 400, description = "SQL validation failed, or a bad field", body = ErrorBody),
+    (status = 401, description = "Missing or invalid key", body = ErrorBody),
+    (status = 404, description = "No such source (or not this key's)", body = ErrorBody),
+    (status = 413, description = "Body too large", body = ErrorBody),
+    (status = 429, description = "Rate limit exceeded", body = ErrorBody),
+    (status = 500, description = "The query failed or timed out while executing", body = ErrorBody),
+    (status = 503, description = "The source is unreachable, or busy past the queue timeout", body = ErrorBody),
+))]
 pub async fn run(
     AxState(st): AxState<Arc<State>>,
     caller: Caller,

@@ -11,6 +11,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 use serde::Serialize;
 use serde_json::json;
+use utoipa::ToSchema;
 
 use super::api::ApiResult;
 use super::auth::Caller;
@@ -83,12 +84,33 @@ pub async fn count_requests(
     resp
 }
 
+/// `/v1/metrics`: `{"uptime_s","requests","client_errors","server_errors","auth_failures",
+/// "rate_limited","queries":{"ok","failed","running"},"sources":[{"source_id",
+/// "source_name","capacity","in_use","waiting","queue_timeouts"}]}`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(transparent)]
+#[schema(value_type = Object)]
+pub struct MetricsOut(serde_json::Value);
+
+/// A source's health: `{"source_id","source_name","status","uptime_percent","checks",
+/// "avg_response_ms","last_checked_at","status_changes":[{"at","from","to"}],
+/// "history":[{"at","kind","ok","response_ms","status"}]}`, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(transparent)]
+#[schema(value_type = Object)]
+pub struct HealthOut(pub serde_json::Value);
+
 /// `GET /v1/metrics` (seed 001): requests, errors, auth failures, and each source's
-/// running queries and line. Admin keys see every source; others only theirs.
+/// running queries and line. Each key sees the lines of its own sources.
+#[utoipa::path(get, path = "/v1/metrics", responses(
+    (status = 200, description = "Counters since the server started", body = MetricsOut),
+    (status = 401, description = "Missing or invalid key", body = super::api::ErrorBody),
+    (status = 429, description = "Rate limit exceeded", body = super::api::ErrorBody),
+))]
 pub async fn metrics(
     AxState(st): AxState<Arc<State>>,
     caller: Caller,
-) -> ApiResult<axum::Json<serde_json::Value>> {
+) -> ApiResult<axum::Json<MetricsOut>> {
     let m = &st.metrics;
     let lines = st.limits.lines();
     let scope = caller.key.scope.clone();
@@ -121,7 +143,7 @@ pub async fn metrics(
             }))
         })
         .collect();
-    Ok(axum::Json(json!({
+    Ok(axum::Json(MetricsOut(json!({
         "uptime_s": m.uptime().as_secs(),
         "requests": m.requests.load(Ordering::Relaxed),
         "client_errors": m.client_errors.load(Ordering::Relaxed),
@@ -134,7 +156,7 @@ pub async fn metrics(
             "running": st.limits.running(),
         },
         "sources": sources,
-    })))
+    }))))
 }
 
 /// One test or query of a source, as its health history keeps it.

@@ -164,6 +164,12 @@ impl Server {
         self.stderr.lock().unwrap().clone()
     }
 
+    /// The server's process id, to signal it.
+    pub fn pid(&self) -> libc::pid_t {
+        let child = self.child.as_ref().expect("the server is running");
+        libc::pid_t::try_from(child.id()).unwrap()
+    }
+
     /// SIGTERM, then waits for the process; returns its exit code.
     pub fn stop(&mut self) -> Option<i32> {
         let mut child = self.child.take()?;
