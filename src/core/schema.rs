@@ -1,11 +1,11 @@
 //! What a source says of its tables and columns, as plain data: connectors produce it, the
 //! command line prints it and the terminal UI draws it, none of them knowing the others.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A column as seed 000's schema response shows it, with the column-level metadata of seed
 /// 001 beside `name` and `type`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ColumnInfo {
     pub name: String,
     /// The engine's own spelling, modifiers included (`numeric(20,10)`, `character
@@ -34,7 +34,7 @@ impl ColumnInfo {
 }
 
 /// A table or view of a source, for the schema browser.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TableInfo {
     pub schema: String,
     pub name: String,

@@ -26,7 +26,7 @@ pub struct Limits {
     clock: DefaultClock,
     sources: Mutex<HashMap<String, Arc<SourceLine>>>,
     touched: Mutex<HashMap<String, Instant>>,
-    running: AtomicUsize,
+    running: Arc<AtomicUsize>,
 }
 
 /// One source's running queries and its line.
@@ -37,14 +37,14 @@ pub struct SourceLine {
 }
 
 /// A running query's place: its source slot, and the server's count of running queries.
-pub struct Slot<'a> {
+pub struct Slot {
     _permit: OwnedSemaphorePermit,
-    limits: &'a Limits,
+    running: Arc<AtomicUsize>,
 }
 
-impl Drop for Slot<'_> {
+impl Drop for Slot {
     fn drop(&mut self) {
-        self.limits.running.fetch_sub(1, Ordering::Relaxed);
+        self.running.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -65,7 +65,7 @@ impl Limits {
             clock: DefaultClock::default(),
             sources: Mutex::new(HashMap::new()),
             touched: Mutex::new(HashMap::new()),
-            running: AtomicUsize::new(0),
+            running: Arc::new(AtomicUsize::new(0)),
         }
     }
 
@@ -117,7 +117,7 @@ impl Limits {
 
     /// Waits for a slot on the source, at most the queue timeout; `Err` is the message of
     /// the 503.
-    pub async fn slot(&self, source_id: &str, name: &str) -> Result<Slot<'_>, String> {
+    pub async fn slot(&self, source_id: &str, name: &str) -> Result<Slot, String> {
         let line = self.line(source_id);
         line.waiting.fetch_add(1, Ordering::Relaxed);
         let got =
@@ -128,7 +128,7 @@ impl Limits {
                 self.running.fetch_add(1, Ordering::Relaxed);
                 Ok(Slot {
                     _permit: permit,
-                    limits: self,
+                    running: self.running.clone(),
                 })
             }
             Ok(Err(_)) | Err(_) => {

@@ -79,24 +79,34 @@ pub async fn run(
     let ticket = planned.ticket();
     let source_id = planned.source.id.clone();
     let cancel = st.stopping.child_token();
+    // The run is a task of its own: a client that hangs up drops this handler, and the
+    // guard's cancel then stops the query on its source while the task writes its line.
+    let hung_up = cancel.clone().drop_guard();
     let started = Instant::now();
-    let run = planned.run(cancel.clone(), None);
-    tokio::pin!(run);
-    let outcome = tokio::select! {
-        r = &mut run => r,
-        () = tokio::time::sleep(timeout + TIMEOUT_MARGIN) => {
-            cancel.cancel();
-            match run.await {
-                Err(Error::Cancelled) => Err(Error::QueryFailed(format!(
-                    "the query ran past the source's statement timeout ({} s) and was cancelled",
-                    timeout.as_secs()
-                ))),
-                other => other,
+    let task = tokio::spawn(async move {
+        // The source's slot is held until the statement has really ended.
+        let _slot = slot;
+        let run = planned.run(cancel.clone(), None);
+        tokio::pin!(run);
+        tokio::select! {
+            r = &mut run => r,
+            () = tokio::time::sleep(timeout + TIMEOUT_MARGIN) => {
+                cancel.cancel();
+                match run.await {
+                    Err(Error::Cancelled) => Err(Error::QueryFailed(format!(
+                        "the query ran past the source's statement timeout ({} s) and was cancelled",
+                        timeout.as_secs()
+                    ))),
+                    other => other,
+                }
             }
         }
-    };
+    });
+    let outcome = task
+        .await
+        .map_err(|e| Error::internal("a query task failed", e))?;
+    hung_up.disarm();
     let took = started.elapsed();
-    drop(slot);
     let outcome = match outcome {
         Err(Error::Cancelled) if st.stopping.is_cancelled() => Err(Error::QueryFailed(
             "tdb serve is shutting down: the query was cancelled on the server".into(),
