@@ -268,6 +268,14 @@ fn seed_002_query_api_verbatim() {
         "{}",
         refused.body
     );
+    // Logged as a warning with the key's prefix (the seed), besides its query_rejected line.
+    let log = server.log();
+    assert!(
+        log.contains("WARN")
+            && log.contains(&format!("key={}", &key[..13]))
+            && log.contains("refused: SQL validation failed"),
+        "{log}"
+    );
 
     let truncated = server.post(
         "/v1/query",

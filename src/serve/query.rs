@@ -75,7 +75,13 @@ pub async fn run(
     let sql = req.sql;
     let planned = st
         .engine(move |e| e.plan_for(source, &sql, limit, Some(&audit)))
-        .await?;
+        .await
+        .inspect_err(|e| {
+            if let Error::Rejected(why) = e {
+                // The seed: rejected queries are warnings (and, per CONTRACT, audited).
+                tracing::warn!(key = %caller.key.prefix, client = %caller.client, "refused: {why}");
+            }
+        })?;
     let ticket = planned.ticket();
     let source_id = planned.source.id.clone();
     let cancel = st.stopping.child_token();
