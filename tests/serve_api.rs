@@ -392,9 +392,15 @@ fn keys_are_checked_on_every_endpoint_but_healthz() {
     );
     assert_eq!(malformed.status, 401);
     assert_eq!(server.get("/v1/sources", &key).status, 200);
-    let listed = tdb(home.path()).args(["key", "list", "--json"]).output().unwrap();
+    let listed = tdb(home.path())
+        .args(["key", "list", "--json"])
+        .output()
+        .unwrap();
     let listed: Value = serde_json::from_slice(&listed.stdout).unwrap();
-    assert!(listed[0]["last_used_at"].is_string(), "a used key says when: {listed}");
+    assert!(
+        listed[0]["last_used_at"].is_string(),
+        "a used key says when: {listed}"
+    );
 
     let metrics = server.get("/v1/metrics", &key).json();
     assert!(

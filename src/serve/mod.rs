@@ -52,8 +52,16 @@ pub struct ClientAddr(pub SocketAddr);
 
 /// Runs the server until SIGTERM or SIGINT.
 pub fn run(home: &Home, opts: ServeOptions) -> Result<()> {
-    // Two workers: the engine's registry work is serialized anyway, and each worker costs
-    // an allocator arena (the memory goal is under 40 MiB at 64 connections).
+    // glibc gives every thread that allocates under contention an arena of its own (up to
+    // 8 per core), which a busy server's blocking pool fills with freed but kept memory:
+    // two arenas hold 64 connections' results as well (the memory goal is under 40 MiB).
+    #[cfg(target_env = "gnu")]
+    // SAFETY: mallopt only sets a tunable of the allocator, before the runtime's threads
+    // exist.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
+    // Two workers: the engine's registry work is serialized anyway.
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("tdb-serve")
