@@ -463,12 +463,30 @@ impl Stamp {
     }
 }
 
+/// Who asked through `tdb serve`: the API key's prefix (never the key) and the client's
+/// address. Lines written for a caller carry both, after the event's own fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub api_key: String,
+    pub client: String,
+}
+
 /// The line for `event`, without its newline.
-fn render_line(seq: u64, event: &Event, stamp: &Stamp, prev_sha256: &str) -> Result<String> {
+fn render_line(
+    seq: u64,
+    event: &Event,
+    caller: Option<&Caller>,
+    stamp: &Stamp,
+    prev_sha256: &str,
+) -> Result<String> {
     let mut m = Map::new();
     m.insert("seq".into(), seq.into());
     m.insert("event".into(), event.name().into());
     event.put_fields(&mut m);
+    if let Some(c) = caller {
+        m.insert("api_key".into(), c.api_key.as_str().into());
+        m.insert("client".into(), c.client.as_str().into());
+    }
     m.insert("actor".into(), stamp.actor.as_str().into());
     m.insert("ssh_client".into(), stamp.ssh_client.clone().into());
     m.insert("session".into(), stamp.session.as_str().into());
@@ -486,11 +504,23 @@ fn sha256_hex(bytes: &[u8]) -> String {
 #[derive(Debug, Clone)]
 pub struct AuditLog {
     path: PathBuf,
+    caller: Option<std::sync::Arc<Caller>>,
 }
 
 impl AuditLog {
     pub fn new(path: impl Into<PathBuf>) -> Self {
-        AuditLog { path: path.into() }
+        AuditLog {
+            path: path.into(),
+            caller: None,
+        }
+    }
+
+    /// The same log, writing lines that name `caller`.
+    pub fn for_caller(&self, caller: Caller) -> Self {
+        AuditLog {
+            path: self.path.clone(),
+            caller: Some(std::sync::Arc::new(caller)),
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -541,7 +571,13 @@ impl AuditLog {
         let (prev_seq, prev_sha256) = self.chain_from(&tip, head);
         let seq = prev_seq + 1;
         // The timestamp is taken under the lock, so timestamps never run backwards in seq order.
-        let line = render_line(seq, event, &Stamp::now(), &prev_sha256)?;
+        let line = render_line(
+            seq,
+            event,
+            self.caller.as_deref(),
+            &Stamp::now(),
+            &prev_sha256,
+        )?;
         if line.len() as u64 > MAX_LINE_BYTES {
             return Err(Error::Internal(format!(
                 "audit event too large for {} ({} bytes)",
@@ -1166,7 +1202,7 @@ mod tests {
 
     #[test]
     fn query_line_is_exactly_the_contract_shape() {
-        let line = render_line(42, &query(2), &fixed_stamp(Some("10.0.0.5")), "ab").unwrap();
+        let line = render_line(42, &query(2), None, &fixed_stamp(Some("10.0.0.5")), "ab").unwrap();
         assert_eq!(
             line,
             r#"{"seq":42,"event":"query","query_id":"9b1e","source_id":"3f0c","source_name":"orders","sql":"SELECT * FROM data","executed_sql":"SELECT * FROM \"public\".\"orders\" LIMIT 101","rows_returned":2,"truncated":false,"duration_ms":12,"actor":"alice@bastion-1","ssh_client":"10.0.0.5","session":"6f1c","timestamp":"2026-05-22T09:15:00.123456Z","prev_sha256":"ab"}"#
@@ -1279,7 +1315,7 @@ mod tests {
             ),
         ];
         for (event, fields) in cases {
-            let line = render_line(1, &event, &fixed_stamp(None), GENESIS_SHA256).unwrap();
+            let line = render_line(1, &event, None, &fixed_stamp(None), GENESIS_SHA256).unwrap();
             let mut expected = vec!["seq", "event"];
             expected.extend(fields);
             expected.extend(tail);
@@ -1333,7 +1369,7 @@ mod tests {
         after.connection = Postgres::connection(&spec).unwrap();
         after.has_password = false;
         let event = Event::source_updated(&before, &after, true);
-        let line = render_line(1, &event, &fixed_stamp(None), GENESIS_SHA256).unwrap();
+        let line = render_line(1, &event, None, &fixed_stamp(None), GENESIS_SHA256).unwrap();
         let v: Value = serde_json::from_str(&line).unwrap();
         assert_eq!(v["event"], "source_updated");
         assert_eq!(v["source_name"], "orders_eu");

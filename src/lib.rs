@@ -17,4 +17,5 @@ pub mod file_export;
 pub mod home;
 pub mod identity;
 pub mod registry;
+pub mod serve;
 pub mod tui;

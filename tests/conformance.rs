@@ -18,6 +18,7 @@ mod conformance {
     pub mod postgres;
     pub mod sqlite;
     pub mod suite;
+    pub mod tdb;
 }
 
 use conformance::suite;
@@ -66,4 +67,5 @@ kinds! {
     clickhouse => crate::conformance::clickhouse::ClickHouse,
     csv => crate::conformance::csv::Csv,
     sqlite => crate::conformance::sqlite::Sqlite,
+    tdb => crate::conformance::tdb::Tdb,
 }

@@ -92,7 +92,7 @@ fn a_version_1_registry_gains_history_and_keeps_its_sources() {
     let version: i64 = db
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 2);
+    assert_eq!(version, 3);
 }
 
 #[test]

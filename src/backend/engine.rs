@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
 
-use crate::audit::{AuditLog, Event, SqlDigest, sql_prefix};
+use crate::audit::{AuditLog, Caller, Event, SqlDigest, sql_prefix};
 use crate::connector::{self, Connector, Hold, RowSink, TestReport};
 use crate::core::guard::{self, Guarded};
 use crate::core::history::{HistoryEntry, Outcome};
@@ -144,8 +144,32 @@ impl Engine {
 
     fn plan_with(&mut self, reference: &str, sql: &str, limit: Option<usize>) -> Result<Planned> {
         let source = self.registry.get(reference)?;
+        self.plan_for(source, sql, limit, None)
+    }
+
+    /// [`Engine::plan`] for a source already resolved, with every audit line of the query
+    /// naming `caller` (a request to `tdb serve`); no `limit` plans a statement read whole.
+    pub fn plan_for(
+        &mut self,
+        source: SourceRecord,
+        sql: &str,
+        limit: Option<usize>,
+        caller: Option<&Caller>,
+    ) -> Result<Planned> {
+        if let Some(limit) = limit {
+            guard::check_limit(i64::try_from(limit).unwrap_or(i64::MAX))?;
+        }
+        let audit = match caller {
+            Some(c) => self.audit.for_caller(c.clone()),
+            None => self.audit.clone(),
+        };
         if sql.chars().count() > guard::MAX_SQL_CHARS {
-            return Err(self.refuse_oversize_of(&source, &sql_prefix(sql), SqlDigest::of(sql)));
+            return Err(self.refuse_oversize_of(
+                &audit,
+                &source,
+                &sql_prefix(sql),
+                SqlDigest::of(sql),
+            ));
         }
         let connector = self.connector(&source)?;
         let table = connector.data_table();
@@ -159,14 +183,14 @@ impl Engine {
         };
         let guarded = match guarded {
             Ok(g) => g,
-            Err(e) => return Err(self.reject(&source, sql, None, e)),
+            Err(e) => return Err(self.reject(&audit, &source, sql, None, e)),
         };
         Ok(Planned {
             source,
             sql: sql.to_string(),
             guarded,
             connector,
-            audit: self.audit.clone(),
+            audit,
         })
     }
 
@@ -184,12 +208,18 @@ impl Engine {
             return e;
         }
         match self.registry.get(reference) {
-            Ok(source) => self.refuse_oversize_of(&source, prefix, digest),
+            Ok(source) => self.refuse_oversize_of(&self.audit, &source, prefix, digest),
             Err(e) => e,
         }
     }
 
-    fn refuse_oversize_of(&self, source: &SourceRecord, prefix: &str, digest: SqlDigest) -> Error {
+    fn refuse_oversize_of(
+        &self,
+        audit: &AuditLog,
+        source: &SourceRecord,
+        prefix: &str,
+        digest: SqlDigest,
+    ) -> Error {
         let max = guard::MAX_SQL_CHARS;
         let why = if digest.cut {
             format!(
@@ -204,12 +234,13 @@ impl Engine {
             )
         };
         let e = Error::rejected(why);
-        self.reject(source, prefix, Some(digest), e)
+        self.reject(audit, source, prefix, Some(digest), e)
     }
 
     /// Audits and remembers a refusal; returns the error to report.
     fn reject(
         &self,
+        audit: &AuditLog,
         source: &SourceRecord,
         sql: &str,
         digest: Option<SqlDigest>,
@@ -223,7 +254,7 @@ impl Engine {
             digest,
             detail: e.detail().to_string(),
         };
-        if let Err(audit) = self.audit.record(&line) {
+        if let Err(audit) = audit.record(&line) {
             return Error::AuditUnwritable(format!(
                 "{} (the SQL was refused anyway: {})",
                 audit.detail(),

@@ -5,10 +5,12 @@ mod audit;
 mod connect;
 mod demo;
 mod flags;
+mod key;
 mod logging;
 mod output;
 mod progress;
 mod query;
+pub mod serve;
 mod source;
 
 use std::io::Write;
@@ -64,6 +66,11 @@ enum Command {
     Audit(audit::AuditArgs),
     /// Open the terminal UI on bundled sample data (a temporary home, removed at exit)
     Demo,
+    /// Manage the API keys `tdb serve` accepts: create, list, revoke
+    #[command(subcommand)]
+    Key(key::KeyCommand),
+    /// Serve the HTTP API (seeds 000–002) over this home's sources
+    Serve(serve::ServeArgs),
 }
 
 /// What every subcommand gets: where the files are and how to print.
@@ -76,14 +83,15 @@ pub struct Context {
 /// it in, so the headless commands build and test without the terminal UI.
 pub type Ui = fn(&Home, Option<&Path>) -> Result<()>;
 
-/// Runs the command line and returns the process exit code; `tdb` and `tdb demo` open `ui`.
-pub fn main(ui: Ui) -> i32 {
+/// Runs the command line and returns the process exit code; `tdb` and `tdb demo` open `ui`,
+/// `tdb serve` runs `server`.
+pub fn main(ui: Ui, server: serve::Server) -> i32 {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return usage_error(e),
     };
     let json = cli.json;
-    match run(cli, ui) {
+    match run(cli, ui, server) {
         Ok(()) => 0,
         Err(e) => {
             report(&e, json);
@@ -92,7 +100,7 @@ pub fn main(ui: Ui) -> i32 {
     }
 }
 
-fn run(cli: Cli, ui: Ui) -> Result<()> {
+fn run(cli: Cli, ui: Ui, server: serve::Server) -> Result<()> {
     let ctx = Context {
         home: Home::resolve(cli.home, cli.audit_log)?,
         json: cli.json,
@@ -103,6 +111,8 @@ fn run(cli: Cli, ui: Ui) -> Result<()> {
         Some(Command::Query(args)) => query::run(&ctx, args),
         Some(Command::Audit(args)) => audit::run(&ctx, args),
         Some(Command::Demo) => demo::run(cli.config.as_deref(), ui),
+        Some(Command::Key(cmd)) => key::run(&ctx, cmd),
+        Some(Command::Serve(args)) => serve::run(&ctx, args, server),
         None => ui(&ctx.home, cli.config.as_deref()),
     }
 }

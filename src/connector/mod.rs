@@ -126,6 +126,7 @@ kinds! {
     sqlite => [KIND],
     mysql => [MYSQL, MARIADB],
     clickhouse => [KIND],
+    tdb => [KIND],
 }
 
 /// What the network kinds share.

@@ -1,11 +1,11 @@
 //! What a source says of its tables and columns, as plain data: connectors produce it, the
 //! command line prints it and the terminal UI draws it, none of them knowing the others.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A column as seed 000's schema response shows it, with the column-level metadata of seed
 /// 001 beside `name` and `type`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ColumnInfo {
     pub name: String,
     /// The engine's own spelling, modifiers included (`numeric(20,10)`, `character
@@ -34,7 +34,7 @@ impl ColumnInfo {
 }
 
 /// A table or view of a source, for the schema browser.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TableInfo {
     pub schema: String,
     pub name: String,
@@ -48,7 +48,8 @@ pub struct TableInfo {
 
 /// What an engine says of a table beyond its columns (ClickHouse: its engine and keys).
 /// Absent fields stay out of the JSON, so kinds that say none of it keep the seed's shape.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct TableAbout {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub engine: Option<String>,

@@ -43,6 +43,24 @@ const STEPS: &[&str] = &[
         sql       TEXT NOT NULL,
         saved_at  TEXT NOT NULL
     );",
+    // 3: API keys of `tdb serve`. Only the key's SHA-256 is kept; `prefix` finds the row.
+    // A revoked key keeps its row (its name is free again) so the audit trail's prefixes
+    // still say whose it was.
+    "CREATE TABLE api_keys (
+        id           TEXT PRIMARY KEY,
+        name         TEXT NOT NULL,
+        prefix       TEXT NOT NULL,
+        hash         BLOB NOT NULL,
+        sources      TEXT,
+        tag          TEXT,
+        admin        INTEGER NOT NULL DEFAULT 0,
+        rate_per_min INTEGER,
+        created_at   TEXT NOT NULL,
+        last_used_at TEXT,
+        revoked_at   TEXT
+    );
+    CREATE UNIQUE INDEX api_keys_live_name ON api_keys(name) WHERE revoked_at IS NULL;
+    CREATE INDEX api_keys_prefix ON api_keys(prefix);",
 ];
 
 /// `path` only names the file in errors.

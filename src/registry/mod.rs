@@ -5,6 +5,7 @@
 //! terminals on one bastion) both succeed.
 
 pub mod history;
+pub mod keys;
 mod migrations;
 pub mod secrets;
 

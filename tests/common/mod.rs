@@ -6,6 +6,7 @@ pub mod clickhouse;
 pub mod mariadb;
 pub mod pg;
 pub mod process;
+pub mod serve;
 pub mod server;
 pub mod sshd;
 pub mod tmux;
