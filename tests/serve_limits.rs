@@ -112,3 +112,59 @@ fn a_full_source_answers_503_and_sigterm_cancels_and_audits_what_runs() {
     let verify = tdb(home.path()).args(["audit", "verify"]).output().unwrap();
     assert!(verify.status.success(), "{}", text(&verify.stdout));
 }
+
+/// A query past its source's statement timeout is stopped on the server and answered 500
+/// naming the timeout, well before the client would give up; it is audited as failed and the
+/// next query on the source runs.
+#[test]
+fn the_sources_statement_timeout_is_the_requests() {
+    use common::pg;
+    use common::process::run_stdin;
+    use std::time::Instant;
+
+    let home = tempfile::tempdir().unwrap();
+    let c = pg::shared();
+    let db = pg::unique("srvto");
+    c.psql("postgres", &format!("CREATE DATABASE \"{db}\""));
+    let mut conn = c.connection_json(&db, pg::SUPERUSER, c.superuser_password());
+    conn["statement_timeout_s"] = json!(1);
+    let body = json!({"name": "slow", "source_type": "postgres", "connection": conn});
+    let out = run_stdin(
+        tdb(home.path()).args(["source", "add", "--from-json", "-"]),
+        &body.to_string(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let key = create_key(home.path(), "alice", &[]);
+    let server = Server::start(home.path());
+    let marker = pg::unique("sleepy");
+    let sql = format!("SELECT pg_sleep(60), '{marker}' AS m");
+    let started = Instant::now();
+    let r = server.post(
+        "/v1/query",
+        &key,
+        &json!({"source_id": "slow", "sql": sql}).to_string(),
+    );
+    let took = started.elapsed();
+    assert_eq!(r.status, 500, "{}", r.body);
+    assert!(r.detail().contains("statement timeout"), "{}", r.body);
+    assert!(took < Duration::from_secs(20), "answered after {took:?}");
+    let running = c.psql(
+        "postgres",
+        &format!(
+            "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%{marker}%' \
+             AND pid <> pg_backend_pid()"
+        ),
+    );
+    assert_eq!(running.trim(), "0", "the sleep still runs on the server");
+    let failed = audit_lines(home.path())
+        .into_iter()
+        .filter(|l| l["event"] == "query_failed")
+        .count();
+    assert_eq!(failed, 1);
+    let next = server.post(
+        "/v1/query",
+        &key,
+        r#"{"source_id":"slow","sql":"SELECT 1 AS one"}"#,
+    );
+    assert_eq!(next.status, 200, "{}", next.body);
+}
