@@ -96,6 +96,47 @@ fn https_serves_the_api_and_the_tdb_kind_uses_it() {
     assert_eq!(q.status.code(), Some(13), "{}", text(&q.stderr));
     assert!(text(&q.stderr).contains("TLS"), "{}", text(&q.stderr));
     assert!(!text(&q.stderr).contains(&key));
+
+    // With the team's CA named in ssl_ca, the same server answers over https.
+    let body = serde_json::json!({"name": "trusted", "source_type": "tdb", "connection":
+        {"url": format!("https://localhost:{}", server.addr.port()), "api_key": key,
+         "source": "p", "ssl_ca": ca}});
+    let added = run_stdin(
+        tdb(laptop.path()).args(["source", "add", "--from-json", "-"]),
+        &body.to_string(),
+    );
+    assert!(added.status.success(), "{}", text(&added.stderr));
+    let q = tdb(laptop.path())
+        .args([
+            "query",
+            "--source",
+            "trusted",
+            "--sql",
+            "SELECT 1 AS one",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(q.status.success(), "{}", text(&q.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&q.stdout).unwrap();
+    assert_eq!(v["rows"], serde_json::json!([{"one": 1}]), "{v}");
+    // A CA file that is not one is a clear exit 13, naming the file.
+    let junk = laptop.path().join("junk.pem");
+    std::fs::write(&junk, "not a certificate\n").unwrap();
+    let body = serde_json::json!({"name": "junk", "source_type": "tdb", "connection":
+        {"url": format!("https://localhost:{}", server.addr.port()), "api_key": key,
+         "source": "p", "ssl_ca": junk}});
+    let added = run_stdin(
+        tdb(laptop.path()).args(["source", "add", "--from-json", "-"]),
+        &body.to_string(),
+    );
+    assert!(added.status.success(), "{}", text(&added.stderr));
+    let q = tdb(laptop.path())
+        .args(["query", "--source", "junk", "--sql", "SELECT 1", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(q.status.code(), Some(13), "{}", text(&q.stderr));
+    assert!(text(&q.stderr).contains("junk.pem"), "{}", text(&q.stderr));
 }
 
 #[test]

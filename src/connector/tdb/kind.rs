@@ -34,6 +34,10 @@ pub struct TdbConnection {
     /// The source's name or id on that server.
     pub source: String,
     pub connect_timeout_s: u64,
+    /// CA certificates (a PEM file) trusted for an `https` server instead of the system's
+    /// roots: a team's own CA on a bastion.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssl_ca: Option<String>,
 }
 
 const FIELDS: &[FieldSpec] = &[
@@ -49,6 +53,12 @@ const FIELDS: &[FieldSpec] = &[
     FieldSpec::text("connect_timeout_s", "connect timeout", "seconds to wait for the server")
         .input(Input::Number { min: 1, max: 3600 })
         .default("10"),
+    FieldSpec::text(
+        "ssl_ca",
+        "ssl ca",
+        "CA certificates (PEM file) an https server is checked against instead of the system's roots",
+    )
+    .placeholder("/etc/ssl/team-ca.pem (optional)"),
 ];
 
 impl KindRules for Tdb {
@@ -67,7 +77,7 @@ impl KindRules for Tdb {
     fn validate(
         &self,
         input: &Map<String, Json>,
-        _cx: &Context<'_>,
+        cx: &Context<'_>,
     ) -> Result<Validated, Vec<FieldError>> {
         let mut f = Fields::new(input, self.name(), FIELDS);
         let url = f.required_text("url");
@@ -78,6 +88,9 @@ impl KindRules for Tdb {
         }
         let source = f.required_text("source");
         let connect_timeout_s = f.number("connect_timeout_s", 1, 3600);
+        let ssl_ca = f
+            .text("ssl_ca")
+            .map(|p| cx.resolve(&p).to_string_lossy().into_owned());
         let secret = match f.string("api_key") {
             Some(k) if k.starts_with("tdbk_") => SecretChange::Set(k.into()),
             Some(_) => {
@@ -92,6 +105,7 @@ impl KindRules for Tdb {
                     url: url.clone().unwrap_or_default().trim_end_matches('/').to_string(),
                     source: source.clone().unwrap_or_default(),
                     connect_timeout_s: connect_timeout_s.unwrap_or(10),
+                    ssl_ca: ssl_ca.clone(),
                 })
                 .unwrap_or(Json::Null)
             },

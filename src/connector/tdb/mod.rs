@@ -118,8 +118,25 @@ impl TdbConnector {
             return Ok(Box::new(tcp));
         }
         let mut roots = rustls::RootCertStore::empty();
-        for cert in rustls_native_certs::load_native_certs().certs {
-            let _ = roots.add(cert);
+        match &self.spec.ssl_ca {
+            Some(ca) => {
+                use rustls::pki_types::pem::PemObject;
+                let unreadable =
+                    |e: &dyn std::fmt::Display| self.unreachable(format!("cannot read the CA certificates {ca} (ssl_ca): {e}"));
+                let certs = rustls::pki_types::CertificateDer::pem_file_iter(ca).map_err(|e| unreadable(&e))?;
+                for cert in certs {
+                    let cert = cert.map_err(|e| unreadable(&e))?;
+                    roots.add(cert).map_err(|e| unreadable(&e))?;
+                }
+                if roots.is_empty() {
+                    return Err(unreadable(&"the file holds no certificate"));
+                }
+            }
+            None => {
+                for cert in rustls_native_certs::load_native_certs().certs {
+                    let _ = roots.add(cert);
+                }
+            }
         }
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let config = rustls::ClientConfig::builder_with_provider(provider)
