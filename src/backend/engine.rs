@@ -490,28 +490,7 @@ impl Planned {
                     executed_at,
                 })
             }
-            Err(e) => {
-                let line = if let Error::Rejected(refusal) = &e {
-                    Event::QueryRejected {
-                        query_id: Some(open.query_id.clone()),
-                        source_id: self.source.id.clone(),
-                        source_name: self.source.name.clone(),
-                        sql: self.sql.clone(),
-                        digest: None,
-                        detail: refusal.to_string(),
-                    }
-                } else {
-                    open.failed(e.detail().to_string(), duration_ms)
-                };
-                match open.close(line) {
-                    Ok(_) => Err(e),
-                    Err(audit) => Err(Error::Internal(format!(
-                        "{} (and the audit line that ends the query could not be written: {})",
-                        e.detail(),
-                        audit.detail()
-                    ))),
-                }
-            }
+            Err(e) => Err(open.end_failed(e, duration_ms)),
         }
     }
 }
@@ -607,28 +586,7 @@ impl Planned {
             // A held statement closed between pages (tdb quitting) ended nothing that ran:
             // its query line is written, and no page was asked for.
             Err(e) if !open.open && !asked => Err(e),
-            Err(e) => {
-                let line = if let (Error::Rejected(refusal), true) = (&e, open.open) {
-                    Event::QueryRejected {
-                        query_id: Some(open.query_id.clone()),
-                        source_id: self.source.id.clone(),
-                        source_name: self.source.name.clone(),
-                        sql: self.sql.clone(),
-                        digest: None,
-                        detail: refusal.to_string(),
-                    }
-                } else {
-                    open.failed(e.detail().to_string(), duration_ms)
-                };
-                match open.close(line) {
-                    Ok(_) => Err(e),
-                    Err(audit) => Err(Error::Internal(format!(
-                        "{} (and the audit line that ends the query could not be written: {})",
-                        e.detail(),
-                        audit.detail()
-                    ))),
-                }
-            }
+            Err(e) => Err(open.end_failed(e, duration_ms)),
         }
     }
 }
@@ -761,6 +719,31 @@ impl OpenQuery {
             executed_sql: self.executed_sql.clone(),
             detail,
             duration_ms,
+        }
+    }
+
+    /// Ends a query that failed with its closing line: `query_rejected` when the source
+    /// refused a started query (its own function policy), else `query_failed`. Returns the
+    /// error to report.
+    fn end_failed(&mut self, e: Error, duration_ms: u64) -> Error {
+        let line = match &e {
+            Error::Rejected(refusal) if self.open => Event::QueryRejected {
+                query_id: Some(self.query_id.clone()),
+                source_id: self.source_id.clone(),
+                source_name: self.source_name.clone(),
+                sql: self.sql.clone(),
+                digest: None,
+                detail: refusal.to_string(),
+            },
+            _ => self.failed(e.detail().to_string(), duration_ms),
+        };
+        match self.close(line) {
+            Ok(_) => e,
+            Err(audit) => Error::Internal(format!(
+                "{} (and the audit line that ends the query could not be written: {})",
+                e.detail(),
+                audit.detail()
+            )),
         }
     }
 
