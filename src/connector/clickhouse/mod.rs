@@ -357,28 +357,7 @@ impl ClickHouseConnector {
             () = cancel.cancelled() => None,
             r = tokio::time::timeout(self.query_ceiling(), work) => Some(r),
         };
-        match outcome {
-            None => {
-                self.kill(&query_id).await;
-                Err(Error::Cancelled)
-            }
-            Some(Err(_)) => {
-                self.kill(&query_id).await;
-                Err(Error::QueryFailed(format!(
-                    "no answer from the server at {} within {} s; the query was stopped",
-                    self.target(),
-                    self.query_ceiling().as_secs()
-                )))
-            }
-            Some(Ok(Ok((rs, complete)))) => {
-                if !complete {
-                    // The rest of the result is not wanted: the server stops producing it.
-                    self.kill(&query_id).await;
-                }
-                Ok(rs)
-            }
-            Some(Ok(Err(e))) => Err(e),
-        }
+        self.settle(&query_id, outcome).await
     }
 
     /// Reads rows as they arrive, at most `limit + 1`; says whether the body was read to
@@ -479,24 +458,35 @@ impl ClickHouseConnector {
             () = cancel.cancelled() => None,
             r = work => Some(r),
         };
+        self.settle(&query_id, outcome).await
+    }
+
+    /// What a run of statement `query_id` comes to: cancelled (`None`) or stalled past the
+    /// query's time limit, it is killed on the server; read only in part (the rest not
+    /// wanted), it is killed too, so the server stops producing it.
+    async fn settle<T, Late>(
+        &self,
+        query_id: &str,
+        outcome: Option<std::result::Result<Result<(T, bool)>, Late>>,
+    ) -> Result<T> {
         match outcome {
             None => {
-                self.kill(&query_id).await;
+                self.kill(query_id).await;
                 Err(Error::Cancelled)
             }
-            Some(Err(Stall)) => {
-                self.kill(&query_id).await;
+            Some(Err(_)) => {
+                self.kill(query_id).await;
                 Err(Error::QueryFailed(format!(
                     "no answer from the server at {} within {} s; the query was stopped",
                     self.target(),
                     self.query_ceiling().as_secs()
                 )))
             }
-            Some(Ok(Ok((n, complete)))) => {
+            Some(Ok(Ok((value, complete)))) => {
                 if !complete {
-                    self.kill(&query_id).await;
+                    self.kill(query_id).await;
                 }
-                Ok(n)
+                Ok(value)
             }
             Some(Ok(Err(e))) => Err(e),
         }
