@@ -126,6 +126,9 @@ kinds! {
     sqlite => [KIND],
     mysql => [MYSQL, MARIADB],
     clickhouse => [KIND],
+    parquet => [KIND],
+    json => [KIND],
+    duckdb => [KIND],
     tdb => [KIND],
 }
 
@@ -135,6 +138,9 @@ pub mod net;
 pub mod stream;
 pub use stream::{Hold, RowSink};
 pub mod ssh;
+
+/// The columnar engine the file kinds share (DuckDB).
+pub mod duck;
 
 /// The read-only SQLite engine the kinds that query through SQLite share.
 pub mod sqlite_ro;

@@ -26,7 +26,9 @@ use sqlparser::ast::{
     Ident, LimitClause, ObjectName, ObjectNamePart, Query, Select, SetExpr, Statement, TableAlias,
     TableFactor, UnaryOperator, Value, Visit, VisitMut, Visitor, VisitorMut,
 };
-use sqlparser::dialect::{ClickHouseDialect, MySqlDialect, PostgreSqlDialect, SQLiteDialect};
+use sqlparser::dialect::{
+    ClickHouseDialect, DuckDbDialect, MySqlDialect, PostgreSqlDialect, SQLiteDialect,
+};
 use sqlparser::keywords::Keyword;
 use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::{Location, Span, Token, TokenWithSpan, Tokenizer, Whitespace};
@@ -35,10 +37,12 @@ use super::error::{Error, Result};
 use super::splice::{self, Edit, LineIndex, PositionMap};
 
 mod clickhouse;
+mod duckdb;
 mod lexical;
 mod mysql;
 
 pub use clickhouse::CLICKHOUSE_DENIED;
+pub use duckdb::DUCKDB_DENIED;
 pub use mysql::MYSQL_DENIED;
 
 /// The SQL dialect a source speaks.
@@ -49,6 +53,8 @@ pub enum Dialect {
     /// MySQL and MariaDB.
     MySql,
     ClickHouse,
+    /// The file kinds' engine.
+    DuckDb,
 }
 
 /// How the guard checks a kind's SQL: the parser's dialect and the functions refused
@@ -544,6 +550,7 @@ pub(crate) fn parser_dialect(dialect: Dialect) -> &'static dyn sqlparser::dialec
         Dialect::Sqlite => &SQLiteDialect {},
         Dialect::MySql => &MySqlDialect {},
         Dialect::ClickHouse => &ClickHouseDialect {},
+        Dialect::DuckDb => &DuckDbDialect {},
     }
 }
 
@@ -581,7 +588,7 @@ fn parse_one_query(sql: &str, dialect: Dialect) -> Result<Parsed> {
     match dialect {
         Dialect::Postgres => reject_unicode_identifiers(&tokens)?,
         Dialect::MySql => mysql::check_tokens(sql, &tokens)?,
-        Dialect::Sqlite | Dialect::ClickHouse => {}
+        Dialect::Sqlite | Dialect::ClickHouse | Dialect::DuckDb => {}
     }
     let end = tokens
         .iter()
@@ -592,7 +599,7 @@ fn parse_one_query(sql: &str, dialect: Dialect) -> Result<Parsed> {
     match dialect {
         Dialect::Postgres => drop_noise_words(&mut tokens),
         Dialect::ClickHouse => clickhouse::drop_final_modifiers(&mut tokens),
-        Dialect::Sqlite | Dialect::MySql => {}
+        Dialect::Sqlite | Dialect::MySql | Dialect::DuckDb => {}
     }
     let first = first_keyword(&tokens);
     let mut statements = match Parser::new(parser_dialect)
@@ -678,7 +685,9 @@ fn parse_one_query(sql: &str, dialect: Dialect) -> Result<Parsed> {
 fn not_a_query(dialect: Dialect, tokens: &[TokenWithSpan]) -> Error {
     match dialect {
         Dialect::MySql => mysql::not_a_query(tokens),
-        Dialect::Postgres | Dialect::Sqlite | Dialect::ClickHouse => refuse(ONLY_SELECT),
+        Dialect::Postgres | Dialect::Sqlite | Dialect::ClickHouse | Dialect::DuckDb => {
+            refuse(ONLY_SELECT)
+        }
     }
 }
 
@@ -917,7 +926,8 @@ impl Checker {
     /// quoted or not (its database names do not).
     fn function_name(&self, ident: &Ident) -> String {
         match self.dialect {
-            Dialect::MySql => ident.value.to_lowercase(),
+            // DuckDB's names ignore case too, quoted or not.
+            Dialect::MySql | Dialect::DuckDb => ident.value.to_lowercase(),
             Dialect::Postgres | Dialect::Sqlite | Dialect::ClickHouse => self.lookup_name(ident),
         }
     }
@@ -960,7 +970,10 @@ impl Checker {
 
     /// `x.name`, a column or, for a row `x`, the call `name(x)` (not in MySQL).
     fn note_field_access(&mut self, ident: &Ident) {
-        if matches!(self.dialect, Dialect::MySql | Dialect::ClickHouse) {
+        if matches!(
+            self.dialect,
+            Dialect::MySql | Dialect::ClickHouse | Dialect::DuckDb
+        ) {
             return;
         }
         self.calls.functions.insert(FunctionCall {
@@ -1154,9 +1167,14 @@ impl Visitor for Checker {
                 "FROM ONLY … is not supported; name the table without ONLY",
             ));
         }
-        // ClickHouse's table functions reach other servers, files and URLs: only those
-        // known to read inside the server are let through.
-        if self.dialect == Dialect::ClickHouse {
+        // ClickHouse's and DuckDB's table functions reach other servers, files and URLs:
+        // only those known to read inside the engine are let through.
+        let allowed: Option<&[&str]> = match self.dialect {
+            Dialect::ClickHouse => Some(clickhouse::TABLE_FUNCTIONS),
+            Dialect::DuckDb => Some(duckdb::TABLE_FUNCTIONS),
+            Dialect::Postgres | Dialect::Sqlite | Dialect::MySql => None,
+        };
+        if let Some(list) = allowed {
             let function = match factor {
                 TableFactor::Table {
                     name,
@@ -1168,15 +1186,24 @@ impl Visitor for Checker {
             };
             if let Some(name) = function {
                 let last = name.0.last().and_then(ObjectNamePart::as_ident);
-                if name.0.len() != 1
-                    || !last.is_some_and(|i| clickhouse::allowed_table_function(&i.value))
-                {
+                let known = |i: &Ident| list.contains(&i.value.to_ascii_lowercase().as_str());
+                if name.0.len() != 1 || !last.is_some_and(known) {
                     return ControlFlow::Break(refuse(format!(
                         "the query reads from the table function {name}; only {} are allowed",
-                        clickhouse::TABLE_FUNCTIONS.join(", ")
+                        list.join(", ")
                     )));
                 }
             }
+        }
+        // DuckDB reads a table named like a file (`FROM 'x.csv'`) as that file.
+        if self.dialect == Dialect::DuckDb
+            && let TableFactor::Table { name, .. } = factor
+            && let Some(ident) = duckdb::names_a_path(name)
+        {
+            return ControlFlow::Break(refuse(format!(
+                "the query reads from {ident}, a name DuckDB would read as a file path; tdb \
+                 reads only the source's files (`data`)"
+            )));
         }
         match factor {
             TableFactor::Table {
@@ -1278,7 +1305,7 @@ fn target_name(table: &TableName, dialect: Dialect) -> ObjectName {
 fn quote_char(dialect: Dialect) -> char {
     match dialect {
         Dialect::MySql => '`',
-        Dialect::Postgres | Dialect::Sqlite | Dialect::ClickHouse => '"',
+        Dialect::Postgres | Dialect::Sqlite | Dialect::ClickHouse | Dialect::DuckDb => '"',
     }
 }
 
@@ -1293,7 +1320,7 @@ fn target_text(table: &TableName, dialect: Dialect) -> String {
                 None => quote(&table.name),
             }
         }
-        Dialect::Postgres | Dialect::Sqlite | Dialect::ClickHouse => {
+        Dialect::Postgres | Dialect::Sqlite | Dialect::ClickHouse | Dialect::DuckDb => {
             target_name(table, dialect).to_string()
         }
     }

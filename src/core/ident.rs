@@ -182,7 +182,7 @@ pub fn quote_ident_in(name: &str, dialect: Dialect) -> Cow<'_, str> {
                 ))
             }
         }
-        Dialect::Postgres | Dialect::Sqlite => quote_ident(name),
+        Dialect::Postgres | Dialect::Sqlite | Dialect::DuckDb => quote_ident(name),
     }
 }
 

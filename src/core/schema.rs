@@ -51,6 +51,10 @@ pub struct TableInfo {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct TableAbout {
+    /// The rows the engine knows the table holds without counting them (a Parquet file's
+    /// footer, DuckDB's catalog).
+    #[serde(rename = "row_count", skip_serializing_if = "Option::is_none")]
+    pub rows: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub engine: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -69,6 +73,9 @@ impl TableAbout {
     /// One line for people: `ReplacingMergeTree ORDER BY id PARTITION BY toYYYYMM(day) — note`.
     pub fn summary(&self) -> Option<String> {
         let mut parts = Vec::new();
+        if let Some(n) = self.rows {
+            parts.push(format!("{} rows", crate::core::value::thousands(n)));
+        }
         if let Some(e) = &self.engine {
             parts.push(e.clone());
         }

@@ -32,6 +32,19 @@ pub enum Value {
     Array(Vec<Value>),
 }
 
+/// `1234567` as `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 impl Value {
     /// Numbers are right-aligned in grids.
     pub fn is_number(&self) -> bool {

@@ -664,6 +664,7 @@ impl ClickHouseConnector {
                         partition_key: said("partition_key"),
                         comment: said("comment"),
                         engine: Some(engine).filter(|e| !e.is_empty()),
+                        rows: None,
                     },
                 })
             })

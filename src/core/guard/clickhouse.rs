@@ -68,11 +68,6 @@ pub const CLICKHOUSE_DENIED: &[DeniedFamily] = &[
     },
 ];
 
-/// Whether `name` (a table function) is one queries may read from.
-pub fn allowed_table_function(name: &str) -> bool {
-    TABLE_FUNCTIONS.contains(&name.to_ascii_lowercase().as_str())
-}
-
 /// Words after which a bare `FINAL` is not a table's modifier: the clause keywords a column
 /// or an expression may follow.
 const NOT_A_TABLE: &[Keyword] = &[

@@ -81,10 +81,10 @@ pub fn explain_sql(dialect: Dialect, statement: &str, analyze: bool) -> Result<S
         (Dialect::Postgres, false) => format!("EXPLAIN (FORMAT JSON) {statement}"),
         (Dialect::Postgres, true) => format!("EXPLAIN (ANALYZE, FORMAT JSON) {statement}"),
         (Dialect::Sqlite, false) => format!("EXPLAIN QUERY PLAN {statement}"),
-        (Dialect::MySql, false) | (Dialect::ClickHouse, false) => {
+        (Dialect::MySql | Dialect::ClickHouse | Dialect::DuckDb, false) => {
             format!("EXPLAIN {statement}")
         }
-        (Dialect::MySql, true) => format!("EXPLAIN ANALYZE {statement}"),
+        (Dialect::MySql | Dialect::DuckDb, true) => format!("EXPLAIN ANALYZE {statement}"),
         (Dialect::Sqlite, true) => {
             return Err("SQLite plans a query without running it: no EXPLAIN ANALYZE".into());
         }
@@ -127,6 +127,17 @@ pub fn read_plan(dialect: Dialect, result: &ResultSet) -> Result<Plan, String> {
             }
             _ => Ok(from_table(result)),
         },
+        // DuckDB draws its plan as a tree of boxes in one text cell.
+        Dialect::DuckDb if named("explain_value").is_some() => {
+            let at = named("explain_value").unwrap_or(0);
+            Ok(from_indented(
+                result
+                    .rows
+                    .iter()
+                    .filter_map(|r| r.get(at)?.to_text())
+                    .flat_map(|t| t.lines().map(String::from).collect::<Vec<_>>()),
+            ))
+        }
         _ if result.columns.len() == 1 => Ok(from_indented(
             result
                 .rows
@@ -142,22 +153,12 @@ pub fn read_plan(dialect: Dialect, result: &ResultSet) -> Result<Plan, String> {
 fn number(v: Option<&Json>, decimals: usize) -> Option<String> {
     let n = v?.as_f64()?;
     Some(if decimals == 0 {
-        thousands(n.round() as i64)
+        let n = n.round() as i64;
+        let digits = crate::core::value::thousands(n.unsigned_abs());
+        if n < 0 { format!("-{digits}") } else { digits }
     } else {
         format!("{n:.decimals$}")
     })
-}
-
-fn thousands(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if n < 0 { format!("-{out}") } else { out }
 }
 
 /// PostgreSQL's JSON plan: `[{"Plan": {…, "Plans": […]}, "Planning Time": …}]`.

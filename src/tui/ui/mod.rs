@@ -208,19 +208,6 @@ fn marked<'a>(
     out
 }
 
-/// `1234567` as `1,234,567`.
-fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// `importing 45% · 2,300 rows` for a CSV import under way.
 fn progress_text(p: &crate::core::progress::Progress) -> String {
     let pct = p
@@ -228,7 +215,10 @@ fn progress_text(p: &crate::core::progress::Progress) -> String {
         .saturating_mul(100)
         .checked_div(p.total_bytes)
         .unwrap_or(0);
-    format!("importing {pct}% · {} rows", thousands(p.rows))
+    format!(
+        "importing {pct}% · {} rows",
+        crate::core::value::thousands(p.rows)
+    )
 }
 
 #[cfg(test)]
@@ -273,9 +263,9 @@ mod tests {
 
     #[test]
     fn thousands_group() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1200), "1,200");
-        assert_eq!(thousands(1234567), "1,234,567");
+        assert_eq!(crate::core::value::thousands(0), "0");
+        assert_eq!(crate::core::value::thousands(999), "999");
+        assert_eq!(crate::core::value::thousands(1200), "1,200");
+        assert_eq!(crate::core::value::thousands(1234567), "1,234,567");
     }
 }
