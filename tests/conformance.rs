@@ -14,6 +14,7 @@ mod common;
 mod conformance {
     pub mod clickhouse;
     pub mod csv;
+    pub mod files;
     pub mod mariadb;
     pub mod postgres;
     pub mod sqlite;
@@ -67,5 +68,8 @@ kinds! {
     clickhouse => crate::conformance::clickhouse::ClickHouse,
     csv => crate::conformance::csv::Csv,
     sqlite => crate::conformance::sqlite::Sqlite,
+    parquet => crate::conformance::files::Files<crate::conformance::files::ParquetFiles>,
+    json => crate::conformance::files::Files<crate::conformance::files::JsonFiles>,
+    duckdb => crate::conformance::files::Files<crate::conformance::files::DuckDbFile>,
     tdb => crate::conformance::tdb::Tdb,
 }

@@ -7,7 +7,7 @@ use super::TdbConnector;
 use crate::connector::{Connector, SourceKind, StoredSecret};
 use crate::core::Result;
 use crate::core::guard::{
-    CLICKHOUSE_DENIED, DeniedFamily, Dialect, MYSQL_DENIED, POSTGRES_DENIED, SQLITE_DENIED,
+    CLICKHOUSE_DENIED, DUCKDB_DENIED, DeniedFamily, Dialect, MYSQL_DENIED, POSTGRES_DENIED, SQLITE_DENIED,
 };
 use crate::core::kind::{
     Context, FieldError, FieldSpec, Fields, GuardPolicy, Input, KindRules, SecretChange, Shape,
@@ -18,7 +18,7 @@ use crate::home::Home;
 
 /// Every engine's denied functions, so a remote source of any kind is covered.
 static ANY_ENGINE_DENIED: std::sync::LazyLock<Vec<DeniedFamily>> = std::sync::LazyLock::new(|| {
-    [POSTGRES_DENIED, SQLITE_DENIED, MYSQL_DENIED, CLICKHOUSE_DENIED].concat()
+    [POSTGRES_DENIED, SQLITE_DENIED, MYSQL_DENIED, CLICKHOUSE_DENIED, DUCKDB_DENIED].concat()
 });
 
 /// The `tdb` kind.
