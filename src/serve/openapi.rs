@@ -86,9 +86,10 @@ impl PartialSchema for RegisterRequest {
             .required("name")
             .property(
                 "source_type",
-                string().description(Some(
-                    "The kind: postgres, csv, sqlite, mysql, mariadb, clickhouse, tdb",
-                )),
+                string().description(Some(format!(
+                    "The kind: {}",
+                    crate::connector::kind_names().join(", ")
+                ))),
             )
             .required("source_type")
             .property(
