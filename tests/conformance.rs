@@ -71,5 +71,6 @@ kinds! {
     parquet => crate::conformance::files::Files<crate::conformance::files::ParquetFiles>,
     json => crate::conformance::files::Files<crate::conformance::files::JsonFiles>,
     duckdb => crate::conformance::files::Files<crate::conformance::files::DuckDbFile>,
+    excel => crate::conformance::files::Files<crate::conformance::files::ExcelBook>,
     tdb => crate::conformance::tdb::Tdb,
 }

@@ -128,6 +128,7 @@ kinds! {
     clickhouse => [KIND],
     parquet => [KIND],
     json => [KIND],
+    excel => [KIND],
     duckdb => [KIND],
     tdb => [KIND],
 }

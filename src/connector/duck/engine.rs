@@ -529,6 +529,67 @@ unsafe fn string_bytes<'a>(data: *mut std::ffi::c_void, i: usize) -> &'a [u8] {
     }
 }
 
+/// Rows appended to a table, the fast way in (an imported workbook).
+pub struct Appender<'c> {
+    api: &'static Api,
+    handle: Handle,
+    _conn: PhantomData<&'c ()>,
+}
+
+impl Drop for Appender<'_> {
+    fn drop(&mut self) {
+        // SAFETY: created by `duckdb_appender_create`, destroyed once.
+        unsafe { (self.api.duckdb_appender_destroy)(&mut self.handle) };
+    }
+}
+
+impl Appender<'_> {
+    fn check(&self, state: ffi::State) -> Result<()> {
+        if state == ffi::SUCCESS {
+            return Ok(());
+        }
+        // SAFETY: the appender is live; its error is a string it owns.
+        let m = message(
+            unsafe { (self.api.duckdb_appender_error)(self.handle) },
+            "failed",
+        );
+        Err(Error::QueryFailed(m))
+    }
+
+    pub fn null(&mut self) -> Result<()> {
+        self.check(unsafe { (self.api.duckdb_append_null)(self.handle) })
+    }
+
+    pub fn bool(&mut self, v: bool) -> Result<()> {
+        self.check(unsafe { (self.api.duckdb_append_bool)(self.handle, v) })
+    }
+
+    pub fn int(&mut self, v: i64) -> Result<()> {
+        self.check(unsafe { (self.api.duckdb_append_int64)(self.handle, v) })
+    }
+
+    pub fn float(&mut self, v: f64) -> Result<()> {
+        self.check(unsafe { (self.api.duckdb_append_double)(self.handle, v) })
+    }
+
+    /// Text, which DuckDB casts to the column's type (a timestamp's text, say).
+    pub fn text(&mut self, v: &str) -> Result<()> {
+        // SAFETY: the bytes outlive the call; DuckDB copies them.
+        self.check(unsafe {
+            (self.api.duckdb_append_varchar_length)(self.handle, v.as_ptr().cast(), v.len() as u64)
+        })
+    }
+
+    pub fn end_row(&mut self) -> Result<()> {
+        self.check(unsafe { (self.api.duckdb_appender_end_row)(self.handle) })
+    }
+
+    /// Flushes every row into the table.
+    pub fn close(self) -> Result<()> {
+        self.check(unsafe { (self.api.duckdb_appender_close)(self.handle) })
+    }
+}
+
 /// `name` as a DuckDB identifier.
 pub fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
@@ -557,6 +618,28 @@ impl Conn<'_> {
             Some(e) => Err(Error::QueryFailed(e)),
             None => Ok(()),
         }
+    }
+
+    /// An appender for `table` of the default schema.
+    pub fn appender(&self, table: &str) -> Result<Appender<'_>> {
+        let t = c_string(table).map_err(Error::QueryFailed)?;
+        let mut handle: Handle = std::ptr::null_mut();
+        // SAFETY: the appender is destroyed by its drop, even when creation failed.
+        let state = unsafe {
+            (self.api.duckdb_appender_create)(
+                self.handle,
+                std::ptr::null(),
+                t.as_ptr(),
+                &mut handle,
+            )
+        };
+        let a = Appender {
+            api: self.api,
+            handle,
+            _conn: PhantomData,
+        };
+        a.check(state)?;
+        Ok(a)
     }
 
     /// How far the running statement is (for a progress bar), from another thread.

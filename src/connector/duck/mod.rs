@@ -43,8 +43,16 @@ pub use files::{FileSet, admit_files, matching_files};
 /// The engine's memory limit when the source sets none.
 pub const DEFAULT_MEMORY_LIMIT: &str = "256MiB";
 
+/// A source whose rows are imported into a database file of tdb's before they are queried
+/// (an Excel workbook).
+pub trait Import: Send + Sync {
+    /// The database file holding the source's rows as the table `data`, built first when
+    /// the source changed since the last import.
+    fn ensure(&self) -> Result<PathBuf>;
+}
+
 /// What a query reads.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub enum Layout {
     /// Files read in place through the view `data`: `reader` is the table function
     /// (`read_parquet`), `options` its named arguments after the list of files.
@@ -58,6 +66,11 @@ pub enum Layout {
     Database {
         path: PathBuf,
         table: Option<String>,
+    },
+    /// A file imported into a database of tdb's (`import`), its rows the table `data`.
+    Imported {
+        path: PathBuf,
+        import: Arc<dyn Import>,
     },
 }
 
@@ -82,9 +95,9 @@ pub struct DuckSource {
 impl DuckSource {
     fn label(&self) -> String {
         match &self.layout {
-            Layout::Files { path, .. } | Layout::Database { path, .. } => {
-                path.display().to_string()
-            }
+            Layout::Files { path, .. }
+            | Layout::Database { path, .. }
+            | Layout::Imported { path, .. } => path.display().to_string(),
         }
     }
 
@@ -134,16 +147,20 @@ impl DuckSource {
                 }
                 Ok(db)
             }
-            Layout::Database { path, .. } => {
-                crate::core::regular_file::open_regular(path)
-                    .map_err(|e| self.unreachable(e.reason()))?;
-                let mut settings = self.base_settings();
-                settings.push(("access_mode", "READ_ONLY".into()));
-                settings.push(("enable_external_access", "false".into()));
-                settings.push(("lock_configuration", "true".into()));
-                Database::open(Some(path), &settings)
-            }
+            Layout::Database { path, .. } => self.open_database(path),
+            Layout::Imported { import, .. } => self.open_database(&import.ensure()?),
         }
+    }
+
+    /// A database file, read-only, external access off and configuration locked before it
+    /// is opened.
+    fn open_database(&self, path: &Path) -> Result<Database> {
+        crate::core::regular_file::open_regular(path).map_err(|e| self.unreachable(e.reason()))?;
+        let mut settings = self.base_settings();
+        settings.push(("access_mode", "READ_ONLY".into()));
+        settings.push(("enable_external_access", "false".into()));
+        settings.push(("lock_configuration", "true".into()));
+        Database::open(Some(path), &settings)
     }
 
     fn unreachable(&self, why: String) -> Error {
@@ -286,7 +303,11 @@ impl DuckSource {
                     tables: None,
                 })
             }
-            Layout::Database { table, .. } => {
+            Layout::Database { .. } | Layout::Imported { .. } => {
+                let table = match &self.layout {
+                    Layout::Database { table, .. } => table.clone(),
+                    _ => Some("data".to_string()),
+                };
                 let all = tables(&conn, t)?;
                 let mut infos = Vec::with_capacity(all.len());
                 for Relation {
@@ -311,7 +332,7 @@ impl DuckSource {
                     Some(table) => {
                         let found = infos
                             .into_iter()
-                            .find(|i| i.name.eq_ignore_ascii_case(table))
+                            .find(|i| i.name.eq_ignore_ascii_case(&table))
                             .ok_or_else(|| {
                                 Error::QueryFailed(format!(
                                     "{}: no table or view named {table}",
@@ -474,8 +495,8 @@ impl Connector for DuckConnector {
 
     fn data_table(&self) -> Option<TableName> {
         match &self.source.layout {
-            // The view is called `data` itself.
-            Layout::Files { .. } => None,
+            // The view (or the imported table) is called `data` itself.
+            Layout::Files { .. } | Layout::Imported { .. } => None,
             Layout::Database { table, .. } => table.as_ref().map(|t| TableName {
                 schema: None,
                 name: t.clone(),
