@@ -11,3 +11,4 @@ pub mod server;
 pub mod sshd;
 pub mod tmux;
 pub mod tui;
+pub mod xlsx;
