@@ -202,7 +202,7 @@ fn first(file: &Path, home: &Path) -> Result<(), Box<dyn std::error::Error>> {
     let rs = rt.block_on(conn.query(&query(), CancellationToken::new()))?;
     let total = t0.elapsed().as_secs_f64();
     let rows = rows.load(std::sync::atomic::Ordering::Relaxed);
-    let cache_bytes = std::fs::metadata(conn.cache_path())
+    let cache_bytes = std::fs::metadata(conn.cache_path()?)
         .map(|m| m.len())
         .unwrap_or(0);
     println!("rows={rows}");
@@ -219,7 +219,7 @@ fn warm(file: &Path, home: &Path, n: usize) -> Result<(), Box<dyn std::error::Er
     let conn = connector(file, home)?;
     let rt = runtime()?;
     // Fails loudly rather than timing an import.
-    if !conn.cache_path().exists() {
+    if !conn.cache_path()?.exists() {
         return Err("no cache: run `first` before `warm`".into());
     }
     let mut times = Vec::with_capacity(n);

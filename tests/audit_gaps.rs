@@ -549,8 +549,19 @@ fn source_edits_and_new_passwords_are_audited_without_secrets() {
 #[test]
 fn a_statement_the_source_refuses_closes_its_start_as_rejected() {
     let dir = tempfile::tempdir().unwrap();
-    let home = csv_home(dir.path());
-    // The guard lets this through; the CSV engine's own policy refuses it before running it.
+    let home = dir.path().join("home");
+    let db = dir.path().join("t.db");
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute_batch("CREATE TABLE data (a INTEGER); INSERT INTO data VALUES (1);")
+        .unwrap();
+    let out = tdb(&home)
+        .args(["source", "add", "t", "--type", "sqlite", "--path"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // The guard lets this through; SQLite's own policy in tdb refuses it before running it.
     let sql = "SELECT * FROM pragma_database_list";
     let out = tdb(&home)
         .args(["query", "--source", "t", "--json", "--sql", sql])

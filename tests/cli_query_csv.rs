@@ -118,27 +118,31 @@ const HOSTILE: &[&str] = &[
     "INSERT INTO data VALUES (1, 2, 'x', 'y')",
     "UPDATE data SET total = 0",
     "DROP TABLE data",
-    "CREATE TABLE evil (x)",
-    "ALTER TABLE data ADD COLUMN pwned",
-    "ATTACH DATABASE '/tmp/tdb_evil.db' AS evil",
-    "DETACH DATABASE main",
-    "PRAGMA journal_mode = WAL",
-    "PRAGMA writable_schema = 1",
-    "VACUUM",
-    "VACUUM INTO '/tmp/tdb_evil_copy.db'",
-    "REINDEX",
-    "ANALYZE",
-    "SELECT load_extension('/tmp/evil.so')",
-    "SELECT writefile('/tmp/tdb_evil.txt', 'x')",
-    "SELECT readfile('/etc/passwd')",
-    "SELECT * FROM fsdir('/')",
+    "DROP VIEW data",
+    "CREATE TABLE evil (x INTEGER)",
+    "CREATE MACRO evil(a) AS a",
+    "ALTER TABLE data ADD COLUMN pwned INTEGER",
+    "ATTACH '/tmp/tdb_evil.db' AS evil",
+    "DETACH main",
+    "INSTALL httpfs",
+    "LOAD httpfs",
+    "SET enable_external_access = true",
+    "SET lock_configuration = false",
+    "PRAGMA enable_profiling",
+    "CHECKPOINT",
+    "COPY data TO '/tmp/tdb_evil.csv'",
+    "COPY (SELECT 1) TO '/tmp/tdb_evil.parquet' (FORMAT parquet)",
+    "EXPORT DATABASE '/tmp/tdb_evil_export'",
+    "SELECT * FROM read_csv('/etc/passwd')",
+    "SELECT * FROM read_text('/etc/passwd')",
+    "SELECT * FROM read_blob('/etc/passwd')",
+    "SELECT * FROM glob('/etc/*')",
+    "SELECT * FROM '/etc/passwd'",
+    "SELECT getenv('HOME')",
     "SELECT 1; DELETE FROM data",
     "SELECT 1; DROP TABLE data",
     "WITH d AS (DELETE FROM data RETURNING *) SELECT * FROM d",
     "BEGIN; DELETE FROM data; COMMIT",
-    "SAVEPOINT s",
-    "CREATE TRIGGER t AFTER INSERT ON data BEGIN DELETE FROM data; END",
-    "REPLACE INTO data VALUES (1, 2, 'x', 'y')",
     "SELECT 'x'; -- harmless\nDROP TABLE data",
 ];
 
@@ -167,8 +171,9 @@ fn hostile_sql_is_refused_and_the_cache_is_unchanged() {
     assert_eq!(env.cache_digest(), before, "the cache changed");
     for f in [
         "/tmp/tdb_evil.db",
-        "/tmp/tdb_evil_copy.db",
-        "/tmp/tdb_evil.txt",
+        "/tmp/tdb_evil.csv",
+        "/tmp/tdb_evil.parquet",
+        "/tmp/tdb_evil_export",
     ] {
         assert!(!Path::new(f).exists(), "{f} was created");
     }
@@ -230,10 +235,10 @@ fn answers_match_values_computed_independently() {
     assert_eq!(
         s["columns"],
         json!([
-            {"name":"id","type":"integer","not_null":false,"primary_key":false,"references":null,"comment":null},
-            {"name":"total","type":"real","not_null":false,"primary_key":false,"references":null,"comment":null},
-            {"name":"status","type":"text","not_null":false,"primary_key":false,"references":null,"comment":null},
-            {"name":"note","type":"text","not_null":false,"primary_key":false,"references":null,"comment":null}
+            {"name":"id","type":"BIGINT","not_null":false,"primary_key":false,"references":null,"comment":null},
+            {"name":"total","type":"DOUBLE","not_null":false,"primary_key":false,"references":null,"comment":null},
+            {"name":"status","type":"VARCHAR","not_null":false,"primary_key":false,"references":null,"comment":null},
+            {"name":"note","type":"VARCHAR","not_null":false,"primary_key":false,"references":null,"comment":null}
         ])
     );
 }

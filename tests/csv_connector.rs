@@ -116,7 +116,7 @@ async fn quotes_embedded_newlines_bom_and_crlf() {
     );
     assert_eq!(
         f.types().await,
-        pairs(&[("id", "integer"), ("text", "text"), ("n", "integer")])
+        pairs(&[("id", "BIGINT"), ("text", "VARCHAR"), ("n", "BIGINT")])
     );
     assert_eq!(
         f.rows("SELECT id, text FROM data ORDER BY id").await,
@@ -140,50 +140,51 @@ async fn types_are_inferred_and_come_back_typed() {
     assert_eq!(
         f.types().await,
         pairs(&[
-            ("i", "integer"),
-            ("r", "real"),
-            ("b", "boolean"),
-            ("d", "date"),
-            ("ts", "timestamp"),
-            ("zip", "text"),
-            ("mixed", "real"),
-            ("txt", "text"),
-            ("empty", "text"),
-            ("money", "real"),
+            ("i", "BIGINT"),
+            ("r", "DOUBLE"),
+            ("b", "BOOLEAN"),
+            ("d", "DATE"),
+            ("ts", "TIMESTAMP WITH TIME ZONE"),
+            ("zip", "VARCHAR"),
+            ("mixed", "DOUBLE"),
+            ("txt", "VARCHAR"),
+            ("empty", "VARCHAR"),
+            ("money", "DOUBLE"),
         ])
     );
     let rows = f.rows("SELECT * FROM data").await;
+    let n = |s: &str| Value::Number(s.into());
     assert_eq!(
         rows[0],
         vec![
             Value::Int(1),
-            Value::Float(1.5),
+            n("1.5"),
             Value::Bool(true),
             t("2024-01-05"),
-            t("2024-01-05T10:00:00Z"),
+            t("2024-01-05 10:00:00+00"),
             t("02134"),
-            Value::Float(1.0),
+            n("1.0"),
             t("x"),
             Value::Null,
-            Value::Float(1.5),
+            n("1.5"),
         ]
     );
     assert_eq!(
         rows[1][1],
-        Value::Float(2.0),
+        n("2.0"),
         "an integer in a real column is a real"
     );
     assert_eq!(rows[1][2], Value::Bool(false));
     assert_eq!(
         rows[1][4],
-        t("2024-01-05 11:30"),
-        "timestamps keep their own text"
+        t("2024-01-05 11:30:00+00"),
+        "a timestamp without a zone in a column with one is UTC"
     );
-    assert_eq!(rows[1][7], t("007"));
+    assert_eq!(rows[1][7], t("007"), "leading zeros stay text");
     assert_eq!(
         rows[2][4],
-        t("2024-01-06"),
-        "a date in a timestamp column stays a date"
+        t("2024-01-06 00:00:00+00"),
+        "a date in a timestamp column is its midnight"
     );
     assert!(
         rows[2]
@@ -191,11 +192,11 @@ async fn types_are_inferred_and_come_back_typed() {
             .enumerate()
             .all(|(i, v)| i == 4 || v.is_null())
     );
-    // Result column types follow the declared types.
+    // Result column types follow the columns' types.
     let rs = f.q("SELECT b, i + 1 AS j FROM data LIMIT 1").await.unwrap();
-    assert_eq!(rs.columns[0].type_name, "boolean");
-    assert_eq!(rs.columns[1].type_name, "integer");
-    // Affinity works for comparisons, as in a typed table.
+    assert_eq!(rs.columns[0].type_name, "BOOLEAN");
+    assert_eq!(rs.columns[1].type_name, "BIGINT");
+    // Typed comparisons, as in any typed table.
     assert_eq!(
         f.one("SELECT count(*) FROM data WHERE i = '1'").await,
         Value::Int(1)
@@ -204,6 +205,27 @@ async fn types_are_inferred_and_come_back_typed() {
         f.one("SELECT count(*) FROM data WHERE b").await,
         Value::Int(1)
     );
+    assert_eq!(
+        f.one("SELECT count(*) FROM data WHERE d < DATE '2024-02-01'")
+            .await,
+        Value::Int(1)
+    );
+}
+
+/// Dates in any form but ISO's stay text: `03/04/2024` could be March or April.
+#[tokio::test]
+async fn only_iso_dates_are_dates() {
+    let f = fixture(
+        "us,iso
+03/04/2024,2024-03-04
+13/04/2024,2024-04-13
+",
+    );
+    assert_eq!(
+        f.types().await,
+        pairs(&[("us", "VARCHAR"), ("iso", "DATE")])
+    );
+    assert_eq!(f.one("SELECT us FROM data LIMIT 1").await, t("03/04/2024"));
 }
 
 /// Far past the rows that settle types up front, a value forces a column wider than the
@@ -253,13 +275,13 @@ async fn late_widening_keeps_every_original_text() {
     assert_eq!(
         f.types().await,
         pairs(&[
-            ("id", "integer"),
-            ("code", "text"),
-            ("price", "text"),
-            ("flag", "text"),
-            ("when", "timestamp"),
-            ("sparse", "integer"),
-            ("grows", "real"),
+            ("id", "BIGINT"),
+            ("code", "VARCHAR"),
+            ("price", "VARCHAR"),
+            ("flag", "VARCHAR"),
+            ("when", "TIMESTAMP"),
+            ("sparse", "BIGINT"),
+            ("grows", "DOUBLE"),
         ])
     );
     assert_eq!(f.one("SELECT count(*) FROM data").await, Value::Int(n));
@@ -275,21 +297,21 @@ async fn late_widening_keeps_every_original_text() {
     let expected_sparse: i64 = (21..=30).map(|k| k * 1000).sum();
     assert_eq!(
         f.one("SELECT sum(sparse) FROM data").await,
-        Value::Int(expected_sparse)
+        Value::Number(expected_sparse.to_string())
     );
     assert_eq!(
-        f.one("SELECT typeof(grows) FROM data WHERE id = 3").await,
-        t("real")
+        f.one("SELECT \"when\" FROM data WHERE id = 28000").await,
+        t("2024-03-01 12:00:00")
     );
     let expected_grows: f64 = (1..=n)
         .filter(|&i| i != 29_000)
         .map(|i| i as f64)
         .sum::<f64>()
         + 0.25;
-    assert_eq!(
-        f.one("SELECT sum(grows) FROM data").await,
-        Value::Float(expected_grows)
-    );
+    match f.one("SELECT sum(grows) FROM data").await {
+        Value::Number(v) => assert_eq!(v.parse::<f64>().unwrap(), expected_grows),
+        other => panic!("{other:?}"),
+    }
 }
 
 #[tokio::test]
@@ -383,7 +405,10 @@ async fn unterminated_quote_is_an_error_naming_its_line() {
 #[tokio::test]
 async fn header_only_and_empty_files() {
     let f = fixture("x,y\n");
-    assert_eq!(f.types().await, pairs(&[("x", "text"), ("y", "text")]));
+    assert_eq!(
+        f.types().await,
+        pairs(&[("x", "VARCHAR"), ("y", "VARCHAR")])
+    );
     assert_eq!(f.one("SELECT count(*) FROM data").await, Value::Int(0));
 
     for content in ["", "\u{FEFF}", "\n\n"] {
@@ -403,7 +428,7 @@ async fn without_header_columns_are_numbered() {
     let f = fixture_with(b"1,a\n2,b\n", ',', false);
     assert_eq!(
         f.types().await,
-        pairs(&[("column_1", "integer"), ("column_2", "text")])
+        pairs(&[("column_1", "BIGINT"), ("column_2", "VARCHAR")])
     );
     assert_eq!(f.one("SELECT count(*) FROM data").await, Value::Int(2));
 }
@@ -428,17 +453,17 @@ async fn duplicate_and_blank_header_names() {
     assert_eq!(
         f.types().await,
         pairs(&[
-            ("id", "integer"),
-            ("name", "text"),
-            ("column_3", "text"),
-            ("Name_2", "text"),
-            ("id_2", "integer"),
+            ("id", "BIGINT"),
+            ("name", "VARCHAR"),
+            ("column_3", "VARCHAR"),
+            ("Name_2", "VARCHAR"),
+            ("id_2", "BIGINT"),
         ])
     );
     assert_eq!(f.one("SELECT \"Name_2\" FROM data").await, t("c"));
 }
 
-/// A generated table; the sums are computed here, not by SQLite.
+/// A generated table; the sums are computed here, not by the engine.
 #[tokio::test]
 async fn answers_match_values_computed_independently() {
     let mut x: u64 = 42;
@@ -474,7 +499,7 @@ async fn answers_match_values_computed_independently() {
     let f = fixture(&s);
     assert_eq!(
         f.one("SELECT sum(qty) FROM data").await,
-        Value::Int(qty_sum)
+        Value::Number(qty_sum.to_string())
     );
     let by_status = f
         .rows("SELECT status, sum(cents) FROM data GROUP BY status ORDER BY status")
@@ -488,14 +513,14 @@ async fn answers_match_values_computed_independently() {
     let got: Vec<(String, i64)> = by_status
         .into_iter()
         .map(|r| match (&r[0], &r[1]) {
-            (Value::Text(s), Value::Int(c)) => (s.clone(), *c),
+            (Value::Text(s), Value::Number(c)) => (s.clone(), c.parse().unwrap()),
             other => panic!("{other:?}"),
         })
         .collect();
     assert_eq!(got, expected);
     match f.one("SELECT sum(price) FROM data").await {
-        Value::Float(v) => assert!(
-            (v - price_sum).abs() < 1e-6 * price_sum.abs(),
+        Value::Number(v) => assert!(
+            (v.parse::<f64>().unwrap() - price_sum).abs() < 1e-6 * price_sum.abs(),
             "{v} {price_sum}"
         ),
         other => panic!("{other:?}"),
@@ -529,7 +554,10 @@ async fn limit_and_truncated() {
 #[tokio::test]
 async fn changing_the_file_changes_the_answer() {
     let f = fixture("a\n1\n2\n");
-    assert_eq!(f.one("SELECT sum(a) FROM data").await, Value::Int(3));
+    assert_eq!(
+        f.one("SELECT sum(a) FROM data").await,
+        Value::Number("3".into())
+    );
     // Same size, new content, new mtime.
     std::fs::write(&f.file, "a\n5\n6\n").unwrap();
     let later = std::time::SystemTime::now() + Duration::from_secs(5);
@@ -539,7 +567,10 @@ async fn changing_the_file_changes_the_answer() {
         .unwrap()
         .set_modified(later)
         .unwrap();
-    assert_eq!(f.one("SELECT sum(a) FROM data").await, Value::Int(11));
+    assert_eq!(
+        f.one("SELECT sum(a) FROM data").await,
+        Value::Number("11".into())
+    );
     // Appended rows: new size.
     std::fs::OpenOptions::new()
         .append(true)
@@ -547,8 +578,11 @@ async fn changing_the_file_changes_the_answer() {
         .unwrap()
         .write_all(b"10\n")
         .unwrap();
-    assert_eq!(f.one("SELECT sum(a) FROM data").await, Value::Int(21));
-    assert_eq!(f.types().await, pairs(&[("a", "integer")]));
+    assert_eq!(
+        f.one("SELECT sum(a) FROM data").await,
+        Value::Number("21".into())
+    );
+    assert_eq!(f.types().await, pairs(&[("a", "BIGINT")]));
 }
 
 #[tokio::test]
@@ -573,38 +607,41 @@ async fn hostile_sql_is_refused_and_the_cache_is_untouched() {
         .prepare(None, CancellationToken::new())
         .await
         .unwrap();
-    let cache = f.conn.cache_path().to_path_buf();
+    let cache = f.conn.cache_path().unwrap();
     let before = sha(&cache);
     let tmp = f.dir.path();
     let x = tmp.join("x.db");
     let y = tmp.join("y.db");
     let z = tmp.join("z.txt");
+    let lit = |p: &Path| format!("'{}'", p.display());
     let hostile = [
-        format!("ATTACH DATABASE '{}' AS x", x.display()),
-        "DETACH DATABASE main".into(),
+        format!("ATTACH {} AS x", lit(&x)),
+        "DETACH main".into(),
         "INSERT INTO data VALUES (3, 'z')".into(),
         "UPDATE data SET a = 9".into(),
         "DELETE FROM data".into(),
         "DROP TABLE data".into(),
-        "CREATE TABLE t (x)".into(),
-        "CREATE TEMP TABLE t (x)".into(),
+        "DROP VIEW data".into(),
+        "CREATE TABLE t (x INTEGER)".into(),
+        "CREATE TEMP TABLE t (x INTEGER)".into(),
         "CREATE VIEW v AS SELECT 1".into(),
-        "ALTER TABLE data RENAME TO d".into(),
-        "PRAGMA journal_mode=WAL".into(),
-        "PRAGMA writable_schema=1".into(),
-        "PRAGMA query_only=0".into(),
-        "PRAGMA data.user_version=7".into(),
-        "PRAGMA main.user_version=7".into(),
-        format!("VACUUM INTO '{}'", y.display()),
-        "VACUUM".into(),
-        "REINDEX".into(),
-        "ANALYZE".into(),
-        "BEGIN IMMEDIATE".into(),
-        "SELECT load_extension('x')".into(),
-        format!("SELECT writefile('{}', 'a')", z.display()),
+        "CREATE MACRO m(a) AS a".into(),
+        "ALTER VIEW data RENAME TO d".into(),
+        "INSTALL httpfs".into(),
+        "LOAD httpfs".into(),
+        "SET enable_external_access = true".into(),
+        "SET lock_configuration = false".into(),
+        "PRAGMA enable_profiling".into(),
+        "CHECKPOINT".into(),
+        format!("COPY data TO {}", lit(&z)),
+        format!("COPY (SELECT 1) TO {} (FORMAT parquet)", lit(&y)),
+        format!("EXPORT DATABASE {}", lit(tmp)),
+        "SELECT * FROM read_csv('/etc/passwd')".into(),
+        "SELECT * FROM read_text('/etc/hostname')".into(),
+        "SELECT * FROM glob('/etc/*')".into(),
+        "SELECT * FROM '/etc/passwd'".into(),
         "SELECT 1; DROP TABLE data".into(),
         "WITH c AS (SELECT 1) INSERT INTO data SELECT 1, 2 FROM c".into(),
-        "REPLACE INTO data VALUES (1, 'q')".into(),
     ];
     for sql in &hostile {
         let r = f.q(sql).await;
@@ -614,29 +651,19 @@ async fn hostile_sql_is_refused_and_the_cache_is_untouched() {
     let e = f.q("DROP TABLE data").await.unwrap_err();
     assert!(matches!(e, Error::Rejected(_)), "{e:?}");
     assert!(e.detail().starts_with("SQL validation failed:"), "{e:?}");
-    assert!(
-        e.detail().contains("changing the schema is not allowed"),
-        "{e:?}"
-    );
     let e = f.q(&hostile[0]).await.unwrap_err();
-    assert!(e.detail().contains("ATTACH is not allowed"), "{e:?}");
-    let e = f.q("SELECT load_extension('x')").await.unwrap_err();
-    assert!(
-        e.detail().contains("load_extension() is not allowed"),
-        "{e:?}"
-    );
+    assert!(matches!(e, Error::Rejected(_)), "{e:?}");
 
     assert_eq!(sha(&cache), before, "the cache changed");
     for p in [&x, &y, &z] {
         assert!(!p.exists(), "{} was created", p.display());
     }
     assert_eq!(f.one("SELECT count(*) FROM data").await, Value::Int(2));
-    // Harmless read pragmas still work.
-    assert_eq!(f.rows("PRAGMA table_info(data)").await.len(), 2);
+    // Harmless reads of the catalog still work.
+    assert_eq!(f.rows("DESCRIBE data").await.len(), 2);
 }
 
-const SLOW: &str = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) \
-                    SELECT count(*) FROM c";
+const SLOW: &str = "SELECT count(*) FROM range(1000000000000) a WHERE a.range % 7 = 3";
 
 #[tokio::test]
 async fn cancel_stops_a_running_query() {
@@ -671,9 +698,9 @@ async fn cancel_stops_an_import_and_leaves_no_cache() {
     let f = fixture(&s);
     let token = CancellationToken::new();
     token.cancel();
-    let e = f.conn.query(&raw("SELECT 1", 10), token).await.unwrap_err();
+    let e = f.conn.prepare(None, token).await.unwrap_err();
     assert!(e.detail().ends_with("import cancelled"), "{e:?}");
-    let cache_dir = f.conn.cache_path().parent().unwrap().to_path_buf();
+    let cache_dir = f.conn.cache_path().unwrap().parent().unwrap().to_path_buf();
     let left: Vec<_> = std::fs::read_dir(&cache_dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
@@ -701,43 +728,39 @@ async fn statement_timeout_stops_a_running_query() {
 #[tokio::test]
 async fn a_damaged_cache_or_leftover_temp_is_rebuilt() {
     let f = fixture("a\n1\n2\n3\n");
-    assert_eq!(f.one("SELECT sum(a) FROM data").await, Value::Int(6));
-    let cache = f.conn.cache_path().to_path_buf();
+    let six = || Value::Number("6".into());
+    assert_eq!(f.one("SELECT sum(a) FROM data").await, six());
+    let cache = f.conn.cache_path().unwrap();
     let cache_dir = cache.parent().unwrap().to_path_buf();
+    let id = cache.file_name().unwrap().to_str().unwrap();
+    let id = &id[..id.find('.').unwrap()];
 
     // A build that died: a half-written temp file is ignored, then cleaned up.
-    let leftover = cache_dir.join(format!(
-        "{}.tmp-99999-1",
-        cache.file_name().unwrap().to_str().unwrap()
-    ));
-    std::fs::write(&leftover, b"SQLite format 3\0 half").unwrap();
+    let leftover = cache_dir.join(format!("{id}.csv-tmp-99999-1"));
+    std::fs::write(&leftover, b"PAR1 half").unwrap();
 
-    // Truncated: the header's page count no longer matches.
+    // Cut short: the footer is gone.
     let bytes = std::fs::read(&cache).unwrap();
     std::fs::write(&cache, &bytes[..bytes.len() / 2]).unwrap();
-    assert_eq!(f.one("SELECT sum(a) FROM data").await, Value::Int(6));
-    assert!(!leftover.exists(), "stale temp file kept");
-    assert_eq!(std::fs::read(&cache).unwrap().len(), bytes.len());
+    assert_eq!(f.one("SELECT sum(a) FROM data").await, six());
+    assert_eq!(
+        std::fs::read(&cache).unwrap().len(),
+        bytes.len(),
+        "not rebuilt"
+    );
 
     // Garbage where the cache should be.
     std::fs::write(&cache, vec![0x5a; 8192]).unwrap();
-    assert_eq!(f.one("SELECT sum(a) FROM data").await, Value::Int(6));
+    assert_eq!(f.one("SELECT sum(a) FROM data").await, six());
 
-    // A valid database that is not a finished cache (no stamp).
-    std::fs::remove_file(&cache).unwrap();
-    let c = rusqlite::Connection::open(&cache).unwrap();
-    c.execute_batch("CREATE TABLE data (a); INSERT INTO data VALUES (100);")
-        .unwrap();
-    drop(c);
-    assert_eq!(f.one("SELECT sum(a) FROM data").await, Value::Int(6));
-
-    // Only the cache and its lock remain.
-    let mut names: Vec<String> = std::fs::read_dir(&cache_dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    names.sort();
-    assert_eq!(names.len(), 2, "{names:?}");
+    // A new version of the file: its cache replaces the old one, and what died goes.
+    std::fs::write(&f.file, "a\n1\n2\n3\n4\n").unwrap();
+    assert_eq!(
+        f.one("SELECT sum(a) FROM data").await,
+        Value::Number("10".into())
+    );
+    assert!(!leftover.exists(), "stale temp file kept");
+    assert!(!cache.exists(), "the old version's cache kept");
 }
 
 #[test]
@@ -772,7 +795,7 @@ fn two_preparers_at_once_both_succeed() {
         let rs = h.join().unwrap().unwrap();
         assert_eq!(
             rs.rows[0],
-            vec![Value::Int(200_000), Value::Int(expected_sum)]
+            vec![Value::Int(200_000), Value::Number(expected_sum.to_string())]
         );
     }
 }
@@ -800,7 +823,13 @@ async fn progress_is_reported_and_ends_done() {
         assert_eq!(last.rows, 100_000);
         assert_eq!(last.bytes, last.total_bytes);
         assert_eq!(last.total_bytes, s.len() as u64);
-        assert!(seen.windows(2).all(|w| w[0].rows <= w[1].rows));
+        // While it runs, rows are an estimate from the bytes read; they only grow.
+        let running: Vec<&Progress> = seen.iter().filter(|p| !p.done).collect();
+        assert!(
+            running
+                .windows(2)
+                .all(|w| w[0].rows <= w[1].rows && w[0].bytes <= w[1].bytes)
+        );
         assert_eq!(seen.iter().filter(|p| p.done).count(), 1);
     }
     // A fresh cache needs no import: no progress at all.
@@ -819,8 +848,9 @@ async fn progress_is_reported_and_ends_done() {
 #[tokio::test]
 async fn data_table_and_dialect() {
     let f = fixture("a\n1\n");
-    assert_eq!(f.conn.data_table().unwrap().name, "data");
-    assert_eq!(f.conn.policy().dialect, tdb::core::guard::Dialect::Sqlite);
+    // `data` is the cache itself: nothing to rewrite.
+    assert!(f.conn.data_table().is_none());
+    assert_eq!(f.conn.policy().dialect, tdb::core::guard::Dialect::DuckDb);
     f.conn.test().await.unwrap();
 }
 
@@ -908,7 +938,10 @@ fn a_killed_import_leaves_nothing_that_looks_valid() {
             ))
             .unwrap();
         let n: i64 = 1_000_000;
-        assert_eq!(rs.rows[0], vec![Value::Int(n), Value::Int(n * (n - 1) / 2)]);
+        assert_eq!(
+            rs.rows[0],
+            vec![Value::Int(n), Value::Number((n * (n - 1) / 2).to_string())]
+        );
         let names: Vec<String> = std::fs::read_dir(home.join("cache"))
             .unwrap()
             .map(|e| e.unwrap().file_name().into_string().unwrap())
@@ -933,29 +966,35 @@ fn raw(sql: &str, limit: usize) -> Guarded {
 
 #[tokio::test]
 async fn a_value_larger_than_the_result_budget_fails_at_once() {
-    // Each would allocate about a gigabyte in one step, which no timeout check can stop.
     let f = fixture("a\n1\n");
     let conn = connector(&f.file, &f.dir.path().join("home2"), ',', true)
         .with_statement_timeout(Duration::from_secs(5));
-    for sql in [
-        "SELECT zeroblob(1000000000)",
-        "SELECT printf('%.*c', 1000000000, 'x')",
-        "SELECT length(replace(hex(zeroblob(40000000)), '0', 'ab'))",
-    ] {
-        let e = conn
-            .query(&raw(sql, 10), CancellationToken::new())
-            .await
-            .unwrap_err();
-        assert_eq!(e.exit_code(), 14, "{sql}: {e:?}");
-        assert!(
-            e.detail().starts_with(
-                "a value larger than the result budget of 64 MiB was asked for; select fewer"
-            ),
-            "{sql}: {e:?}"
-        );
-    }
+    // 100 MB in one value: past the 64 MiB budget.
+    let e = conn
+        .query(
+            &raw("SELECT repeat('x', 100000000)", 10),
+            CancellationToken::new(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.exit_code(), 14, "{e:?}");
+    assert!(
+        e.detail().starts_with(
+            "a value larger than the result budget of 64 MiB was asked for; select fewer"
+        ),
+        "{e:?}"
+    );
+    // A gigabyte is past the engine's memory limit: its error, not an abort.
+    let e = conn
+        .query(
+            &raw("SELECT repeat('x', 1000000000)", 10),
+            CancellationToken::new(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.exit_code(), 14, "{e:?}");
     // Under the budget a big value is still whole.
-    let one = f.one("SELECT length(zeroblob(30000000))").await;
+    let one = f.one("SELECT length(repeat('x', 30000000))").await;
     assert_eq!(one, Value::Int(30_000_000));
 }
 
@@ -963,12 +1002,11 @@ async fn a_value_larger_than_the_result_budget_fails_at_once() {
 async fn rows_past_the_result_budget_end_the_result_as_truncated() {
     let f = fixture("a\n1\n");
     // 10 MB a row: six fit in 64 MiB, the seventh would not.
-    let sql = "WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 20) \
-               SELECT n, zeroblob(10000000) FROM g";
+    let sql = "SELECT range AS n, repeat('x', 10000000) AS v FROM range(20)";
     let rs = f.q(sql).await.unwrap();
     assert_eq!(rs.rows.len(), 6);
     assert!(rs.truncated);
-    assert!(matches!(&rs.rows[5][1], Value::Bytes(b) if b.len() == 10_000_000));
+    assert!(matches!(&rs.rows[5][1], Value::Text(b) if b.len() == 10_000_000));
     let rs = f
         .conn
         .query(&raw(sql, 3), CancellationToken::new())

@@ -520,7 +520,7 @@ fn every_file_tdb_creates_in_the_home_is_private() {
             let want = if *is_dir { 0o700 } else { 0o600 };
             assert_eq!(*mode, want, "{} is {mode:o}", path.display());
         }
-        assert!(names.iter().any(|n| n.ends_with(".sqlite")), "{names:?}");
+        assert!(names.iter().any(|n| n.ends_with(".parquet")), "{names:?}");
         assert!(names.iter().any(|n| n.ends_with(".lock")), "{names:?}");
         assert!(names.iter().any(|n| n == "registry.db"), "{names:?}");
         assert!(names.iter().any(|n| n == "tdb.log"), "{names:?}");

@@ -596,7 +596,7 @@ fn lifecycle_operations_of_seed_001() {
         ["source_id", "source_name", "columns", "inspected_at"]
     );
     assert_eq!(s["columns"][1]["name"], "email");
-    assert_eq!(s["columns"][1]["type"], "text");
+    assert_eq!(s["columns"][1]["type"], "VARCHAR");
 
     for _ in 0..3 {
         assert_eq!(

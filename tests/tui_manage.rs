@@ -264,7 +264,7 @@ fn the_editor_text_and_completion_use_the_registry_and_the_schema() {
         let first = &h.app.completion.as_ref().expect("the popup").items[0];
         assert_eq!(
             (first.label.as_str(), first.detail.as_str()),
-            ("name", "text")
+            ("name", "VARCHAR")
         );
         h.act(Action::Confirm);
         assert_eq!(sql(&h.app), "SELECT name");

@@ -12,7 +12,7 @@ use common::tui::{Harness, loaded, pg_record, screen};
 use serde_json::json;
 use tdb::backend::engine::QueryOutcome;
 use tdb::backend::protocol::{Request, Response};
-use tdb::core::source::{RegisterRequest, Status};
+use tdb::core::source::{RegisterRequest, SourceRecord, Status};
 use tdb::core::value::{Column, ResultSet, Value};
 use tdb::home::Home;
 use tdb::registry::Registry;
@@ -104,8 +104,17 @@ fn f6_shows_the_plan_as_a_tree_and_a_asks_for_analyze() {
 
 #[test]
 fn an_engine_error_and_an_analyze_the_engine_lacks_show_in_the_view() {
-    let records = vec![common::tui::csv_record("c1", "people", &[], Status::Active)];
-    let (mut app, _, _) = loaded(100, 24, records);
+    let sqlite = SourceRecord {
+        connection: tdb::connector::sqlite::Sqlite::connection(
+            &tdb::connector::sqlite::SqliteConnection {
+                path: "/data/people.db".into(),
+                table: Some("people".into()),
+            },
+        )
+        .unwrap(),
+        ..common::tui::csv_record("c1", "people", &[], Status::Active)
+    };
+    let (mut app, _, _) = loaded(100, 24, vec![sqlite]);
     let reqs = press(&mut app, "f6");
     let (id, sql) = query(&reqs);
     assert_eq!(sql, "EXPLAIN QUERY PLAN SELECT * FROM data");
@@ -117,6 +126,18 @@ fn an_engine_error_and_an_analyze_the_engine_lacks_show_in_the_view() {
     let reqs = press(&mut app, "a");
     assert!(reqs.is_empty(), "nothing is sent: {reqs:?}");
     assert!(screen(&app).contains("SQLite plans a query without running it"));
+}
+
+#[test]
+fn a_csv_source_asks_duckdb_and_can_analyze() {
+    let records = vec![common::tui::csv_record("c1", "people", &[], Status::Active)];
+    let (mut app, _, _) = loaded(100, 24, records);
+    let reqs = press(&mut app, "f6");
+    let (_, sql) = query(&reqs);
+    assert_eq!(sql, "EXPLAIN SELECT * FROM data");
+    let reqs = press(&mut app, "a");
+    let (_, sql) = query(&reqs);
+    assert_eq!(sql, "EXPLAIN ANALYZE SELECT * FROM data");
 }
 
 fn register(home: &Home, body: serde_json::Value) {
@@ -209,7 +230,7 @@ fn a_real_postgres_plan_and_its_analyze_through_the_guard() {
 }
 
 #[test]
-fn a_csv_file_is_explained_by_sqlite_as_a_tree() {
+fn a_csv_file_is_explained_by_duckdb_as_its_boxes() {
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("people.csv");
     std::fs::write(&csv, "name,city\nAda,London\nAlan,Wilmslow\n").unwrap();
@@ -230,14 +251,11 @@ fn a_csv_file_is_explained_by_sqlite_as_a_tree() {
         matches!(&a.overlay, Some(Overlay::Plan(p)) if !matches!(p.state, PlanState::Running { .. }))
     });
     let lines = plan_lines(&h);
+    let has = |step: &str| lines.iter().any(|(_, text, _)| text.contains(step));
     assert!(
-        lines.iter().any(|(_, text, _)| text.starts_with("SCAN ")),
-        "SQLite's steps: {lines:?}"
+        has("HASH_GROUP_BY") && has("ORDER_BY"),
+        "DuckDB's steps: {lines:?}"
     );
-    assert!(
-        lines
-            .iter()
-            .any(|(_, text, _)| text.contains("TEMP B-TREE")),
-        "{lines:?}"
-    );
+    // The rows come from the file's columnar cache.
+    assert!(has("READ_PARQUET"), "{lines:?}");
 }

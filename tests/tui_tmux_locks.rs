@@ -83,7 +83,7 @@ fn the_screen_stays_live_while_another_process_holds_the_registry_and_the_audit_
     ));
     t.keys(&["Enter"]);
     t.wait_for("the imported schema", |s| {
-        s.contains("● people csv") && s.contains("name text")
+        s.contains("● people csv") && s.contains("name VARCHAR")
     });
     t.keys(&["C-a", "C-k"]);
     t.type_text("SELECT name FROM data WHERE id = 2");

@@ -39,12 +39,13 @@ fn add_a_source_complete_a_column_and_run_a_query_from_history() {
 
     // To the editor; once the schema is read, complete a column name.
     t.keys(&["Tab", "Tab"]);
-    t.wait_for("the schema", |s| s.contains("city text"));
+    t.wait_for("the schema", |s| s.contains("city VARCHAR"));
     t.keys(&["C-a", "C-k"]);
     t.type_text("SELECT na");
     t.keys(&["C-Space"]);
     t.wait_for("the completion popup", |s| {
-        s.lines().any(|l| l.contains("name") && l.contains("text"))
+        s.lines()
+            .any(|l| l.contains("name") && l.contains("VARCHAR"))
     });
     t.keys(&["Enter"]);
     t.wait_for("the completed name", |s| s.contains("SELECT name"));

@@ -39,7 +39,7 @@ impl ImportBar {
             }
             bar.set_length(p.total_bytes);
             bar.set_position(p.bytes);
-            bar.set_message(format!("{} rows", p.rows));
+            bar.set_message(format!("~{} rows", p.rows));
             if p.done {
                 bar.finish_and_clear();
             }

@@ -207,7 +207,7 @@ pub trait KindRules: Send + Sync + 'static {
     fn policy(&self) -> GuardPolicy;
 
     /// How the SQL is spoken, when it is not the engine a user would guess from the kind
-    /// (a CSV file is queried with SQLite's SQL).
+    /// (a CSV file is queried with DuckDB's SQL).
     fn sql_note(&self) -> Option<&'static str> {
         None
     }

@@ -6,6 +6,8 @@ use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Progress {
+    /// Rows so far; while an import runs, an estimate from the bytes read (exact once
+    /// `done`).
     pub rows: u64,
     pub bytes: u64,
     pub total_bytes: u64,

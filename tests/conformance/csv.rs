@@ -1,10 +1,11 @@
 //! CSV files for the conformance suite: `samples.csv` and `numbers.csv` in a folder of
-//! their own per test, queried with SQLite's SQL.
+//! their own per test, imported for the columnar engine and queried with DuckDB's SQL.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde_json::{Value, json};
 
+use super::files::duckdb_hostile;
 use super::suite::{Fixture, NUMBERS, SAMPLES, Secret, Table, Unreachable, folder_state};
 
 pub struct Csv {
@@ -25,37 +26,6 @@ impl Csv {
 /// Every field quoted, quotes doubled; NULL is an empty, unquoted field.
 fn field(v: Option<&str>) -> String {
     v.map_or(String::new(), |s| format!("\"{}\"", s.replace('"', "\"\"")))
-}
-
-/// Statements SQLite would run with effects beyond the query (files, pragmas, schema);
-/// paths they name are in `dir`. A SQLite-file kind refuses the same.
-pub fn sqlite_hostile(dir: &Path) -> Vec<String> {
-    let d = dir.display();
-    let mut v: Vec<String> = [
-        "REPLACE INTO data (id, label) VALUES (1, 'x')",
-        "INSERT OR REPLACE INTO data (id, label) VALUES (1, 'x')",
-        "DETACH DATABASE main",
-        "PRAGMA journal_mode = WAL",
-        "PRAGMA writable_schema = 1",
-        "PRAGMA query_only = 0",
-        "VACUUM",
-        "REINDEX",
-        "ANALYZE",
-        "SAVEPOINT s",
-        "CREATE TRIGGER t AFTER INSERT ON data BEGIN DELETE FROM data; END",
-        "CREATE VIRTUAL TABLE v USING fts5(x)",
-        "SELECT load_extension('/tmp/evil.so')",
-        "SELECT readfile('/etc/passwd')",
-        "SELECT * FROM fsdir('/')",
-        "SELECT edit('x', 'vi')",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    v.push(format!("ATTACH DATABASE '{d}/evil.db' AS evil"));
-    v.push(format!("VACUUM INTO '{d}/copy.db'"));
-    v.push(format!("SELECT writefile('{d}/evil.txt', 'x')"));
-    v
 }
 
 impl Fixture for Csv {
@@ -96,7 +66,7 @@ impl Fixture for Csv {
     }
 
     fn sample_types(&self) -> [&'static str; 3] {
-        ["integer", "text", "text"]
+        ["BIGINT", "VARCHAR", "VARCHAR"]
     }
 
     /// README "Sources": an empty field, quoted or not, is read as NULL.
@@ -106,8 +76,8 @@ impl Fixture for Csv {
 
     fn slow_sql(&self, marker: &str) -> String {
         format!(
-            "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000000000) \
-             SELECT count(*) AS n, '{marker}' AS marker FROM c"
+            "SELECT count(*) AS n, '{marker}' AS marker FROM range(1000000000000) t(x) \
+             WHERE x % 7 = 3"
         )
     }
 
@@ -131,7 +101,7 @@ impl Fixture for Csv {
     }
 
     fn hostile(&self) -> Vec<String> {
-        sqlite_hostile(&self.folder())
+        duckdb_hostile(&self.folder())
     }
 
     fn state(&self) -> Vec<String> {

@@ -1,12 +1,42 @@
 //! A SQLite database file for the conformance suite: `samples` and `numbers` in one file,
 //! in a folder of its own per test.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-use super::csv::sqlite_hostile;
 use super::suite::{Fixture, NUMBERS, SAMPLES, Secret, Table, Unreachable, folder_state};
+
+/// Statements SQLite would run with effects beyond the query (files, pragmas, schema);
+/// paths they name are in `dir`.
+fn sqlite_hostile(dir: &Path) -> Vec<String> {
+    let d = dir.display();
+    let mut v: Vec<String> = [
+        "REPLACE INTO data (id, label) VALUES (1, 'x')",
+        "INSERT OR REPLACE INTO data (id, label) VALUES (1, 'x')",
+        "DETACH DATABASE main",
+        "PRAGMA journal_mode = WAL",
+        "PRAGMA writable_schema = 1",
+        "PRAGMA query_only = 0",
+        "VACUUM",
+        "REINDEX",
+        "ANALYZE",
+        "SAVEPOINT s",
+        "CREATE TRIGGER t AFTER INSERT ON data BEGIN DELETE FROM data; END",
+        "CREATE VIRTUAL TABLE v USING fts5(x)",
+        "SELECT load_extension('/tmp/evil.so')",
+        "SELECT readfile('/etc/passwd')",
+        "SELECT * FROM fsdir('/')",
+        "SELECT edit('x', 'vi')",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    v.push(format!("ATTACH DATABASE '{d}/evil.db' AS evil"));
+    v.push(format!("VACUUM INTO '{d}/copy.db'"));
+    v.push(format!("SELECT writefile('{d}/evil.txt', 'x')"));
+    v
+}
 
 pub struct Sqlite {
     dir: tempfile::TempDir,

@@ -6,7 +6,6 @@ use std::path::PathBuf;
 
 use super::CsvConnector;
 use crate::connector::{Connector, SourceKind, StoredSecret, admit_file};
-use crate::core::guard::{Dialect, SQLITE_DENIED};
 use crate::core::kind::{
     Context, FieldError, FieldSpec, Fields, GuardPolicy, Input, Kind, KindRules, SecretChange,
     Validated,
@@ -53,7 +52,7 @@ impl KindRules for Csv {
     }
 
     fn about(&self) -> &'static str {
-        "a CSV or TSV file, queried as the table data"
+        "a CSV or TSV file, imported for the columnar engine and queried as the table data"
     }
 
     fn fields(&self) -> &'static [FieldSpec] {
@@ -100,14 +99,11 @@ impl KindRules for Csv {
     }
 
     fn policy(&self) -> GuardPolicy {
-        GuardPolicy {
-            dialect: Dialect::Sqlite,
-            denied: SQLITE_DENIED,
-        }
+        crate::connector::duck::kind::POLICY
     }
 
     fn sql_note(&self) -> Option<&'static str> {
-        Some("SQLite SQL")
+        Some("DuckDB SQL")
     }
 
     /// A tab shows as `\t`, the way it is typed.

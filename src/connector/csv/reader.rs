@@ -20,8 +20,9 @@ use crate::core::{Error, Result};
 
 /// The largest record tdb accepts (all fields together).
 pub const MAX_RECORD_BYTES: usize = 64 << 20;
-/// SQLite's default limit on the columns of a table.
-pub const MAX_FIELDS: usize = 2000;
+/// The most fields one record may have: a bound, so a line of delimiters cannot take the
+/// reader's memory.
+pub const MAX_FIELDS: usize = 20_000;
 
 const READ_CHUNK: usize = 1 << 20;
 
@@ -84,10 +85,6 @@ impl<'a> Record<'a> {
         &self.data[start..self.ends[i]]
     }
 
-    /// All field bytes back to back, and the end offset of each field.
-    pub fn parts(&self) -> (&'a [u8], &'a [usize]) {
-        (self.data, self.ends)
-    }
 }
 
 impl<R: Read> RecordReader<R> {
@@ -114,7 +111,8 @@ impl<R: Read> RecordReader<R> {
         }
     }
 
-    /// Bytes of the file consumed so far, for progress.
+
+    /// Bytes of the file consumed so far.
     pub fn bytes_consumed(&self) -> u64 {
         self.bytes_consumed
     }

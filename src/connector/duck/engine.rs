@@ -642,8 +642,8 @@ impl Conn<'_> {
         Ok(a)
     }
 
-    /// How far the running statement is (for a progress bar), from another thread.
-    pub fn progress(&self) -> ffi::QueryProgress {
+    /// How far the running statement is (for a progress bar).
+    fn progress(&self) -> ffi::QueryProgress {
         // SAFETY: the connection is open.
         unsafe { (self.api.duckdb_query_progress)(self.handle) }
     }
@@ -706,6 +706,28 @@ impl Conn<'_> {
             first
         };
         let watch = Watch::start(self, cancel, deadline);
+        let result = self
+            .drive(&statement, streaming, &watch, &mut |_| {})
+            .map_err(|f| if wrapped { f.unwrapped() } else { f })?;
+        Ok(Rows {
+            api: self.api,
+            result,
+            columns,
+            decode: decode.clone(),
+            watch,
+            _conn: PhantomData,
+        })
+    }
+
+    /// Runs a prepared statement to its result under `watch`, telling `tick` how far it
+    /// is about every 100 ms.
+    fn drive(
+        &self,
+        statement: &Prepared<'_>,
+        streaming: bool,
+        watch: &Watch,
+        tick: &mut dyn FnMut(ffi::QueryProgress),
+    ) -> std::result::Result<DuckResult, Failure> {
         let mut pending: Handle = std::ptr::null_mut();
         // SAFETY: the pending result is destroyed below, whatever happens.
         let state = unsafe {
@@ -723,6 +745,7 @@ impl Conn<'_> {
                 );
                 return Err(watch.explain(m));
             }
+            let mut told = Instant::now();
             loop {
                 // SAFETY: the pending result is live.
                 match unsafe { (self.api.duckdb_pending_execute_task)(pending) } {
@@ -736,9 +759,13 @@ impl Conn<'_> {
                     }
                     _ => {}
                 }
+                if told.elapsed() >= Duration::from_millis(100) {
+                    tick(self.progress());
+                    told = Instant::now();
+                }
             }
             let mut result = DuckResult::zeroed();
-            // SAFETY: as above; the result is owned by `Rows` from here, or destroyed.
+            // SAFETY: as above; the result is the caller's from here, or destroyed.
             if unsafe { (self.api.duckdb_execute_pending)(pending, &mut result) } != ffi::SUCCESS {
                 let m = message(
                     unsafe { (self.api.duckdb_result_error)(&mut result) },
@@ -750,15 +777,24 @@ impl Conn<'_> {
             Ok(result)
         })();
         unsafe { (self.api.duckdb_destroy_pending)(&mut pending) };
-        let result = outcome.map_err(|f| if wrapped { f.unwrapped() } else { f })?;
-        Ok(Rows {
-            api: self.api,
-            result,
-            columns,
-            decode: decode.clone(),
-            watch,
-            _conn: PhantomData,
-        })
+        outcome
+    }
+
+    /// Runs one statement of tdb's own (an import), which `cancel` interrupts; `tick` hears
+    /// how far it is (the engine's progress bar must be on: `enable_progress_bar`).
+    pub fn run(
+        &self,
+        sql: &str,
+        cancel: &CancellationToken,
+        tick: &mut dyn FnMut(ffi::QueryProgress),
+    ) -> std::result::Result<(), Failure> {
+        let statement = self.prepare(sql)?;
+        let far = Instant::now() + Duration::from_secs(365 * 86_400);
+        let watch = Watch::start(self, cancel, far);
+        let mut result = self.drive(&statement, false, &watch, tick)?;
+        // SAFETY: the result succeeded and is no longer needed.
+        unsafe { (self.api.duckdb_destroy_result)(&mut result) };
+        Ok(())
     }
 
     /// A small query of tdb's own (the schema pane, row counts), with no watch needed

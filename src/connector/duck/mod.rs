@@ -43,12 +43,31 @@ pub use files::{FileSet, admit_files, matching_files};
 /// The engine's memory limit when the source sets none.
 pub const DEFAULT_MEMORY_LIMIT: &str = "256MiB";
 
-/// A source whose rows are imported into a database file of tdb's before they are queried
-/// (an Excel workbook).
+/// A source whose rows are imported into a file of tdb's before they are queried (an Excel
+/// workbook, a CSV file).
 pub trait Import: Send + Sync {
-    /// The database file holding the source's rows as the table `data`, built first when
-    /// the source changed since the last import.
-    fn ensure(&self) -> Result<PathBuf>;
+    /// The file holding the source's rows, built first when the source changed since the
+    /// last import; `progress` hears how far a build is, `cancel` stops it.
+    fn ensure(&self, progress: Option<&ProgressFn>, cancel: &CancellationToken) -> Result<Cached>;
+
+    /// Whether the source file can be read (a connection test), without importing it.
+    fn reachable(&self) -> Result<()>;
+}
+
+/// An import's result, as the engine reads it.
+pub enum Cached {
+    /// A DuckDB database of tdb's whose table `data` holds the rows.
+    Database(PathBuf),
+    /// A Parquet file of the rows.
+    Parquet(PathBuf),
+}
+
+impl Cached {
+    fn path(&self) -> &Path {
+        match self {
+            Cached::Database(p) | Cached::Parquet(p) => p,
+        }
+    }
 }
 
 /// What a query reads.
@@ -67,7 +86,7 @@ pub enum Layout {
         path: PathBuf,
         table: Option<String>,
     },
-    /// A file imported into a database of tdb's (`import`), its rows the table `data`.
+    /// A file imported into a file of tdb's (`import`), its rows `data`.
     Imported {
         path: PathBuf,
         import: Arc<dyn Import>,
@@ -102,23 +121,31 @@ impl DuckSource {
     }
 
     fn base_settings(&self) -> Vec<(&'static str, String)> {
+        DuckSource::engine_settings(&self.limits)
+    }
+
+    /// The engine's settings for `limits`: memory, threads (the machine's cores), the
+    /// spill folder, and no extension fetched or loaded.
+    pub fn engine_settings(limits: &Limits) -> Vec<(&'static str, String)> {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let spill = self
-            .limits
-            .spill
-            .join(format!("duckdb-{}", std::process::id()));
+        let spill = limits.spill.join(format!("duckdb-{}", std::process::id()));
         vec![
-            ("memory_limit", self.limits.memory_limit.clone()),
+            ("memory_limit", limits.memory_limit.clone()),
             ("threads", threads.to_string()),
             ("temp_directory", spill.to_string_lossy().into_owned()),
             ("autoinstall_known_extensions", "false".into()),
             ("autoload_known_extensions", "false".into()),
             ("allow_community_extensions", "false".into()),
+            // Each query opens the engine afresh, so a cache of the files' bytes would only
+            // grow the process with the file (the kernel's page cache keeps them anyway).
+            ("enable_external_file_cache", "false".into()),
         ]
     }
 
-    /// The engine, opened on the source's files and locked down.
-    fn open(&self) -> Result<Database> {
+    /// The engine, opened on the source's files with external access off; `cancel` stops
+    /// an import the source needs first. Its configuration is locked by [`session`] on the
+    /// connection that runs the query.
+    fn open(&self, cancel: &CancellationToken) -> Result<Database> {
         match &self.layout {
             Layout::Files {
                 path,
@@ -126,40 +153,63 @@ impl DuckSource {
                 options,
             } => {
                 let files = matching_files(path).map_err(|e| self.unreachable(e))?;
-                let db = Database::open(None, &self.base_settings())?;
-                {
-                    let conn = db.connect()?;
-                    let list = files
-                        .paths
-                        .iter()
-                        .map(|p| quote_literal(&p.to_string_lossy()))
-                        .collect::<Vec<_>>()
-                        .join(", ");
-                    conn.execute(&format!(
-                        "CREATE VIEW data AS SELECT * FROM {reader}([{list}]{options})"
-                    ))
-                    .map_err(|e| self.unreadable(e))?;
-                    conn.execute(&format!(
-                        "SET allowed_paths = [{list}]; SET enable_external_access = false; \
-                         SET lock_configuration = true"
-                    ))
-                    .map_err(|e| Error::internal("cannot lock the DuckDB engine", e))?;
-                }
-                Ok(db)
+                self.open_files(&files.paths, reader, options)
             }
             Layout::Database { path, .. } => self.open_database(path),
-            Layout::Imported { import, .. } => self.open_database(&import.ensure()?),
+            Layout::Imported { import, .. } => {
+                let cached = import.ensure(None, cancel)?;
+                match self.open_cached(&cached) {
+                    Ok(db) => Ok(db),
+                    // A cache the engine cannot read (damaged, cut short) is built again.
+                    Err(e @ Error::QueryFailed(_)) => {
+                        tracing::warn!(cache = %cached.path().display(), "unusable cache ({e}); rebuilding");
+                        std::fs::remove_file(cached.path())
+                            .map_err(|e| Error::internal("cannot remove a damaged cache", e))?;
+                        self.open_cached(&import.ensure(None, cancel)?)
+                    }
+                    Err(e) => Err(e),
+                }
+            }
         }
     }
 
-    /// A database file, read-only, external access off and configuration locked before it
-    /// is opened.
+    fn open_cached(&self, cached: &Cached) -> Result<Database> {
+        match cached {
+            Cached::Database(path) => self.open_database(path),
+            Cached::Parquet(path) => {
+                self.open_files(std::slice::from_ref(path), "read_parquet", "")
+            }
+        }
+    }
+
+    /// An engine in memory with the view `data` over `files`, then limited to them.
+    fn open_files(&self, files: &[PathBuf], reader: &str, options: &str) -> Result<Database> {
+        let db = Database::open(None, &self.base_settings())?;
+        {
+            let conn = db.connect()?;
+            let list = files
+                .iter()
+                .map(|p| quote_literal(&p.to_string_lossy()))
+                .collect::<Vec<_>>()
+                .join(", ");
+            conn.execute(&format!(
+                "CREATE VIEW data AS SELECT * FROM {reader}([{list}]{options})"
+            ))
+            .map_err(|e| self.unreadable(e))?;
+            conn.execute(&format!(
+                "SET allowed_paths = [{list}]; SET enable_external_access = false"
+            ))
+            .map_err(|e| Error::internal("cannot lock the DuckDB engine", e))?;
+        }
+        Ok(db)
+    }
+
+    /// A database file, read-only, with external access off before it is opened.
     fn open_database(&self, path: &Path) -> Result<Database> {
         crate::core::regular_file::open_regular(path).map_err(|e| self.unreachable(e.reason()))?;
         let mut settings = self.base_settings();
         settings.push(("access_mode", "READ_ONLY".into()));
         settings.push(("enable_external_access", "false".into()));
-        settings.push(("lock_configuration", "true".into()));
         Database::open(Some(path), &settings)
     }
 
@@ -174,8 +224,11 @@ impl DuckSource {
     }
 
     fn query(&self, sql: &str, limit: usize, cancel: &CancellationToken) -> Result<ResultSet> {
-        let db = self.open()?;
-        let conn = db.connect()?;
+        if cancel.is_cancelled() {
+            return Err(Error::Cancelled);
+        }
+        let db = self.open(cancel)?;
+        let conn = session(&db)?;
         let timeout = self.limits.timeout;
         let mut rows = conn
             .query(sql, false, cancel, Instant::now() + timeout)
@@ -194,12 +247,19 @@ impl DuckSource {
                     return Ok(out);
                 }
                 bytes += row.iter().map(cell_bytes).sum::<u64>();
+                // Past the budget the result ends as truncated; a first row alone past it
+                // is an error (nothing of it could be shown).
                 if bytes > budget.bytes() {
-                    return Err(Error::QueryFailed(format!(
-                        "the result is larger than the budget of {budget}; select fewer or \
-                         smaller values, or raise {}",
-                        ResultBudget::ENV
-                    )));
+                    if out.rows.is_empty() {
+                        return Err(Error::QueryFailed(format!(
+                            "a value larger than the result budget of {budget} was asked \
+                             for; select fewer or smaller values (e.g. substr(col, 1, 1000)), \
+                             or raise {}",
+                            ResultBudget::ENV
+                        )));
+                    }
+                    out.truncated = true;
+                    return Ok(out);
                 }
                 out.rows.push(row);
             }
@@ -213,8 +273,11 @@ impl DuckSource {
         cancel: &CancellationToken,
         next: &mut dyn FnMut(Step) -> Option<usize>,
     ) -> Result<()> {
-        let db = self.open()?;
-        let conn = db.connect()?;
+        if cancel.is_cancelled() {
+            return Err(Error::Cancelled);
+        }
+        let db = self.open(cancel)?;
+        let conn = session(&db)?;
         let timeout = self.limits.timeout;
         let mut rows = conn
             .query(sql, true, cancel, Instant::now() + timeout)
@@ -282,9 +345,9 @@ impl DuckSource {
         ))
     }
 
-    fn schema(&self) -> Result<SchemaInfo> {
-        let db = self.open()?;
-        let conn = db.connect()?;
+    fn schema(&self, cancel: &CancellationToken) -> Result<SchemaInfo> {
+        let db = self.open(cancel)?;
+        let conn = session(&db)?;
         let t = self.limits.timeout;
         match &self.layout {
             Layout::Files { path, reader, .. } => {
@@ -339,9 +402,17 @@ impl DuckSource {
                                     self.label()
                                 ))
                             })?;
+                        let mut about = found.about;
+                        // A Parquet cache knows its rows from its footer.
+                        if let Layout::Imported { import, .. } = &self.layout
+                            && about.rows.is_none()
+                            && let Cached::Parquet(path) = import.ensure(None, cancel)?
+                        {
+                            about.rows = parquet_rows(&path);
+                        }
                         Ok(SchemaInfo {
                             columns: found.columns,
-                            about: found.about,
+                            about,
                             tables: None,
                         })
                     }
@@ -354,6 +425,16 @@ impl DuckSource {
             }
         }
     }
+}
+
+/// The connection a query runs on: the engine's streamed results buffered little (a few
+/// chunks ahead of the reader, not row groups), then the configuration locked
+/// (`lock_configuration`: no `SET` can undo any of it).
+fn session(db: &Database) -> Result<Conn<'_>> {
+    let conn = db.connect()?;
+    conn.execute("SET streaming_buffer_size = '64KiB'; SET lock_configuration = true")
+        .map_err(|e| Error::internal("cannot lock the DuckDB engine", e))?;
+    Ok(conn)
 }
 
 fn qualified(schema: &str, name: &str) -> String {
@@ -504,12 +585,23 @@ impl Connector for DuckConnector {
         }
     }
 
+    /// An imported source is imported now (with progress), so its first query does not
+    /// wait for it; files read in place need nothing.
     fn prepare(
         &self,
-        _progress: Option<ProgressFn>,
-        _cancel: CancellationToken,
+        progress: Option<ProgressFn>,
+        cancel: CancellationToken,
     ) -> BoxFuture<'_, Result<()>> {
-        Box::pin(async { Ok(()) })
+        let source = Arc::clone(&self.source);
+        Box::pin(blocking(
+            cancel.child_token(),
+            move |cancel| match &source.layout {
+                Layout::Imported { import, .. } => {
+                    import.ensure(progress.as_ref(), cancel).map(drop)
+                }
+                Layout::Files { .. } | Layout::Database { .. } => Ok(()),
+            },
+        ))
     }
 
     /// The guard's DuckDB policy refuses every function that reaches beyond the source, and
@@ -546,14 +638,20 @@ impl Connector for DuckConnector {
 
     fn schema(&self) -> BoxFuture<'_, Result<SchemaInfo>> {
         let source = Arc::clone(&self.source);
-        Box::pin(blocking(CancellationToken::new(), move |_| source.schema()))
+        Box::pin(blocking(CancellationToken::new(), move |cancel| {
+            source.schema(cancel)
+        }))
     }
 
     fn test(&self) -> BoxFuture<'_, Result<TestReport>> {
         let source = Arc::clone(&self.source);
-        Box::pin(blocking(CancellationToken::new(), move |_| {
-            let db = source.open()?;
-            let conn = db.connect()?;
+        Box::pin(blocking(CancellationToken::new(), move |cancel| {
+            // An import can take long: the file being there and readable is the test.
+            if let Layout::Imported { import, .. } = &source.layout {
+                return import.reachable().map(|()| TestReport::default());
+            }
+            let db = source.open(cancel)?;
+            let conn = session(&db)?;
             conn.rows("SELECT 1", source.limits.timeout)?;
             Ok(TestReport::default())
         }))
@@ -611,8 +709,8 @@ mod tests {
             },
             &d,
         );
-        let db = src.open().unwrap();
-        let conn = db.connect().unwrap();
+        let db = src.open(&CancellationToken::new()).unwrap();
+        let conn = session(&db).unwrap();
         let rows = conn
             .rows("SELECT count(*) FROM data", Duration::from_secs(5))
             .unwrap();
@@ -670,8 +768,8 @@ mod tests {
             &d,
         );
         let bytes = std::fs::read(&file).unwrap();
-        let db = src.open().unwrap();
-        let conn = db.connect().unwrap();
+        let db = src.open(&CancellationToken::new()).unwrap();
+        let conn = session(&db).unwrap();
         for sql in [
             "INSERT INTO orders VALUES (9)",
             "CREATE TABLE t (i INTEGER)",
@@ -687,7 +785,7 @@ mod tests {
             std::fs::read(&file).unwrap() == bytes,
             "the database file changed"
         );
-        let schema = src.schema().unwrap();
+        let schema = src.schema(&CancellationToken::new()).unwrap();
         assert_eq!(schema.about.rows, Some(5));
         assert_eq!(schema.columns[0].name, "id");
         assert_eq!(schema.columns[0].type_name, "BIGINT");

@@ -12,7 +12,10 @@ use std::path::{Path, PathBuf};
 use calamine::{Data, Reader, Xlsx};
 use sha2::{Digest, Sha256};
 
-use crate::connector::duck::Import;
+use tokio_util::sync::CancellationToken;
+
+use crate::connector::duck::{Cached, Import};
+use crate::core::progress::ProgressFn;
 use crate::connector::duck::engine::{Appender, Database, quote_ident};
 use crate::core::regular_file::stat_regular;
 use crate::core::{Error, Result};
@@ -202,21 +205,28 @@ fn append(app: &mut Appender<'_>, cell: &Data, col: Col) -> Result<()> {
     }
 }
 
-impl Import for Workbook {
-    fn ensure(&self) -> Result<PathBuf> {
-        let meta = stat_regular(&self.path).map_err(|e| {
+impl Workbook {
+    fn stat(&self) -> Result<std::fs::Metadata> {
+        stat_regular(&self.path).map_err(|e| {
             Error::Unreachable(format!(
                 "cannot read the Excel source {}: {}",
                 self.label(),
                 e.reason()
             ))
-        })?;
+        })
+    }
+}
+
+impl Import for Workbook {
+    /// A workbook is read whole by calamine: no progress to tell, nothing to interrupt.
+    fn ensure(&self, _progress: Option<&ProgressFn>, _cancel: &CancellationToken) -> Result<Cached> {
+        let meta = self.stat()?;
         let prefix = format!("{}.excel-", self.source_id);
         let dest = self
             .cache_dir
             .join(format!("{prefix}{}.duckdb", self.stamp(&meta)));
         if dest.is_file() {
-            return Ok(dest);
+            return Ok(Cached::Database(dest));
         }
         std::fs::create_dir_all(&self.cache_dir)
             .map_err(|e| Error::internal("cannot create the cache folder", e))?;
@@ -241,7 +251,11 @@ impl Import for Workbook {
                 }
             }
         }
-        Ok(dest)
+        Ok(Cached::Database(dest))
+    }
+
+    fn reachable(&self) -> Result<()> {
+        self.stat().map(drop)
     }
 }
 

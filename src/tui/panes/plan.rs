@@ -5,8 +5,7 @@
 //! - PostgreSQL: `EXPLAIN (FORMAT JSON)`, or with `ANALYZE` the statement is run (inside
 //!   the read-only transaction every query gets) and the times and rows it really took
 //!   are shown beside the estimates.
-//! - SQLite (and the file kinds it serves): `EXPLAIN QUERY PLAN`, whose rows name their
-//!   parent.
+//! - SQLite: `EXPLAIN QUERY PLAN`, whose rows name their parent.
 //! - MySQL and MariaDB: `EXPLAIN`'s table, one line per row; `EXPLAIN ANALYZE` (MySQL
 //!   8.0.18 and later) answers an indented tree of text.
 //! - ClickHouse: `EXPLAIN`'s indented lines of text.

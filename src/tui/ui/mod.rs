@@ -208,7 +208,7 @@ fn marked<'a>(
     out
 }
 
-/// `importing 45% · 2,300 rows` for a CSV import under way.
+/// `importing 45% · ~2,300 rows` for a CSV import under way (the rows estimated).
 fn progress_text(p: &crate::core::progress::Progress) -> String {
     let pct = p
         .bytes
@@ -216,7 +216,7 @@ fn progress_text(p: &crate::core::progress::Progress) -> String {
         .checked_div(p.total_bytes)
         .unwrap_or(0);
     format!(
-        "importing {pct}% · {} rows",
+        "importing {pct}% · ~{} rows",
         crate::core::value::thousands(p.rows)
     )
 }
