@@ -1,10 +1,20 @@
 #!/usr/bin/env bash
-# File kinds: `tdb query` of a GROUP BY over a 1,000,000-row Parquet file against DuckDB's own
-# Python package (the same engine, read directly) on the same file, interleaved in one run.
-# Goal: tdb within 1.0x (tdb adds no cost of its own worth measuring).
-#   benches/files_bench.sh      (N=15 runs each by default; needs python3 with pip or venv)
+# File kinds through the real binary (release build), each paired in one run with a baseline
+# on the same file, interleaved run by run (benches/timeit.py), process start included:
+#
+#   1. Parquet, 1,000,000 rows: a GROUP BY through `tdb query` vs DuckDB's own Python package
+#      (the very version tdb loads) reading the file directly. Goal <= 1.0x.
+#   2. CSV, 1,000,000 rows: the first query (import included) vs the sqlite3 CLI's `.import`
+#      + the query, and vs DuckDB reading the CSV directly. Goal <= 1.0x DuckDB.
+#   3. The same CSV warm. Goal <= 50 ms.
+#   4. CSV, 10,000,000 rows (~1 GB): first and warm query, peak memory. Goal <= 300 MiB,
+#      flat in file size (SKIP_1GB=1 leaves it out: it takes a few minutes).
+#
+#   benches/files_bench.sh        N=15 runs each (N=5 for the first CSV queries)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+command -v sqlite3 >/dev/null || { echo "files_bench: needs the sqlite3 CLI" >&2; exit 1; }
+[ -x /usr/bin/time ] || { echo "files_bench: needs GNU time at /usr/bin/time" >&2; exit 1; }
 cargo build --release --quiet
 tdb=$PWD/target/release/tdb
 work=$(mktemp -d)
@@ -16,15 +26,40 @@ if ! "$venv/bin/python" -c 'import duckdb' 2>/dev/null; then
   "$venv/bin/pip" install --quiet duckdb==1.5.6
 fi
 py=$venv/bin/python
-echo "creating 1,000,000 rows…"
-"$py" - "$work/orders.parquet" <<'PY'
+n=${N:-15}
+first_n=${FIRST_N:-5}
+
+# ratio LABEL_A LABEL_B GOAL: the medians' ratio from timeit's output in $out.
+median() { echo "$out" | grep -F "$1" | head -n 1 | sed -E 's/.*median +([0-9.]+).*/\1/'; }
+ratio() {
+  python3 -c "import sys; print(f'{sys.argv[1]}: {float(sys.argv[2])/float(sys.argv[3]):.3f}x ({sys.argv[4]})')" \
+    "$1" "$(median "$2")" "$(median "$3")" "$4"
+}
+load() { echo "load $(cut -d' ' -f1-3 /proc/loadavg)"; }
+
+echo "creating the files…"
+"$py" - "$work" <<'PY'
 import duckdb, sys
+w = sys.argv[1]
 duckdb.sql(f"""COPY (SELECT i AS id, 'user' || i || '@example.com' AS email,
   (['new','paid','shipped','cancelled','refunded'])[1 + i % 5] AS status,
   CAST(((i * 37) % 100000) / 100.0 AS DECIMAL(10,2)) AS total,
   TIMESTAMP '2024-01-01' + to_seconds(i * 13) AS created_at FROM range(1000000) r(i))
-  TO '{sys.argv[1]}' (FORMAT parquet)""")
+  TO '{w}/orders.parquet' (FORMAT parquet)""")
+# A CSV as exports have them: quoted text with commas and quotes, empty fields, timestamps.
+def orders(rows, path):
+    duckdb.sql(f"""COPY (SELECT i AS id, 1 + (i * 7919) % 50000 AS customer_id,
+      ((i * 37) % 10000000) / 100.0 AS total,
+      (['pending','paid','shipped','delivered','cancelled','refunded'])[1 + i % 6] AS status,
+      (['US','DE','FR','GB','JP','BR'])[1 + i % 6] AS country,
+      'user' || (i % 1000) || '@example.com' AS email,
+      TIMESTAMP '2023-01-01' + to_seconds(i * 7 % 94000000) AS created_at,
+      (['', 'Leave at the door, ring twice', 'Customer said "urgent"', 'gift wrap', 'n/a'])[1 + i % 5] AS note
+      FROM range({rows}) r(i)) TO '{path}' (HEADER, QUOTE '"')""")
+orders(1000000, f"{w}/orders.csv")
 PY
+
+# --- 1. Parquet ------------------------------------------------------------------------
 home=$work/home
 "$tdb" --home "$home" source add orders --type parquet --path "$work/orders.parquet" >/dev/null
 sql="SELECT status, count(*) AS n, sum(total) AS total FROM data GROUP BY status ORDER BY status"
@@ -35,14 +70,81 @@ con = duckdb.connect()
 con.sql("CREATE VIEW data AS SELECT * FROM read_parquet('$work/orders.parquet')")
 print(con.sql("$sql").fetchall())
 PY
-n=${N:-15}
 out=$(benches/timeit.py --interleave "$n" \
   "tdb query --csv (Parquet GROUP BY, 1M rows)" "$tdb" --home "$home" query --source orders --sql "$sql" --csv :: \
   "python duckdb 1.5.6, same file (baseline)" "$py" "$work/direct.py")
 echo
-echo "== Parquet GROUP BY over 1,000,000 rows ($n runs each, interleaved, process start included)"
+echo "== 1. Parquet GROUP BY over 1,000,000 rows ($n runs each, interleaved)"
 echo "$out"
-median() { echo "$out" | grep -F "$1" | head -n 1 | sed -E 's/.*median +([0-9.]+).*/\1/'; }
-python3 -c "import sys; print(f'tdb / duckdb = {float(sys.argv[1])/float(sys.argv[2]):.3f}x (goal <= 1.0x)')" \
-  "$(median "tdb query")" "$(median "python duckdb")"
-echo "load $(cut -d' ' -f1-3 /proc/loadavg)"
+ratio "tdb / duckdb" "tdb query" "python duckdb" "goal <= 1.0x"
+load
+
+# --- 2. and 3. CSV, 1,000,000 rows -----------------------------------------------------
+csv=$work/orders.csv
+csql="SELECT status, count(*) AS n, sum(total) AS total FROM data GROUP BY status ORDER BY status"
+"$tdb" --home "$home" source add orders_csv --type csv --path "$csv" >/dev/null
+"$tdb" --home "$home" query --source orders_csv --sql "$csql" --csv
+cache=$home/cache
+cat > "$work/first_tdb.sh" <<SH
+rm -rf "$cache"
+exec "$tdb" --home "$home" query --source orders_csv --sql "$csql" --csv
+SH
+cat > "$work/first_sqlite.sh" <<SH
+rm -f "$work/s.db"
+exec sqlite3 "$work/s.db" ".import --csv $csv data" "$csql"
+SH
+cat > "$work/csv_direct.py" <<PY
+import duckdb
+con = duckdb.connect()
+con.sql("CREATE VIEW data AS SELECT * FROM read_csv('$csv')")
+print(con.sql("$csql").fetchall())
+PY
+cat "$csv" >/dev/null # every side starts from the page cache
+out=$(benches/timeit.py --interleave "$first_n" \
+  "tdb query: first (import + GROUP BY)" sh "$work/first_tdb.sh" :: \
+  "sqlite3 .import + the query" sh "$work/first_sqlite.sh" :: \
+  "python duckdb 1.5.6 on the CSV directly" "$py" "$work/csv_direct.py")
+echo
+echo "== 2. CSV, 1,000,000 rows ($(($(stat -c %s "$csv") / 1048576)) MiB): the first query, import included ($first_n runs each, interleaved)"
+echo "$out"
+ratio "tdb / sqlite3" "tdb query: first" "sqlite3 .import" "today 0.35x with the SQLite import"
+ratio "tdb / duckdb" "tdb query: first" "python duckdb" "goal <= 1.0x"
+load
+"$tdb" --home "$home" query --source orders_csv --sql "$csql" --csv >/dev/null
+echo "cache: $(du -b "$cache"/*.parquet | cut -f1) bytes"
+out=$(benches/timeit.py --interleave "$n" \
+  "tdb query: warm GROUP BY" "$tdb" --home "$home" query --source orders_csv --sql "$csql" --csv :: \
+  "python duckdb 1.5.6 on the CSV directly" "$py" "$work/csv_direct.py")
+echo
+echo "== 3. The same CSV warm ($n runs each, interleaved; goal <= 50 ms)"
+echo "$out"
+load
+
+# --- 4. CSV, 10,000,000 rows -----------------------------------------------------------
+if [ "${SKIP_1GB:-0}" != 1 ]; then
+  big=$work/big.csv
+  echo
+  echo "creating 10,000,000 rows…"
+  "$py" - "$big" <<'PY'
+import duckdb, sys
+duckdb.sql(f"""COPY (SELECT i AS id, 1 + (i * 7919) % 50000 AS customer_id,
+  ((i * 37) % 10000000) / 100.0 AS total,
+  (['pending','paid','shipped','delivered','cancelled','refunded'])[1 + i % 6] AS status,
+  (['US','DE','FR','GB','JP','BR'])[1 + i % 6] AS country,
+  'user' || (i % 1000) || '@example.com' AS email,
+  TIMESTAMP '2023-01-01' + to_seconds(i * 7 % 94000000) AS created_at,
+  (['', 'Leave at the door, ring twice', 'Customer said "urgent"', 'gift wrap', 'n/a'])[1 + i % 5] AS note
+  FROM range(10000000) r(i)) TO '{sys.argv[1]}' (HEADER, QUOTE '"')""")
+PY
+  "$tdb" --home "$home" source add big --type csv --path "$big" >/dev/null
+  cat "$big" >/dev/null
+  echo
+  echo "== 4. CSV, 10,000,000 rows ($(($(stat -c %s "$big") / 1048576)) MiB)"
+  /usr/bin/time -f "tdb query: first (import + GROUP BY)   %e s   maxrss %M KiB" \
+    "$tdb" --home "$home" query --source big --sql "$csql" --csv >/dev/null
+  /usr/bin/time -f "tdb query: warm                        %e s   maxrss %M KiB" \
+    "$tdb" --home "$home" query --source big --sql "$csql" --csv >/dev/null
+  /usr/bin/time -f "python duckdb on the CSV directly      %e s   maxrss %M KiB" \
+    "$py" -c "import duckdb; duckdb.connect().sql(\"SELECT status, count(*), sum(total) FROM read_csv('$big') GROUP BY status\").fetchall()"
+  load
+fi
