@@ -1,9 +1,7 @@
-//! Running SQL on a SQLite database, read-only for real, whatever SQL arrives: the CSV
-//! kind's cache and SQLite database files share it.
+//! Running SQL on a SQLite database file, read-only for real, whatever SQL arrives.
 //!
 //! The guard should already have refused anything but one SELECT; this layer does not rely
-//! on it. The connection is opened `SQLITE_OPEN_READ_ONLY` (and `immutable=1` for a file no
-//! one else writes, such as tdb's own cache: SQLite then never locks or journals it; a user's
+//! on it. The connection is opened `SQLITE_OPEN_READ_ONLY` (never `immutable`: a user's
 //! database may be written by another program meanwhile, so it is read under SQLite's
 //! normal locking and stays consistent under that program's WAL), with `query_only`, the
 //! defensive flag, an
@@ -58,9 +56,7 @@ const PROGRESS_STEPS: i32 = 4096;
 /// How a kind reads its SQLite database.
 #[derive(Clone, Copy)]
 pub struct Flavor {
-    /// Nobody else writes the file (tdb's own cache): no locks, no journal.
-    pub immutable: bool,
-    /// What the source is, for refusals (`a CSV source`).
+    /// What the source is, for refusals (`a SQLite source`).
     pub what: &'static str,
     /// A cell, given its column's declared type.
     pub value: fn(ValueRef<'_>, Option<&str>) -> Value,
@@ -87,25 +83,9 @@ pub fn plain_value(v: ValueRef<'_>, _decl: Option<&str>) -> Value {
     }
 }
 
-/// An error, and whether it says the cache file itself is damaged (so it is rebuilt).
-#[derive(Debug)]
-pub struct QueryError {
-    pub error: Error,
-    pub corrupt: bool,
-}
-
-impl From<Error> for QueryError {
-    fn from(error: Error) -> Self {
-        QueryError {
-            error,
-            corrupt: false,
-        }
-    }
-}
-
 /// `file:` URI for a path: everything but unreserved characters is percent-encoded, so a
 /// home folder named `a?b#c` cannot smuggle URI parameters in.
-fn file_uri(path: &Path, immutable: bool) -> String {
+fn file_uri(path: &Path) -> String {
     use std::os::unix::ffi::OsStrExt;
     let mut uri = String::from("file:");
     for &b in path.as_os_str().as_bytes() {
@@ -114,9 +94,6 @@ fn file_uri(path: &Path, immutable: bool) -> String {
         } else {
             uri.push_str(&format!("%{b:02X}"));
         }
-    }
-    if immutable {
-        uri.push_str("?immutable=1");
     }
     uri
 }
@@ -176,7 +153,7 @@ fn authorize(ctx: &AuthContext<'_>) -> std::result::Result<(), String> {
 impl ReadOnlyDb {
     pub fn open(path: &Path, flavor: Flavor) -> rusqlite::Result<Self> {
         let mut conn = Connection::open_with_flags(
-            file_uri(path, flavor.immutable),
+            file_uri(path),
             OpenFlags::SQLITE_OPEN_READ_ONLY
                 | OpenFlags::SQLITE_OPEN_URI
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -230,10 +207,7 @@ impl ReadOnlyDb {
     }
 
     /// The columns `sql` returns, with their declared types.
-    pub fn columns(
-        &self,
-        sql: &str,
-    ) -> std::result::Result<Vec<(String, Option<String>)>, QueryError> {
+    pub fn columns(&self, sql: &str) -> Result<Vec<(String, Option<String>)>> {
         let stmt = self
             .conn
             .prepare(sql)
@@ -251,7 +225,7 @@ impl ReadOnlyDb {
         limit: usize,
         timeout: Duration,
         cancel: &CancellationToken,
-    ) -> std::result::Result<ResultSet, QueryError> {
+    ) -> Result<ResultSet> {
         let (budget, why) = self.watch(cancel, Arc::new(Mutex::new(Instant::now() + timeout)))?;
         let result = self.run_inner(sql, limit, budget);
         let _ = self.conn.progress_handler(0, None::<fn() -> bool>);
@@ -267,7 +241,7 @@ impl ReadOnlyDb {
         timeout: Duration,
         cancel: &CancellationToken,
         next: &mut dyn FnMut(Step) -> Option<usize>,
-    ) -> std::result::Result<(), QueryError> {
+    ) -> Result<()> {
         let deadline = Arc::new(Mutex::new(Instant::now() + timeout));
         let (budget, why) = self.watch(cancel, Arc::clone(&deadline))?;
         let result = self.stream_inner(sql, timeout, &deadline, next);
@@ -281,9 +255,9 @@ impl ReadOnlyDb {
         &mut self,
         cancel: &CancellationToken,
         deadline: Arc<Mutex<Instant>>,
-    ) -> std::result::Result<(ResultBudget, Arc<AtomicU8>), QueryError> {
+    ) -> Result<(ResultBudget, Arc<AtomicU8>)> {
         if cancel.is_cancelled() {
-            return Err(Error::Cancelled.into());
+            return Err(Error::Cancelled);
         }
         let budget = ResultBudget::from_env()?;
         self.conn
@@ -323,7 +297,7 @@ impl ReadOnlyDb {
         budget: ResultBudget,
         why: &AtomicU8,
         timeout: Duration,
-    ) -> QueryError {
+    ) -> Error {
         match e {
             Failure::Sqlite(e) if e.sqlite_error_code() == Some(ErrorCode::TooBig) => {
                 Error::QueryFailed(format!(
@@ -331,10 +305,9 @@ impl ReadOnlyDb {
                      fewer or smaller values (e.g. substr(col, 1, 1000)), or raise {}",
                     ResultBudget::ENV
                 ))
-                .into()
             }
             Failure::Sqlite(e) => self.map_err(e, Why::from(why.load(Ordering::Relaxed)), timeout),
-            Failure::Refused(what) => self.refused(Some(what)).into(),
+            Failure::Refused(what) => self.refused(Some(what)),
         }
     }
 
@@ -472,13 +445,12 @@ impl ReadOnlyDb {
         })
     }
 
-    fn map_err(&self, e: rusqlite::Error, why: Why, timeout: Duration) -> QueryError {
+    fn map_err(&self, e: rusqlite::Error, why: Why, timeout: Duration) -> Error {
         // A refused function fails the statement with a plain error: the slot tells.
         if let Some(what) = self.denied.lock().ok().and_then(|mut d| d.take()) {
-            return self.refused(Some(what)).into();
+            return self.refused(Some(what));
         }
-        let code = e.sqlite_error_code();
-        let error = match code {
+        match e.sqlite_error_code() {
             Some(ErrorCode::OperationInterrupted) => match why {
                 Why::Cancelled => Error::Cancelled,
                 Why::TimedOut => {
@@ -493,13 +465,6 @@ impl ReadOnlyDb {
                 }
                 e => Error::QueryFailed(format!("query failed: {e}")),
             },
-        };
-        QueryError {
-            error,
-            corrupt: matches!(
-                code,
-                Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase)
-            ),
         }
     }
 }
@@ -571,9 +536,9 @@ mod tests {
     #[test]
     fn uri_escapes_everything_special() {
         assert_eq!(
-            file_uri(Path::new("/h/a b?c#d%e/x.sqlite"), true),
-            "file:/h/a%20b%3Fc%23d%25e/x.sqlite?immutable=1"
+            file_uri(Path::new("/h/a b?c#d%e/x.sqlite")),
+            "file:/h/a%20b%3Fc%23d%25e/x.sqlite"
         );
-        assert_eq!(file_uri(Path::new("/h/x.db"), false), "file:/h/x.db");
+        assert_eq!(file_uri(Path::new("/h/x.db")), "file:/h/x.db");
     }
 }

@@ -35,7 +35,6 @@ const STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
 /// A user's database: others may write it, and cells are what SQLite stores; a column's
 /// type is its declared type as written (`VARCHAR(20)`, `INTEGER`).
 const FLAVOR: Flavor = Flavor {
-    immutable: false,
     what: "a SQLite source",
     value: plain_value,
     type_name: declared,
@@ -88,7 +87,7 @@ impl Inner {
         let mut db = self.open()?;
         match db.run(sql, limit, STATEMENT_TIMEOUT, cancel) {
             Ok(rs) => Ok(rs),
-            Err(e) => Err(self.explain(&db, e.error)),
+            Err(e) => Err(self.explain(&db, e)),
         }
     }
 
@@ -102,7 +101,7 @@ impl Inner {
         let mut db = self.open()?;
         match db.stream(sql, STATEMENT_TIMEOUT, cancel, next) {
             Ok(()) => Ok(()),
-            Err(e) => Err(self.explain(&db, e.error)),
+            Err(e) => Err(self.explain(&db, e)),
         }
     }
 
