@@ -37,17 +37,18 @@ ratio() {
 }
 load() { echo "load $(cut -d' ' -f1-3 /proc/loadavg)"; }
 
-echo "creating the files…"
-"$py" - "$work" <<'PY'
+# gen.py parquet|csv ROWS PATH: the bench's files. The CSV is as exports have them: quoted
+# text with commas and quotes, empty fields, timestamps.
+cat > "$work/gen.py" <<'PY'
 import duckdb, sys
-w = sys.argv[1]
-duckdb.sql(f"""COPY (SELECT i AS id, 'user' || i || '@example.com' AS email,
-  (['new','paid','shipped','cancelled','refunded'])[1 + i % 5] AS status,
-  CAST(((i * 37) % 100000) / 100.0 AS DECIMAL(10,2)) AS total,
-  TIMESTAMP '2024-01-01' + to_seconds(i * 13) AS created_at FROM range(1000000) r(i))
-  TO '{w}/orders.parquet' (FORMAT parquet)""")
-# A CSV as exports have them: quoted text with commas and quotes, empty fields, timestamps.
-def orders(rows, path):
+kind, rows, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+if kind == "parquet":
+    duckdb.sql(f"""COPY (SELECT i AS id, 'user' || i || '@example.com' AS email,
+      (['new','paid','shipped','cancelled','refunded'])[1 + i % 5] AS status,
+      CAST(((i * 37) % 100000) / 100.0 AS DECIMAL(10,2)) AS total,
+      TIMESTAMP '2024-01-01' + to_seconds(i * 13) AS created_at FROM range({rows}) r(i))
+      TO '{path}' (FORMAT parquet)""")
+else:
     duckdb.sql(f"""COPY (SELECT i AS id, 1 + (i * 7919) % 50000 AS customer_id,
       ((i * 37) % 10000000) / 100.0 AS total,
       (['pending','paid','shipped','delivered','cancelled','refunded'])[1 + i % 6] AS status,
@@ -56,8 +57,10 @@ def orders(rows, path):
       TIMESTAMP '2023-01-01' + to_seconds(i * 7 % 94000000) AS created_at,
       (['', 'Leave at the door, ring twice', 'Customer said "urgent"', 'gift wrap', 'n/a'])[1 + i % 5] AS note
       FROM range({rows}) r(i)) TO '{path}' (HEADER, QUOTE '"')""")
-orders(1000000, f"{w}/orders.csv")
 PY
+echo "creating the files…"
+"$py" "$work/gen.py" parquet 1000000 "$work/orders.parquet"
+"$py" "$work/gen.py" csv 1000000 "$work/orders.csv"
 
 # --- 1. Parquet ------------------------------------------------------------------------
 home=$work/home
@@ -125,17 +128,7 @@ if [ "${SKIP_1GB:-0}" != 1 ]; then
   big=$work/big.csv
   echo
   echo "creating 10,000,000 rows…"
-  "$py" - "$big" <<'PY'
-import duckdb, sys
-duckdb.sql(f"""COPY (SELECT i AS id, 1 + (i * 7919) % 50000 AS customer_id,
-  ((i * 37) % 10000000) / 100.0 AS total,
-  (['pending','paid','shipped','delivered','cancelled','refunded'])[1 + i % 6] AS status,
-  (['US','DE','FR','GB','JP','BR'])[1 + i % 6] AS country,
-  'user' || (i % 1000) || '@example.com' AS email,
-  TIMESTAMP '2023-01-01' + to_seconds(i * 7 % 94000000) AS created_at,
-  (['', 'Leave at the door, ring twice', 'Customer said "urgent"', 'gift wrap', 'n/a'])[1 + i % 5] AS note
-  FROM range(10000000) r(i)) TO '{sys.argv[1]}' (HEADER, QUOTE '"')""")
-PY
+  "$py" "$work/gen.py" csv 10000000 "$big"
   "$tdb" --home "$home" source add big --type csv --path "$big" >/dev/null
   cat "$big" >/dev/null
   echo

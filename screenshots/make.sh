@@ -66,10 +66,10 @@ keys F5
 wait_for "2 SELECT status"
 shot tabs
 
-# The plan of the statement under the cursor (F6): SQLite's EXPLAIN QUERY PLAN for a CSV.
+# The plan of the statement under the cursor (F6): DuckDB's EXPLAIN for a CSV.
 keys F6
 wait_for "Plan · EXPLAIN"
-wait_for "SCAN"
+wait_for "HASH_GROUP_BY"
 shot plan
 keys Escape
 

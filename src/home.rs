@@ -72,8 +72,8 @@ impl Home {
         self.root.join("cache")
     }
 
-    /// The bytes the caches of a source take (an imported file's SQLite copy and its side
-    /// files, all named after the source's id); 0 when it has none.
+    /// The bytes the caches of a source take (an imported file's columnar copy, all named
+    /// after the source's id); 0 when it has none.
     pub fn cache_bytes(&self, source_id: &str) -> u64 {
         let Ok(entries) = fs::read_dir(self.cache_dir()) else {
             return 0;
