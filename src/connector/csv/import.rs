@@ -206,17 +206,19 @@ impl CsvImport {
                 });
             }
         };
+        let cancelled = || Error::QueryFailed(format!("{}: import cancelled", self.label()));
         let mut whole_file = false;
         loop {
             let sql = self.copy_sql(&names, dest, whole_file);
+            // A cancel that came before the engine could be interrupted (or as it finished)
+            // still stops the import: nothing is kept.
+            if cancel.is_cancelled() {
+                return Err(cancelled());
+            }
             match conn.run(&sql, cancel, &mut tick) {
+                Ok(()) if cancel.is_cancelled() => return Err(cancelled()),
                 Ok(()) => break,
-                Err(Failure::Cancelled) => {
-                    return Err(Error::QueryFailed(format!(
-                        "{}: import cancelled",
-                        self.label()
-                    )));
-                }
+                Err(Failure::Cancelled) => return Err(cancelled()),
                 Err(Failure::Engine(m)) if !whole_file && m.contains("Could not convert") => {
                     tracing::info!(file = %self.label(), "a value past the sample; reading the types of the whole file");
                     whole_file = true;
