@@ -6,7 +6,11 @@ use std::time::Duration;
 
 use super::Limits;
 use crate::core::guard::{DUCKDB_DENIED, Dialect};
-use crate::core::kind::{FieldSpec, Fields, GuardPolicy, Input};
+use serde_json::{Map, Value as Json};
+
+use crate::core::kind::{
+    Context, FieldError, FieldSpec, Fields, GuardPolicy, Input, SecretChange, Validated,
+};
 use crate::home::Home;
 
 pub const POLICY: GuardPolicy = GuardPolicy {
@@ -97,9 +101,37 @@ fn memory_size(text: &str) -> Option<String> {
     (n * scale >= 16.0 * 1024.0 * 1024.0).then(|| format!("{num}{unit}"))
 }
 
-/// A file source's path as typed, resolved; the glob characters survive resolution.
-pub fn resolve_path(f: &mut Fields<'_>, cx: &crate::core::kind::Context<'_>) -> Option<PathBuf> {
-    f.required_text("path").map(|p| cx.resolve(&p))
+/// Reads a file kind's connection: `path` as typed, resolved (glob characters survive),
+/// the one optional name inside the file that `inner` calls it (`table`, `sheet`) when the
+/// kind has one, and the engine's fields; `store` makes the kind's stored form of them.
+pub fn validate_file<T: serde::Serialize>(
+    input: &Map<String, Json>,
+    cx: &Context<'_>,
+    (kind, fields): (&str, &'static [FieldSpec]),
+    inner: Option<&str>,
+    store: impl FnOnce(PathBuf, Option<String>, EngineFields) -> T,
+) -> Result<Validated, Vec<FieldError>> {
+    let mut f = Fields::new(input, kind, fields);
+    let path = f.required_text("path").map(|p| cx.resolve(&p));
+    let name = inner.and_then(|key| f.text(key));
+    let engine = EngineFields::read(&mut f);
+    f.finish(
+        || {
+            serde_json::to_value(store(path.unwrap_or_default(), name, engine))
+                .unwrap_or(Json::Null)
+        },
+        SecretChange::Keep,
+    )
+}
+
+/// A file source in lists: its path, and the name `inner` calls inside it when one is set
+/// (`/data/shop.duckdb (orders)`).
+pub fn file_target(stored: &Map<String, Json>, inner: Option<&str>) -> String {
+    let path = stored.get("path").and_then(Json::as_str).unwrap_or("");
+    match inner.and_then(|key| stored.get(key)).and_then(Json::as_str) {
+        Some(name) => format!("{path} ({name})"),
+        None => path.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -154,31 +186,24 @@ impl crate::core::kind::KindRules for InPlace {
 
     fn validate(
         &self,
-        input: &serde_json::Map<String, serde_json::Value>,
-        cx: &crate::core::kind::Context<'_>,
-    ) -> Result<crate::core::kind::Validated, Vec<crate::core::kind::FieldError>> {
-        let mut f = Fields::new(input, self.name, self.fields);
-        let path = resolve_path(&mut f, cx);
-        let engine = EngineFields::read(&mut f);
-        f.finish(
-            || {
-                serde_json::to_value(InPlaceConnection {
-                    path: path.unwrap_or_default(),
-                    memory_limit: engine.memory_limit,
-                    statement_timeout_s: engine.statement_timeout_s,
-                })
-                .unwrap_or(serde_json::Value::Null)
+        input: &Map<String, Json>,
+        cx: &Context<'_>,
+    ) -> Result<Validated, Vec<FieldError>> {
+        validate_file(
+            input,
+            cx,
+            (self.name, self.fields),
+            None,
+            |path, _, engine| InPlaceConnection {
+                path,
+                memory_limit: engine.memory_limit,
+                statement_timeout_s: engine.statement_timeout_s,
             },
-            crate::core::kind::SecretChange::Keep,
         )
     }
 
-    fn target(&self, stored: &serde_json::Map<String, serde_json::Value>) -> String {
-        stored
-            .get("path")
-            .and_then(serde_json::Value::as_str)
-            .unwrap_or("")
-            .to_string()
+    fn target(&self, stored: &Map<String, Json>) -> String {
+        file_target(stored, None)
     }
 
     fn policy(&self) -> GuardPolicy {

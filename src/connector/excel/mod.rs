@@ -11,11 +11,13 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 
-use crate::connector::duck::kind::{EngineFields, MEMORY_FIELD, POLICY, TIMEOUT_FIELD, resolve_path};
+use crate::connector::duck::kind::{
+    EngineFields, MEMORY_FIELD, POLICY, TIMEOUT_FIELD, file_target, validate_file,
+};
 use crate::connector::duck::{DuckConnector, DuckSource, Layout};
 use crate::connector::{Connector, SourceKind, StoredSecret, admit_file};
 use crate::core::kind::{
-    Context, FieldError, FieldSpec, Fields, GuardPolicy, KindRules, SecretChange, Shape, Validated,
+    Context, FieldError, FieldSpec, GuardPolicy, KindRules, Shape, Validated,
 };
 use crate::core::source::{Connection, SourceRecord};
 use crate::core::{Error, Result};
@@ -72,30 +74,18 @@ impl KindRules for Excel {
         input: &Map<String, Json>,
         cx: &Context<'_>,
     ) -> Result<Validated, Vec<FieldError>> {
-        let mut f = Fields::new(input, self.name(), FIELDS);
-        let path = resolve_path(&mut f, cx);
-        let sheet = f.text("sheet");
-        let engine = EngineFields::read(&mut f);
-        f.finish(
-            || {
-                serde_json::to_value(ExcelConnection {
-                    path: path.unwrap_or_default(),
-                    sheet,
-                    memory_limit: engine.memory_limit,
-                    statement_timeout_s: engine.statement_timeout_s,
-                })
-                .unwrap_or(Json::Null)
-            },
-            SecretChange::Keep,
-        )
+        validate_file(input, cx, (self.name(), FIELDS), Some("sheet"), |path, sheet, engine| {
+            ExcelConnection {
+                path,
+                sheet,
+                memory_limit: engine.memory_limit,
+                statement_timeout_s: engine.statement_timeout_s,
+            }
+        })
     }
 
     fn target(&self, stored: &Map<String, Json>) -> String {
-        let path = stored.get("path").and_then(Json::as_str).unwrap_or("");
-        match stored.get("sheet").and_then(Json::as_str) {
-            Some(s) => format!("{path} ({s})"),
-            None => path.to_string(),
-        }
+        file_target(stored, Some("sheet"))
     }
 
     fn policy(&self) -> GuardPolicy {
