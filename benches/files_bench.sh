@@ -67,12 +67,16 @@ home=$work/home
 "$tdb" --home "$home" source add orders --type parquet --path "$work/orders.parquet" >/dev/null
 sql="SELECT status, count(*) AS n, sum(total) AS total FROM data GROUP BY status ORDER BY status"
 "$tdb" --home "$home" query --source orders --sql "$sql" --csv
-cat > "$work/direct.py" <<PY
+# direct_py OUT READER FILE: the baseline, DuckDB answering $sql straight from FILE.
+direct_py() {
+  cat > "$1" <<PY
 import duckdb
 con = duckdb.connect()
-con.sql("CREATE VIEW data AS SELECT * FROM read_parquet('$work/orders.parquet')")
+con.sql("CREATE VIEW data AS SELECT * FROM $2('$3')")
 print(con.sql("$sql").fetchall())
 PY
+}
+direct_py "$work/direct.py" read_parquet "$work/orders.parquet"
 out=$(benches/timeit.py --interleave "$n" \
   "tdb query --csv (Parquet GROUP BY, 1M rows)" "$tdb" --home "$home" query --source orders --sql "$sql" --csv :: \
   "python duckdb 1.5.6, same file (baseline)" "$py" "$work/direct.py")
@@ -84,24 +88,18 @@ load
 
 # --- 2. and 3. CSV, 1,000,000 rows -----------------------------------------------------
 csv=$work/orders.csv
-csql="SELECT status, count(*) AS n, sum(total) AS total FROM data GROUP BY status ORDER BY status"
 "$tdb" --home "$home" source add orders_csv --type csv --path "$csv" >/dev/null
-"$tdb" --home "$home" query --source orders_csv --sql "$csql" --csv
+"$tdb" --home "$home" query --source orders_csv --sql "$sql" --csv
 cache=$home/cache
 cat > "$work/first_tdb.sh" <<SH
 rm -rf "$cache"
-exec "$tdb" --home "$home" query --source orders_csv --sql "$csql" --csv
+exec "$tdb" --home "$home" query --source orders_csv --sql "$sql" --csv
 SH
 cat > "$work/first_sqlite.sh" <<SH
 rm -f "$work/s.db"
-exec sqlite3 "$work/s.db" ".import --csv $csv data" "$csql"
+exec sqlite3 "$work/s.db" ".import --csv $csv data" "$sql"
 SH
-cat > "$work/csv_direct.py" <<PY
-import duckdb
-con = duckdb.connect()
-con.sql("CREATE VIEW data AS SELECT * FROM read_csv('$csv')")
-print(con.sql("$csql").fetchall())
-PY
+direct_py "$work/csv_direct.py" read_csv "$csv"
 cat "$csv" >/dev/null # every side starts from the page cache
 out=$(benches/timeit.py --interleave "$first_n" \
   "tdb query: first (import + GROUP BY)" sh "$work/first_tdb.sh" :: \
@@ -113,10 +111,10 @@ echo "$out"
 ratio "tdb / sqlite3" "tdb query: first" "sqlite3 .import" "today 0.35x with the SQLite import"
 ratio "tdb / duckdb" "tdb query: first" "python duckdb" "goal <= 1.0x"
 load
-"$tdb" --home "$home" query --source orders_csv --sql "$csql" --csv >/dev/null
+"$tdb" --home "$home" query --source orders_csv --sql "$sql" --csv >/dev/null
 echo "cache: $(du -b "$cache"/*.parquet | cut -f1) bytes"
 out=$(benches/timeit.py --interleave "$n" \
-  "tdb query: warm GROUP BY" "$tdb" --home "$home" query --source orders_csv --sql "$csql" --csv :: \
+  "tdb query: warm GROUP BY" "$tdb" --home "$home" query --source orders_csv --sql "$sql" --csv :: \
   "python duckdb 1.5.6 on the CSV directly" "$py" "$work/csv_direct.py")
 echo
 echo "== 3. The same CSV warm ($n runs each, interleaved; goal <= 50 ms)"
@@ -134,10 +132,11 @@ if [ "${SKIP_1GB:-0}" != 1 ]; then
   echo
   echo "== 4. CSV, 10,000,000 rows ($(($(stat -c %s "$big") / 1048576)) MiB)"
   /usr/bin/time -f "tdb query: first (import + GROUP BY)   %e s   maxrss %M KiB" \
-    "$tdb" --home "$home" query --source big --sql "$csql" --csv >/dev/null
+    "$tdb" --home "$home" query --source big --sql "$sql" --csv >/dev/null
   /usr/bin/time -f "tdb query: warm                        %e s   maxrss %M KiB" \
-    "$tdb" --home "$home" query --source big --sql "$csql" --csv >/dev/null
+    "$tdb" --home "$home" query --source big --sql "$sql" --csv >/dev/null
+  direct_py "$work/big_direct.py" read_csv "$big"
   /usr/bin/time -f "python duckdb on the CSV directly      %e s   maxrss %M KiB" \
-    "$py" -c "import duckdb; duckdb.connect().sql(\"SELECT status, count(*), sum(total) FROM read_csv('$big') GROUP BY status\").fetchall()"
+    "$py" "$work/big_direct.py" >/dev/null
   load
 fi
