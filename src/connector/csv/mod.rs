@@ -78,7 +78,7 @@ impl CsvConnector {
         self
     }
 
-    /// Where the cache of the file as it is now lives (tests and benches look at it).
+    /// Where the cache of the file as it is now lives (the tests look at it).
     pub fn cache_path(&self) -> Result<PathBuf> {
         self.import.cache_path()
     }

@@ -146,6 +146,9 @@ impl DuckSource {
     /// an import the source needs first. Its configuration is locked by [`session`] on the
     /// connection that runs the query.
     fn open(&self, cancel: &CancellationToken) -> Result<Database> {
+        if cancel.is_cancelled() {
+            return Err(Error::Cancelled);
+        }
         match &self.layout {
             Layout::Files {
                 path,
@@ -224,9 +227,6 @@ impl DuckSource {
     }
 
     fn query(&self, sql: &str, limit: usize, cancel: &CancellationToken) -> Result<ResultSet> {
-        if cancel.is_cancelled() {
-            return Err(Error::Cancelled);
-        }
         let db = self.open(cancel)?;
         let conn = session(&db)?;
         let timeout = self.limits.timeout;
@@ -273,9 +273,6 @@ impl DuckSource {
         cancel: &CancellationToken,
         next: &mut dyn FnMut(Step) -> Option<usize>,
     ) -> Result<()> {
-        if cancel.is_cancelled() {
-            return Err(Error::Cancelled);
-        }
         let db = self.open(cancel)?;
         let conn = session(&db)?;
         let timeout = self.limits.timeout;
